@@ -1,0 +1,119 @@
+/* config: the one configuration struct, filled from flags > environment > .env > defaults,
+ * and validated. Filled and freed by the main thread before any other thread starts. */
+#ifndef LLM_CONFIG_H
+#define LLM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+
+/* Exit codes: DESIGN.md §12. */
+enum {
+    LLM_EXIT_OK = 0,
+    LLM_EXIT_FAILED = 1,      /* finished, but over --max-error-rate or --fail-on-slo */
+    LLM_EXIT_USAGE = 2,       /* usage or configuration error */
+    LLM_EXIT_UNREACHABLE = 3, /* target unreachable before any request succeeded */
+};
+
+typedef enum { LLM_CMD_RUN, LLM_CMD_CHECK, LLM_CMD_SIM, LLM_CMD_REPORT, LLM_CMD_MERGE } llm_command;
+typedef enum { LLM_ENDPOINT_CHAT, LLM_ENDPOINT_COMPLETIONS } llm_endpoint;
+typedef enum { LLM_ARRIVALS_POISSON, LLM_ARRIVALS_GAMMA, LLM_ARRIVALS_CONSTANT } llm_arrivals;
+
+/* Where a value came from; kept for the target keys so `check` and errors can say. */
+typedef enum { LLM_SRC_DEFAULT, LLM_SRC_ENVFILE, LLM_SRC_ENV, LLM_SRC_FLAG } llm_source;
+
+typedef struct {
+    char *name; /* "Header-Name" */
+    char *value;
+} llm_header;
+
+typedef struct {
+    double ttft_s, tpot_s, e2e_s; /* 0 = not set */
+    double errors_pct;            /* < 0 = not set */
+} llm_slo;
+
+typedef struct llm_config {
+    llm_command command;
+    bool demo; /* --demo: in-process simulator + ramp */
+
+    /* target */
+    char *url; /* base URL without trailing slash, e.g. http://host:8000/v1 */
+    char *api_key;
+    char *model;
+    llm_source url_source, key_source, model_source;
+    llm_endpoint endpoint;
+    char *env_file; /* NULL = ./.env if it exists */
+    bool insecure, http2;
+
+    /* load */
+    long concurrency;   /* -c; default 1 */
+    long requests;      /* -n; 0 = not set */
+    double duration_s;  /* --duration; 0 = not set */
+    long ramp_start, ramp_end, ramp_step; /* --ramp A:B:STEP; ramp_end 0 = no ramp */
+    bool ramp_multiply;                   /* STEP given as xK */
+    long step_requests;
+    double step_duration_s;
+    double cooldown_s;
+    long repeat; /* default 1 */
+    double rate; /* --rate; 0 = closed loop */
+    llm_arrivals arrivals;
+    long max_inflight; /* 0 = unlimited */
+    long warmup;
+
+    /* workload */
+    long prompt_chars;  /* default 256 */
+    long prompt_tokens; /* 0 = not set; else prompt_chars = 4 * tokens */
+    long max_tokens;    /* default 128 */
+    bool ignore_eos;
+    char *prompts_file;
+    char *image_file;
+    char *image_prompt;
+    llm_header *headers;
+    size_t n_headers;
+    char *body_json; /* extra top-level JSON fields merged into every request body */
+    bool no_usage;
+    double temperature; /* < 0 = not sent */
+    uint64_t seed;
+    bool seed_set;
+
+    /* limits */
+    double connect_timeout_s; /* default 10 */
+    double ttft_timeout_s;    /* 0 = none */
+    double request_timeout_s; /* default 600 */
+    double max_error_rate_pct; /* default 5 */
+    llm_slo slo;
+    bool fail_on_slo;
+
+    /* output */
+    char *json_path;
+    char *out_dir; /* default ./llmload-out */
+    double autosave_s;
+    bool no_tui;
+    char *theme;
+    double fps; /* default 10 */
+    char *log_file; /* -l: every printed result line also goes here */
+
+    /* report / merge */
+    char **files;
+    size_t n_files;
+    char *report_format; /* md|csv|html */
+    char *output_path;   /* -o */
+
+    /* sim */
+    sim_options sim;
+} llm_config;
+
+/* Fills cfg from argv, the environment and the env file, then validates.
+ * Returns 0, or LLM_EXIT_USAGE with one sentence (naming the flag or key and what is
+ * allowed) in err. Returns 0 with *help_shown set when --help/--version printed text. */
+int config_load(llm_config *cfg, int argc, char **argv, char *err, size_t errlen, bool *help_shown);
+
+/* Releases every string config_load allocated. */
+void config_free(llm_config *cfg);
+
+/* Full URL of an API path: base + "/chat/completions" etc. Caller frees. */
+char *config_endpoint_url(const llm_config *cfg, const char *path);
+
+#endif

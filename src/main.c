@@ -1,0 +1,43 @@
+/* main: subcommand dispatch only (DESIGN.md §12). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check/check.h"
+#include "config/config.h"
+#include "run/run.h"
+#include "sim/sim.h"
+
+static int run_command(llm_config *cfg)
+{
+    switch (cfg->command) {
+    case LLM_CMD_SIM:
+        return sim_main(&cfg->sim);
+    case LLM_CMD_CHECK:
+        return check_main(cfg, stdout);
+    case LLM_CMD_RUN:
+        return run_headless(cfg);
+    case LLM_CMD_REPORT:
+    case LLM_CMD_MERGE:
+        fprintf(stderr, "llmload: this command is not built yet; see `llmload --help`.\n");
+        return LLM_EXIT_USAGE;
+    }
+    return LLM_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    llm_config cfg;
+    char err[512] = "";
+    bool help_shown = false;
+    int rc = config_load(&cfg, argc, argv, err, sizeof err, &help_shown);
+    if (rc != 0) {
+        fprintf(stderr, "llmload: %s\n", err);
+        config_free(&cfg);
+        return LLM_EXIT_USAGE;
+    }
+    if (!help_shown)
+        rc = run_command(&cfg);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,114 @@
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+char *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+const char *tu_tmpdir(void)
+{
+    static char slots[16][64];
+    static int next;
+    char *p = slots[next++ % 16];
+    snprintf(p, 64, "/tmp/llmload-test-XXXXXX");
+    return mkdtemp(p);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int tu_run(char *const argv[], char *const extra_env[], const char *cwd, double timeout_s,
+           tu_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->exit_code = -1;
+    char out_path[] = "/tmp/llmload-out-XXXXXX", err_path[] = "/tmp/llmload-err-XXXXXX";
+    int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+    if (out_fd < 0 || err_fd < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        if (cwd && chdir(cwd) != 0)
+            _exit(127);
+        for (size_t i = 0; extra_env && extra_env[i]; i++)
+            putenv(extra_env[i]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    double deadline = now_s() + timeout_s;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (now_s() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            status = -1;
+            break;
+        }
+        usleep(5000);
+    }
+    if (status != -1 && WIFEXITED(status))
+        res->exit_code = WEXITSTATUS(status);
+    close(out_fd);
+    close(err_fd);
+    res->out = tu_read_file(out_path, &res->out_len);
+    res->err = tu_read_file(err_path, &res->err_len);
+    unlink(out_path);
+    unlink(err_path);
+    return 0;
+}
+
+void tu_result_free(tu_result *res)
+{
+    free(res->out);
+    free(res->err);
+    res->out = res->err = NULL;
+}

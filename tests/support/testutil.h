@@ -1,0 +1,27 @@
+/* testutil: helpers shared by the cmocka tests: run the llmload binary with a time bound
+ * and capture its output; read a fixture file. Test threads only. */
+#ifndef LLM_TESTUTIL_H
+#define LLM_TESTUTIL_H
+
+#include <stddef.h>
+
+typedef struct {
+    int exit_code;   /* -1 when killed by the time bound or a signal */
+    char *out;       /* stdout, NUL-terminated (free with tu_result_free) */
+    char *err;       /* stderr */
+    size_t out_len, err_len;
+} tu_result;
+
+/* Runs argv (argv[0] is a path) with extra environment entries ("K=V", NULL-terminated;
+ * may be NULL) in directory cwd (NULL = current), killing it after timeout_s seconds. */
+int tu_run(char *const argv[], char *const extra_env[], const char *cwd, double timeout_s,
+           tu_result *res);
+void tu_result_free(tu_result *res);
+
+/* Reads a whole file; NULL if unreadable. Caller frees. */
+char *tu_read_file(const char *path, size_t *len);
+
+/* Makes a fresh temporary directory; returns its path (static storage per call slot). */
+const char *tu_tmpdir(void);
+
+#endif
