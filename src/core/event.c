@@ -2,7 +2,7 @@
 
 const char *err_class_name(err_class c)
 {
-    static const char *const names[ERR_CLASSES] = {
-        "connect", "tls", "timeout", "http_4xx", "http_429", "http_5xx", "stream", "other"};
+    static const char *const names[ERR_CLASSES] = {"connect",  "tls",      "timeout", "http_4xx",
+                                                   "http_429", "http_5xx", "stream",  "other"};
     return (unsigned)c < ERR_CLASSES ? names[c] : "other";
 }

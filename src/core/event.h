@@ -30,19 +30,19 @@ typedef enum {
 /* Durations are nanoseconds relative to t0 (the moment the request was handed to curl)
  * unless named otherwise; 0 = did not happen. */
 typedef struct {
-    uint64_t t_sched_ns;   /* intended send time (absolute, monotonic) */
-    uint64_t t0_ns;        /* actual hand-off to curl (absolute, monotonic) */
-    uint64_t ttfb_ns;      /* first body byte */
-    uint64_t ttft_ns;      /* first content or reasoning */
-    uint64_t ttfo_ns;      /* first non-reasoning content */
-    uint64_t e2e_ns;       /* [DONE] or clean close after finish_reason */
-    uint64_t send_lag_ns;  /* t0 - t_sched */
+    uint64_t t_sched_ns;  /* intended send time (absolute, monotonic) */
+    uint64_t t0_ns;       /* actual hand-off to curl (absolute, monotonic) */
+    uint64_t ttfb_ns;     /* first body byte */
+    uint64_t ttft_ns;     /* first content or reasoning */
+    uint64_t ttfo_ns;     /* first non-reasoning content */
+    uint64_t e2e_ns;      /* [DONE] or clean close after finish_reason */
+    uint64_t send_lag_ns; /* t0 - t_sched */
     uint32_t output_tokens;
     uint32_t prompt_tokens;
-    uint32_t content_events; /* content-bearing SSE events counted by the client */
+    uint32_t content_events;             /* content-bearing SSE events counted by the client */
     uint32_t dns_us, connect_us, tls_us; /* curl's connection timings (0 = reused) */
-    uint8_t usage_reported;   /* output_tokens came from the server's usage */
-    uint8_t prompt_estimated; /* prompt_tokens is chars/4 */
+    uint8_t usage_reported;              /* output_tokens came from the server's usage */
+    uint8_t prompt_estimated;            /* prompt_tokens is chars/4 */
 } ev_done;
 
 typedef struct {
@@ -50,7 +50,7 @@ typedef struct {
     uint64_t elapsed_ns;
     uint16_t http_status; /* 0 when none */
     uint8_t err_class;
-    char message[96];     /* last message of the class; never contains the API key */
+    char message[96]; /* last message of the class; never contains the API key */
 } ev_failed;
 
 typedef struct {
@@ -59,18 +59,18 @@ typedef struct {
 } ev_tokens;
 
 typedef struct {
-    uint32_t index;        /* 0-based */
-    uint32_t total;        /* steps in the plan */
-    uint32_t concurrency;  /* target concurrency (closed loop) */
-    double rate;           /* target rate (open loop), 0 otherwise */
+    uint32_t index;       /* 0-based */
+    uint32_t total;       /* steps in the plan */
+    uint32_t concurrency; /* target concurrency (closed loop) */
+    double rate;          /* target rate (open loop), 0 otherwise */
 } ev_step;
 
 typedef struct {
     uint8_t kind;
-    uint8_t warmup;  /* request belongs to the warm-up and is not counted */
+    uint8_t warmup; /* request belongs to the warm-up and is not counted */
     uint16_t pad;
-    uint32_t step;   /* plan step the request started in */
-    uint64_t t_ns;   /* when the event happened (absolute, monotonic) */
+    uint32_t step; /* plan step the request started in */
+    uint64_t t_ns; /* when the event happened (absolute, monotonic) */
     union {
         ev_done done;
         ev_failed failed;

@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 typedef struct {
-    int exit_code;   /* -1 when killed by the time bound or a signal */
-    char *out;       /* stdout, NUL-terminated (free with tu_result_free) */
-    char *err;       /* stderr */
+    int exit_code; /* -1 when killed by the time bound or a signal */
+    char *out;     /* stdout, NUL-terminated (free with tu_result_free) */
+    char *err;     /* stderr */
     size_t out_len, err_len;
 } tu_result;
 

@@ -44,7 +44,8 @@ static void key_mask_shows_prefix_and_last_four_only(void **state)
     (void)state;
     char out[64];
     llm_mask_key("sk-abcdefghijklmnop1234", out, sizeof out);
-    assert_string_equal(out, "sk-\xE2\x80\xA6" "1234");
+    assert_string_equal(out, "sk-\xE2\x80\xA6"
+                             "1234");
     assert_null(strstr(out, "abcdef"));
     llm_mask_key("", out, sizeof out);
     assert_string_equal(out, "(none)");

@@ -1,0 +1,595 @@
+#include "engine/engine.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <uv.h>
+
+#include "base/util.h"
+#include "core/ring.h"
+#include "engine/request.h"
+
+#define EVENT_RING_CAP (128 * 1024)
+#define CMD_RING_CAP 256
+#define TICK_MS 10
+/* A server that sends [DONE] but keeps the response open is closed after this long. */
+#define DONE_GRACE_NS (2 * LLM_NS_PER_SEC)
+
+typedef struct sock_ctx {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    struct engine *e;
+} sock_ctx;
+
+struct engine {
+    const llm_config *cfg;
+    const plan *plan;
+    uv_loop_t loop;
+    uv_timer_t curl_timer, tick;
+    uv_async_t wake;
+    CURLM *multi;
+    struct curl_slist *headers;
+    char *url;
+    pthread_t thread;
+
+    req_slot *slots;
+    size_t n_slots;
+    req_slot *free_list;
+
+    spsc_ring events, commands;
+
+    /* scheduler state: engine thread only */
+    size_t step;
+    uint64_t step_started_ns, step_deadline_ns, cooldown_until_ns;
+    long started_in_step, warmup_left;
+    long target;
+    uint64_t request_counter;
+    bool paused, manual, cooling, finishing, step_entered;
+
+    /* published to the controlling thread */
+    _Atomic uint32_t g_target, g_inflight, g_step;
+    _Atomic uint64_t g_started, g_cancelled, g_lost;
+    _Atomic int g_state;
+    _Atomic bool g_manual, g_finished;
+    uint32_t inflight;
+};
+
+static void publish(engine *e, const llm_event *ev)
+{
+    if (!ring_push_spsc(&e->events, ev))
+        atomic_fetch_add_explicit(&e->g_lost, 1, memory_order_relaxed);
+}
+
+static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
+{
+    engine *e = s->owner;
+    llm_event ev = {
+        .kind = EV_TOKENS, .warmup = s->warmup, .step = s->step, .t_ns = s->t_last_content};
+    ev.u.tokens.count = count;
+    ev.u.tokens.gap_ns = gap_ns;
+    publish(e, &ev);
+}
+
+static void publish_gauges(engine *e)
+{
+    atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
+    atomic_store_explicit(&e->g_inflight, e->inflight, memory_order_relaxed);
+    atomic_store_explicit(&e->g_step, (uint32_t)e->step, memory_order_relaxed);
+    atomic_store_explicit(&e->g_manual, e->manual, memory_order_relaxed);
+    int state = e->finishing         ? ENGINE_DONE
+                : e->paused          ? ENGINE_PAUSED
+                : e->cooling         ? ENGINE_COOLDOWN
+                : e->warmup_left > 0 ? ENGINE_WARMUP
+                                     : ENGINE_RUNNING;
+    atomic_store_explicit(&e->g_state, state, memory_order_relaxed);
+}
+
+/* ---- curl multi <-> libuv glue (the pattern of curl's docs/examples/multi-uv.c) ---- */
+
+static void drain_done(engine *e);
+static void schedule(engine *e);
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    sock_ctx *ctx = h->data;
+    int flags = 0, running;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(ctx->e->multi, ctx->fd, flags, &running);
+    drain_done(ctx->e);
+}
+
+static void on_sock_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
+{
+    (void)easy;
+    engine *e = userp;
+    sock_ctx *ctx = socketp;
+    if (action == CURL_POLL_REMOVE) {
+        if (ctx) {
+            uv_poll_stop(&ctx->poll);
+            uv_close((uv_handle_t *)&ctx->poll, on_sock_closed);
+            curl_multi_assign(e->multi, fd, NULL);
+        }
+        return 0;
+    }
+    if (!ctx) {
+        ctx = calloc(1, sizeof *ctx);
+        if (!ctx || uv_poll_init_socket(&e->loop, &ctx->poll, fd) != 0) {
+            free(ctx);
+            return -1;
+        }
+        ctx->fd = fd;
+        ctx->e = e;
+        ctx->poll.data = ctx;
+        curl_multi_assign(e->multi, fd, ctx);
+    }
+    int events = 0;
+    if (action & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (action & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    uv_poll_start(&ctx->poll, events, on_poll);
+    return 0;
+}
+
+static void on_curl_timeout(uv_timer_t *t)
+{
+    engine *e = t->data;
+    int running;
+    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain_done(e);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    engine *e = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&e->curl_timer);
+    else
+        uv_timer_start(&e->curl_timer, on_curl_timeout, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+/* ---- requests ---- */
+
+static void release_slot(engine *e, req_slot *s)
+{
+    curl_multi_remove_handle(e->multi, s->easy);
+    s->busy = false;
+    s->next_free = e->free_list;
+    e->free_list = s;
+    e->inflight--;
+}
+
+static void finish_request(engine *e, req_slot *s, CURLcode rc)
+{
+    llm_event ev;
+    request_finish(s, rc, llm_now_ns(), &ev);
+    publish(e, &ev);
+    release_slot(e, s);
+}
+
+static void drain_done(engine *e)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        req_slot *s = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+        CURLcode rc = msg->data.result;
+        finish_request(e, s, rc);
+    }
+    schedule(e);
+}
+
+static bool start_request(engine *e, uint64_t t_sched)
+{
+    req_slot *s = e->free_list;
+    if (!s)
+        return false;
+    e->free_list = s->next_free;
+    bool warmup = e->warmup_left > 0;
+    request_begin(s, ++e->request_counter, t_sched, llm_now_ns(), (uint32_t)e->step, warmup);
+    if (warmup)
+        e->warmup_left--;
+    else
+        e->started_in_step++;
+    e->inflight++;
+    atomic_fetch_add_explicit(&e->g_started, 1, memory_order_relaxed);
+    CURLMcode mc = curl_multi_add_handle(e->multi, s->easy);
+    if (mc != CURLM_OK) {
+        finish_request(e, s, CURLE_FAILED_INIT);
+        return false;
+    }
+    return true;
+}
+
+/* ---- the plan ---- */
+
+static const plan_step *cur_step(engine *e)
+{
+    return &e->plan->steps[e->step];
+}
+
+static void publish_step(engine *e)
+{
+    llm_event ev = {.kind = EV_STEP, .step = (uint32_t)e->step, .t_ns = llm_now_ns()};
+    ev.u.step_change.index = (uint32_t)e->step;
+    ev.u.step_change.total = (uint32_t)e->plan->n_steps;
+    ev.u.step_change.concurrency = (uint32_t)cur_step(e)->concurrency;
+    ev.u.step_change.rate = cur_step(e)->rate;
+    publish(e, &ev);
+}
+
+static void enter_step(engine *e, size_t index, uint64_t now)
+{
+    e->step_entered = true;
+    e->step = index;
+    e->started_in_step = 0;
+    e->step_started_ns = now;
+    const plan_step *st = cur_step(e);
+    e->step_deadline_ns =
+        st->duration_s > 0 ? now + (uint64_t)(st->duration_s * LLM_NS_PER_SEC) : 0;
+    if (!e->manual)
+        e->target = st->concurrency;
+    publish_step(e);
+}
+
+static void cancel_inflight(engine *e)
+{
+    for (size_t i = 0; i < e->n_slots; i++) {
+        if (e->slots[i].busy) {
+            atomic_fetch_add_explicit(&e->g_cancelled, 1, memory_order_relaxed);
+            release_slot(e, &e->slots[i]);
+        }
+    }
+}
+
+static void finish_run(engine *e)
+{
+    e->finishing = true;
+    cancel_inflight(e);
+    publish_gauges(e);
+    uv_stop(&e->loop);
+}
+
+static bool step_exhausted(engine *e, uint64_t now)
+{
+    const plan_step *st = cur_step(e);
+    if (st->requests > 0 && e->started_in_step >= st->requests)
+        return true;
+    return e->step_deadline_ns && now >= e->step_deadline_ns;
+}
+
+static void advance(engine *e, uint64_t now)
+{
+    const plan_step *st = cur_step(e);
+    bool last = e->step + 1 >= e->plan->n_steps;
+    bool timed_out = e->step_deadline_ns && now >= e->step_deadline_ns;
+    /* A duration-bounded end stops at once; a count-bounded one lets its requests finish. */
+    if (last) {
+        if (timed_out || e->inflight == 0)
+            finish_run(e);
+        return;
+    }
+    if (st->cooldown_s > 0) {
+        if (e->inflight > 0)
+            return;
+        if (!e->cooling) {
+            e->cooling = true;
+            e->cooldown_until_ns = now + (uint64_t)(st->cooldown_s * LLM_NS_PER_SEC);
+        }
+        if (now < e->cooldown_until_ns)
+            return;
+        e->cooling = false;
+    }
+    enter_step(e, e->step + 1, now);
+}
+
+static void schedule(engine *e)
+{
+    if (e->finishing)
+        return;
+    uint64_t now = llm_now_ns();
+    if (e->step_entered && step_exhausted(e, now))
+        advance(e, now);
+    if (e->finishing)
+        return;
+    while (!e->paused && !e->cooling && e->inflight < (uint32_t)e->target &&
+           (e->warmup_left > 0 || !step_exhausted(e, now))) {
+        if (!start_request(e, now))
+            break;
+        /* Step 0's clock starts when the warm-up is done, not when the run starts. */
+        if (e->warmup_left == 0 && !e->step_entered)
+            enter_step(e, 0, now);
+    }
+    publish_gauges(e);
+}
+
+/* ---- commands from the controlling thread ---- */
+
+static void set_target(engine *e, long target)
+{
+    if (target < 0)
+        target = 0;
+    if ((size_t)target > e->n_slots)
+        target = (long)e->n_slots;
+    e->target = target;
+    e->manual = true;
+}
+
+static void apply_command(engine *e, const engine_cmd *c)
+{
+    switch (c->kind) {
+    case ENGINE_CMD_SET_TARGET:
+        set_target(e, c->value);
+        break;
+    case ENGINE_CMD_ADJUST_TARGET:
+        set_target(e, e->target + c->value);
+        break;
+    case ENGINE_CMD_PLAN_CONTROL:
+        e->manual = false;
+        e->target = cur_step(e)->concurrency;
+        break;
+    case ENGINE_CMD_PAUSE:
+        e->paused = true;
+        break;
+    case ENGINE_CMD_RESUME:
+        e->paused = false;
+        break;
+    case ENGINE_CMD_NEXT_STEP:
+        if (e->step + 1 < e->plan->n_steps) {
+            e->cooling = false;
+            enter_step(e, e->step + 1, llm_now_ns());
+        } else {
+            finish_run(e);
+        }
+        break;
+    case ENGINE_CMD_STOP:
+        finish_run(e);
+        break;
+    }
+}
+
+static void on_wake(uv_async_t *a)
+{
+    engine *e = a->data;
+    engine_cmd cmds[32];
+    size_t n;
+    while (!e->finishing && (n = ring_pop_burst_spsc(&e->commands, cmds, 32)) > 0)
+        for (size_t i = 0; i < n && !e->finishing; i++)
+            apply_command(e, &cmds[i]);
+    schedule(e);
+}
+
+static void check_deadlines(engine *e, uint64_t now)
+{
+    uint64_t ttft_ns = (uint64_t)(e->cfg->ttft_timeout_s * LLM_NS_PER_SEC);
+    for (size_t i = 0; i < e->n_slots; i++) {
+        req_slot *s = &e->slots[i];
+        if (!s->busy)
+            continue;
+        if (ttft_ns && !s->t_first_token && now - s->t0 > ttft_ns) {
+            s->aborted_ttft = true;
+            finish_request(e, s, CURLE_OPERATION_TIMEDOUT);
+        } else if (s->done_seen && now - s->t_done > DONE_GRACE_NS) {
+            finish_request(e, s, CURLE_OK);
+        }
+    }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    engine *e = t->data;
+    check_deadlines(e, llm_now_ns());
+    schedule(e);
+}
+
+/* ---- lifetime ---- */
+
+static void *engine_thread(void *arg)
+{
+    engine *e = arg;
+    uint64_t now = llm_now_ns();
+    e->warmup_left = e->plan->warmup;
+    e->target = e->plan->steps[0].concurrency;
+    if (e->warmup_left == 0)
+        enter_step(e, 0, now);
+    uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
+    schedule(e);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    publish_gauges(e);
+    /* Release-store: every event pushed above is visible before "finished" is. */
+    atomic_store_explicit(&e->g_finished, true, memory_order_release);
+    return NULL;
+}
+
+static int raise_fd_limit(long need, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if ((rlim_t)need <= rl.rlim_cur)
+        return 0;
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if ((rlim_t)need > rl.rlim_cur) {
+        snprintf(err, errlen,
+                 "concurrency needs %ld open files but the limit is %lu: raise it with "
+                 "`ulimit -n %ld`",
+                 need, (unsigned long)rl.rlim_cur, need);
+        return -1;
+    }
+    return 0;
+}
+
+static int create_slots(engine *e, const char *model, char *err, size_t errlen)
+{
+    /* Room to raise the target from the keyboard beyond the plan, without allocating later. */
+    long n = e->plan->max_concurrency * 2;
+    if (n < 64)
+        n = 64;
+    if (raise_fd_limit(e->plan->max_concurrency + 64, err, errlen) != 0)
+        return -1;
+    e->slots = calloc((size_t)n, sizeof *e->slots);
+    if (!e->slots) {
+        snprintf(err, errlen, "out of memory for %ld virtual users", n);
+        return -1;
+    }
+    e->n_slots = (size_t)n;
+    for (long i = n - 1; i >= 0; i--) {
+        req_slot *s = &e->slots[i];
+        if (request_slot_init(s, e->cfg, e->url, e->headers, model, (uint32_t)i, err, errlen))
+            return -1;
+        s->owner = e;
+        s->on_tokens = on_tokens;
+        s->next_free = e->free_list;
+        e->free_list = s;
+    }
+    return 0;
+}
+
+static int setup_loop(engine *e)
+{
+    if (uv_loop_init(&e->loop) != 0)
+        return -1;
+    uv_timer_init(&e->loop, &e->curl_timer);
+    uv_timer_init(&e->loop, &e->tick);
+    uv_async_init(&e->loop, &e->wake, on_wake);
+    e->curl_timer.data = e->tick.data = e->wake.data = e;
+    e->multi = curl_multi_init();
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->n_slots + 16);
+    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING,
+                      e->cfg->http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
+    return 0;
+}
+
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int engine_start(const llm_config *cfg, const plan *p, const char *model, engine **out, char *err,
+                 size_t errlen)
+{
+    *out = NULL;
+    static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+    pthread_once(&curl_once, curl_init_once);
+    engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory starting the engine");
+        return -1;
+    }
+    e->cfg = cfg;
+    e->plan = p;
+    e->url = config_endpoint_url(
+        cfg, cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "/completions" : "/chat/completions");
+    e->headers = request_headers(cfg);
+    if (!e->url || ring_init(&e->events, EVENT_RING_CAP, sizeof(llm_event)) != 0 ||
+        ring_init(&e->commands, CMD_RING_CAP, sizeof(engine_cmd)) != 0) {
+        snprintf(err, errlen, "out of memory starting the engine");
+        engine_destroy(e);
+        return -1;
+    }
+    if (create_slots(e, model, err, errlen) != 0 || setup_loop(e) != 0) {
+        engine_destroy(e);
+        return -1;
+    }
+    atomic_store(&e->g_target, (uint32_t)p->steps[0].concurrency);
+    if (pthread_create(&e->thread, NULL, engine_thread, e) != 0) {
+        snprintf(err, errlen, "cannot start the engine thread");
+        engine_destroy(e);
+        return -1;
+    }
+    *out = e;
+    return 0;
+}
+
+size_t engine_poll(engine *e, llm_event *out, size_t max)
+{
+    return ring_pop_burst_spsc(&e->events, out, max);
+}
+
+bool engine_send(engine *e, engine_cmd cmd)
+{
+    if (atomic_load_explicit(&e->g_finished, memory_order_acquire))
+        return false;
+    if (!ring_push_spsc(&e->commands, &cmd))
+        return false;
+    uv_async_send(&e->wake);
+    return true;
+}
+
+void engine_read_gauges(engine *e, engine_gauges *g)
+{
+    g->target = atomic_load_explicit(&e->g_target, memory_order_relaxed);
+    g->inflight = atomic_load_explicit(&e->g_inflight, memory_order_relaxed);
+    g->step = atomic_load_explicit(&e->g_step, memory_order_relaxed);
+    g->n_steps = (uint32_t)e->plan->n_steps;
+    g->started = atomic_load_explicit(&e->g_started, memory_order_relaxed);
+    g->cancelled = atomic_load_explicit(&e->g_cancelled, memory_order_relaxed);
+    g->lost_events = atomic_load_explicit(&e->g_lost, memory_order_relaxed);
+    g->state = (engine_state)atomic_load_explicit(&e->g_state, memory_order_relaxed);
+    g->manual = atomic_load_explicit(&e->g_manual, memory_order_relaxed);
+}
+
+bool engine_finished(engine *e)
+{
+    return atomic_load_explicit(&e->g_finished, memory_order_acquire);
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, h->type == UV_POLL ? on_sock_closed : NULL);
+}
+
+void engine_destroy(engine *e)
+{
+    if (!e)
+        return;
+    if (e->thread) {
+        engine_send(e, (engine_cmd){.kind = ENGINE_CMD_STOP});
+        pthread_join(e->thread, NULL);
+    }
+    if (e->multi) {
+        for (size_t i = 0; i < e->n_slots; i++)
+            if (e->slots[i].busy)
+                curl_multi_remove_handle(e->multi, e->slots[i].easy);
+    }
+    for (size_t i = 0; i < e->n_slots; i++)
+        request_slot_free(&e->slots[i]);
+    if (e->multi) {
+        curl_multi_cleanup(e->multi);
+        uv_walk(&e->loop, close_handle, NULL);
+        uv_run(&e->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&e->loop);
+    }
+    free(e->slots);
+    curl_slist_free_all(e->headers);
+    free(e->url);
+    ring_free(&e->events);
+    ring_free(&e->commands);
+    free(e);
+}

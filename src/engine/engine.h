@@ -1,0 +1,73 @@
+/* engine: the background thread that owns the libuv loop and the curl multi handle, runs
+ * the plan's closed loop and publishes llm_event records. Start/poll/send/stop are called
+ * by one controlling thread (the UI or the headless loop); nothing else touches curl/uv. */
+#ifndef LLM_ENGINE_H
+#define LLM_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/event.h"
+#include "engine/plan.h"
+
+typedef enum {
+    ENGINE_CMD_SET_TARGET = 1, /* value = new concurrency; takes manual control */
+    ENGINE_CMD_ADJUST_TARGET,  /* value = delta (may be negative); takes manual control */
+    ENGINE_CMD_PLAN_CONTROL,   /* hand the target back to the plan */
+    ENGINE_CMD_PAUSE,
+    ENGINE_CMD_RESUME,
+    ENGINE_CMD_NEXT_STEP,
+    ENGINE_CMD_STOP,
+} engine_cmd_kind;
+
+typedef struct {
+    int kind;
+    long value;
+} engine_cmd;
+
+typedef enum {
+    ENGINE_STARTING = 0,
+    ENGINE_WARMUP,
+    ENGINE_RUNNING,
+    ENGINE_PAUSED,
+    ENGINE_COOLDOWN,
+    ENGINE_DONE,
+} engine_state;
+
+/* Live figures, read by the controlling thread at any time. */
+typedef struct {
+    uint32_t target;
+    uint32_t inflight;
+    uint32_t step; /* 0-based index of the current step */
+    uint32_t n_steps;
+    uint64_t started;     /* requests handed to curl, warm-up included */
+    uint64_t cancelled;   /* in flight when the run was stopped: neither ok nor failed */
+    uint64_t lost_events; /* events the ring could not take: the measurement is incomplete */
+    engine_state state;
+    bool manual;
+} engine_gauges;
+
+typedef struct engine engine;
+
+/* model: the resolved model name to send (NULL = omit the field). Returns 0 with the
+ * thread running, or -1 with a sentence in err. cfg and p must outlive the engine. */
+int engine_start(const llm_config *cfg, const plan *p, const char *model, engine **out, char *err,
+                 size_t errlen);
+
+/* Burst dequeue of up to max events (consumer thread). */
+size_t engine_poll(engine *e, llm_event *out, size_t max);
+
+/* Queues a command and wakes the engine; false when the command ring is full. */
+bool engine_send(engine *e, engine_cmd cmd);
+
+void engine_read_gauges(engine *e, engine_gauges *g);
+
+/* True once the engine has published its last event (drain with engine_poll after). */
+bool engine_finished(engine *e);
+
+/* Stops the run if still going, joins the thread and frees everything. NULL is ignored. */
+void engine_destroy(engine *e);
+
+#endif

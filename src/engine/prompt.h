@@ -1,0 +1,39 @@
+/* engine/prompt: request bodies. Each virtual user gets its own body, built once with
+ * cJSON; per request only a fixed-width nonce at the prompt's start is rewritten in place,
+ * so no two prompts share a prefix (no prefix-cache hits) and nothing is allocated per
+ * request. Built on the main thread; a body is then owned by one engine slot. */
+#ifndef LLM_PROMPT_H
+#define LLM_PROMPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+
+#define PROMPT_NONCE_LEN 12
+
+typedef struct {
+    char *json; /* the request body */
+    size_t len;
+    size_t nonce_offset; /* where the PROMPT_NONCE_LEN nonce bytes sit in json */
+    long prompt_chars;   /* characters of prompt text, for chars/4 estimates */
+} prompt_body;
+
+/* Random words (seeded, not one repeated token) of exactly `chars` characters. */
+void prompt_fill_text(char *out, size_t chars, uint64_t *rng);
+
+/* Builds the body for cfg (chat or completions, stream, usage, max_tokens, ignore_eos,
+ * temperature, seed, --body-json merged last). model may differ from cfg->model (resolved).
+ * Returns 0 or -1 with a sentence. */
+int prompt_build(const llm_config *cfg, const char *model, uint64_t seed, prompt_body *out,
+                 char *err, size_t errlen);
+
+/* Writes the nonce for request number `n` (base-36, fixed width) into the body. */
+void prompt_set_nonce(prompt_body *b, uint64_t n);
+
+void prompt_free(prompt_body *b);
+
+/* xorshift64*: the engine's deterministic RNG. */
+uint64_t prompt_rng_next(uint64_t *state);
+
+#endif

@@ -1,0 +1,367 @@
+#include "engine/request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "proto/chunk.h"
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata);
+
+struct curl_slist *request_headers(const llm_config *cfg)
+{
+    struct curl_slist *h = NULL;
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Accept: text/event-stream");
+    /* curl would otherwise wait up to 1 s for "100 Continue" before sending a long prompt. */
+    h = curl_slist_append(h, "Expect:");
+    if (cfg->api_key && *cfg->api_key) {
+        size_t n = strlen(cfg->api_key) + 32;
+        char *line = malloc(n);
+        if (line) {
+            snprintf(line, n, "Authorization: Bearer %s", cfg->api_key);
+            h = curl_slist_append(h, line);
+            memset(line, 0, n);
+            free(line);
+        }
+    }
+    for (size_t i = 0; i < cfg->n_headers; i++) {
+        size_t n = strlen(cfg->headers[i].name) + strlen(cfg->headers[i].value) + 4;
+        char *line = malloc(n);
+        if (line) {
+            snprintf(line, n, "%s: %s", cfg->headers[i].name, cfg->headers[i].value);
+            h = curl_slist_append(h, line);
+            free(line);
+        }
+    }
+    return h;
+}
+
+static void slot_set_options(req_slot *s, const llm_config *cfg, const char *url,
+                             struct curl_slist *headers)
+{
+    CURL *c = s->easy;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, s->body.json);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, s);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(cfg->connect_timeout_s * 1000));
+    if (cfg->request_timeout_s > 0)
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(cfg->request_timeout_s * 1000));
+    if (cfg->insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (cfg->http2)
+        curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
+                         strncmp(url, "https", 5) == 0 ? CURL_HTTP_VERSION_2TLS
+                                                       : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    else
+        curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    /* Never retry or follow: every attempt is measured and counted as it happened. */
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+}
+
+int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
+                      struct curl_slist *headers, const char *model, uint32_t index, char *err,
+                      size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->index = index;
+    s->api_key = cfg->api_key;
+    uint64_t seed = (cfg->seed_set ? cfg->seed : 0x5eed) * 1000003ULL + index;
+    if (prompt_build(cfg, model, seed, &s->body, err, errlen) != 0)
+        return -1;
+    s->sse_buf = malloc(REQUEST_SSE_BUF);
+    s->easy = curl_easy_init();
+    if (!s->sse_buf || !s->easy) {
+        snprintf(err, errlen, "out of memory creating virtual user %u", index);
+        return -1;
+    }
+    slot_set_options(s, cfg, url, headers);
+    return 0;
+}
+
+void request_slot_free(req_slot *s)
+{
+    if (s->easy)
+        curl_easy_cleanup(s->easy);
+    free(s->sse_buf);
+    prompt_free(&s->body);
+    memset(s, 0, sizeof *s);
+}
+
+void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint64_t now,
+                   uint32_t step, bool warmup)
+{
+    s->busy = true;
+    s->warmup = warmup;
+    s->aborted_ttft = false;
+    s->step = step;
+    s->t_sched = t_sched;
+    s->t0 = now;
+    s->t_first_byte = s->t_first_token = s->t_first_output = s->t_last_content = s->t_done = 0;
+    s->content_events = 0;
+    s->usage_completion = s->usage_prompt = 0;
+    s->usage = s->finish = s->done_seen = s->stream_error = s->overflow = false;
+    s->http_status = 0;
+    s->error_body = false;
+    s->errbody_len = 0;
+    s->stream_msg[0] = '\0';
+    sse_init(&s->sse, s->sse_buf, REQUEST_SSE_BUF);
+    prompt_set_nonce(&s->body, request_number);
+}
+
+static void mark_stream_error(req_slot *s, const char *msg)
+{
+    if (s->stream_error)
+        return;
+    s->stream_error = true;
+    llm_strlcpy(s->stream_msg, msg, sizeof s->stream_msg);
+}
+
+static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
+{
+    uint32_t n = (uint32_t)(ci->content_events + ci->reasoning_events);
+    if (n > 0) {
+        uint64_t gap = s->t_last_content ? now - s->t_last_content : 0;
+        if (!s->t_first_token)
+            s->t_first_token = now;
+        s->t_last_content = now;
+        s->content_events += n;
+        s->on_tokens(s, n, gap);
+    }
+    if (ci->content_events > 0 && !s->t_first_output)
+        s->t_first_output = now;
+    if (ci->finish)
+        s->finish = true;
+    if (ci->has_usage) {
+        s->usage = true;
+        s->usage_completion = ci->completion_tokens;
+        s->usage_prompt = ci->prompt_tokens;
+    }
+}
+
+static int on_sse_event(void *user, const char *event, size_t event_len, const char *data,
+                        size_t data_len)
+{
+    req_slot *s = user;
+    uint64_t now = llm_now_ns();
+    chunk_info ci;
+    chunk_decode(data, data_len, &ci);
+    if (event_len == 5 && memcmp(event, "error", 5) == 0 && ci.kind != CHUNK_ERROR) {
+        ci.kind = CHUNK_ERROR;
+        snprintf(ci.message, sizeof ci.message, "%.*s", (int)(data_len > 200 ? 200 : data_len),
+                 data);
+    }
+    switch (ci.kind) {
+    case CHUNK_DONE:
+        s->done_seen = true;
+        s->t_done = now;
+        break;
+    case CHUNK_ERROR: {
+        char msg[96];
+        snprintf(msg, sizeof msg, "error event in stream: %.70s", ci.message);
+        mark_stream_error(s, msg);
+        break;
+    }
+    case CHUNK_MALFORMED: {
+        char msg[96];
+        snprintf(msg, sizeof msg, "malformed chunk: %.76s", ci.message);
+        mark_stream_error(s, msg);
+        break;
+    }
+    case CHUNK_DATA:
+        on_chunk(s, &ci, now);
+        break;
+    }
+    return 0;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    req_slot *s = userdata;
+    size_t n = size * nmemb;
+    if (!s->t_first_byte) {
+        s->t_first_byte = llm_now_ns();
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_status);
+        s->error_body = s->http_status < 200 || s->http_status >= 300;
+    }
+    if (s->error_body) {
+        size_t room = REQUEST_ERRBODY - 1 - s->errbody_len;
+        size_t k = n < room ? n : room;
+        memcpy(s->errbody + s->errbody_len, ptr, k);
+        s->errbody_len += k;
+        s->errbody[s->errbody_len] = '\0';
+        return n;
+    }
+    if (sse_feed(&s->sse, ptr, n, on_sse_event, s) == SSE_ERR_OVERFLOW && !s->overflow) {
+        s->overflow = true;
+        mark_stream_error(s, "an SSE event exceeded 64 KiB");
+    }
+    return n;
+}
+
+/* Servers sometimes echo the key in an error ("Incorrect API key provided: sk-…");
+ * it must never reach a screen or a file. */
+static void scrub_key(char *msg, const char *key)
+{
+    size_t kl = key ? strlen(key) : 0;
+    if (kl < 4)
+        return;
+    char *at;
+    while ((at = strstr(msg, key)) != NULL) {
+        char masked[64];
+        llm_mask_key(key, masked, sizeof masked);
+        size_t ml = strlen(masked), tail = strlen(at + kl);
+        if (ml <= kl) {
+            memcpy(at, masked, ml);
+            memmove(at + ml, at + kl, tail + 1);
+        } else {
+            memset(at, '*', kl);
+        }
+    }
+}
+
+static err_class class_of_status(long status)
+{
+    if (status == 429)
+        return ERR_HTTP_429;
+    if (status >= 500)
+        return ERR_HTTP_5XX;
+    if (status >= 400)
+        return ERR_HTTP_4XX;
+    return ERR_OTHER;
+}
+
+static err_class class_of_curl(CURLcode rc, bool got_bytes)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+        return ERR_CONNECT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+        return ERR_TLS;
+    case CURLE_OPERATION_TIMEDOUT:
+        return ERR_TIMEOUT;
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP2:
+    case CURLE_GOT_NOTHING:
+        return got_bytes ? ERR_STREAM : ERR_OTHER;
+    default:
+        return ERR_OTHER;
+    }
+}
+
+static void fail_message(req_slot *s, CURLcode rc, err_class cls, char *out, size_t cap)
+{
+    if (s->aborted_ttft) {
+        snprintf(out, cap, "no first token within --ttft-timeout");
+    } else if (rc != CURLE_OK) {
+        snprintf(out, cap, "%s%s", curl_easy_strerror(rc),
+                 cls == ERR_STREAM ? " (stream cut mid-way)" : "");
+    } else if (s->error_body) {
+        chunk_info ci;
+        chunk_decode(s->errbody, s->errbody_len, &ci);
+        if (ci.kind == CHUNK_ERROR && ci.message[0])
+            snprintf(out, cap, "HTTP %ld: %.80s", s->http_status, ci.message);
+        else if (s->errbody_len && s->errbody[0] == '<')
+            snprintf(out, cap, "HTTP %ld with an HTML page, not JSON", s->http_status);
+        else
+            snprintf(out, cap, "HTTP %ld: %.60s", s->http_status, s->errbody);
+    } else if (s->stream_error) {
+        snprintf(out, cap, "%s", s->stream_msg);
+    } else if (s->sse.events == 0) {
+        snprintf(out, cap, "HTTP %ld but no SSE events: does the server support stream: true?",
+                 s->http_status);
+    } else {
+        snprintf(out, cap, "stream ended without [DONE] or a finish_reason (cut)");
+    }
+    /* One line on screen: newlines from server bodies become spaces. */
+    for (char *p = out; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+    scrub_key(out, s->api_key);
+}
+
+static err_class classify(req_slot *s, CURLcode rc, bool *ok)
+{
+    *ok = false;
+    if (s->aborted_ttft)
+        return ERR_TIMEOUT;
+    if (rc != CURLE_OK && !s->done_seen)
+        return class_of_curl(rc, s->t_first_byte != 0);
+    if (s->error_body)
+        return class_of_status(s->http_status);
+    if (s->stream_error || (!s->done_seen && !s->finish))
+        return ERR_STREAM;
+    *ok = true;
+    return ERR_OTHER;
+}
+
+static void fill_connection_times(req_slot *s, ev_done *d)
+{
+    curl_off_t dns = 0, conn = 0, tls = 0;
+    curl_easy_getinfo(s->easy, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+    curl_easy_getinfo(s->easy, CURLINFO_CONNECT_TIME_T, &conn);
+    curl_easy_getinfo(s->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+    d->dns_us = (uint32_t)dns;
+    d->connect_us = conn > dns ? (uint32_t)(conn - dns) : 0;
+    d->tls_us = tls > conn ? (uint32_t)(tls - conn) : 0;
+}
+
+static void fill_done(req_slot *s, uint64_t now, ev_done *d)
+{
+    uint64_t end = s->done_seen ? s->t_done : now;
+    d->t_sched_ns = s->t_sched;
+    d->t0_ns = s->t0;
+    d->send_lag_ns = s->t0 > s->t_sched ? s->t0 - s->t_sched : 0;
+    d->ttfb_ns = s->t_first_byte ? s->t_first_byte - s->t0 : 0;
+    d->ttft_ns = s->t_first_token ? s->t_first_token - s->t0 : 0;
+    d->ttfo_ns = s->t_first_output ? s->t_first_output - s->t0 : 0;
+    d->e2e_ns = end - s->t0;
+    d->content_events = s->content_events;
+    d->usage_reported = s->usage;
+    d->output_tokens = s->usage ? (uint32_t)s->usage_completion : s->content_events;
+    d->prompt_estimated = !(s->usage && s->usage_prompt > 0);
+    d->prompt_tokens = d->prompt_estimated ? (uint32_t)((s->body.prompt_chars + 3) / 4)
+                                           : (uint32_t)s->usage_prompt;
+    fill_connection_times(s, d);
+}
+
+void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->t_ns = now;
+    ev->step = s->step;
+    ev->warmup = s->warmup;
+    bool ok;
+    err_class cls = classify(s, result, &ok);
+    if (ok) {
+        ev->kind = EV_REQUEST_DONE;
+        fill_done(s, now, &ev->u.done);
+    } else {
+        ev->kind = EV_REQUEST_FAILED;
+        ev->u.failed.t0_ns = s->t0;
+        ev->u.failed.elapsed_ns = now - s->t0;
+        ev->u.failed.http_status = (uint16_t)s->http_status;
+        ev->u.failed.err_class = (uint8_t)cls;
+        fail_message(s, result, cls, ev->u.failed.message, sizeof ev->u.failed.message);
+    }
+    s->busy = false;
+}

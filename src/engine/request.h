@@ -1,0 +1,64 @@
+/* engine/request: one virtual user's slot — its reused curl easy handle, its request body,
+ * its SSE parser and the timings of the request in flight. Engine thread only. */
+#ifndef LLM_REQUEST_H
+#define LLM_REQUEST_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/event.h"
+#include "engine/prompt.h"
+#include "proto/sse.h"
+
+#define REQUEST_SSE_BUF (64 * 1024)
+#define REQUEST_ERRBODY 1024
+
+struct req_slot;
+/* Called for every content-bearing SSE event (the engine publishes EV_TOKENS). */
+typedef void (*req_tokens_fn)(struct req_slot *s, uint32_t count, uint64_t gap_ns);
+
+typedef struct req_slot {
+    CURL *easy;
+    prompt_body body;
+    char *sse_buf;
+    sse_parser sse;
+    void *owner; /* the engine */
+    req_tokens_fn on_tokens;
+    const char *api_key; /* only to scrub it out of server messages */
+    struct req_slot *next_free;
+    uint32_t index;
+
+    /* the request in flight */
+    bool busy, warmup, aborted_ttft;
+    uint32_t step;
+    uint64_t t_sched, t0, t_first_byte, t_first_token, t_first_output, t_last_content, t_done;
+    uint32_t content_events;
+    long usage_completion, usage_prompt;
+    bool usage, finish, done_seen, stream_error, overflow;
+    long http_status;
+    bool error_body;
+    size_t errbody_len;
+    char errbody[REQUEST_ERRBODY];
+    char stream_msg[96];
+} req_slot;
+
+/* Creates the easy handle and the body once; headers is shared by every slot.
+ * Returns 0 or -1 with a sentence. */
+int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
+                      struct curl_slist *headers, const char *model, uint32_t index, char *err,
+                      size_t errlen);
+void request_slot_free(req_slot *s);
+
+/* Resets per-request state and stamps the nonce; the caller then adds s->easy to the multi. */
+void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint64_t now,
+                   uint32_t step, bool warmup);
+
+/* Turns the finished transfer into an event (EV_REQUEST_DONE or EV_REQUEST_FAILED). */
+void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev);
+
+/* Builds the shared header list (JSON, event-stream, Authorization, --header extras). */
+struct curl_slist *request_headers(const llm_config *cfg);
+
+#endif

@@ -1,0 +1,100 @@
+/* Tests for engine/plan: fixed and ramp plans from the configuration. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "engine/plan.h"
+
+static void fixed_plan_is_one_step_with_the_request_count(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.concurrency = 8;
+    c.requests = 50;
+    plan p;
+    char err[128];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    assert_int_equal(p.n_steps, 1);
+    assert_int_equal(p.steps[0].concurrency, 8);
+    assert_int_equal(p.steps[0].requests, 50);
+    assert_string_equal(p.kind, "fixed");
+    plan_free(&p);
+}
+
+static void duration_plan_has_no_request_bound(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.concurrency = 2;
+    c.duration_s = 30;
+    plan p;
+    char err[128];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    assert_int_equal(p.steps[0].requests, 0);
+    assert_true(p.steps[0].duration_s == 30);
+    plan_free(&p);
+}
+
+static void additive_ramp_includes_the_end_value(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.ramp_start = 10;
+    c.ramp_end = 35;
+    c.ramp_step = 10;
+    c.step_requests = 20;
+    plan p;
+    char err[128];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    long want[] = {10, 20, 30, 35};
+    assert_int_equal(p.n_steps, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(p.steps[i].concurrency, want[i]);
+        assert_int_equal(p.steps[i].requests, 20);
+    }
+    assert_int_equal(p.max_concurrency, 35);
+    plan_free(&p);
+}
+
+static void multiplicative_ramp_with_repeats(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.ramp_start = 1;
+    c.ramp_end = 8;
+    c.ramp_step = 2;
+    c.ramp_multiply = true;
+    c.step_duration_s = 5;
+    c.repeat = 2;
+    plan p;
+    char err[128];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    long want[] = {1, 1, 2, 2, 4, 4, 8, 8};
+    assert_int_equal(p.n_steps, 8);
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(p.steps[i].concurrency, want[i]);
+        assert_true(p.steps[i].duration_s == 5);
+    }
+    char text[128];
+    plan_describe(&p, text, sizeof text);
+    assert_non_null(strstr(text, "ramp"));
+    plan_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fixed_plan_is_one_step_with_the_request_count),
+        cmocka_unit_test(duration_plan_has_no_request_bound),
+        cmocka_unit_test(additive_ramp_includes_the_end_value),
+        cmocka_unit_test(multiplicative_ramp_with_repeats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
