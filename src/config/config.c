@@ -1,27 +1,473 @@
-/* Placeholder until the config module lands. */
+/* config: defaults, then flags (cli.c), then environment and .env (envfile.c) for the target,
+ * then the seed tools' mappings and cross-option checks. */
 #include "config/config.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "config/cli.h"
+#include "config/envfile.h"
+
+#define LONG_CONTEXT_CHARS 16000
+
+static const char *const cmd_names[] = {"run", "check", "sim", "report", "merge"};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Writes one sentence into err; returns -1 so callers can `return fail(...)`. */
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int set_defaults(llm_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->command = LLM_CMD_RUN;
+    cfg->endpoint = LLM_ENDPOINT_CHAT;
+    cfg->concurrency = 1;
+    cfg->repeat = 1;
+    cfg->arrivals = LLM_ARRIVALS_POISSON;
+    cfg->prompt_chars = 256;
+    cfg->max_tokens = 128;
+    cfg->temperature = -1;
+    cfg->connect_timeout_s = 10;
+    cfg->request_timeout_s = 600;
+    cfg->max_error_rate_pct = 5;
+    cfg->slo.errors_pct = -1;
+    cfg->fps = 10;
+    cfg->autosave_s = 60;
+    cfg->out_dir = strdup("./llmload-out");
+    sim_options_default(&cfg->sim);
+    return cfg->out_dir ? 0 : -1;
+}
+
+/* argv[1] names the subcommand unless it is an option; returns the first option index. */
+static int pick_command(llm_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+    if (argc < 2 || argv[1][0] == '-')
+        return 1;
+    for (int c = 0; c < 5; c++) {
+        if (strcmp(argv[1], cmd_names[c]) == 0) {
+            cfg->command = (llm_command)c;
+            return 2;
+        }
+    }
+    const char *near = NULL;
+    for (int c = 0; c < 5; c++)
+        if (cli_edit_distance(argv[1], cmd_names[c]) <= 2)
+            near = cmd_names[c];
+    if (near)
+        return fail(err, errlen, "unknown command \"%.40s\" (did you mean %s?)", argv[1], near);
+    return fail(err, errlen,
+                "unknown command \"%.40s\" (commands: run, check, sim, report, merge; see "
+                "llmload --help)",
+                argv[1]);
+}
+
+/* `llmload help [COMMAND]` is --help spelled as a command. */
+static bool help_command(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "help") != 0)
+        return false;
+    llm_command cmd = LLM_CMD_RUN;
+    for (int c = 0; argc > 2 && c < 5; c++)
+        if (strcmp(argv[2], cmd_names[c]) == 0)
+            cmd = (llm_command)c;
+    cli_print_help(stdout, cmd);
+    return true;
+}
+
+/* --help/-h and --version/-V win over everything else on the line (before "--"). */
+static bool show_help_if_asked(const llm_config *cfg, int first, int argc, char **argv)
+{
+    for (int i = first; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            cli_print_help(stdout, cfg->command);
+            return true;
+        }
+        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+            cli_print_version(stdout);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- target: flag > environment > .env, MODEL_* before OPENAI_* ---- */
+
+typedef struct {
+    const char *value;
+    llm_source source;
+    const char *key; /* env key it came from */
+} env_pick;
+
+static const char *nonempty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+static env_pick pick_env(const envfile *ef, const char *primary, const char *fallback)
+{
+    const char *keys[2] = {primary, fallback};
+    for (int i = 0; i < 2 && keys[i]; i++) {
+        if (nonempty(getenv(keys[i])))
+            return (env_pick){getenv(keys[i]), LLM_SRC_ENV, keys[i]};
+        if (nonempty(envfile_get(ef, keys[i])))
+            return (env_pick){envfile_get(ef, keys[i]), LLM_SRC_ENVFILE, keys[i]};
+    }
+    return (env_pick){NULL, LLM_SRC_DEFAULT, NULL};
+}
+
+static int load_envfile(llm_config *cfg, envfile *ef, char *err, size_t errlen)
+{
+    char label[300];
+    if (cfg->env_file) {
+        snprintf(label, sizeof label, "--env-file %s", cfg->env_file);
+        return envfile_load(cfg->env_file, label, ef, err, errlen);
+    }
+    if (access(".env", F_OK) != 0)
+        return 0;
+    if (envfile_load(".env", ".env", ef, err, errlen) != 0)
+        return -1;
+    cfg->env_file = strdup(".env");
+    return 0;
+}
+
+/* Fills *slot from the environment unless a flag set it; records where it came from. */
+static int fill_from_env(char **slot, llm_source *src, const char **from, const envfile *ef,
+                         const char *primary, const char *fallback)
+{
+    if (*src == LLM_SRC_FLAG)
+        return 0;
+    env_pick p = pick_env(ef, primary, fallback);
+    if (!p.value)
+        return 0;
+    *slot = strdup(p.value);
+    *src = p.source;
+    *from = p.key;
+    return *slot ? 0 : -1;
+}
+
+static void describe_source(char *out, size_t cap, const char *name, llm_source src,
+                            const llm_config *cfg)
+{
+    if (src == LLM_SRC_ENVFILE)
+        snprintf(out, cap, "%s (from %s)", name, cfg->env_file ? cfg->env_file : ".env");
+    else
+        snprintf(out, cap, "%s", name);
+}
+
+static int validate_url(llm_config *cfg, const char *name, char *err, size_t errlen)
+{
+    char who[400];
+    describe_source(who, sizeof who, name, cfg->url_source, cfg);
+    char *u = cfg->url;
+    size_t n = strlen(u);
+    while (n > 0 && u[n - 1] == '/')
+        u[--n] = '\0';
+    for (const char *p = u; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return fail(err, errlen, "%s must not contain spaces or control characters", who);
+    size_t scheme = strncasecmp(u, "http://", 7) == 0    ? 7
+                    : strncasecmp(u, "https://", 8) == 0 ? 8
+                                                         : 0;
+    if (!scheme)
+        return fail(err, errlen, "%s must start with http:// or https:// (got \"%.200s\")", who, u);
+    const char *host = u + scheme, *at = NULL;
+    size_t auth = strcspn(host, "/?#");
+    at = memchr(host, '@', auth);
+    if (at)
+        auth -= (size_t)(at + 1 - host), host = at + 1;
+    if (auth == 0 || host[0] == ':')
+        return fail(err, errlen, "%s must name a host, like http://host:8000/v1 (got \"%.200s\")",
+                    who, u);
+    return 0;
+}
+
+/* A key is pasted into an Authorization header: no spaces or line breaks. Never echoed. */
+static int validate_key(const llm_config *cfg, const char *name, char *err, size_t errlen)
+{
+    char who[400];
+    describe_source(who, sizeof who, name, cfg->key_source, cfg);
+    for (const char *p = cfg->api_key; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return fail(err, errlen,
+                        "%s contains a space or control character; check its value (not shown)",
+                        who);
+    return 0;
+}
+
+static int resolve_target(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    envfile ef = {0};
+    const char *url_from = NULL, *key_from = NULL, *model_from = NULL;
+    int rc = load_envfile(cfg, &ef, err, errlen);
+    if (rc == 0)
+        rc = fill_from_env(&cfg->url, &cfg->url_source, &url_from, &ef, "MODEL_URL",
+                           "OPENAI_BASE_URL") |
+             fill_from_env(&cfg->api_key, &cfg->key_source, &key_from, &ef, "MODEL_KEY",
+                           "OPENAI_API_KEY") |
+             fill_from_env(&cfg->model, &cfg->model_source, &model_from, &ef, "MODEL_NAME", NULL);
+    envfile_free(&ef);
+    if (rc != 0)
+        return err[0] ? -1 : fail(err, errlen, "out of memory while reading the environment");
+    if (cfg->url && validate_url(cfg, url_from ? url_from : cli_seen(st, "--url"), err, errlen))
+        return -1;
+    if (cfg->api_key &&
+        validate_key(cfg, key_from ? key_from : cli_seen(st, "--api-key"), err, errlen))
+        return -1;
+    if (!cfg->url)
+        return fail(err, errlen,
+                    "no target URL: pass --url http://host:8000/v1 or set "
+                    "MODEL_URL (in the environment or .env)");
+    return 0;
+}
+
+/* ---- the seed tools' step/stress switches ---- */
+
+static int conflict(char *err, size_t errlen, const char *a, const char *b, const char *what)
+{
+    return fail(err, errlen, "%s and %s both set %s; use one of them", a, b, what);
+}
+
+static int apply_seed_stress(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    const char *d = cli_seen(st, "--duration_hours"), *s = cli_seen(st, "--start_threads");
+    if (cli_seen(st, "--duration"))
+        return conflict(err, errlen, d, "--duration", "the run length");
+    cfg->duration_s = cfg->seed_duration_hours * 3600.0;
+    if (s && cli_seen(st, "--concurrency"))
+        return conflict(err, errlen, s, cli_seen(st, "--concurrency"), "the concurrency");
+    if (s)
+        cfg->concurrency = cfg->seed_start_threads;
+    return 0;
+}
+
+static int apply_seed_steps(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    const char *s = cli_seen(st, "--start_threads"), *e = cli_seen(st, "--end_threads");
+    const char *ramp = cli_seen(st, "--ramp"), *c = cli_seen(st, "--concurrency");
+    if (!e) {
+        if (cli_seen(st, "--step_threads"))
+            return fail(err, errlen, "%s needs -et (the last concurrency of the step test)",
+                        cli_seen(st, "--step_threads"));
+        if (s && (c || ramp))
+            return conflict(err, errlen, s, c ? c : ramp, "the concurrency");
+        if (s)
+            cfg->concurrency = cfg->seed_start_threads;
+        return 0;
+    }
+    if (ramp || c)
+        return conflict(err, errlen, e, ramp ? ramp : c, "the concurrency");
+    long start = s ? cfg->seed_start_threads : 1;
+    if (cfg->seed_end_threads < start)
+        return fail(err, errlen, "%s must be \xE2\x89\xA5 the start concurrency %ld (got %ld)", e,
+                    start, cfg->seed_end_threads);
+    cfg->ramp_start = start;
+    cfg->ramp_end = cfg->seed_end_threads;
+    cfg->ramp_step = cfg->seed_step_threads ? cfg->seed_step_threads : 1;
+    cfg->ramp_multiply = false;
+    return 0;
+}
+
+static int apply_seed_options(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    static const char *const names[] = {"--start_threads", "--end_threads", "--step_threads",
+                                        "--duration_hours"};
+    for (int i = 0; i < 4; i++)
+        cfg->seed_steps_used |= cli_seen(st, names[i]) != NULL;
+    if (cli_seen(st, "--duration_hours") && cfg->seed_duration_hours > 0)
+        return apply_seed_stress(cfg, st, err, errlen);
+    return apply_seed_steps(cfg, st, err, errlen);
+}
+
+/* llm-test.py's multimodal test looks for testphoto.jpg when no -ip is given. */
+static int apply_multimodal(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    if (!cfg->test_multimodal || cfg->image_file)
+        return 0;
+    if (access("testphoto.jpg", R_OK) != 0)
+        return fail(err, errlen,
+                    "%s needs an image: testphoto.jpg: cannot read it (%s); pass -ip FILE",
+                    cli_seen(st, "--multimodal"), strerror(errno));
+    cfg->image_file = strdup("testphoto.jpg");
+    return cfg->image_file ? 0 : -1;
+}
+
+/* ---- cross-option checks and derived defaults ---- */
+
+static int check_run_options(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    const char *chars = cli_seen(st, "--prompt-chars"), *toks = cli_seen(st, "--prompt-tokens");
+    if (chars && toks)
+        return conflict(err, errlen, chars, toks, "the prompt length");
+    if (cli_seen(st, "--ramp") && cli_seen(st, "--concurrency"))
+        return conflict(err, errlen, cli_seen(st, "--concurrency"), "--ramp", "the concurrency");
+    for (size_t i = 0; i < cli_n_options; i++)
+        if (st->seen[i] && (cli_options[i].cmds & CLI_DEMO_ONLY) && cfg->command == LLM_CMD_RUN &&
+            !cfg->demo)
+            return fail(err, errlen,
+                        "%s is a simulator option: use it with `llmload sim` or with --demo",
+                        st->seen[i]);
+    if (cfg->long_context && !chars && !toks)
+        cfg->prompt_chars = LONG_CONTEXT_CHARS;
+    cfg->requests_set = cli_seen(st, "--requests") != NULL;
+    if (!cfg->requests_set && cfg->duration_s == 0)
+        cfg->requests = 100;
+    return apply_multimodal(cfg, st, err, errlen);
+}
+
+static int check_files(const llm_config *cfg, char *err, size_t errlen)
+{
+    const char *usage = cfg->command == LLM_CMD_REPORT
+                            ? "llmload report FILE... [--format md|csv|html] [-o FILE]"
+                            : "llmload merge FILE... -o FILE";
+    if (cfg->n_files == 0)
+        return fail(err, errlen, "%s needs at least one snapshot FILE: %s", cmd_names[cfg->command],
+                    usage);
+    if (cfg->command == LLM_CMD_MERGE && !cfg->output_path)
+        return fail(err, errlen, "merge needs -o FILE (where to write the merged snapshot): %s",
+                    usage);
+    for (size_t i = 0; i < cfg->n_files; i++)
+        if (access(cfg->files[i], R_OK) != 0)
+            return fail(err, errlen, "%s: cannot read it (%s)", cfg->files[i], strerror(errno));
+    return 0;
+}
+
+static int finish(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    switch (cfg->command) {
+    case LLM_CMD_RUN:
+        if (apply_seed_options(cfg, st, err, errlen) || check_run_options(cfg, st, err, errlen))
+            return -1;
+        return cfg->demo ? 0 : resolve_target(cfg, st, err, errlen);
+    case LLM_CMD_CHECK:
+        if (check_run_options(cfg, st, err, errlen))
+            return -1;
+        return resolve_target(cfg, st, err, errlen);
+    case LLM_CMD_SIM:
+        return 0;
+    case LLM_CMD_REPORT:
+    case LLM_CMD_MERGE:
+        if (cfg->command == LLM_CMD_REPORT && !cfg->report_format &&
+            !(cfg->report_format = strdup("md")))
+            return -1;
+        return check_files(cfg, err, errlen);
+    }
+    return 0;
+}
+
+/* ---- keys never leave in a message ---- */
+
+static void scrub_secret(char *err, size_t errlen, const char *secret)
+{
+    size_t sl = secret ? strlen(secret) : 0;
+    if (sl < 3 || !strstr(err, secret))
+        return;
+    char mask[64], out[2048];
+    llm_mask_key(secret, mask, sizeof mask);
+    size_t o = 0;
+    const char *p = err;
+    for (const char *hit; (hit = strstr(p, secret)) && o < sizeof out; p = hit + sl)
+        o += (size_t)snprintf(out + o, sizeof out - o, "%.*s%s", (int)(hit - p), p, mask);
+    if (o < sizeof out)
+        snprintf(out + o, sizeof out - o, "%s", p);
+    llm_strlcpy(err, out, errlen);
+}
+
+/* Every key llmload could know of: flags (even unparsed ones), environment, struct. */
+static void scrub_keys(char *err, size_t errlen, const llm_config *cfg, int argc, char **argv)
+{
+    scrub_secret(err, errlen, cfg->api_key);
+    scrub_secret(err, errlen, cfg->sim.api_key);
+    scrub_secret(err, errlen, getenv("MODEL_KEY"));
+    scrub_secret(err, errlen, getenv("OPENAI_API_KEY"));
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--api-key", 9) != 0 && strncmp(a, "--api_key", 9) != 0)
+            continue;
+        if (a[9] == '=')
+            scrub_secret(err, errlen, a + 10);
+        else if (a[9] == '\0' && i + 1 < argc)
+            scrub_secret(err, errlen, argv[i + 1]);
+    }
+}
 
 int config_load(llm_config *cfg, int argc, char **argv, char *err, size_t errlen, bool *help_shown)
 {
-    (void)argc;
-    (void)argv;
-    memset(cfg, 0, sizeof *cfg);
     *help_shown = false;
-    snprintf(err, errlen, "configuration is not built yet");
-    return 2;
+    if (errlen)
+        err[0] = '\0';
+    if (set_defaults(cfg) != 0)
+        return fail(err, errlen, "out of memory"), LLM_EXIT_USAGE;
+    int first = help_command(argc, argv) ? 0 : pick_command(cfg, argc, argv, err, errlen);
+    if (first < 0)
+        goto bad;
+    if (first == 0 || show_help_if_asked(cfg, first, argc, argv)) {
+        *help_shown = true;
+        return LLM_EXIT_OK;
+    }
+    cli_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return fail(err, errlen, "out of memory"), LLM_EXIT_USAGE;
+    *st = (cli_state){.cfg = cfg, .err = err, .errlen = errlen};
+    int rc = cli_parse(st, first, argc, argv);
+    if (rc == 0)
+        rc = finish(cfg, st, err, errlen);
+    free(st);
+    if (rc == 0)
+        return LLM_EXIT_OK;
+bad:
+    if (!err[0])
+        fail(err, errlen, "out of memory");
+    scrub_keys(err, errlen, cfg, argc, argv);
+    return LLM_EXIT_USAGE;
 }
 
 void config_free(llm_config *cfg)
 {
-    (void)cfg;
+    char **strings[] = {&cfg->url,           &cfg->api_key,       &cfg->model,
+                        &cfg->env_file,      &cfg->prompts_file,  &cfg->image_file,
+                        &cfg->image_prompt,  &cfg->body_json,     &cfg->json_path,
+                        &cfg->out_dir,       &cfg->theme,         &cfg->log_file,
+                        &cfg->output_format, &cfg->report_format, &cfg->output_path};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        free(*strings[i]);
+    for (size_t i = 0; i < cfg->n_headers; i++) {
+        free(cfg->headers[i].name);
+        free(cfg->headers[i].value);
+    }
+    free(cfg->headers);
+    for (size_t i = 0; i < cfg->n_files; i++)
+        free(cfg->files[i]);
+    free(cfg->files);
+    memset(cfg, 0, sizeof *cfg);
 }
 
 char *config_endpoint_url(const llm_config *cfg, const char *path)
 {
-    (void)cfg;
-    (void)path;
-    return NULL;
+    if (!cfg->url || !path)
+        return NULL;
+    size_t nb = strlen(cfg->url), np = strlen(path);
+    bool slash = path[0] != '/';
+    char *u = malloc(nb + slash + np + 1);
+    if (!u)
+        return NULL;
+    memcpy(u, cfg->url, nb);
+    if (slash)
+        u[nb] = '/';
+    memcpy(u + nb + slash, path, np + 1);
+    return u;
 }

@@ -44,17 +44,18 @@ typedef struct llm_config {
     char *model;
     llm_source url_source, key_source, model_source;
     llm_endpoint endpoint;
-    char *env_file; /* NULL = ./.env if it exists */
+    char *env_file; /* the env file read: --env-file PATH, or ".env" when ./.env existed; NULL =
+                       none */
     bool insecure, http2;
 
     /* load */
-    long concurrency;   /* -c; default 1 */
-    long requests;      /* -n; 0 = not set */
-    double duration_s;  /* --duration; 0 = not set */
+    long concurrency;                     /* -c; default 1 */
+    long requests;                        /* -n; 0 = not set */
+    double duration_s;                    /* --duration; 0 = not set */
     long ramp_start, ramp_end, ramp_step; /* --ramp A:B:STEP; ramp_end 0 = no ramp */
     bool ramp_multiply;                   /* STEP given as xK */
-    long step_requests;
-    double step_duration_s;
+    long step_requests;                   /* 0 = not set (the plan runs `requests` per step) */
+    double step_duration_s;               /* 0 = not set */
     double cooldown_s;
     long repeat; /* default 1 */
     double rate; /* --rate; 0 = closed loop */
@@ -79,9 +80,9 @@ typedef struct llm_config {
     bool seed_set;
 
     /* limits */
-    double connect_timeout_s; /* default 10 */
-    double ttft_timeout_s;    /* 0 = none */
-    double request_timeout_s; /* default 600 */
+    double connect_timeout_s;  /* default 10 */
+    double ttft_timeout_s;     /* 0 = none */
+    double request_timeout_s;  /* default 600 */
     double max_error_rate_pct; /* default 5 */
     llm_slo slo;
     bool fail_on_slo;
@@ -92,8 +93,23 @@ typedef struct llm_config {
     double autosave_s;
     bool no_tui;
     char *theme;
-    double fps; /* default 10 */
+    double fps;     /* default 10 */
     char *log_file; /* -l: every printed result line also goes here */
+
+    /* seed tools (llm-test.py, llm_benchmark.py / run_benchmarks.py): recorded as given and
+     * already mapped onto the fields above by config_load */
+    bool test_input;            /* -i/--input: prefill test (the engine sends max_tokens = 1) */
+    bool test_output;           /* -o/--output (run only): generation test */
+    bool test_multimodal;       /* -mm/--multimodal: image + text (image_file is set) */
+    bool long_context;          /* --long-context/--use_long_context: long prompt preset */
+    char *output_format;        /* --output_format json|line|text|md|csv; NULL = not given */
+    bool seed_steps_used;       /* any of -st -et -ts -d was given */
+    long seed_start_threads;    /* -st; 0 = not given */
+    long seed_end_threads;      /* -et; 0 = not given */
+    long seed_step_threads;     /* -ts; 0 = not given */
+    double seed_duration_hours; /* -d; 0 = step mode */
+    bool requests_set;          /* -n given (else requests is the default: 100, or 0 with a
+                                   duration) */
 
     /* report / merge */
     char **files;

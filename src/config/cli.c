@@ -1,0 +1,200 @@
+#include "config/cli.h"
+
+#include <stddef.h>
+
+#include "config/cli_set.h"
+
+#define OFF(field) offsetof(llm_config, field)
+#define RC (CLI_RUN | CLI_CHECK)
+#define SIMRUN (CLI_SIM | CLI_RUN | CLI_DEMO_ONLY)
+
+/* The one option table: {name, {aliases}, metavar (NULL = switch), subcommands, help group,
+ * field offset, lower bound, setter, help}. Order is help order within a group. A name may
+ * appear twice with disjoint subcommands (--model under run vs sim; -o under run vs report).
+ * Kept one row per option by hand: clang-format would spread each row over ten lines. */
+/* clang-format off */
+const cli_option cli_options[] = {
+    /* target */
+    {"--url", {"-u", "--llm_url"}, "BASE", RC, CLI_G_TARGET, 0, 0, set_url,
+     "base URL of the OpenAI-compatible API, e.g. http://host:8000/v1 (env MODEL_URL, "
+     "OPENAI_BASE_URL; -u from llm-test.py, --llm_url from llm_benchmark.py)"},
+    {"--api-key", {"--api_key"}, "KEY", RC, CLI_G_TARGET, 0, 0, set_api_key,
+     "bearer token (env MODEL_KEY, OPENAI_API_KEY); never printed, logged or saved; \"\" = none"},
+    {"--model", {"-m"}, "NAME", RC, CLI_G_TARGET, 0, 0, set_model,
+     "model name (env MODEL_NAME); default: the first model the server lists"},
+    {"--endpoint", {0}, "chat|completions", RC, CLI_G_TARGET, 0, 0, set_endpoint,
+     "/chat/completions (default) or /completions"},
+    {"--env-file", {0}, "PATH", RC, CLI_G_TARGET, OFF(env_file), 0, set_string,
+     "read MODEL_URL, MODEL_KEY, MODEL_NAME from PATH instead of ./.env (it must exist)"},
+    {"--insecure", {"-k"}, NULL, RC, CLI_G_TARGET, OFF(insecure), 0, set_flag,
+     "do not verify the server's TLS certificate"},
+    {"--http2", {0}, NULL, RC, CLI_G_TARGET, OFF(http2), 0, set_flag,
+     "use HTTP/2 (multiplexed) instead of HTTP/1.1 keep-alive"},
+
+    /* load */
+    {"--concurrency", {"-c"}, "N", CLI_RUN, CLI_G_LOAD, OFF(concurrency), 1, set_count,
+     "closed-loop workers, each sends its next request when its last ends (default 1)"},
+    {"--requests", {"-n", "--num_requests"}, "N", CLI_RUN, CLI_G_LOAD, OFF(requests), 1, set_count,
+     "stop after N requests (default 100 unless --duration is given; --num_requests from "
+     "llm_benchmark.py)"},
+    {"--duration", {0}, "D", CLI_RUN, CLI_G_LOAD, OFF(duration_s), 1, set_duration,
+     "stop after D, e.g. 30s, 5m, 8h"},
+    {"--ramp", {0}, "A:B:STEP", CLI_RUN, CLI_G_LOAD, 0, 0, set_ramp,
+     "step concurrency from A to B, STEP +N or N (add) or xN (multiply), e.g. 1:64:x2"},
+    {"--step-requests", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(step_requests), 1, set_count,
+     "requests per ramp step"},
+    {"--step-duration", {0}, "D", CLI_RUN, CLI_G_LOAD, OFF(step_duration_s), 1, set_duration,
+     "length of each ramp step"},
+    {"--cooldown", {0}, "D", CLI_RUN, CLI_G_LOAD, OFF(cooldown_s), 0, set_duration,
+     "idle time between ramp steps"},
+    {"--repeat", {0}, "K", CLI_RUN, CLI_G_LOAD, OFF(repeat), 1, set_count,
+     "run each step K times and average (default 1)"},
+    {"--rate", {0}, "R", CLI_RUN, CLI_G_LOAD, OFF(rate), 1, set_number,
+     "open loop: send R requests/s whatever the replies do"},
+    {"--arrivals", {0}, "poisson|gamma|constant", CLI_RUN, CLI_G_LOAD, 0, 0, set_arrivals,
+     "spacing of --rate arrivals (default poisson)"},
+    {"--max-inflight", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(max_inflight), 1, set_count,
+     "cap on requests in flight with --rate (default unlimited)"},
+    {"--warmup", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(warmup), 0, set_count,
+     "send N requests first and leave them out of the results"},
+    {"--demo", {0}, NULL, CLI_RUN, CLI_G_LOAD, 0, 0, set_demo,
+     "start the built-in simulator in-process and ramp against it"},
+
+    /* workload */
+    {"--prompt-chars", {"-pp", "--prompt_length"}, "N", RC, CLI_G_WORK, OFF(prompt_chars), 1,
+     set_count, "prompt length in characters (default 256; -pp from llm-test.py)"},
+    {"--prompt-tokens", {0}, "N", RC, CLI_G_WORK, OFF(prompt_tokens), 1, set_prompt_tokens,
+     "prompt length in ~tokens (sets --prompt-chars to 4 x N)"},
+    {"--max-tokens", {"-tg", "--tokens_to_generate", "--output_tokens"}, "N", RC, CLI_G_WORK,
+     OFF(max_tokens), 1, set_count,
+     "tokens to generate per request (default 128; -tg from llm-test.py, --output_tokens from "
+     "llm_benchmark.py)"},
+    {"--ignore-eos", {0}, NULL, RC, CLI_G_WORK, OFF(ignore_eos), 0, set_flag,
+     "ask the server to ignore EOS so every reply is --max-tokens long"},
+    {"--prompts", {0}, "FILE", RC, CLI_G_WORK, OFF(prompts_file), 0, set_file,
+     "prompts from a JSONL or plain-text file instead of generated text"},
+    {"--image", {"-ip", "--image_path"}, "FILE", RC, CLI_G_WORK, OFF(image_file), 0, set_file,
+     "send this image (as a base64 data URL) with every prompt (-ip from llm-test.py)"},
+    {"--image-prompt", {"-mtp", "--multimodal_text_prompt"}, "TEXT", RC, CLI_G_WORK,
+     OFF(image_prompt), 0, set_string, "text sent with the image (-mtp from llm-test.py)"},
+    {"--header", {"-H"}, "K:V", RC, CLI_G_WORK, 0, 0, set_header,
+     "extra HTTP header on every request (repeatable)"},
+    {"--body-json", {0}, "JSON", RC, CLI_G_WORK, 0, 0, set_body_json,
+     "JSON object whose fields are merged into every request body"},
+    {"--no-usage", {0}, NULL, RC, CLI_G_WORK, OFF(no_usage), 0, set_flag,
+     "do not ask for usage in the stream (count tokens from events, marked estimated)"},
+    {"--seed", {0}, "N", RC, CLI_G_WORK, 0, 0, set_seed,
+     "sampling seed sent to the server and used for prompt generation"},
+    {"--temperature", {0}, "T", RC, CLI_G_WORK, OFF(temperature), 0, set_number,
+     "sampling temperature (default: not sent)"},
+    {"--long-context", {"--use_long_context"}, NULL, RC, CLI_G_WORK, OFF(long_context), 0,
+     set_flag, "long-prompt preset: --prompt-chars 16000 unless a length is given "
+     "(--use_long_context from run_benchmarks.py)"},
+
+    /* limits */
+    {"--connect-timeout", {0}, "D", RC, CLI_G_LIMITS, OFF(connect_timeout_s), 1, set_duration,
+     "give up connecting after D (default 10s)"},
+    {"--ttft-timeout", {0}, "D", RC, CLI_G_LIMITS, OFF(ttft_timeout_s), 1, set_duration,
+     "give up when the first token takes longer than D (default none)"},
+    {"--request-timeout", {"--request_timeout"}, "D", RC, CLI_G_LIMITS, OFF(request_timeout_s), 1,
+     set_duration, "give up on a whole request after D (default 600s)"},
+    {"--max-error-rate", {0}, "PCT", CLI_RUN, CLI_G_LIMITS, OFF(max_error_rate_pct), 0, set_pct,
+     "exit 1 when more than PCT % of requests failed (default 5)"},
+    {"--slo", {0}, "LIST", CLI_RUN, CLI_G_LIMITS, 0, 0, set_slo,
+     "service-level objectives, e.g. ttft=2s,tpot=80ms,e2e=30s,errors=1%"},
+    {"--fail-on-slo", {0}, NULL, CLI_RUN, CLI_G_LIMITS, OFF(fail_on_slo), 0, set_flag,
+     "exit 1 when the run missed an --slo"},
+
+    /* output */
+    {"--json", {0}, "FILE", RC, CLI_G_OUTPUT, OFF(json_path), 0, set_string,
+     "write the snapshot JSON to FILE at the end"},
+    {"--out", {0}, "DIR", CLI_RUN, CLI_G_OUTPUT, OFF(out_dir), 0, set_string,
+     "directory for autosaves and snapshots (default ./llmload-out)"},
+    {"--autosave", {0}, "D", CLI_RUN, CLI_G_OUTPUT, OFF(autosave_s), 0, set_duration,
+     "save a snapshot every D during a run (default 60s; 0 = only at the end)"},
+    {"--no-tui", {0}, NULL, CLI_RUN, CLI_G_OUTPUT, OFF(no_tui), 0, set_flag,
+     "no dashboard: progress lines on stderr, summary on stdout"},
+    {"--theme", {0}, "NAME|PATH", CLI_RUN, CLI_G_OUTPUT, OFF(theme), 0, set_string,
+     "dashboard colours: a name from themes/ or a .theme file"},
+    {"--fps", {0}, "N", CLI_RUN, CLI_G_OUTPUT, 0, 0, set_fps,
+     "dashboard redraws per second, 1 to 60 (default 10)"},
+    {"--log-file", {"-l", "--log_file"}, "FILE", RC, CLI_G_OUTPUT, OFF(log_file), 0, set_string,
+     "also append every printed result line to FILE (-l from llm-test.py)"},
+    {"--output_format", {"--output-format"}, "FMT", CLI_RUN, CLI_G_OUTPUT, 0, 0, set_output_format,
+     "summary format of llm_benchmark.py: json, line, text, md or csv"},
+
+    /* the seed tools' own switches, mapped onto the options above */
+    {"--input", {"-i"}, NULL, CLI_RUN, CLI_G_SEED, OFF(test_input), 0, set_flag,
+     "input test: prefill speed, sends max_tokens 1"},
+    {"--output", {"-o"}, NULL, CLI_RUN, CLI_G_SEED, OFF(test_output), 0, set_flag,
+     "output test: generation speed (under report/merge, -o FILE is the output file)"},
+    {"--multimodal", {"-mm"}, NULL, CLI_RUN, CLI_G_SEED, OFF(test_multimodal), 0, set_flag,
+     "multimodal test: image + text (-ip FILE, default testphoto.jpg)"},
+    {"--start_threads", {"-st", "--start-threads"}, "N", CLI_RUN, CLI_G_SEED,
+     OFF(seed_start_threads), 1, set_count,
+     "first concurrency: with -et the ramp -st:-et:+ts; alone or with -d, = --concurrency"},
+    {"--end_threads", {"-et", "--end-threads"}, "N", CLI_RUN, CLI_G_SEED, OFF(seed_end_threads), 1,
+     set_count, "last concurrency of the step test: -st A -et B -ts S = --ramp A:B:+S"},
+    {"--step_threads", {"-ts", "--step-threads"}, "N", CLI_RUN, CLI_G_SEED,
+     OFF(seed_step_threads), 1, set_count, "concurrency added per step (default 1)"},
+    {"--duration_hours", {"-d", "--duration-hours"}, "H", CLI_RUN, CLI_G_SEED, 0, 0, set_hours,
+     "stress/soak test: H hours (fractions allowed) at -st concurrency = --duration Hh -c N; "
+     "0 = step mode"},
+
+    /* simulator (`llmload sim`; under run only with --demo) */
+    {"--host", {0}, "H", CLI_SIM, CLI_G_SIM, 0, 0, set_sim_host,
+     "address to listen on (default 127.0.0.1)"},
+    {"--port", {"-p"}, "P", CLI_SIM, CLI_G_SIM, 0, 0, set_sim_port,
+     "TCP port; 0 = any free port (the port is printed)"},
+    {"--slots", {0}, "S", SIMRUN, CLI_G_SIM, OFF(sim.slots), 1, set_int_count,
+     "sequences decoded at once (continuous batching; default 8)"},
+    {"--base-latency", {0}, "D", SIMRUN, CLI_G_SIM, OFF(sim.base_latency_s), 0, set_duration,
+     "fixed part of TTFT (default 20ms)"},
+    {"--prefill-rate", {0}, "TOK/S", SIMRUN, CLI_G_SIM, OFF(sim.prefill_rate), 1, set_number,
+     "prompt tokens processed per second (default 5000)"},
+    {"--decode-rate", {0}, "TOK/S", SIMRUN, CLI_G_SIM, OFF(sim.decode_rate), 1, set_number,
+     "tokens/s of one sequence decoding alone (default 50)"},
+    {"--batch-penalty", {0}, "F", SIMRUN, CLI_G_SIM, OFF(sim.batch_penalty), 0, set_number,
+     "per-sequence slowdown per extra sequence in the batch (default 0.05)"},
+    {"--max-tokens", {0}, "N", CLI_SIM, CLI_G_SIM, OFF(sim.default_max_tokens), 1, set_count,
+     "output length when a request gives no max_tokens (default 256)"},
+    {"--mean-output", {0}, "N", SIMRUN, CLI_G_SIM, OFF(sim.mean_output), 0, set_number,
+     "mean output length without ignore_eos, capped by max_tokens (0 = max_tokens)"},
+    {"--model", {"-m"}, "NAME", CLI_SIM, CLI_G_SIM, 0, 0, set_sim_model,
+     "served model name (default llmload-sim)"},
+    {"--api-key", {"--api_key"}, "KEY", CLI_SIM, CLI_G_SIM, 0, 0, set_sim_key,
+     "require \"Authorization: Bearer KEY\" (401 without it)"},
+    {"--seed", {0}, "N", CLI_SIM, CLI_G_SIM, 0, 0, set_sim_seed,
+     "random seed: the same seed gives the same run (default 1)"},
+    {"--error-rate", {0}, "PCT", SIMRUN, CLI_G_SIM, OFF(sim.error_rate_pct), 0, set_pct,
+     "% of requests answered 429, 500 or 503"},
+    {"--cut-rate", {0}, "PCT", SIMRUN, CLI_G_SIM, OFF(sim.cut_rate_pct), 0, set_pct,
+     "% of streams cut mid-way (no [DONE])"},
+    {"--malformed-rate", {0}, "PCT", SIMRUN, CLI_G_SIM, OFF(sim.malformed_rate_pct), 0, set_pct,
+     "% of streams with one chunk that is not valid JSON"},
+    {"--stall-rate", {0}, "PCT", SIMRUN, CLI_G_SIM, OFF(sim.stall_rate_pct), 0, set_pct,
+     "% of streams that stop for --stall mid-way"},
+    {"--stall", {0}, "D", SIMRUN, CLI_G_SIM, OFF(sim.stall_s), 0, set_duration,
+     "length of a stall (default 5s)"},
+    {"--slow-headers", {0}, "D", SIMRUN, CLI_G_SIM, OFF(sim.slow_headers_s), 0, set_duration,
+     "delay before response headers, every request (default 0)"},
+    {"--quiet", {"-q"}, NULL, CLI_SIM, CLI_G_SIM, OFF(sim.quiet), 0, set_flag,
+     "no access log lines on stderr"},
+
+    /* report / merge */
+    {"--format", {0}, "md|csv|html", CLI_REPORT, CLI_G_REPORT, 0, 0, set_report_format,
+     "report format (default md)"},
+    {"--output", {"-o"}, "FILE", CLI_REPORT | CLI_MERGE, CLI_G_REPORT, OFF(output_path), 0,
+     set_string, "write to FILE (report: default stdout; merge: required)"},
+
+    /* general (acted on before parsing; listed for help and lookup) */
+    {"--help", {"-h"}, NULL, CLI_ALL, CLI_G_GENERAL, 0, 0, set_none,
+     "show this help (llmload COMMAND --help for a command's options)"},
+    {"--version", {"-V"}, NULL, CLI_ALL, CLI_G_GENERAL, 0, 0, set_none, "print the version"},
+};
+/* clang-format on */
+
+const size_t cli_n_options = sizeof cli_options / sizeof cli_options[0];
+
+_Static_assert(sizeof cli_options / sizeof cli_options[0] <= CLI_MAX_OPTIONS,
+               "raise CLI_MAX_OPTIONS");

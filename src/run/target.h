@@ -1,0 +1,16 @@
+/* run/target: what a run needs to know about the server before it starts — whether it
+ * answers at all, and which model to ask for when none was given. Main thread only. */
+#ifndef LLM_TARGET_H
+#define LLM_TARGET_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+
+/* GETs {url}/models. On success returns 0 and sets *model to a malloc'd name: cfg->model
+ * when given, else the first served model (NULL when the list is empty or unreadable, in
+ * which case the request body omits "model"). Returns LLM_EXIT_UNREACHABLE with a sentence
+ * when nothing answers (refused, DNS, TLS, timeout). */
+int target_resolve_model(const llm_config *cfg, char **model, char *err, size_t errlen);
+
+#endif

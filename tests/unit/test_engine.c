@@ -1,0 +1,351 @@
+/* Tests for engine: the closed loop against the built-in simulator — exact token counts,
+ * TTFT against the injected value, capacity, fault classes, live concurrency changes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "engine/engine.h"
+#include "sim/sim.h"
+
+typedef struct {
+    sim_server *sim;
+    llm_config cfg;
+    plan plan;
+    char url[64];
+    /* what the run produced */
+    long ok, failed, tokens_events, steps;
+    long by_class[ERR_CLASSES];
+    char last_msg[ERR_CLASSES][96];
+    ev_done done[4096];
+    size_t n_done;
+    uint64_t first_t0, last_end;
+} run_ctx;
+
+static void start_sim(run_ctx *r, sim_options *o)
+{
+    char err[256];
+    o->quiet = true;
+    assert_int_equal(sim_start(o, &r->sim, err, sizeof err), 0);
+    snprintf(r->url, sizeof r->url, "http://127.0.0.1:%d/v1", sim_port(r->sim));
+}
+
+static void base_config(run_ctx *r, long concurrency, long requests)
+{
+    memset(&r->cfg, 0, sizeof r->cfg);
+    r->cfg.url = r->url;
+    r->cfg.concurrency = concurrency;
+    r->cfg.requests = requests;
+    r->cfg.prompt_chars = 400;
+    r->cfg.max_tokens = 16;
+    r->cfg.ignore_eos = true;
+    r->cfg.temperature = -1;
+    r->cfg.connect_timeout_s = 5;
+    r->cfg.request_timeout_s = 30;
+}
+
+static void consume(run_ctx *r, const llm_event *ev)
+{
+    switch (ev->kind) {
+    case EV_REQUEST_DONE:
+        r->ok++;
+        if (r->n_done < 4096)
+            r->done[r->n_done++] = ev->u.done;
+        if (!r->first_t0 || ev->u.done.t0_ns < r->first_t0)
+            r->first_t0 = ev->u.done.t0_ns;
+        if (ev->t_ns > r->last_end)
+            r->last_end = ev->t_ns;
+        break;
+    case EV_REQUEST_FAILED:
+        r->failed++;
+        r->by_class[ev->u.failed.err_class]++;
+        memcpy(r->last_msg[ev->u.failed.err_class], ev->u.failed.message, 96);
+        break;
+    case EV_TOKENS:
+        r->tokens_events += ev->u.tokens.count;
+        break;
+    case EV_STEP:
+        r->steps++;
+        break;
+    }
+}
+
+static engine *start_engine(run_ctx *r)
+{
+    char err[256];
+    assert_int_equal(plan_build(&r->cfg, &r->plan, err, sizeof err), 0);
+    engine *e = NULL;
+    int rc = engine_start(&r->cfg, &r->plan, NULL, &e, err, sizeof err);
+    if (rc != 0)
+        fail_msg("engine_start: %s", err);
+    return e;
+}
+
+static void drain(run_ctx *r, engine *e)
+{
+    llm_event evs[256];
+    size_t n;
+    while ((n = engine_poll(e, evs, 256)) > 0)
+        for (size_t i = 0; i < n; i++)
+            consume(r, &evs[i]);
+}
+
+/* Runs until the engine finishes or `limit_s` passes (then fails the test). */
+static void run_to_end(run_ctx *r, engine *e, double limit_s)
+{
+    uint64_t deadline = llm_now_ns() + (uint64_t)(limit_s * 1e9);
+    while (!engine_finished(e)) {
+        drain(r, e);
+        if (llm_now_ns() > deadline)
+            fail_msg("run did not finish within %.0f s", limit_s);
+        usleep(2000);
+    }
+    drain(r, e);
+}
+
+static void finish(run_ctx *r, engine *e)
+{
+    engine_destroy(e);
+    plan_free(&r->plan);
+    sim_stop(r->sim);
+}
+
+static void token_counts_equal_the_servers_usage(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 8;
+    o.decode_rate = 2000;
+    o.base_latency_s = 0.001;
+    start_sim(r, &o);
+    base_config(r, 4, 40);
+    engine *e = start_engine(r);
+    run_to_end(r, e, 30);
+    assert_int_equal(r->ok, 40);
+    assert_int_equal(r->failed, 0);
+    assert_int_equal(r->steps, 1);
+    for (size_t i = 0; i < r->n_done; i++) {
+        assert_int_equal(r->done[i].output_tokens, 16);
+        assert_int_equal(r->done[i].content_events, 16);
+        assert_true(r->done[i].usage_reported);
+        assert_false(r->done[i].prompt_estimated);
+        assert_int_equal(r->done[i].prompt_tokens, 100); /* 400 chars / 4 by the sim */
+        assert_true(r->done[i].ttft_ns > 0 && r->done[i].ttft_ns <= r->done[i].e2e_ns);
+        assert_true(r->done[i].ttfb_ns > 0 && r->done[i].ttfb_ns <= r->done[i].ttft_ns);
+    }
+    assert_int_equal(r->tokens_events, 40 * 16);
+    finish(r, e);
+    free(r);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void ttft_is_at_least_the_injected_value_and_close_to_it(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 4;
+    o.base_latency_s = 0.050;
+    o.prefill_rate = 10000; /* 100 prompt tokens => 10 ms */
+    o.decode_rate = 1000;
+    start_sim(r, &o);
+    base_config(r, 1, 15);
+    engine *e = start_engine(r);
+    run_to_end(r, e, 30);
+    assert_int_equal(r->ok, 15);
+    uint64_t ttft[15];
+    for (size_t i = 0; i < 15; i++) {
+        ttft[i] = r->done[i].ttft_ns;
+        assert_true(ttft[i] >= 60 * LLM_NS_PER_MS); /* never below what the sim injected */
+    }
+    qsort(ttft, 15, sizeof ttft[0], cmp_u64);
+    double median_ms = (double)ttft[7] / 1e6;
+    print_message("TTFT median %.2f ms (injected 60 ms)\n", median_ms);
+    assert_true(median_ms < 60 + 8); /* a few ms of client + loopback overhead at most */
+    finish(r, e);
+    free(r);
+}
+
+static void rps_and_tps_match_the_capacity_model(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 16;
+    o.base_latency_s = 0.020;
+    o.prefill_rate = 1e9;
+    o.decode_rate = 400;
+    o.batch_penalty = 0;
+    start_sim(r, &o);
+    base_config(r, 4, 80);
+    r->cfg.max_tokens = 20;
+    engine *e = start_engine(r);
+    run_to_end(r, e, 60);
+    assert_int_equal(r->ok, 80);
+    /* Each request: 20 ms to the first token, then 19 more at 400/s = 47.5 ms. */
+    double service_s = 0.020 + 19.0 / 400;
+    double want_rps = 4 / service_s;
+    double span_s = (double)(r->last_end - r->first_t0) / 1e9;
+    double rps = r->ok / span_s, tps = r->ok * 20 / span_s;
+    print_message("rps %.2f (model %.2f), tps %.1f (model %.1f)\n", rps, want_rps, tps,
+                  want_rps * 20);
+    assert_true(fabs(rps - want_rps) / want_rps < 0.05);
+    assert_true(fabs(tps - want_rps * 20) / (want_rps * 20) < 0.05);
+    finish(r, e);
+    free(r);
+}
+
+static void fault_run(sim_options *o, run_ctx *r)
+{
+    start_sim(r, o);
+    base_config(r, 4, 20);
+    r->cfg.max_tokens = 30;
+    engine *e = start_engine(r);
+    run_to_end(r, e, 60);
+    finish(r, e);
+}
+
+static void each_fault_lands_in_its_error_class(void **state)
+{
+    (void)state;
+    sim_options o;
+    run_ctx *r = calloc(1, sizeof *r);
+
+    sim_options_default(&o);
+    o.decode_rate = 3000;
+    o.cut_rate_pct = 100;
+    fault_run(&o, r);
+    assert_int_equal(r->by_class[ERR_STREAM], 20);
+    assert_int_equal(r->ok, 0);
+    print_message("cut: %s\n", r->last_msg[ERR_STREAM]);
+
+    memset(r, 0, sizeof *r);
+    sim_options_default(&o);
+    o.decode_rate = 3000;
+    o.malformed_rate_pct = 100;
+    fault_run(&o, r);
+    assert_int_equal(r->by_class[ERR_STREAM], 20);
+    assert_non_null(strstr(r->last_msg[ERR_STREAM], "malformed"));
+
+    memset(r, 0, sizeof *r);
+    sim_options_default(&o);
+    o.decode_rate = 3000;
+    o.error_rate_pct = 100;
+    fault_run(&o, r);
+    assert_int_equal(r->by_class[ERR_HTTP_429] + r->by_class[ERR_HTTP_5XX], 20);
+    assert_true(r->by_class[ERR_HTTP_429] > 0 && r->by_class[ERR_HTTP_5XX] > 0);
+
+    memset(r, 0, sizeof *r);
+    sim_options_default(&o);
+    o.decode_rate = 3000;
+    snprintf(o.api_key, sizeof o.api_key, "sk-test-secret-key-123456");
+    fault_run(&o, r);
+    assert_int_equal(r->by_class[ERR_HTTP_4XX], 20);
+    assert_null(strstr(r->last_msg[ERR_HTTP_4XX], "secret-key"));
+
+    memset(r, 0, sizeof *r);
+    sim_options_default(&o);
+    o.decode_rate = 50;
+    o.stall_rate_pct = 100;
+    o.stall_s = 3;
+    start_sim(r, &o);
+    base_config(r, 2, 2);
+    r->cfg.request_timeout_s = 0.8;
+    engine *e = start_engine(r);
+    run_to_end(r, e, 30);
+    finish(r, e);
+    assert_int_equal(r->by_class[ERR_TIMEOUT], 2);
+    free(r);
+}
+
+static void dead_server_is_a_connect_error(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    /* Bind then stop a simulator: its port is then very likely closed. */
+    sim_options o;
+    sim_options_default(&o);
+    start_sim(r, &o);
+    sim_stop(r->sim);
+    r->sim = NULL;
+    base_config(r, 2, 4);
+    engine *e = start_engine(r);
+    run_to_end(r, e, 30);
+    engine_destroy(e);
+    plan_free(&r->plan);
+    assert_int_equal(r->by_class[ERR_CONNECT], 4);
+    free(r);
+}
+
+static void concurrency_change_shows_in_flight_within_100ms(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 64;
+    o.decode_rate = 20; /* long requests: in-flight stays at target */
+    start_sim(r, &o);
+    base_config(r, 2, 0);
+    r->cfg.duration_s = 20;
+    r->cfg.max_tokens = 200;
+    engine *e = start_engine(r);
+    engine_gauges g;
+    uint64_t deadline = llm_now_ns() + 5 * LLM_NS_PER_SEC;
+    do {
+        usleep(5000);
+        drain(r, e);
+        engine_read_gauges(e, &g);
+    } while (g.inflight != 2 && llm_now_ns() < deadline);
+    assert_int_equal(g.inflight, 2);
+
+    uint64_t t = llm_now_ns();
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_SET_TARGET, .value = 12}));
+    do {
+        usleep(1000);
+        drain(r, e);
+        engine_read_gauges(e, &g);
+    } while (g.inflight != 12 && llm_now_ns() - t < 100 * LLM_NS_PER_MS);
+    assert_int_equal(g.inflight, 12);
+    assert_true(g.manual);
+
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_STOP}));
+    run_to_end(r, e, 10);
+    engine_read_gauges(e, &g);
+    assert_int_equal(g.cancelled, 12);
+    finish(r, e);
+    free(r);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(token_counts_equal_the_servers_usage),
+        cmocka_unit_test(ttft_is_at_least_the_injected_value_and_close_to_it),
+        cmocka_unit_test(rps_and_tps_match_the_capacity_model),
+        cmocka_unit_test(each_fault_lands_in_its_error_class),
+        cmocka_unit_test(dead_server_is_a_connect_error),
+        cmocka_unit_test(concurrency_change_shows_in_flight_within_100ms),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
