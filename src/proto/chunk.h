@@ -1,5 +1,6 @@
 /* proto/chunk: decodes one OpenAI-style streaming chunk (the `data:` of an SSE event) into
- * the few facts the metrics need. No allocation; any thread, one call at a time per out. */
+ * the few facts the metrics need. No allocation (except for a chunk of more than 512 JSON
+ * tokens, see slow_path); any thread, one call at a time per out. */
 #ifndef LLM_CHUNK_H
 #define LLM_CHUNK_H
 
@@ -7,10 +8,10 @@
 #include <stddef.h>
 
 typedef enum {
-    CHUNK_DATA = 0,   /* a JSON chunk (see fields) */
-    CHUNK_DONE,       /* data: [DONE] */
-    CHUNK_ERROR,      /* {"error": …} object, or an `event: error` */
-    CHUNK_MALFORMED,  /* not JSON, or not an object */
+    CHUNK_DATA = 0,  /* a JSON chunk (see fields) */
+    CHUNK_DONE,      /* data: [DONE] */
+    CHUNK_ERROR,     /* {"error": …} object, or an `event: error` */
+    CHUNK_MALFORMED, /* not JSON, or not an object */
 } chunk_kind;
 
 typedef struct {
@@ -21,14 +22,25 @@ typedef struct {
     int content_events;
     int reasoning_events;
     size_t content_bytes;
-    bool finish;        /* some choice has a non-null finish_reason */
-    bool has_usage;     /* a usage object with numbers */
+    bool finish;    /* some choice has a non-null finish_reason */
+    bool has_usage; /* a usage object with numbers */
     long completion_tokens;
     long prompt_tokens;
-    char message[256];  /* CHUNK_ERROR / CHUNK_MALFORMED: short human text */
+    char message[256]; /* CHUNK_ERROR / CHUNK_MALFORMED: short human text */
+    bool slow_path;    /* more JSON tokens than the stack array: decoded with heap tokens */
 } chunk_info;
 
 /* Decodes data[0..len). Always fills *out (kind tells what it was). */
 void chunk_decode(const char *data, size_t len, chunk_info *out);
+
+/* Like chunk_decode, for the data of an SSE event named event[0..event_len): an
+ * `event: error` is CHUNK_ERROR whatever its data says (message from the data's
+ * error.message, else the data text). */
+void chunk_decode_event(const char *event, size_t event_len, const char *data, size_t len,
+                        chunk_info *out);
+
+/* Decodes a whole non-streaming response body: choices[].message.content (chat) or
+ * choices[].text (completions) count as content, usage and errors as in chunk_decode. */
+void chunk_decode_message(const char *data, size_t len, chunk_info *out);
 
 #endif

@@ -20,23 +20,27 @@ typedef int (*sse_event_fn)(void *user, const char *event, size_t event_len, con
 typedef struct {
     char *buf; /* caller-provided: holds the current line and the event's data */
     size_t cap;
-    size_t line_len;  /* bytes of the current, unfinished line */
-    size_t data_len;  /* bytes of data accumulated for the current event */
-    char event[32];   /* current event type */
+    size_t line_len; /* bytes of the current, unfinished line */
+    size_t data_len; /* bytes of data accumulated for the current event */
+    char event[32];  /* current event type */
     size_t event_len;
-    uint8_t state;    /* BOM/CR bookkeeping */
-    uint64_t events;  /* dispatched so far */
+    uint8_t state;   /* BOM/CR bookkeeping */
+    uint64_t events; /* dispatched so far */
 } sse_parser;
 
 /* buf must outlive the parser; cap bounds the longest line and the largest event. */
 void sse_init(sse_parser *p, char *buf, size_t cap);
 
 /* Feeds n bytes (any split: mid-line, mid-CRLF, mid-BOM). Returns SSE_OK, SSE_ERR_OVERFLOW
- * (the parser then discards until the next blank line), or the callback's non-zero value. */
+ * (the parser then discards until the next blank line; events after that point in the
+ * same bytes are still delivered, so one call may both overflow and dispatch), or the
+ * callback's non-zero value (parsing stops at once). `data` given to the callback points
+ * into buf and is valid only during the call. */
 int sse_feed(sse_parser *p, const char *bytes, size_t n, sse_event_fn fn, void *user);
 
 /* End of stream: per the SSE spec an unterminated event is discarded. Returns the number
- * of bytes that were pending (non-zero means the stream ended mid-event). */
+ * of bytes that were pending (non-zero means the stream ended mid-event). Leaves the parser
+ * ready for a new stream on the same buffer (events count kept). */
 size_t sse_finish(sse_parser *p);
 
 #endif

@@ -1,0 +1,456 @@
+/* core/snapshot: builds and writes the snapshot JSON (see snapshot.h). */
+#include "core/snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- small JSON helpers ---- */
+
+/* Rounds to 3 decimals (µs precision for milliseconds) so files read well. */
+static double round3(double v)
+{
+    return round(v * 1000.0) / 1000.0;
+}
+
+static void add_number(cJSON *o, const char *name, double v)
+{
+    if (isnan(v) || isinf(v))
+        cJSON_AddNullToObject(o, name);
+    else
+        cJSON_AddNumberToObject(o, name, round3(v));
+}
+
+static void add_count(cJSON *o, const char *name, uint64_t v)
+{
+    cJSON_AddNumberToObject(o, name, (double)v);
+}
+
+/* Copy of s with every occurrence of key replaced; NULL when out of memory. */
+static char *redact(const char *s, const char *key)
+{
+    static const char mark[] = "[redacted]";
+    size_t klen = key ? strlen(key) : 0, n = 0;
+    for (const char *p = s; klen && (p = strstr(p, key)); p += klen)
+        n++;
+    char *out = malloc(strlen(s) + n * sizeof mark + 1);
+    if (!out)
+        return NULL;
+    char *w = out;
+    const char *p = s, *hit;
+    while (klen && (hit = strstr(p, key))) {
+        memcpy(w, p, (size_t)(hit - p));
+        w += hit - p;
+        memcpy(w, mark, sizeof mark - 1);
+        w += sizeof mark - 1;
+        p = hit + klen;
+    }
+    strcpy(w, p);
+    return out;
+}
+
+/* Adds s (key redacted) or null. */
+static void add_string(cJSON *o, const char *name, const char *s, const char *key)
+{
+    char *safe = s ? redact(s, key) : NULL;
+    if (safe)
+        cJSON_AddStringToObject(o, name, safe);
+    else
+        cJSON_AddNullToObject(o, name);
+    free(safe);
+}
+
+void snapshot_iso8601(time_t t, char *out, size_t cap)
+{
+    struct tm tm;
+    if (cap == 0)
+        return;
+    if (!gmtime_r(&t, &tm) || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        out[0] = '\0';
+}
+
+static void add_time(cJSON *o, const char *name, time_t t)
+{
+    char buf[32];
+    snapshot_iso8601(t, buf, sizeof buf);
+    cJSON_AddStringToObject(o, name, buf);
+}
+
+/* ---- config ---- */
+
+static const char *plan_kind(const llm_config *cfg)
+{
+    return cfg->rate > 0 ? "rate" : cfg->ramp_end > 0 ? "ramp" : "fixed";
+}
+
+static const char *arrivals_name(llm_arrivals a)
+{
+    return a == LLM_ARRIVALS_GAMMA ? "gamma" : a == LLM_ARRIVALS_CONSTANT ? "constant" : "poisson";
+}
+
+static cJSON *ramp_json(const llm_config *cfg)
+{
+    if (cfg->ramp_end <= 0)
+        return cJSON_CreateNull();
+    cJSON *r = cJSON_CreateObject();
+    add_count(r, "start", (uint64_t)cfg->ramp_start);
+    add_count(r, "end", (uint64_t)cfg->ramp_end);
+    add_count(r, "step", (uint64_t)cfg->ramp_step);
+    cJSON_AddBoolToObject(r, "multiply", cfg->ramp_multiply);
+    return r;
+}
+
+static cJSON *plan_json(const llm_config *cfg)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "kind", plan_kind(cfg));
+    add_number(p, "concurrency", (double)cfg->concurrency);
+    add_number(p, "requests", (double)cfg->requests);
+    add_number(p, "duration_s", cfg->duration_s);
+    cJSON_AddItemToObject(p, "ramp", ramp_json(cfg));
+    add_number(p, "step_requests", (double)cfg->step_requests);
+    add_number(p, "step_duration_s", cfg->step_duration_s);
+    add_number(p, "cooldown_s", cfg->cooldown_s);
+    add_number(p, "repeat", (double)cfg->repeat);
+    add_number(p, "rate", cfg->rate);
+    cJSON_AddStringToObject(p, "arrivals", arrivals_name(cfg->arrivals));
+    add_number(p, "max_inflight", (double)cfg->max_inflight);
+    add_number(p, "warmup", (double)cfg->warmup);
+    return p;
+}
+
+static void add_positive(cJSON *o, const char *name, double v)
+{
+    add_number(o, name, v > 0 ? v : NAN);
+}
+
+static cJSON *slo_json(const llm_slo *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_positive(o, "ttft_s", s->ttft_s);
+    add_positive(o, "tpot_s", s->tpot_s);
+    add_positive(o, "e2e_s", s->e2e_s);
+    add_number(o, "errors_pct", s->errors_pct >= 0 ? s->errors_pct : NAN);
+    return o;
+}
+
+/* Header names only: values may carry credentials. */
+static cJSON *header_names_json(const llm_config *cfg)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < cfg->n_headers; i++) {
+        char *safe = redact(cfg->headers[i].name ? cfg->headers[i].name : "", cfg->api_key);
+        if (safe)
+            cJSON_AddItemToArray(a, cJSON_CreateString(safe));
+        free(safe);
+    }
+    return a;
+}
+
+static void workload_json(cJSON *c, const llm_config *cfg, const char *key)
+{
+    add_number(c, "prompt_chars", (double)cfg->prompt_chars);
+    add_number(c, "prompt_tokens", (double)cfg->prompt_tokens);
+    add_number(c, "max_tokens", (double)cfg->max_tokens);
+    cJSON_AddBoolToObject(c, "ignore_eos", cfg->ignore_eos);
+    add_string(c, "prompts_file", cfg->prompts_file, key);
+    add_string(c, "image_file", cfg->image_file, key);
+    cJSON_AddItemToObject(c, "headers", header_names_json(cfg));
+    add_string(c, "body_json", cfg->body_json, key);
+    cJSON_AddBoolToObject(c, "usage_requested", !cfg->no_usage);
+    add_number(c, "temperature", cfg->temperature >= 0 ? cfg->temperature : NAN);
+    add_number(c, "seed", cfg->seed_set ? (double)cfg->seed : NAN);
+}
+
+static cJSON *config_json(const llm_config *cfg)
+{
+    const char *key = cfg->api_key && cfg->api_key[0] ? cfg->api_key : NULL;
+    cJSON *c = cJSON_CreateObject();
+    add_string(c, "url", cfg->url, key);
+    add_string(c, "model", cfg->model, key);
+    cJSON_AddStringToObject(c, "endpoint",
+                            cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "completions" : "chat");
+    cJSON_AddBoolToObject(c, "api_key_set", key != NULL);
+    cJSON_AddItemToObject(c, "plan", plan_json(cfg));
+    workload_json(c, cfg, key);
+    cJSON_AddBoolToObject(c, "insecure", cfg->insecure);
+    cJSON_AddBoolToObject(c, "http2", cfg->http2);
+    add_number(c, "connect_timeout_s", cfg->connect_timeout_s);
+    add_number(c, "ttft_timeout_s", cfg->ttft_timeout_s);
+    add_number(c, "request_timeout_s", cfg->request_timeout_s);
+    add_number(c, "max_error_rate_pct", cfg->max_error_rate_pct);
+    cJSON_AddItemToObject(c, "slo", slo_json(&cfg->slo));
+    return c;
+}
+
+/* ---- steps ---- */
+
+static cJSON *requests_json(const stats_agg *a)
+{
+    cJSON *r = cJSON_CreateObject();
+    add_count(r, "ok", a->ok);
+    add_count(r, "failed", a->failed);
+    cJSON *e = cJSON_AddObjectToObject(r, "errors");
+    for (int c = 0; c < ERR_CLASSES; c++)
+        add_count(e, err_class_name((err_class)c), a->errors[c]);
+    return r;
+}
+
+static cJSON *error_messages_json(const stats_agg *a, const char *key)
+{
+    cJSON *m = cJSON_CreateObject();
+    for (int c = 0; c < ERR_CLASSES; c++)
+        if (a->last_error[c][0])
+            add_string(m, err_class_name((err_class)c), a->last_error[c], key);
+    return m;
+}
+
+static cJSON *tokens_json(const stats_agg *a)
+{
+    cJSON *t = cJSON_CreateObject();
+    add_count(t, "output", a->output_tokens);
+    add_count(t, "prompt", a->prompt_tokens);
+    cJSON_AddBoolToObject(t, "estimated", a->estimated);
+    add_count(t, "content_events", a->content_events);
+    add_count(t, "usage_tokens", a->usage_tokens);
+    /* token agreement: server-counted tokens per content event the client saw */
+    add_number(t, "tokens_per_event",
+               a->usage_events ? (double)a->usage_tokens / (double)a->usage_events : NAN);
+    return t;
+}
+
+static cJSON *summary_json(const stats_agg *a, stats_metric m)
+{
+    static const struct {
+        const char *name;
+        double p;
+    } cols[] = {{"mean", -1}, {"p50", 50},    {"p90", 90}, {"p95", 95},
+                {"p99", 99},  {"p999", 99.9}, {"max", 100}};
+    cJSON *o = cJSON_CreateObject();
+    add_count(o, "count", a->h[m].total);
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        add_number(o, cols[i].name, stats_agg_value(a, m, cols[i].p));
+    return o;
+}
+
+/* {unit, buckets: [[low, high, count], ...]} with only the non-empty buckets; a bucket
+ * holds [low, high). */
+static cJSON *hist_json(const hist *h, const char *unit)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "unit", unit);
+    add_count(o, "overflow", h->overflow);
+    cJSON *b = cJSON_AddArrayToObject(o, "buckets");
+    for (size_t i = 0; h->total && i < HIST_BUCKETS; i++) {
+        if (!h->counts[i])
+            continue;
+        double row[3] = {(double)hist_bucket_low(i), (double)hist_bucket_high(i),
+                         (double)h->counts[i]};
+        cJSON_AddItemToArray(b, cJSON_CreateDoubleArray(row, 3));
+    }
+    return o;
+}
+
+cJSON *snapshot_step_json(const stats_agg *a, const char *key)
+{
+    cJSON *s = cJSON_CreateObject();
+    add_count(s, "concurrency", a->concurrency);
+    if (a->rate > 0)
+        add_number(s, "rate", a->rate);
+    add_number(s, "duration_s", stats_agg_span_s(a));
+    cJSON_AddItemToObject(s, "requests", requests_json(a));
+    cJSON_AddItemToObject(s, "error_messages", error_messages_json(a, key));
+    cJSON_AddItemToObject(s, "tokens", tokens_json(a));
+    add_number(s, "rps", stats_agg_rps(a));
+    add_number(s, "tps", stats_agg_tps(a));
+    add_count(s, "slo_met", a->slo_met);
+    add_number(s, "goodput_rps", stats_agg_goodput(a));
+    for (int m = 0; m < STATS_METRICS; m++)
+        cJSON_AddItemToObject(s, stats_metric_key((stats_metric)m), summary_json(a, m));
+    cJSON *h = cJSON_AddObjectToObject(s, "histograms");
+    for (int m = 0; m < STATS_METRICS; m++)
+        cJSON_AddItemToObject(h, stats_metric_key((stats_metric)m),
+                              hist_json(&a->h[m], stats_metric_hist_unit((stats_metric)m)));
+    return s;
+}
+
+/* ---- series ---- */
+
+static cJSON *row_json(const stats_row *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_count(o, "t", r->t);
+    add_number(o, "target", r->target >= 0 ? (double)r->target : NAN);
+    add_number(o, "inflight", r->inflight >= 0 ? (double)r->inflight : NAN);
+    add_count(o, "rps", r->rps);
+    add_count(o, "tps", r->tps);
+    add_number(o, "ttft_p50_ms", r->ttft_p50_ms);
+    add_number(o, "ttft_p99_ms", r->ttft_p99_ms);
+    add_count(o, "errors", r->errors);
+    add_number(o, "cpu_pct", r->cpu_pct);
+    add_number(o, "temp_c", r->temp_c);
+    return o;
+}
+
+static cJSON *series_json(const stats *st)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < st->n_series; i++)
+        cJSON_AddItemToArray(a, row_json(&st->series[i]));
+    return a;
+}
+
+/* ---- analysis ---- */
+
+static bool slo_given(const llm_slo *s)
+{
+    return s->ttft_s > 0 || s->tpot_s > 0 || s->e2e_s > 0 || s->errors_pct >= 0;
+}
+
+static bool within(double value_ms, double limit_s)
+{
+    return limit_s <= 0 || isnan(value_ms) || value_ms <= limit_s * 1000.0;
+}
+
+/* A step meets the SLO when it has completions and its p99 TTFT, TPOT and E2E and its
+ * error rate are within the limits given. */
+static bool step_meets_slo(const stats_agg *a, const llm_slo *s)
+{
+    uint64_t n = a->ok + a->failed;
+    if (a->ok == 0)
+        return false;
+    if (s->errors_pct >= 0 && 100.0 * (double)a->failed / (double)n > s->errors_pct)
+        return false;
+    return within(stats_agg_value(a, STATS_TTFT, 99), s->ttft_s) &&
+           within(stats_agg_value(a, STATS_TPOT, 99), s->tpot_s) &&
+           within(stats_agg_value(a, STATS_E2E, 99), s->e2e_s);
+}
+
+static cJSON *slo_verdict_json(const stats *st, const llm_slo *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    double met = NAN;
+    for (size_t i = 0; i < st->n_steps && step_meets_slo(&st->steps[i], s); i++)
+        met = st->steps[i].rate > 0 ? st->steps[i].rate : st->steps[i].concurrency;
+    add_number(o, "met_up_to", met);
+    add_number(o, "goodput_rps", stats_agg_goodput(&st->totals));
+    cJSON_AddStringToObject(o, "basis", "p99 per step");
+    return o;
+}
+
+cJSON *snapshot_analysis_json(const stats *st, const llm_config *cfg)
+{
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddNullToObject(a, "knee");
+    if (slo_given(&cfg->slo))
+        cJSON_AddItemToObject(a, "slo", slo_verdict_json(st, &cfg->slo));
+    else
+        cJSON_AddNullToObject(a, "slo");
+    cJSON_AddArrayToObject(a, "findings");
+    return a;
+}
+
+/* ---- the document ---- */
+
+cJSON *snapshot_build(const stats *st, const llm_config *cfg, time_t started, time_t ended,
+                      uint64_t lost_events)
+{
+    const char *key = cfg->api_key && cfg->api_key[0] ? cfg->api_key : NULL;
+    cJSON *d = cJSON_CreateObject();
+    if (!d)
+        return NULL;
+    cJSON_AddStringToObject(d, "schema", SNAPSHOT_SCHEMA);
+    cJSON *tool = cJSON_AddObjectToObject(d, "tool");
+    cJSON_AddStringToObject(tool, "name", "llmload");
+    cJSON_AddStringToObject(tool, "version", LLMLOAD_VERSION);
+    add_time(d, "started_at", started);
+    add_time(d, "ended_at", ended);
+    cJSON_AddItemToObject(d, "config", config_json(cfg));
+    cJSON *steps = cJSON_AddArrayToObject(d, "steps");
+    for (size_t i = 0; i < st->n_steps; i++)
+        cJSON_AddItemToArray(steps, snapshot_step_json(&st->steps[i], key));
+    cJSON_AddItemToObject(d, "totals", snapshot_step_json(&st->totals, key));
+    cJSON_AddItemToObject(d, "series", series_json(st));
+    add_count(d, "series_dropped", st->series_dropped);
+    cJSON_AddItemToObject(d, "analysis", snapshot_analysis_json(st, cfg));
+    add_count(d, "lost_events", lost_events);
+    add_count(d, "warmup_requests", st->warmup_ok);
+    return d;
+}
+
+/* ---- atomic write ---- */
+
+static int fail(char *err, size_t errlen, const char *path, int e)
+{
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+    return -1;
+}
+
+/* fsync of the directory makes the rename itself durable; best effort. */
+static void sync_dir(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(copy);
+}
+
+static int write_file(const char *tmp, const char *text)
+{
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return errno;
+    size_t n = strlen(text);
+    int e = 0;
+    if (fwrite(text, 1, n, f) != n || fputc('\n', f) == EOF || fflush(f) != 0 ||
+        fsync(fileno(f)) != 0)
+        e = errno ? errno : EIO;
+    if (fclose(f) != 0 && !e)
+        e = errno ? errno : EIO;
+    return e;
+}
+
+static int write_atomic(const char *path, const char *text, char *err, size_t errlen)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 5);
+    if (!tmp)
+        return fail(err, errlen, path, ENOMEM);
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    errno = 0;
+    int e = write_file(tmp, text);
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        free(tmp);
+        return fail(err, errlen, path, e);
+    }
+    free(tmp);
+    sync_dir(path);
+    return 0;
+}
+
+int snapshot_write(const char *path, const stats *st, const llm_config *cfg, time_t started,
+                   time_t ended, uint64_t lost_events, char *err, size_t errlen)
+{
+    cJSON *doc = snapshot_build(st, cfg, started, ended, lost_events);
+    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text)
+        return fail(err, errlen, path, ENOMEM);
+    int rc = write_atomic(path, text, err, errlen);
+    cJSON_free(text);
+    return rc;
+}

@@ -1,0 +1,411 @@
+/* core/stats: folds llm_event records into per-step aggregates and the 1 s series. */
+#include "core/stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_PER_SEC 1000000000ULL
+
+/* ---- metric names ---- */
+
+static const struct {
+    const char *key, *label;
+    bool speed;
+} metric_info[STATS_METRICS] = {
+    [STATS_TTFT] = {"ttft_ms", "TTFT", false},
+    [STATS_TTFO] = {"ttfo_ms", "TTFO", false},
+    [STATS_TTFB] = {"ttfb_ms", "TTFB", false},
+    [STATS_E2E] = {"e2e_ms", "E2E", false},
+    [STATS_ITL] = {"itl_ms", "ITL", false},
+    [STATS_TPOT] = {"tpot_ms", "TPOT", false},
+    [STATS_PER_STREAM_TPS] = {"per_stream_tps", "per-stream TPS", true},
+    [STATS_SEND_LAG] = {"send_lag_ms", "send lag", false},
+    [STATS_PREFILL_TPS] = {"prefill_tps", "prefill speed", true},
+    [STATS_DNS] = {"dns_ms", "DNS", false},
+    [STATS_CONNECT] = {"connect_ms", "connect", false},
+    [STATS_TLS] = {"tls_ms", "TLS", false},
+};
+
+const char *stats_metric_key(stats_metric m)
+{
+    return (unsigned)m < STATS_METRICS ? metric_info[m].key : "?";
+}
+
+const char *stats_metric_label(stats_metric m)
+{
+    return (unsigned)m < STATS_METRICS ? metric_info[m].label : "?";
+}
+
+bool stats_metric_is_speed(stats_metric m)
+{
+    return (unsigned)m < STATS_METRICS && metric_info[m].speed;
+}
+
+const char *stats_metric_hist_unit(stats_metric m)
+{
+    return stats_metric_is_speed(m) ? "mtok/s" : "us";
+}
+
+const char *stats_metric_unit(stats_metric m)
+{
+    return stats_metric_is_speed(m) ? "tok/s" : "ms";
+}
+
+/* ---- aggregates ---- */
+
+static void agg_init(stats_agg *a)
+{
+    memset(a, 0, sizeof *a);
+}
+
+static uint64_t ns_to_us(uint64_t ns)
+{
+    return (ns + 500) / 1000;
+}
+
+/* tokens per second × 1000 for `tokens` over `ns` nanoseconds. */
+static uint64_t milli_rate(uint64_t tokens, uint64_t ns)
+{
+    return (uint64_t)llround((double)tokens * 1e12 / (double)ns);
+}
+
+static void agg_span(stats_agg *a, uint64_t t0_ns, uint64_t end_ns)
+{
+    if (t0_ns && (a->t_first_ns == 0 || t0_ns < a->t_first_ns))
+        a->t_first_ns = t0_ns;
+    if (end_ns > a->t_last_ns)
+        a->t_last_ns = end_ns;
+}
+
+static bool slo_met(const llm_slo *slo, const ev_done *d)
+{
+    if (slo->ttft_s > 0 && (d->ttft_ns == 0 || (double)d->ttft_ns > slo->ttft_s * 1e9))
+        return false;
+    if (slo->e2e_s > 0 && (double)d->e2e_ns > slo->e2e_s * 1e9)
+        return false;
+    if (slo->tpot_s > 0 && d->output_tokens >= 2 && d->e2e_ns > d->ttft_ns) {
+        double tpot = (double)(d->e2e_ns - d->ttft_ns) / (d->output_tokens - 1);
+        if (tpot > slo->tpot_s * 1e9)
+            return false;
+    }
+    return true;
+}
+
+static void agg_latencies(stats_agg *a, const ev_done *d)
+{
+    if (d->ttft_ns)
+        hist_record(&a->h[STATS_TTFT], ns_to_us(d->ttft_ns));
+    if (d->ttfo_ns)
+        hist_record(&a->h[STATS_TTFO], ns_to_us(d->ttfo_ns));
+    if (d->ttfb_ns)
+        hist_record(&a->h[STATS_TTFB], ns_to_us(d->ttfb_ns));
+    hist_record(&a->h[STATS_E2E], ns_to_us(d->e2e_ns));
+    hist_record(&a->h[STATS_SEND_LAG], ns_to_us(d->send_lag_ns));
+    if (d->dns_us)
+        hist_record(&a->h[STATS_DNS], d->dns_us);
+    if (d->connect_us)
+        hist_record(&a->h[STATS_CONNECT], d->connect_us);
+    if (d->tls_us)
+        hist_record(&a->h[STATS_TLS], d->tls_us);
+}
+
+/* TPOT, per-stream TPS and prefill speed: DESIGN.md §4. */
+static void agg_speeds(stats_agg *a, const ev_done *d)
+{
+    bool decoded = d->ttft_ns && d->e2e_ns > d->ttft_ns;
+    uint64_t decode_ns = decoded ? d->e2e_ns - d->ttft_ns : 0;
+    if (decoded && d->output_tokens >= 2)
+        hist_record(&a->h[STATS_TPOT], ns_to_us(decode_ns / (d->output_tokens - 1)));
+    if (decoded && d->output_tokens >= 1)
+        hist_record(&a->h[STATS_PER_STREAM_TPS], milli_rate(d->output_tokens, decode_ns));
+    if (d->ttft_ns && d->prompt_tokens)
+        hist_record(&a->h[STATS_PREFILL_TPS], milli_rate(d->prompt_tokens, d->ttft_ns));
+}
+
+static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
+{
+    const ev_done *d = &ev->u.done;
+    a->ok++;
+    a->output_tokens += d->output_tokens;
+    a->prompt_tokens += d->prompt_tokens;
+    a->content_events += d->content_events;
+    if (!d->usage_reported || d->prompt_estimated)
+        a->estimated = true;
+    if (d->usage_reported) {
+        a->usage_tokens += d->output_tokens;
+        a->usage_events += d->content_events;
+    }
+    if (slo_met(slo, d))
+        a->slo_met++;
+    agg_latencies(a, d);
+    agg_speeds(a, d);
+    agg_span(a, d->t0_ns, ev->t_ns);
+}
+
+static void agg_failed(stats_agg *a, const llm_event *ev)
+{
+    const ev_failed *f = &ev->u.failed;
+    unsigned cls = f->err_class < ERR_CLASSES ? f->err_class : ERR_OTHER;
+    a->failed++;
+    a->errors[cls]++;
+    size_t n = strnlen(f->message, sizeof f->message);
+    n = n < STATS_MSG_LEN - 1 ? n : STATS_MSG_LEN - 1;
+    memcpy(a->last_error[cls], f->message, n);
+    a->last_error[cls][n] = '\0';
+    agg_span(a, f->t0_ns, ev->t_ns);
+}
+
+/* ---- steps ---- */
+
+/* Step `index`, grown into existence; NULL when beyond STATS_MAX_STEPS or out of memory. */
+static stats_agg *step_at(stats *st, uint32_t index)
+{
+    if (index >= STATS_MAX_STEPS)
+        return NULL;
+    if (index >= st->cap_steps) {
+        size_t cap = st->cap_steps ? st->cap_steps : 4;
+        while (cap <= index)
+            cap *= 2;
+        stats_agg *grown = realloc(st->steps, cap * sizeof *grown);
+        if (!grown) {
+            st->out_of_memory = true;
+            return NULL;
+        }
+        st->steps = grown;
+        st->cap_steps = cap;
+    }
+    while (st->n_steps <= index)
+        agg_init(&st->steps[st->n_steps++]);
+    return &st->steps[index];
+}
+
+static void step_open(stats *st, const llm_event *ev)
+{
+    const ev_step *s = &ev->u.step_change;
+    st->current_step = s->index;
+    st->steps_total = s->total;
+    stats_agg *a = step_at(st, s->index);
+    if (a) {
+        a->opened = true;
+        a->concurrency = s->concurrency;
+        a->rate = s->rate;
+    }
+    if (s->concurrency > st->totals.concurrency)
+        st->totals.concurrency = s->concurrency;
+    if (s->rate > st->totals.rate)
+        st->totals.rate = s->rate;
+    st->totals.opened = true;
+}
+
+/* ---- the 1 s series ---- */
+
+static void row_clear(stats_row *r, uint32_t t)
+{
+    r->t = t;
+    r->rps = r->tps = r->errors = 0;
+    r->ttft_p50_ms = r->ttft_p99_ms = NAN;
+}
+
+static void series_append(stats *st, const stats_row *r)
+{
+    if (st->n_series >= STATS_SERIES_MAX) {
+        st->series_dropped++;
+        return;
+    }
+    if (st->n_series == st->cap_series) {
+        size_t cap = st->cap_series ? st->cap_series * 2 : 256;
+        cap = cap < STATS_SERIES_MAX ? cap : STATS_SERIES_MAX;
+        stats_row *grown = realloc(st->series, cap * sizeof *grown);
+        if (!grown) {
+            st->out_of_memory = true;
+            st->series_dropped++;
+            return;
+        }
+        st->series = grown;
+        st->cap_series = cap;
+    }
+    st->series[st->n_series++] = *r;
+}
+
+/* Closes the open second and opens the next one, gauges carried over. */
+static void series_close(stats *st)
+{
+    stats_row *r = &st->open;
+    if (st->open_ttft.total) {
+        r->ttft_p50_ms = (double)hist_percentile(&st->open_ttft, 50) / 1000.0;
+        r->ttft_p99_ms = (double)hist_percentile(&st->open_ttft, 99) / 1000.0;
+    }
+    series_append(st, r);
+    st->last = *r;
+    st->has_last = true;
+    if (st->open_ttft.total) /* an empty second costs no 17 kB clear */
+        hist_reset(&st->open_ttft);
+    row_clear(r, r->t + 1);
+}
+
+/* Closes seconds until second `sec` is the open one. After the series is full, empty
+ * seconds are skipped in one jump (they could not be stored anyway). */
+static void series_advance(stats *st, uint64_t sec)
+{
+    while (st->open.t < sec) {
+        series_close(st);
+        if (st->n_series >= STATS_SERIES_MAX && st->open.t < sec) {
+            st->series_dropped += sec - st->open.t;
+            row_clear(&st->open, (uint32_t)sec);
+        }
+    }
+}
+
+static uint64_t second_of(const stats *st, uint64_t t_ns)
+{
+    uint64_t sec = t_ns > st->start_ns ? (t_ns - st->start_ns) / NS_PER_SEC : 0;
+    return sec < UINT32_MAX ? sec : UINT32_MAX - 1;
+}
+
+void stats_tick(stats *st, uint64_t now_ns)
+{
+    /* Second s ends at start + (s+1) s: at now, every second below second_of(now) ended. */
+    series_advance(st, second_of(st, now_ns));
+}
+
+void stats_set_gauges(stats *st, int target, int inflight, double cpu_pct, double temp_c)
+{
+    st->open.target = target < 0 ? -1 : target;
+    st->open.inflight = inflight < 0 ? -1 : inflight;
+    st->open.cpu_pct = cpu_pct;
+    st->open.temp_c = temp_c;
+}
+
+/* ---- records ---- */
+
+static void consume_done(stats *st, const llm_event *ev)
+{
+    stats_agg *a = step_at(st, ev->step);
+    if (a)
+        agg_done(a, ev, &st->slo);
+    agg_done(&st->totals, ev, &st->slo);
+    st->open.rps++;
+    if (ev->u.done.ttft_ns)
+        hist_record(&st->open_ttft, ns_to_us(ev->u.done.ttft_ns));
+}
+
+static void consume_failed(stats *st, const llm_event *ev)
+{
+    stats_agg *a = step_at(st, ev->step);
+    if (a)
+        agg_failed(a, ev);
+    agg_failed(&st->totals, ev);
+    st->open.errors++;
+}
+
+static void consume_tokens(stats *st, const llm_event *ev)
+{
+    const ev_tokens *t = &ev->u.tokens;
+    st->open.tps += t->count;
+    if (t->gap_ns == 0)
+        return;
+    stats_agg *a = step_at(st, ev->step);
+    if (a)
+        hist_record(&a->h[STATS_ITL], ns_to_us(t->gap_ns));
+    hist_record(&st->totals.h[STATS_ITL], ns_to_us(t->gap_ns));
+}
+
+void stats_consume(stats *st, const llm_event *ev)
+{
+    st->events++;
+    if (ev->warmup) {
+        if (ev->kind == EV_REQUEST_DONE)
+            st->warmup_ok++;
+        return;
+    }
+    if (ev->kind != EV_STEP)
+        series_advance(st, second_of(st, ev->t_ns));
+    switch (ev->kind) {
+    case EV_REQUEST_DONE:
+        consume_done(st, ev);
+        break;
+    case EV_REQUEST_FAILED:
+        consume_failed(st, ev);
+        break;
+    case EV_TOKENS:
+        consume_tokens(st, ev);
+        break;
+    case EV_STEP:
+        step_open(st, ev);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- lifecycle and queries ---- */
+
+int stats_init(stats *st, uint64_t start_ns, const llm_slo *slo)
+{
+    memset(st, 0, sizeof *st);
+    st->start_ns = start_ns;
+    if (slo)
+        st->slo = *slo;
+    agg_init(&st->totals);
+    hist_init(&st->open_ttft);
+    row_clear(&st->open, 0);
+    stats_set_gauges(st, -1, -1, NAN, NAN);
+    return 0;
+}
+
+void stats_free(stats *st)
+{
+    free(st->steps);
+    free(st->series);
+    st->steps = NULL;
+    st->series = NULL;
+    st->n_steps = st->cap_steps = st->n_series = st->cap_series = 0;
+}
+
+const stats_row *stats_live(const stats *st)
+{
+    return st->has_last ? &st->last : NULL;
+}
+
+const stats_agg *stats_step(const stats *st, size_t i)
+{
+    return i < st->n_steps ? &st->steps[i] : NULL;
+}
+
+double stats_agg_span_s(const stats_agg *a)
+{
+    if (a->t_first_ns == 0 || a->t_last_ns <= a->t_first_ns)
+        return 0.0;
+    return (double)(a->t_last_ns - a->t_first_ns) / 1e9;
+}
+
+static double per_span(const stats_agg *a, uint64_t n)
+{
+    double span = stats_agg_span_s(a);
+    return span > 0 ? (double)n / span : 0.0;
+}
+
+double stats_agg_rps(const stats_agg *a)
+{
+    return per_span(a, a->ok);
+}
+
+double stats_agg_tps(const stats_agg *a)
+{
+    return per_span(a, a->output_tokens);
+}
+
+double stats_agg_goodput(const stats_agg *a)
+{
+    return per_span(a, a->slo_met);
+}
+
+double stats_agg_value(const stats_agg *a, stats_metric m, double p)
+{
+    const hist *h = &a->h[m];
+    if (h->total == 0)
+        return NAN;
+    double raw = p < 0 ? hist_mean(h) : (double)hist_percentile(h, p);
+    return raw / 1000.0;
+}

@@ -1,0 +1,139 @@
+/* core/stats: the measurement model — per-step and whole-run aggregates, and the 1 s time
+ * series — built from llm_event records. Consumer thread only (UI or headless loop). */
+#ifndef LLM_STATS_H
+#define LLM_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/event.h"
+#include "core/hist.h"
+
+/* The per-request distributions (DESIGN.md §4). Latencies are recorded in microseconds;
+ * the two speeds (per-stream TPS, prefill speed) in milli-tokens per second (tokens/s ×
+ * 1000, so 0.001 tok/s resolution in an integer histogram). Either way the display value
+ * is the recorded value / 1000: ms for latencies, tokens/s for speeds. */
+typedef enum {
+    STATS_TTFT = 0,
+    STATS_TTFO,
+    STATS_TTFB,
+    STATS_E2E,
+    STATS_ITL,
+    STATS_TPOT,
+    STATS_PER_STREAM_TPS,
+    STATS_SEND_LAG,
+    STATS_PREFILL_TPS,
+    STATS_DNS,     /* curl's connection phases, new connections only (0 = reused) */
+    STATS_CONNECT, /* TCP connect after DNS */
+    STATS_TLS,     /* TLS handshake after connect */
+    STATS_METRICS
+} stats_metric;
+
+/* JSON key of the metric: "ttft_ms", ..., "per_stream_tps", "send_lag_ms", "prefill_tps",
+ * "dns_ms", "connect_ms", "tls_ms". */
+const char *stats_metric_key(stats_metric m);
+/* Short label for tables: "TTFT", "per-stream TPS", ... */
+const char *stats_metric_label(stats_metric m);
+/* Unit of the recorded (histogram) values: "us" or "mtok/s". */
+const char *stats_metric_hist_unit(stats_metric m);
+/* Unit of the display values: "ms" or "tok/s". */
+const char *stats_metric_unit(stats_metric m);
+/* True for the speeds (higher is better). */
+bool stats_metric_is_speed(stats_metric m);
+
+#define STATS_MSG_LEN 96
+
+/* Figures of one step, or of the whole run (stats.totals). Requests count in the step
+ * they started in, whenever they end. */
+typedef struct {
+    bool opened;          /* an EV_STEP opened this step (target known) */
+    uint32_t concurrency; /* target concurrency of the step (max over steps in totals) */
+    double rate;          /* target rate (open loop); 0 = closed loop */
+    uint64_t ok, failed;
+    uint64_t errors[ERR_CLASSES];
+    char last_error[ERR_CLASSES][STATS_MSG_LEN]; /* last message of each class; "" = none */
+    uint64_t output_tokens, prompt_tokens;       /* successful requests */
+    bool estimated; /* some output count was not from usage, or a prompt count was chars/4 */
+    uint64_t content_events; /* content events of the successful requests */
+    uint64_t usage_tokens;   /* completion_tokens reported by the server ... */
+    uint64_t usage_events;   /* ... and the content events of those same requests */
+    uint64_t slo_met;        /* successful requests that met every per-request SLO */
+    uint64_t t_first_ns;     /* earliest request start (t0); 0 = none */
+    uint64_t t_last_ns;      /* latest completion (ok or failed); 0 = none */
+    hist h[STATS_METRICS];
+} stats_agg;
+
+/* One second of the time series: [start + t s, start + t+1 s). */
+typedef struct {
+    uint32_t t;                      /* seconds since the run started */
+    int32_t target, inflight;        /* from stats_set_gauges; -1 = not reported */
+    uint32_t rps;                    /* successful completions in the second */
+    uint32_t tps;                    /* content tokens (events) that arrived in the second */
+    uint32_t errors;                 /* failed requests that ended in the second */
+    double ttft_p50_ms, ttft_p99_ms; /* of the completions in the second; NaN = none */
+    double cpu_pct, temp_c;          /* NaN = n/a */
+} stats_row;
+
+/* The series keeps one row per second for 24 h, then stops appending (series_dropped
+ * counts the seconds not kept); memory is bounded at about 5 MB. The live figures
+ * (stats_live) keep updating. */
+#define STATS_SERIES_MAX 86400u
+/* Steps beyond this index are counted in the totals only (each step holds ~210 kB). */
+#define STATS_MAX_STEPS 1024u
+
+/* Seconds are driven by event times and by stats_tick: a record whose t_ns lies beyond
+ * the open second closes it (and any empty seconds between); stats_tick(now) closes the
+ * seconds that ended before now, so quiet seconds get rows too. A record drained after
+ * its second was closed counts in the open second (it is late by at most one drain). */
+typedef struct {
+    uint64_t start_ns; /* run start (monotonic): t = 0 of the series */
+    llm_slo slo;       /* per-request SLOs for goodput (0 = not set) */
+    stats_agg totals;
+    stats_agg *steps; /* index = plan step; grows as steps appear */
+    size_t n_steps, cap_steps;
+    uint32_t current_step; /* index of the last EV_STEP */
+    uint32_t steps_total;  /* steps in the plan (from EV_STEP); 0 = unknown */
+    stats_row *series;
+    size_t n_series, cap_series;
+    uint64_t series_dropped;
+    stats_row open;     /* the second being filled */
+    hist open_ttft;     /* TTFTs (µs) of the completions in the open second */
+    stats_row last;     /* the last closed second: the dashboard's "last 1 s" */
+    bool has_last;      /* last is valid */
+    uint64_t events;    /* records consumed, warm-up included */
+    uint64_t warmup_ok; /* warm-up requests that completed (not counted elsewhere) */
+    bool out_of_memory; /* a step or series row could not be stored */
+} stats;
+
+/* start_ns: run start on the monotonic clock; slo may be NULL. st is large (~250 kB):
+ * keep it on the heap. Returns 0. */
+int stats_init(stats *st, uint64_t start_ns, const llm_slo *slo);
+void stats_free(stats *st);
+/* Folds one record in. Warm-up records change nothing but stats.events / warmup_ok. */
+void stats_consume(stats *st, const llm_event *ev);
+/* Closes the seconds of the series that ended at or before now_ns. */
+void stats_tick(stats *st, uint64_t now_ns);
+/* Gauges of the open second, carried into the following seconds until set again. Call
+ * about once a second; cpu_pct / temp_c NaN = n/a, target / inflight < 0 = unknown. */
+void stats_set_gauges(stats *st, int target, int inflight, double cpu_pct, double temp_c);
+
+/* The last closed second ("last 1 s" on the dashboard); NULL before the first closes. */
+const stats_row *stats_live(const stats *st);
+/* Step i or NULL. */
+const stats_agg *stats_step(const stats *st, size_t i);
+
+/* Seconds from the first request start to the last completion; 0 when unknown. */
+double stats_agg_span_s(const stats_agg *a);
+/* Successful completions / span; 0 when the span is 0. */
+double stats_agg_rps(const stats_agg *a);
+/* Output tokens / span. */
+double stats_agg_tps(const stats_agg *a);
+/* SLO-meeting completions / span. */
+double stats_agg_goodput(const stats_agg *a);
+/* Percentile (p in [0, 100]) or, with p < 0, the mean of a metric in its display unit;
+ * NaN when nothing was recorded. */
+double stats_agg_value(const stats_agg *a, stats_metric m, double p);
+
+#endif

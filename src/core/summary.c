@@ -1,0 +1,101 @@
+/* core/summary: the headless summary table (see summary.h). */
+#include "core/summary.h"
+
+#include <math.h>
+
+static void print_cell(FILE *out, double v)
+{
+    if (isnan(v))
+        fprintf(out, " %10s", "-");
+    else
+        fprintf(out, " %10.2f", v);
+}
+
+static void print_metric_row(FILE *out, const stats_agg *a, stats_metric m)
+{
+    static const double cols[] = {-1, 50, 90, 99, 100};
+    char label[32];
+    snprintf(label, sizeof label, "%s (%s)", stats_metric_label(m), stats_metric_unit(m));
+    fprintf(out, "  %-22s", label);
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        print_cell(out, stats_agg_value(a, m, cols[i]));
+    fputc('\n', out);
+}
+
+/* TTFO is shown only when it differs from TTFT (a reasoning model). */
+static bool ttfo_differs(const stats_agg *a)
+{
+    const hist *o = &a->h[STATS_TTFO], *t = &a->h[STATS_TTFT];
+    return o->total && (o->total != t->total || o->sum != t->sum);
+}
+
+static void print_latencies(FILE *out, const stats_agg *a)
+{
+    static const stats_metric rows[] = {STATS_TTFT, STATS_TTFO, STATS_E2E,
+                                        STATS_ITL,  STATS_TPOT, STATS_PER_STREAM_TPS};
+    fprintf(out, "  %-22s %10s %10s %10s %10s %10s\n", "", "mean", "p50", "p90", "p99", "max");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (rows[i] == STATS_TTFO && !ttfo_differs(a))
+            continue;
+        print_metric_row(out, a, rows[i]);
+    }
+}
+
+static void print_head(FILE *out, const stats_agg *a)
+{
+    uint64_t n = a->ok + a->failed;
+    fprintf(out, "requests     %llu ok, %llu failed (%.1f %%) over %.2f s\n",
+            (unsigned long long)a->ok, (unsigned long long)a->failed,
+            n ? 100.0 * (double)a->failed / (double)n : 0.0, stats_agg_span_s(a));
+    fprintf(out, "throughput   %.2f req/s, %.1f output tok/s\n", stats_agg_rps(a),
+            stats_agg_tps(a));
+    fprintf(out, "tokens       %llu output, %llu prompt%s\n", (unsigned long long)a->output_tokens,
+            (unsigned long long)a->prompt_tokens,
+            a->estimated ? " (estimated: the server did not report usage for all)" : "");
+}
+
+static void print_step_row(FILE *out, size_t i, const stats_agg *a)
+{
+    fprintf(out, "  %4zu %6u %7llu %6llu %9.2f %9.1f", i + 1, a->concurrency,
+            (unsigned long long)a->ok, (unsigned long long)a->failed, stats_agg_rps(a),
+            stats_agg_tps(a));
+    print_cell(out, stats_agg_value(a, STATS_TTFT, 50));
+    print_cell(out, stats_agg_value(a, STATS_TTFT, 99));
+    print_cell(out, stats_agg_value(a, STATS_TPOT, 50));
+    fputc('\n', out);
+}
+
+static void print_steps(FILE *out, const stats *st)
+{
+    if (st->n_steps < 2)
+        return;
+    fprintf(out, "steps\n  %4s %6s %7s %6s %9s %9s %10s %10s %10s\n", "step", "conc", "ok",
+            "failed", "req/s", "tok/s", "TTFT p50", "TTFT p99", "TPOT p50");
+    for (size_t i = 0; i < st->n_steps; i++)
+        print_step_row(out, i, &st->steps[i]);
+}
+
+static void print_errors(FILE *out, const stats_agg *a)
+{
+    if (a->failed == 0)
+        return;
+    fprintf(out, "errors\n");
+    for (int c = 0; c < ERR_CLASSES; c++) {
+        if (!a->errors[c])
+            continue;
+        fprintf(out, "  %-9s %8llu   last: %s\n", err_class_name((err_class)c),
+                (unsigned long long)a->errors[c], a->last_error[c][0] ? a->last_error[c] : "-");
+    }
+}
+
+void stats_print_summary(FILE *out, const stats *st, uint64_t lost_events)
+{
+    const stats_agg *a = &st->totals;
+    print_head(out, a);
+    print_latencies(out, a);
+    print_steps(out, st);
+    print_errors(out, a);
+    if (lost_events)
+        fprintf(out, "lost events  %llu: the event ring was full, the figures are incomplete\n",
+                (unsigned long long)lost_events);
+}

@@ -1,0 +1,416 @@
+/* Tests for core/snapshot (the §12 JSON keys, no API key, atomic write) and core/summary. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/snapshot.h"
+#include "core/summary.h"
+#include "testutil.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+#define START (1000 * SEC)
+#define KEY "sk-test-SECRET-0123456789abcdef"
+
+/* ---- fixtures ---- */
+
+static llm_header headers[] = {{"Authorization", "Bearer " KEY}, {"X-Team", "perf"}};
+
+static void fill_config(llm_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->url = "http://127.0.0.1:8000/v1?token=" KEY;
+    cfg->api_key = KEY;
+    cfg->model = "test-model";
+    cfg->endpoint = LLM_ENDPOINT_CHAT;
+    cfg->concurrency = 4;
+    cfg->requests = 10;
+    cfg->ramp_start = 1;
+    cfg->ramp_end = 4;
+    cfg->ramp_step = 2;
+    cfg->ramp_multiply = true;
+    cfg->repeat = 1;
+    cfg->prompt_chars = 256;
+    cfg->max_tokens = 128;
+    cfg->ignore_eos = true;
+    cfg->headers = headers;
+    cfg->n_headers = 2;
+    cfg->body_json = "{\"user\":\"" KEY "\"}";
+    cfg->temperature = -1;
+    cfg->slo.ttft_s = 2.0;
+    cfg->slo.errors_pct = -1;
+}
+
+static void add(stats *st, llm_event ev)
+{
+    stats_consume(st, &ev);
+}
+
+static stats *synthetic_stats(void)
+{
+    stats *st = malloc(sizeof *st);
+    assert_non_null(st);
+    stats_init(st, START, &(llm_slo){.ttft_s = 2.0, .errors_pct = -1});
+    for (uint32_t s = 0; s < 2; s++) {
+        llm_event step = {.kind = EV_STEP, .step = s, .t_ns = START + s * 2 * SEC};
+        step.u.step_change = (ev_step){.index = s, .total = 2, .concurrency = 1 + 3 * s};
+        add(st, step);
+        for (uint64_t i = 0; i < 5; i++) {
+            uint64_t t0 = START + s * 2 * SEC + i * 100 * MS;
+            llm_event d = {.kind = EV_REQUEST_DONE, .step = s, .t_ns = t0 + 800 * MS};
+            d.u.done = (ev_done){.t0_ns = t0,
+                                 .ttfb_ns = 20 * MS,
+                                 .ttft_ns = 50 * MS,
+                                 .ttfo_ns = 50 * MS,
+                                 .e2e_ns = 800 * MS,
+                                 .output_tokens = 16,
+                                 .prompt_tokens = 64,
+                                 .content_events = 16,
+                                 .usage_reported = 1,
+                                 .connect_us = i == 0 ? 1500 : 0};
+            add(st, d);
+            llm_event t = {.kind = EV_TOKENS, .step = s, .t_ns = t0 + 60 * MS};
+            t.u.tokens = (ev_tokens){.count = 1, .gap_ns = 10 * MS};
+            add(st, t);
+        }
+    }
+    llm_event f = {.kind = EV_REQUEST_FAILED, .step = 1, .t_ns = START + 3 * SEC};
+    f.u.failed = (ev_failed){.t0_ns = START + 2 * SEC, .err_class = ERR_HTTP_5XX};
+    snprintf(f.u.failed.message, sizeof f.u.failed.message, "500 from the server, key %s", KEY);
+    add(st, f);
+    stats_set_gauges(st, 4, 4, 20.0, NAN);
+    stats_tick(st, START + 4 * SEC);
+    return st;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    assert_non_null(p);
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+/* Removes path and its (now empty) directory. */
+static void remove_with_dir(char *path)
+{
+    unlink(path);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    rmdir(path);
+    free(path);
+}
+
+/* ---- key checks ---- */
+
+static const cJSON *need(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        fail_msg("missing key \"%s\"", key);
+    return v;
+}
+
+static void need_number(const cJSON *o, const char *key)
+{
+    if (!cJSON_IsNumber(need(o, key)))
+        fail_msg("\"%s\" is not a number", key);
+}
+
+static void need_number_or_null(const cJSON *o, const char *key)
+{
+    const cJSON *v = need(o, key);
+    if (!cJSON_IsNumber(v) && !cJSON_IsNull(v))
+        fail_msg("\"%s\" is neither a number nor null", key);
+}
+
+static void need_string(const cJSON *o, const char *key)
+{
+    if (!cJSON_IsString(need(o, key)))
+        fail_msg("\"%s\" is not a string", key);
+}
+
+static const cJSON *need_object(const cJSON *o, const char *key)
+{
+    const cJSON *v = need(o, key);
+    if (!cJSON_IsObject(v))
+        fail_msg("\"%s\" is not an object", key);
+    return v;
+}
+
+static const char *const metric_keys[] = {"ttft_ms",     "ttfo_ms", "ttfb_ms",        "e2e_ms",
+                                          "itl_ms",      "tpot_ms", "per_stream_tps", "send_lag_ms",
+                                          "prefill_tps", "dns_ms",  "connect_ms",     "tls_ms"};
+static const char *const summary_keys[] = {"mean", "p50", "p90", "p95", "p99", "p999", "max"};
+static const char *const class_keys[] = {"connect",  "tls",      "timeout", "http_4xx",
+                                         "http_429", "http_5xx", "stream",  "other"};
+static const char *const row_keys[] = {"t",       "target",      "inflight",    "rps",
+                                       "tps",     "ttft_p50_ms", "ttft_p99_ms", "errors",
+                                       "cpu_pct", "temp_c"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void check_histogram(const cJSON *h)
+{
+    need_string(h, "unit");
+    const cJSON *b = need(h, "buckets");
+    assert_true(cJSON_IsArray(b));
+    const cJSON *row;
+    cJSON_ArrayForEach(row, b)
+    {
+        assert_int_equal(cJSON_GetArraySize(row), 3);
+        assert_true(cJSON_GetArrayItem(row, 0)->valuedouble <
+                    cJSON_GetArrayItem(row, 1)->valuedouble);
+        assert_true(cJSON_GetArrayItem(row, 2)->valuedouble > 0);
+    }
+}
+
+static void check_step(const cJSON *s)
+{
+    need_number(s, "concurrency");
+    need_number(s, "duration_s");
+    const cJSON *r = need_object(s, "requests");
+    need_number(r, "ok");
+    need_number(r, "failed");
+    const cJSON *e = need_object(r, "errors");
+    for (size_t i = 0; i < COUNT(class_keys); i++)
+        need_number(e, class_keys[i]);
+    need_object(s, "error_messages");
+    const cJSON *t = need_object(s, "tokens");
+    need_number(t, "output");
+    need_number(t, "prompt");
+    assert_true(cJSON_IsBool(need(t, "estimated")));
+    need_number(s, "rps");
+    need_number(s, "tps");
+    const cJSON *h = need_object(s, "histograms");
+    for (size_t m = 0; m < COUNT(metric_keys); m++) {
+        const cJSON *sum = need_object(s, metric_keys[m]);
+        for (size_t k = 0; k < COUNT(summary_keys); k++)
+            need_number_or_null(sum, summary_keys[k]);
+        check_histogram(need_object(h, metric_keys[m]));
+    }
+}
+
+static void check_series(const cJSON *series)
+{
+    assert_true(cJSON_IsArray(series));
+    assert_true(cJSON_GetArraySize(series) >= 1);
+    const cJSON *row;
+    cJSON_ArrayForEach(row, series)
+    {
+        for (size_t k = 0; k < COUNT(row_keys); k++)
+            need_number_or_null(row, row_keys[k]);
+    }
+}
+
+static cJSON *write_and_parse(const char *path, char **text_out)
+{
+    llm_config cfg;
+    fill_config(&cfg);
+    stats *st = synthetic_stats();
+    char err[256] = "";
+    assert_int_equal(snapshot_write(path, st, &cfg, 1700000000, 1700000060, 3, err, sizeof err), 0);
+    stats_free(st);
+    free(st);
+    size_t len = 0;
+    char *text = tu_read_file(path, &len);
+    assert_non_null(text);
+    cJSON *doc = cJSON_Parse(text);
+    assert_non_null(doc);
+    *text_out = text;
+    return doc;
+}
+
+/* ---- tests ---- */
+
+static void snapshot_has_every_contract_key(void **state)
+{
+    (void)state;
+    char *path = path_in(tu_tmpdir(), "snap.json"), *text;
+    cJSON *doc = write_and_parse(path, &text);
+    assert_string_equal(need(doc, "schema")->valuestring, "llmload.snapshot/1");
+    const cJSON *tool = need_object(doc, "tool");
+    assert_string_equal(need(tool, "name")->valuestring, "llmload");
+    need_string(tool, "version");
+    assert_string_equal(need(doc, "started_at")->valuestring, "2023-11-14T22:13:20Z");
+    assert_string_equal(need(doc, "ended_at")->valuestring, "2023-11-14T22:14:20Z");
+    const cJSON *cfg = need_object(doc, "config");
+    need_string(cfg, "url");
+    assert_string_equal(need(cfg, "model")->valuestring, "test-model");
+    assert_string_equal(need(cfg, "endpoint")->valuestring, "chat");
+    const cJSON *plan = need_object(cfg, "plan");
+    assert_string_equal(need(plan, "kind")->valuestring, "ramp");
+    need_number(plan, "concurrency");
+    need_object(plan, "ramp");
+    const cJSON *steps = need(doc, "steps");
+    assert_int_equal(cJSON_GetArraySize(steps), 2);
+    const cJSON *s;
+    cJSON_ArrayForEach(s, steps) check_step(s);
+    check_step(need_object(doc, "totals"));
+    check_series(need(doc, "series"));
+    const cJSON *an = need_object(doc, "analysis");
+    assert_true(cJSON_IsNull(need(an, "knee")));
+    const cJSON *slo = need_object(an, "slo");
+    need_number_or_null(slo, "met_up_to");
+    need_number(slo, "goodput_rps");
+    assert_true(cJSON_IsArray(need(an, "findings")));
+    assert_int_equal(need(doc, "lost_events")->valuedouble, 3);
+    cJSON_Delete(doc);
+    free(text);
+    remove_with_dir(path);
+}
+
+static void snapshot_figures_match_the_stats(void **state)
+{
+    (void)state;
+    char *path = path_in(tu_tmpdir(), "snap.json"), *text;
+    cJSON *doc = write_and_parse(path, &text);
+    const cJSON *tot = need(doc, "totals");
+    assert_int_equal(need(need(tot, "requests"), "ok")->valuedouble, 10);
+    assert_int_equal(need(need(tot, "requests"), "failed")->valuedouble, 1);
+    assert_int_equal(need(need(need(tot, "requests"), "errors"), "http_5xx")->valuedouble, 1);
+    assert_int_equal(need(need(tot, "tokens"), "output")->valuedouble, 160);
+    assert_true(cJSON_IsFalse(need(need(tot, "tokens"), "estimated")));
+    assert_true(fabs(need(need(tot, "ttft_ms"), "p50")->valuedouble - 50.0) < 1e-9);
+    assert_int_equal(need(tot, "concurrency")->valuedouble, 4);
+    /* one new connection per step (1.5 ms), the other requests reused theirs */
+    assert_int_equal(need(need(tot, "connect_ms"), "count")->valuedouble, 2);
+    assert_true(fabs(need(need(tot, "connect_ms"), "max")->valuedouble - 1.5) < 1e-9);
+    const cJSON *step1 = cJSON_GetArrayItem(need(doc, "steps"), 1);
+    assert_int_equal(need(step1, "concurrency")->valuedouble, 4);
+    const cJSON *buckets = need(need(need(tot, "histograms"), "ttft_ms"), "buckets");
+    assert_int_equal(cJSON_GetArraySize(buckets), 1); /* every TTFT is 50 ms */
+    assert_int_equal(cJSON_GetArrayItem(cJSON_GetArrayItem(buckets, 0), 2)->valuedouble, 10);
+    /* all steps meet TTFT ≤ 2 s except step 1 with its failure (no error SLO): 4 */
+    assert_int_equal(need(need(need(doc, "analysis"), "slo"), "met_up_to")->valuedouble, 4);
+    const cJSON *row0 = cJSON_GetArrayItem(need(doc, "series"), 0);
+    assert_true(cJSON_IsNull(need(row0, "temp_c")));
+    assert_int_equal(need(row0, "rps")->valuedouble, 2); /* ends at 0.8 s and 0.9 s */
+    cJSON_Delete(doc);
+    free(text);
+    remove_with_dir(path);
+}
+
+static void api_key_is_never_written(void **state)
+{
+    (void)state;
+    char *path = path_in(tu_tmpdir(), "snap.json"), *text;
+    cJSON *doc = write_and_parse(path, &text);
+    assert_null(strstr(text, KEY));
+    assert_null(strstr(text, "SECRET"));
+    assert_null(strstr(text, "Bearer"));               /* header values are not written */
+    assert_non_null(strstr(text, "Authorization"));    /* names are */
+    assert_non_null(strstr(text, "token=[redacted]")); /* the key in the URL is masked */
+    cJSON_Delete(doc);
+    free(text);
+    remove_with_dir(path);
+}
+
+static void atomic_write_leaves_no_temp_file_and_replaces(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    char *path = path_in(dir, "snap.json"), *tmp = path_in(dir, "snap.json.tmp"), *text;
+    FILE *old = fopen(path, "w");
+    assert_non_null(old);
+    fputs("old contents", old);
+    fclose(old);
+    cJSON *doc = write_and_parse(path, &text);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+    assert_null(strstr(text, "old contents"));
+    cJSON_Delete(doc);
+    free(text);
+    free(tmp);
+    remove_with_dir(path);
+}
+
+static void write_into_missing_directory_fails_with_a_sentence(void **state)
+{
+    (void)state;
+    llm_config cfg;
+    fill_config(&cfg);
+    stats *st = synthetic_stats();
+    char err[256] = "";
+    const char *path = "/nonexistent-llmload-dir/x/snap.json";
+    assert_int_equal(snapshot_write(path, st, &cfg, 0, 0, 0, err, sizeof err), -1);
+    assert_string_equal(err, "cannot write /nonexistent-llmload-dir/x/snap.json: No such file "
+                             "or directory");
+    assert_int_not_equal(access("/nonexistent-llmload-dir/x/snap.json.tmp", F_OK), 0);
+    stats_free(st);
+    free(st);
+}
+
+static void write_over_a_directory_fails_and_removes_the_temp(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    char *path = path_in(dir, "taken"), *tmp = path_in(dir, "taken.tmp");
+    char *inner = path_in(path, "file");
+    assert_int_equal(mkdir(path, 0700), 0);
+    FILE *f = fopen(inner, "w"); /* a non-empty directory: rename onto it fails */
+    assert_non_null(f);
+    fclose(f);
+    llm_config cfg;
+    fill_config(&cfg);
+    stats *st = synthetic_stats();
+    char err[256] = "";
+    assert_int_equal(snapshot_write(path, st, &cfg, 0, 0, 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot write "));
+    assert_int_not_equal(access(tmp, F_OK), 0);
+    stats_free(st);
+    free(st);
+    unlink(inner);
+    free(inner);
+    free(tmp);
+    rmdir(path);
+    free(path);
+    remove_with_dir(path_in(dir, "x")); /* removes the test directory */
+}
+
+static void summary_prints_counts_percentiles_and_errors(void **state)
+{
+    (void)state;
+    stats *st = synthetic_stats();
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    stats_print_summary(out, st, 2);
+    fclose(out);
+    assert_non_null(strstr(buf, "10 ok, 1 failed"));
+    assert_non_null(strstr(buf, "160 output"));
+    assert_non_null(strstr(buf, "TTFT (ms)"));
+    assert_non_null(strstr(buf, "TPOT (ms)"));
+    assert_non_null(strstr(buf, "per-stream TPS (tok/s)"));
+    assert_non_null(strstr(buf, "http_5xx"));
+    assert_non_null(strstr(buf, "500 from the server"));
+    assert_non_null(strstr(buf, "lost events  2"));
+    assert_non_null(strstr(buf, "steps"));
+    free(buf);
+    stats_free(st);
+    free(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(snapshot_has_every_contract_key),
+        cmocka_unit_test(snapshot_figures_match_the_stats),
+        cmocka_unit_test(api_key_is_never_written),
+        cmocka_unit_test(atomic_write_leaves_no_temp_file_and_replaces),
+        cmocka_unit_test(write_into_missing_directory_fails_with_a_sentence),
+        cmocka_unit_test(write_over_a_directory_fails_and_removes_the_temp),
+        cmocka_unit_test(summary_prints_counts_percentiles_and_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

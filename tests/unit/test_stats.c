@@ -1,0 +1,389 @@
+/* Tests for core/stats: figures from synthetic event sequences (DESIGN.md §4). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stats.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+#define START (1000 * SEC) /* run start on a made-up monotonic clock */
+
+/* ---- event builders ---- */
+
+static llm_event step_ev(uint32_t index, uint32_t conc, uint64_t t)
+{
+    llm_event ev = {.kind = EV_STEP, .step = index, .t_ns = t};
+    ev.u.step_change.index = index;
+    ev.u.step_change.total = 3;
+    ev.u.step_change.concurrency = conc;
+    return ev;
+}
+
+/* A successful request that started at t0 with usage reported. */
+static llm_event done_ev(uint32_t step, uint64_t t0, uint64_t ttft, uint64_t e2e, uint32_t tokens)
+{
+    llm_event ev = {.kind = EV_REQUEST_DONE, .step = step, .t_ns = t0 + e2e};
+    ev.u.done.t_sched_ns = t0;
+    ev.u.done.t0_ns = t0;
+    ev.u.done.ttfb_ns = ttft ? ttft / 2 : 0;
+    ev.u.done.ttft_ns = ttft;
+    ev.u.done.ttfo_ns = ttft;
+    ev.u.done.e2e_ns = e2e;
+    ev.u.done.output_tokens = tokens;
+    ev.u.done.content_events = tokens;
+    ev.u.done.prompt_tokens = 50;
+    ev.u.done.usage_reported = 1;
+    return ev;
+}
+
+static llm_event fail_ev(uint32_t step, uint64_t t0, uint64_t end, int cls, const char *msg)
+{
+    llm_event ev = {.kind = EV_REQUEST_FAILED, .step = step, .t_ns = end};
+    ev.u.failed.t0_ns = t0;
+    ev.u.failed.elapsed_ns = end - t0;
+    ev.u.failed.err_class = (uint8_t)cls;
+    snprintf(ev.u.failed.message, sizeof ev.u.failed.message, "%s", msg);
+    return ev;
+}
+
+static llm_event tokens_ev(uint32_t step, uint64_t t, uint64_t gap)
+{
+    llm_event ev = {.kind = EV_TOKENS, .step = step, .t_ns = t};
+    ev.u.tokens.count = 1;
+    ev.u.tokens.gap_ns = gap;
+    return ev;
+}
+
+static stats *new_stats(const llm_slo *slo)
+{
+    stats *st = malloc(sizeof *st);
+    assert_non_null(st);
+    assert_int_equal(stats_init(st, START, slo), 0);
+    return st;
+}
+
+static void free_stats(stats *st)
+{
+    stats_free(st);
+    free(st);
+}
+
+static void feed(stats *st, llm_event ev)
+{
+    stats_consume(st, &ev);
+}
+
+static void assert_close(double got, double want, double rel)
+{
+    if (!(fabs(got - want) <= rel * fabs(want)))
+        fail_msg("got %.6f, want %.6f (±%g)", got, want, rel);
+}
+
+/* Ten requests: t0 = 100 ms × i, TTFT = 10 ms × i, E2E = TTFT + 1 s, 101 tokens. */
+static void feed_ten(stats *st)
+{
+    feed(st, step_ev(0, 4, START));
+    for (uint64_t i = 1; i <= 10; i++)
+        feed(st, done_ev(0, START + i * 100 * MS, i * 10 * MS, i * 10 * MS + SEC, 101));
+}
+
+/* ---- tests ---- */
+
+static void ten_requests_give_known_latencies_tpot_and_speeds(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed_ten(st);
+    const stats_agg *a = stats_step(st, 0);
+    assert_non_null(a);
+    assert_int_equal(a->ok, 10);
+    assert_int_equal(a->concurrency, 4);
+    /* TTFT 10..100 ms: mean and max are exact, p50 (rank 5) within the 1 % bound */
+    assert_close(stats_agg_value(a, STATS_TTFT, -1), 55.0, 1e-9);
+    assert_close(stats_agg_value(a, STATS_TTFT, 100), 100.0, 1e-9);
+    assert_close(stats_agg_value(a, STATS_TTFT, 0), 10.0, 1e-9);
+    assert_close(stats_agg_value(a, STATS_TTFT, 50), 50.0, 0.01);
+    assert_close(stats_agg_value(a, STATS_TTFT, 90), 90.0, 0.01);
+    assert_close(stats_agg_value(a, STATS_E2E, -1), 1055.0, 1e-9);
+    /* TPOT = (E2E - TTFT) / (tokens - 1) = 1000 ms / 100 */
+    assert_close(stats_agg_value(a, STATS_TPOT, 50), 10.0, 1e-9);
+    assert_int_equal(a->h[STATS_TPOT].total, 10);
+    /* per-stream TPS = 101 tokens / 1 s */
+    assert_close(stats_agg_value(a, STATS_PER_STREAM_TPS, 50), 101.0, 1e-9);
+    /* prefill = 50 prompt tokens / TTFT: best at TTFT 10 ms */
+    assert_close(stats_agg_value(a, STATS_PREFILL_TPS, 100), 5000.0, 1e-9);
+    assert_close(stats_agg_value(a, STATS_TTFB, 100), 50.0, 1e-9);
+    /* no ITL recorded without EV_TOKENS gaps */
+    assert_true(isnan(stats_agg_value(a, STATS_ITL, 50)));
+    free_stats(st);
+}
+
+static void rps_and_tps_use_first_start_to_last_completion(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed_ten(st);
+    const stats_agg *a = stats_step(st, 0);
+    /* first t0 = 0.1 s, last end = 1.0 + 0.1 + 1.0 = 2.1 s: span 2 s */
+    assert_close(stats_agg_span_s(a), 2.0, 1e-12);
+    assert_close(stats_agg_rps(a), 5.0, 1e-12);
+    assert_close(stats_agg_tps(a), 1010.0 / 2.0, 1e-12);
+    assert_int_equal(a->output_tokens, 1010);
+    assert_int_equal(a->prompt_tokens, 500);
+    assert_false(a->estimated);
+    assert_close(stats_agg_rps(&st->totals), 5.0, 1e-12);
+    free_stats(st);
+}
+
+static void goodput_counts_requests_within_the_slo(void **state)
+{
+    (void)state;
+    llm_slo slo = {.ttft_s = 0.05, .errors_pct = -1};
+    stats *st = new_stats(&slo);
+    feed_ten(st);
+    assert_int_equal(st->totals.slo_met, 5); /* TTFT 10..50 ms */
+    assert_close(stats_agg_goodput(&st->totals), 2.5, 1e-12);
+    free_stats(st);
+
+    llm_slo tight = {.tpot_s = 0.009, .errors_pct = -1};
+    st = new_stats(&tight);
+    feed_ten(st);
+    assert_int_equal(st->totals.slo_met, 0); /* every TPOT is 10 ms */
+    free_stats(st);
+}
+
+static void warmup_events_are_not_counted(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    llm_event d = done_ev(0, START, 5 * MS, SEC, 10);
+    d.warmup = 1;
+    llm_event f = fail_ev(0, START, START + SEC, ERR_TIMEOUT, "timed out");
+    f.warmup = 1;
+    llm_event t = tokens_ev(0, START + 10 * MS, 3 * MS);
+    t.warmup = 1;
+    feed(st, d);
+    feed(st, f);
+    feed(st, t);
+    stats_tick(st, START + 2 * SEC);
+    assert_int_equal(st->totals.ok, 0);
+    assert_int_equal(st->totals.failed, 0);
+    assert_int_equal(st->totals.h[STATS_ITL].total, 0);
+    assert_int_equal(st->n_steps, 0);
+    assert_int_equal(st->warmup_ok, 1);
+    assert_int_equal(st->n_series, 2);
+    assert_int_equal(st->series[0].rps + st->series[0].tps + st->series[0].errors, 0);
+    free_stats(st);
+}
+
+static void request_counts_in_the_step_it_started_in(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 1, START));
+    feed(st, step_ev(1, 2, START + 2 * SEC));
+    /* started in step 0, ends after step 1 opened */
+    feed(st, done_ev(0, START + SEC, 10 * MS, 3 * SEC, 5));
+    feed(st, done_ev(1, START + 2 * SEC, 10 * MS, 1 * SEC, 5));
+    feed(st, fail_ev(0, START + SEC, START + 5 * SEC, ERR_STREAM, "cut"));
+    assert_int_equal(st->n_steps, 2);
+    assert_int_equal(stats_step(st, 0)->ok, 1);
+    assert_int_equal(stats_step(st, 0)->failed, 1);
+    assert_int_equal(stats_step(st, 1)->ok, 1);
+    assert_int_equal(stats_step(st, 1)->failed, 0);
+    assert_int_equal(stats_step(st, 1)->concurrency, 2);
+    assert_int_equal(st->totals.ok, 2);
+    assert_int_equal(st->totals.concurrency, 2);
+    assert_close(stats_agg_span_s(stats_step(st, 0)), 4.0, 1e-12);
+    free_stats(st);
+}
+
+static void errors_are_counted_by_class_with_last_message(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, fail_ev(0, START, START + MS, ERR_HTTP_5XX, "500 from the server: first"));
+    feed(st, fail_ev(0, START, START + 2 * MS, ERR_HTTP_5XX, "503 from the server: second"));
+    feed(st, fail_ev(0, START, START + 3 * MS, ERR_TIMEOUT, "no first token within 10 s"));
+    feed(st, fail_ev(0, START, START + 4 * MS, 200, "unknown class"));
+    const stats_agg *a = &st->totals;
+    assert_int_equal(a->failed, 4);
+    assert_int_equal(a->errors[ERR_HTTP_5XX], 2);
+    assert_int_equal(a->errors[ERR_TIMEOUT], 1);
+    assert_int_equal(a->errors[ERR_OTHER], 1);
+    assert_int_equal(a->errors[ERR_CONNECT], 0);
+    assert_string_equal(a->last_error[ERR_HTTP_5XX], "503 from the server: second");
+    assert_string_equal(a->last_error[ERR_TIMEOUT], "no first token within 10 s");
+    assert_string_equal(a->last_error[ERR_OTHER], "unknown class");
+    assert_string_equal(a->last_error[ERR_TLS], "");
+    assert_int_equal(a->ok, 0);
+    free_stats(st);
+}
+
+static void itl_goes_to_the_records_step(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 1, START));
+    feed(st, step_ev(1, 2, START + SEC));
+    feed(st, tokens_ev(0, START + SEC + 1 * MS, 0)); /* first token: no gap */
+    feed(st, tokens_ev(0, START + SEC + 21 * MS, 20 * MS));
+    feed(st, tokens_ev(1, START + SEC + 30 * MS, 40 * MS));
+    assert_int_equal(stats_step(st, 0)->h[STATS_ITL].total, 1);
+    assert_close(stats_agg_value(stats_step(st, 0), STATS_ITL, 50), 20.0, 1e-9);
+    assert_close(stats_agg_value(stats_step(st, 1), STATS_ITL, 50), 40.0, 1e-9);
+    assert_int_equal(st->totals.h[STATS_ITL].total, 2);
+    free_stats(st);
+}
+
+static void short_outputs_skip_tpot_and_speed(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, done_ev(0, START, 100 * MS, 300 * MS, 1)); /* 1 token: no TPOT */
+    feed(st, done_ev(0, START, 0, 300 * MS, 0));        /* no content at all */
+    const stats_agg *a = &st->totals;
+    assert_int_equal(a->ok, 2);
+    assert_int_equal(a->h[STATS_TPOT].total, 0);
+    assert_int_equal(a->h[STATS_PER_STREAM_TPS].total, 1);
+    assert_close(stats_agg_value(a, STATS_PER_STREAM_TPS, 50), 5.0, 1e-9); /* 1 / 0.2 s */
+    assert_int_equal(a->h[STATS_TTFT].total, 1);
+    assert_int_equal(a->h[STATS_E2E].total, 2);
+    free_stats(st);
+}
+
+static void missing_usage_marks_tokens_estimated(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, done_ev(0, START, 10 * MS, SEC, 40)); /* usage: 40 tokens, 40 events */
+    llm_event e = done_ev(0, START, 10 * MS, SEC, 30);
+    e.u.done.usage_reported = 0;
+    feed(st, e);
+    llm_event agree = done_ev(0, START, 10 * MS, SEC, 60);
+    agree.u.done.content_events = 20; /* server counts 3 tokens per event */
+    feed(st, agree);
+    const stats_agg *a = &st->totals;
+    assert_true(a->estimated);
+    assert_int_equal(a->output_tokens, 130);
+    assert_int_equal(a->content_events, 90);
+    assert_int_equal(a->usage_tokens, 100);
+    assert_int_equal(a->usage_events, 60);
+    free_stats(st);
+
+    st = new_stats(NULL);
+    llm_event p = done_ev(0, START, 10 * MS, SEC, 40);
+    p.u.done.prompt_estimated = 1;
+    feed(st, p);
+    assert_true(st->totals.estimated);
+    free_stats(st);
+}
+
+static void series_has_a_row_per_second(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    stats_set_gauges(st, 4, 3, 12.5, NAN);
+    feed(st, done_ev(0, START + 100 * MS, 100 * MS, 100 * MS, 1)); /* ends at 0.2 s */
+    for (int i = 0; i < 3; i++)
+        feed(st, tokens_ev(0, START + 500 * MS, i ? 10 * MS : 0));
+    feed(st, fail_ev(0, START + SEC, START + 1300 * MS, ERR_CONNECT, "refused"));
+    stats_set_gauges(st, 8, 7, 50.0, 61.0);                      /* during second 1 */
+    feed(st, done_ev(0, START + 3 * SEC, 50 * MS, 100 * MS, 1)); /* ends at 3.1 s */
+    assert_int_equal(st->n_series, 3);
+    stats_tick(st, START + 4 * SEC);
+    assert_int_equal(st->n_series, 4);
+
+    const stats_row *r = st->series;
+    assert_int_equal(r[0].t, 0);
+    assert_int_equal(r[0].rps, 1);
+    assert_int_equal(r[0].tps, 3);
+    assert_int_equal(r[0].errors, 0);
+    assert_close(r[0].ttft_p50_ms, 100.0, 1e-9);
+    assert_close(r[0].ttft_p99_ms, 100.0, 1e-9);
+    assert_int_equal(r[0].target, 4);
+    assert_int_equal(r[0].inflight, 3);
+    assert_close(r[0].cpu_pct, 12.5, 1e-12);
+    assert_true(isnan(r[0].temp_c));
+    assert_int_equal(r[1].errors, 1);
+    assert_int_equal(r[1].rps, 0);
+    assert_true(isnan(r[1].ttft_p50_ms));
+    assert_int_equal(r[1].target, 8);
+    assert_int_equal(r[2].target, 8); /* gauges carry over */
+    assert_int_equal(r[2].rps + r[2].tps + r[2].errors, 0);
+    assert_int_equal(r[3].t, 3);
+    assert_int_equal(r[3].rps, 1);
+    assert_close(r[3].ttft_p50_ms, 50.0, 1e-9);
+
+    const stats_row *live = stats_live(st);
+    assert_non_null(live);
+    assert_int_equal(live->t, 3);
+    assert_int_equal(live->rps, 1);
+    free_stats(st);
+}
+
+static void late_record_counts_in_the_open_second(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    assert_null(stats_live(st));
+    stats_tick(st, START + 2 * SEC + 1);
+    feed(st, done_ev(0, START + 100 * MS, 10 * MS, 200 * MS, 1)); /* happened in second 0 */
+    stats_tick(st, START + 3 * SEC);
+    assert_int_equal(st->n_series, 3);
+    assert_int_equal(st->series[0].rps, 0);
+    assert_int_equal(st->series[2].rps, 1);
+    free_stats(st);
+}
+
+static void series_memory_is_bounded(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    stats_tick(st, START + 100000 * SEC);
+    assert_int_equal(st->n_series, STATS_SERIES_MAX);
+    assert_int_equal(st->series_dropped, 100000 - STATS_SERIES_MAX);
+    assert_true(st->cap_series <= STATS_SERIES_MAX);
+    feed(st, done_ev(0, START + 100000 * SEC, MS, 2 * MS, 1));
+    stats_tick(st, START + 100001 * SEC);
+    assert_int_equal(st->n_series, STATS_SERIES_MAX);
+    assert_int_equal(stats_live(st)->rps, 1); /* the live figures keep going */
+    free_stats(st);
+}
+
+static void steps_beyond_the_cap_count_in_totals_only(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, done_ev(STATS_MAX_STEPS + 5, START, MS, 2 * MS, 1));
+    assert_int_equal(st->n_steps, 0);
+    assert_int_equal(st->totals.ok, 1);
+    free_stats(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ten_requests_give_known_latencies_tpot_and_speeds),
+        cmocka_unit_test(rps_and_tps_use_first_start_to_last_completion),
+        cmocka_unit_test(goodput_counts_requests_within_the_slo),
+        cmocka_unit_test(warmup_events_are_not_counted),
+        cmocka_unit_test(request_counts_in_the_step_it_started_in),
+        cmocka_unit_test(errors_are_counted_by_class_with_last_message),
+        cmocka_unit_test(itl_goes_to_the_records_step),
+        cmocka_unit_test(short_outputs_skip_tpot_and_speed),
+        cmocka_unit_test(missing_usage_marks_tokens_estimated),
+        cmocka_unit_test(series_has_a_row_per_second),
+        cmocka_unit_test(late_record_counts_in_the_open_second),
+        cmocka_unit_test(series_memory_is_bounded),
+        cmocka_unit_test(steps_beyond_the_cap_count_in_totals_only),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
