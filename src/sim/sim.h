@@ -8,26 +8,27 @@
 #include <stdint.h>
 
 typedef struct {
-    char host[64];           /* default "127.0.0.1" */
-    int port;                /* 0 = any free port */
-    int slots;               /* concurrent sequences (continuous batching); default 8 */
-    double base_latency_s;   /* fixed part of TTFT; default 0.02 */
-    double prefill_rate;     /* prompt tokens/s; default 5000 */
-    double decode_rate;      /* tokens/s of one sequence alone; default 50 */
-    double batch_penalty;    /* per-seq rate = decode_rate / (1 + penalty*(batch-1)); default 0.05 */
+    char host[64];         /* default "127.0.0.1" */
+    int port;              /* 0 = any free port */
+    int slots;             /* concurrent sequences (continuous batching); default 8 */
+    double base_latency_s; /* fixed part of TTFT; default 0.02 */
+    double prefill_rate;   /* prompt tokens/s; default 5000 */
+    double decode_rate;    /* tokens/s of one sequence alone; default 50 */
+    double batch_penalty;  /* per-seq rate = decode_rate / (1 + penalty*(batch-1)); default 0.05 */
     long default_max_tokens; /* when a request gives none; default 256 */
-    double mean_output;      /* mean output length without ignore_eos (capped by max_tokens); 0 = max_tokens */
+    double mean_output;      /* mean output length without ignore_eos (capped by max_tokens); 0 =
+                                max_tokens */
     char model[128];         /* served model name; default "llmload-sim" */
     char api_key[256];       /* empty = no auth; else 401 without "Bearer <key>" */
     uint64_t seed;           /* default 1 */
     /* fault injection, each a percentage of requests (0..100) */
-    double error_rate_pct;   /* split evenly among 429 (Retry-After), 500, 503 */
-    double cut_rate_pct;     /* stream cut mid-way (connection closed, no [DONE]) */
+    double error_rate_pct;     /* split evenly among 429 (Retry-After), 500, 503 */
+    double cut_rate_pct;       /* stream cut mid-way (connection closed, no [DONE]) */
     double malformed_rate_pct; /* one chunk of the stream is not valid JSON */
-    double stall_rate_pct;   /* the stream stops for stall_s mid-way */
-    double stall_s;          /* default 5 */
-    double slow_headers_s;   /* delay before response headers, every request; 0 = none */
-    bool quiet;              /* no access/log lines on stderr */
+    double stall_rate_pct;     /* the stream stops for stall_s mid-way */
+    double stall_s;            /* default 5 */
+    double slow_headers_s;     /* delay before response headers, every request; 0 = none */
+    bool quiet;                /* no access/log lines on stderr */
 } sim_options;
 
 typedef struct sim_server sim_server;

@@ -1,0 +1,268 @@
+/* sim_api: what each request means: routing (only /v1/… plus /metrics and /health), the
+ * API key, the JSON body of a generation (cJSON), its output length and its faults. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/sim_internal.h"
+
+typedef enum {
+    R_NOT_FOUND,
+    R_MODELS,
+    R_CHAT,
+    R_COMPLETIONS,
+    R_METRICS,
+    R_HEALTH,
+} route_id;
+
+typedef struct {
+    const char *path;
+    route_id id;
+    int method;
+} route;
+
+static const route routes[] = {
+    {"/v1/models", R_MODELS, HTTP_GET},
+    {"/v1/chat/completions", R_CHAT, HTTP_POST},
+    {"/v1/completions", R_COMPLETIONS, HTTP_POST},
+    {"/metrics", R_METRICS, HTTP_GET},
+    {"/health", R_HEALTH, HTTP_GET},
+};
+
+static const route *route_find(const char *url)
+{
+    size_t len = strcspn(url, "?#");
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (strlen(routes[i].path) == len && !strncmp(routes[i].path, url, len))
+            return &routes[i];
+    return NULL;
+}
+
+void api_log(sim_conn *c, const char *what)
+{
+    if (c->srv->opt.quiet)
+        return;
+    double ms = (double)(uv_hrtime() - c->start_ns) / 1e6;
+    size_t len = strcspn(c->url, "?");
+    const sim_req *r = &c->req;
+    if (r->ep != SIM_EP_OTHER && c->status == 200)
+        fprintf(stderr, "llmload sim: %s %.*s %d %s prompt=%ld tokens=%ld %.1f ms\n",
+                http_method_str(c->method), (int)len, c->url, c->status, what, r->prompt_tokens,
+                r->sent, ms);
+    else
+        fprintf(stderr, "llmload sim: %s %.*s %d %s %.1f ms\n", http_method_str(c->method),
+                (int)len, c->url, c->status, what, ms);
+}
+
+/* A plain response: written whole, then the connection moves on to its next request. */
+static void api_done(sim_conn *c)
+{
+    api_log(c, "json");
+    conn_finish_request(c);
+}
+
+static void api_error(sim_conn *c, int status, const char *type, const char *message)
+{
+    proto_error(c, status, type, message);
+    api_done(c);
+}
+
+static bool api_authorized(const sim_conn *c)
+{
+    const char *key = c->srv->opt.api_key;
+    if (!key[0])
+        return true;
+    return !strncmp(c->auth, "Bearer ", 7) && !strcmp(c->auth + 7, key);
+}
+
+/* ---- generation requests ---- */
+
+/* Characters (UTF-8 code points) of the text the prompt is made of. */
+static long utf8_chars(const char *s)
+{
+    long n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static long content_chars(const cJSON *content)
+{
+    if (cJSON_IsString(content))
+        return utf8_chars(content->valuestring);
+    long n = 0;
+    const cJSON *part;
+    cJSON_ArrayForEach(part, content)
+    {
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+        if (cJSON_IsString(part))
+            n += utf8_chars(part->valuestring);
+        else if (cJSON_IsString(text))
+            n += utf8_chars(text->valuestring);
+        else if (cJSON_IsNumber(part))
+            n += 4; /* a prompt given as token ids: one token each */
+    }
+    return n;
+}
+
+/* Chat: every message's content; completions: the prompt. -1 when it is missing. */
+static long prompt_chars(const cJSON *root, sim_endpoint ep)
+{
+    if (ep == SIM_EP_COMPLETIONS) {
+        const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(root, "prompt");
+        return cJSON_IsString(prompt) || cJSON_IsArray(prompt) ? content_chars(prompt) : -1;
+    }
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(root, "messages");
+    if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0)
+        return -1;
+    long n = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, msgs) n += content_chars(cJSON_GetObjectItemCaseSensitive(m, "content"));
+    return n;
+}
+
+static double json_number(const cJSON *root, const char *name, double fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+}
+
+static bool json_true(const cJSON *obj, const char *name)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, name));
+}
+
+/* Fills the request from the body; on a client error answers it and returns false. */
+static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
+{
+    sim_server *s = c->srv;
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    if (cJSON_IsString(model) && strcmp(model->valuestring, s->opt.model) != 0) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "The model `%.300s` does not exist.", model->valuestring);
+        api_error(c, 404, "NotFoundError", msg);
+        return false;
+    }
+    long chars = prompt_chars(root, r->ep);
+    if (chars < 0) {
+        api_error(c, 400, "BadRequestError",
+                  r->ep == SIM_EP_CHAT ? "'messages' is required: a non-empty array"
+                                       : "'prompt' is required: a string or an array");
+        return false;
+    }
+    r->prompt_tokens = chars > 0 ? (chars + 3) / 4 : 1;
+    double mt = json_number(root, "max_completion_tokens",
+                            json_number(root, "max_tokens", (double)s->opt.default_max_tokens));
+    if (!(mt >= 1) || mt > 1e9) {
+        api_error(c, 400, "BadRequestError", "max_tokens must be at least 1");
+        return false;
+    }
+    r->max_tokens = (long)mt;
+    r->stream = json_true(root, "stream");
+    r->include_usage =
+        r->stream &&
+        json_true(cJSON_GetObjectItemCaseSensitive(root, "stream_options"), "include_usage");
+    bool exact = json_true(root, "ignore_eos") || json_number(root, "min_tokens", 0) >= mt;
+    uint64_t rng = s->opt.seed ^ (0xd1b54a32d192ed03ull * ++s->next_id);
+    r->id = s->next_id;
+    r->created = (long long)time(NULL);
+    r->n_out = model_output_length(&s->opt, r->max_tokens, exact, &rng);
+    long mid = r->n_out / 2 > 0 ? r->n_out / 2 : 1;
+    r->cut_at = sim_rng_unit(&rng) * 100 < s->opt.cut_rate_pct ? mid : 0;
+    r->malformed_at = sim_rng_unit(&rng) * 100 < s->opt.malformed_rate_pct ? mid : 0;
+    r->stall_at = sim_rng_unit(&rng) * 100 < s->opt.stall_rate_pct ? mid : 0;
+    r->words = sim_rng_next(&rng);
+    /* drawn last so that a 0 % error rate leaves every other draw as it was */
+    if (sim_rng_unit(&rng) * 100 < s->opt.error_rate_pct) {
+        static const int codes[3] = {429, 500, 503};
+        static const char *const types[3] = {"rate_limit_error", "InternalServerError",
+                                             "ServiceUnavailableError"};
+        static const char *const msgs[3] = {"Rate limit reached (simulated): retry after 1 second",
+                                            "Internal server error (simulated)",
+                                            "Service unavailable (simulated): overloaded"};
+        int k = (int)(sim_rng_next(&rng) % 3);
+        s->requests_failed++;
+        api_error(c, codes[k], types[k], msgs[k]);
+        return false;
+    }
+    return true;
+}
+
+static void api_generate(sim_conn *c, sim_endpoint ep)
+{
+    sim_req *r = &c->req;
+    r->ep = ep;
+    r->sent = 0;
+    r->prompt_tokens = 0;
+    c->srv->requests_total++;
+    cJSON *root = cJSON_ParseWithLength(c->body ? c->body : "", c->body_len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        api_error(c, 400, "BadRequestError", "the request body is not a JSON object");
+        return;
+    }
+    bool ok = api_parse_generation(c, root, r);
+    cJSON_Delete(root);
+    if (!ok)
+        return;
+    if (r->stream)
+        proto_stream_start(c, r); /* headers now, like vLLM; tokens as the model makes them */
+    model_submit(c->srv, r);
+}
+
+/* Called once --slow-headers (if any) has passed. */
+void api_handle(sim_conn *c)
+{
+    const route *rt = route_find(c->url);
+    c->req.ep = SIM_EP_OTHER;
+    if (!strncmp(c->url, "/v1/", 4) && !api_authorized(c)) {
+        api_error(c, 401, "invalid_request_error",
+                  "Incorrect API key provided. Send it as \"Authorization: Bearer KEY\".");
+        return;
+    }
+    if (!rt) {
+        api_error(c, 404, "not_found_error", "File Not Found");
+        return;
+    }
+    if (c->method != rt->method) {
+        api_error(c, 405, "invalid_request_error", "Method Not Allowed");
+        return;
+    }
+    switch (rt->id) {
+    case R_MODELS:
+        proto_models(c);
+        api_done(c);
+        break;
+    case R_METRICS:
+        proto_metrics(c);
+        api_done(c);
+        break;
+    case R_HEALTH:
+        proto_text(c, 200, "application/json", "{\"status\":\"ok\"}", 15);
+        api_done(c);
+        break;
+    case R_CHAT:
+        api_generate(c, SIM_EP_CHAT);
+        break;
+    case R_COMPLETIONS:
+        api_generate(c, SIM_EP_COMPLETIONS);
+        break;
+    default:
+        api_error(c, 404, "not_found_error", "File Not Found");
+        break;
+    }
+}
+
+/* A whole request has arrived. Monitoring endpoints are never slowed down, so that a
+ * scraper can still watch a server that is injecting slow headers. */
+void api_on_request(sim_conn *c)
+{
+    const route *rt = route_find(c->url);
+    bool monitor = rt && (rt->id == R_METRICS || rt->id == R_HEALTH);
+    if (c->srv->opt.slow_headers_s > 0 && !monitor) {
+        model_delay(c->srv, &c->req, c->srv->opt.slow_headers_s);
+        return;
+    }
+    api_handle(c);
+}
