@@ -30,6 +30,11 @@ void llm_format_ms(double ms, char *out, size_t cap, bool ascii);
  * an ellipsis, the last four characters); "(none)" when empty; "…" when short. */
 void llm_mask_key(const char *key, char *out, size_t cap);
 
+/* Replaces every occurrence of key in text (capacity cap) with its masked form, so a
+ * server or a message that echoes the key can never make llmload print it. Keys shorter
+ * than 4 characters are left alone: they would mask ordinary words. */
+void llm_scrub_key(char *text, size_t cap, const char *key);
+
 /* Copies at most cap-1 bytes and always terminates; returns strlen(src). */
 size_t llm_strlcpy(char *dst, const char *src, size_t cap);
 

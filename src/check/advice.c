@@ -245,24 +245,3 @@ int advice_models(const char *body, size_t len, const char *want, char *list, si
     return count;
 }
 
-void advice_scrub_key(char *text, size_t cap, const char *key)
-{
-    size_t klen = key ? strlen(key) : 0;
-    if (klen < 4 || cap == 0)
-        return; /* a tiny "key" would mask ordinary words; such keys are not secrets */
-    char masked[64], out[1024];
-    llm_mask_key(key, masked, sizeof masked);
-    size_t o = 0, mlen = strlen(masked);
-    for (const char *s = text; *s && o + 1 < sizeof out;) {
-        if (strncmp(s, key, klen) == 0) {
-            size_t n = mlen < sizeof out - 1 - o ? mlen : sizeof out - 1 - o;
-            memcpy(out + o, masked, n);
-            o += n;
-            s += klen;
-        } else {
-            out[o++] = *s++;
-        }
-    }
-    out[o] = '\0';
-    llm_strlcpy(text, out, cap);
-}

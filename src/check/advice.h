@@ -36,8 +36,5 @@ void advice_http(long status, const char *what, const char *url, bool models_req
 int advice_models(const char *body, size_t len, const char *want, char *list, size_t list_cap,
                   char *first, size_t first_cap, bool *found);
 
-/* Replaces every occurrence of key in text (capacity cap) with its masked form, so a
- * server that echoes the key can never make us print it. */
-void advice_scrub_key(char *text, size_t cap, const char *key);
 
 #endif

@@ -59,7 +59,7 @@ static void check_line(check_ctx *c, line_kind k, const char *label, double ms, 
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    advice_scrub_key(text, sizeof text, c->cfg->api_key);
+    llm_scrub_key(text, sizeof text, c->cfg->api_key);
     if (ms >= 0) {
         char t[24];
         llm_format_ms(ms, t, sizeof t, !c->utf8);

@@ -83,6 +83,8 @@ const cli_option cli_options[] = {
      "JSON object whose fields are merged into every request body"},
     {"--no-usage", {0}, NULL, RC, CLI_G_WORK, OFF(no_usage), 0, set_flag,
      "do not ask for usage in the stream (count tokens from events, marked estimated)"},
+    {"--no-stream", {0}, NULL, RC, CLI_G_WORK, OFF(no_stream), 0, set_flag,
+     "send stream: false and time whole responses (TTFT then equals E2E)"},
     {"--seed", {0}, "N", RC, CLI_G_WORK, 0, 0, set_seed,
      "sampling seed sent to the server and used for prompt generation"},
     {"--temperature", {0}, "T", RC, CLI_G_WORK, OFF(temperature), 0, set_number,

@@ -371,37 +371,22 @@ static int finish(llm_config *cfg, const cli_state *st, char *err, size_t errlen
 
 /* ---- keys never leave in a message ---- */
 
-static void scrub_secret(char *err, size_t errlen, const char *secret)
-{
-    size_t sl = secret ? strlen(secret) : 0;
-    if (sl < 3 || !strstr(err, secret))
-        return;
-    char mask[64], out[2048];
-    llm_mask_key(secret, mask, sizeof mask);
-    size_t o = 0;
-    const char *p = err;
-    for (const char *hit; (hit = strstr(p, secret)) && o < sizeof out; p = hit + sl)
-        o += (size_t)snprintf(out + o, sizeof out - o, "%.*s%s", (int)(hit - p), p, mask);
-    if (o < sizeof out)
-        snprintf(out + o, sizeof out - o, "%s", p);
-    llm_strlcpy(err, out, errlen);
-}
 
 /* Every key llmload could know of: flags (even unparsed ones), environment, struct. */
 static void scrub_keys(char *err, size_t errlen, const llm_config *cfg, int argc, char **argv)
 {
-    scrub_secret(err, errlen, cfg->api_key);
-    scrub_secret(err, errlen, cfg->sim.api_key);
-    scrub_secret(err, errlen, getenv("MODEL_KEY"));
-    scrub_secret(err, errlen, getenv("OPENAI_API_KEY"));
+    llm_scrub_key(err, errlen, cfg->api_key);
+    llm_scrub_key(err, errlen, cfg->sim.api_key);
+    llm_scrub_key(err, errlen, getenv("MODEL_KEY"));
+    llm_scrub_key(err, errlen, getenv("OPENAI_API_KEY"));
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "--api-key", 9) != 0 && strncmp(a, "--api_key", 9) != 0)
             continue;
         if (a[9] == '=')
-            scrub_secret(err, errlen, a + 10);
+            llm_scrub_key(err, errlen, a + 10);
         else if (a[9] == '\0' && i + 1 < argc)
-            scrub_secret(err, errlen, argv[i + 1]);
+            llm_scrub_key(err, errlen, argv[i + 1]);
     }
 }
 

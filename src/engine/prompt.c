@@ -91,8 +91,8 @@ static cJSON *body_object(const llm_config *cfg, const char *model, const char *
     bool chat = cfg->endpoint != LLM_ENDPOINT_COMPLETIONS;
     cJSON_AddItemToObject(body, chat ? "messages" : "prompt", prompt_payload(cfg, text));
     cJSON_AddNumberToObject(body, "max_tokens", (double)cfg->max_tokens);
-    cJSON_AddBoolToObject(body, "stream", 1);
-    if (!cfg->no_usage) {
+    cJSON_AddBoolToObject(body, "stream", !cfg->no_stream);
+    if (!cfg->no_usage && !cfg->no_stream) {
         cJSON *opts = cJSON_AddObjectToObject(body, "stream_options");
         cJSON_AddBoolToObject(opts, "include_usage", 1);
     }

@@ -76,6 +76,7 @@ int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
     memset(s, 0, sizeof *s);
     s->index = index;
     s->api_key = cfg->api_key;
+    s->streaming = !cfg->no_stream;
     uint64_t seed = (cfg->seed_set ? cfg->seed : 0x5eed) * 1000003ULL + index;
     if (prompt_build(cfg, model, seed, &s->body, err, errlen) != 0)
         return -1;
@@ -113,7 +114,7 @@ void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint6
     s->usage = s->finish = s->done_seen = s->stream_error = s->overflow = false;
     s->http_status = 0;
     s->error_body = false;
-    s->errbody_len = 0;
+    s->errbody_len = s->whole_len = 0;
     s->stream_msg[0] = '\0';
     sse_init(&s->sse, s->sse_buf, REQUEST_SSE_BUF);
     prompt_set_nonce(&s->body, request_number);
@@ -155,12 +156,7 @@ static int on_sse_event(void *user, const char *event, size_t event_len, const c
     req_slot *s = user;
     uint64_t now = llm_now_ns();
     chunk_info ci;
-    chunk_decode(data, data_len, &ci);
-    if (event_len == 5 && memcmp(event, "error", 5) == 0 && ci.kind != CHUNK_ERROR) {
-        ci.kind = CHUNK_ERROR;
-        snprintf(ci.message, sizeof ci.message, "%.*s", (int)(data_len > 200 ? 200 : data_len),
-                 data);
-    }
+    chunk_decode_event(event, event_len, data, data_len, &ci);
     switch (ci.kind) {
     case CHUNK_DONE:
         s->done_seen = true;
@@ -185,6 +181,35 @@ static int on_sse_event(void *user, const char *event, size_t event_len, const c
     return 0;
 }
 
+static size_t keep_whole(req_slot *s, const char *ptr, size_t n)
+{
+    if (s->whole_len + n > REQUEST_SSE_BUF) {
+        s->overflow = true;
+        mark_stream_error(s, "the answer exceeded 64 KiB");
+        return n;
+    }
+    memcpy(s->sse_buf + s->whole_len, ptr, n);
+    s->whole_len += n;
+    return n;
+}
+
+/* --no-stream: the whole answer counts as one event that carries every token. */
+static void decode_whole(req_slot *s, uint64_t now)
+{
+    chunk_info ci;
+    chunk_decode_message(s->sse_buf, s->whole_len, &ci);
+    if (ci.kind == CHUNK_ERROR || ci.kind == CHUNK_MALFORMED) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s answer: %.70s",
+                 ci.kind == CHUNK_ERROR ? "error" : "malformed", ci.message);
+        mark_stream_error(s, msg);
+        return;
+    }
+    s->t_done = now;
+    s->done_seen = true;
+    on_chunk(s, &ci, now);
+}
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     req_slot *s = userdata;
@@ -202,32 +227,13 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
         s->errbody[s->errbody_len] = '\0';
         return n;
     }
+    if (!s->streaming)
+        return keep_whole(s, ptr, n);
     if (sse_feed(&s->sse, ptr, n, on_sse_event, s) == SSE_ERR_OVERFLOW && !s->overflow) {
         s->overflow = true;
         mark_stream_error(s, "an SSE event exceeded 64 KiB");
     }
     return n;
-}
-
-/* Servers sometimes echo the key in an error ("Incorrect API key provided: sk-…");
- * it must never reach a screen or a file. */
-static void scrub_key(char *msg, const char *key)
-{
-    size_t kl = key ? strlen(key) : 0;
-    if (kl < 4)
-        return;
-    char *at;
-    while ((at = strstr(msg, key)) != NULL) {
-        char masked[64];
-        llm_mask_key(key, masked, sizeof masked);
-        size_t ml = strlen(masked), tail = strlen(at + kl);
-        if (ml <= kl) {
-            memcpy(at, masked, ml);
-            memmove(at + ml, at + kl, tail + 1);
-        } else {
-            memset(at, '*', kl);
-        }
-    }
 }
 
 static err_class class_of_status(long status)
@@ -286,7 +292,7 @@ static void fail_message(req_slot *s, CURLcode rc, err_class cls, char *out, siz
             snprintf(out, cap, "HTTP %ld: %.60s", s->http_status, s->errbody);
     } else if (s->stream_error) {
         snprintf(out, cap, "%s", s->stream_msg);
-    } else if (s->sse.events == 0) {
+    } else if (s->streaming && s->sse.events == 0) {
         snprintf(out, cap, "HTTP %ld but no SSE events: does the server support stream: true?",
                  s->http_status);
     } else {
@@ -296,7 +302,8 @@ static void fail_message(req_slot *s, CURLcode rc, err_class cls, char *out, siz
     for (char *p = out; *p; p++)
         if (*p == '\n' || *p == '\r' || *p == '\t')
             *p = ' ';
-    scrub_key(out, s->api_key);
+    /* Servers sometimes echo the key ("Incorrect API key provided: sk-…"). */
+    llm_scrub_key(out, cap, s->api_key);
 }
 
 static err_class classify(req_slot *s, CURLcode rc, bool *ok)
@@ -350,6 +357,8 @@ void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev)
     ev->t_ns = now;
     ev->step = s->step;
     ev->warmup = s->warmup;
+    if (!s->streaming && result == CURLE_OK && !s->error_body && !s->overflow)
+        decode_whole(s, now);
     bool ok;
     err_class cls = classify(s, result, &ok);
     if (ok) {

@@ -31,6 +31,7 @@ typedef struct req_slot {
     uint32_t index;
 
     /* the request in flight */
+    bool streaming; /* false with --no-stream: the body is one JSON answer */
     bool busy, warmup, aborted_ttft;
     uint32_t step;
     uint64_t t_sched, t0, t_first_byte, t_first_token, t_first_output, t_last_content, t_done;
@@ -39,7 +40,7 @@ typedef struct req_slot {
     bool usage, finish, done_seen, stream_error, overflow;
     long http_status;
     bool error_body;
-    size_t errbody_len;
+    size_t errbody_len, whole_len; /* whole_len: --no-stream answer bytes in sse_buf */
     char errbody[REQUEST_ERRBODY];
     char stream_msg[96];
 } req_slot;

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "check/advice.h"
 #include "check/check.h"
 #include "sim/sim.h"
@@ -357,7 +358,7 @@ static void key_is_scrubbed_from_any_text(void **state)
 {
     (void)state;
     char text[256] = "Incorrect API key provided: " KEY ". Again: " KEY;
-    advice_scrub_key(text, sizeof text, KEY);
+    llm_scrub_key(text, sizeof text, KEY);
     assert_null(strstr(text, KEY));
     assert_null(strstr(text, "SECRET"));
     assert_contains(text, "Incorrect API key provided: sk-");

@@ -1,0 +1,183 @@
+/* Tests for run: the headless `llmload run` binary against the simulator — summary,
+ * JSON results, exit codes, and the API key kept out of every output and file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/sim.h"
+#include "testutil.h"
+
+#define KEY "sk-run-test-0123456789abcdef"
+
+typedef struct {
+    sim_server *sim;
+    char url[64];
+    char json[256];
+} fixture;
+
+static fixture *start(sim_options *o)
+{
+    fixture *f = calloc(1, sizeof *f);
+    char err[256];
+    o->quiet = true;
+    if (sim_start(o, &f->sim, err, sizeof err) != 0)
+        fail_msg("sim_start: %s", err);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/v1", sim_port(f->sim));
+    snprintf(f->json, sizeof f->json, "%s/out.json", tu_tmpdir());
+    return f;
+}
+
+static void stop(fixture *f)
+{
+    sim_stop(f->sim);
+    unlink(f->json);
+    free(f);
+}
+
+static cJSON *load_json(const char *path)
+{
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    assert_non_null(doc);
+    return doc;
+}
+
+static void headless_run_writes_results_and_never_the_key(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1000;
+    snprintf(o.api_key, sizeof o.api_key, KEY);
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "run",          "--url", f->url,         "-c",     "4",     "-n",
+                    "40",       "--max-tokens", "12",    "--ignore-eos", "--json", f->json, NULL};
+    char *env[] = {"MODEL_KEY=" KEY, NULL};
+    tu_result r;
+    tu_run(argv, env, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "40 ok, 0 failed"));
+    assert_non_null(strstr(r.err, "fixed c=4, 40 requests")); /* the plan, on stderr */
+    assert_null(strstr(r.out, KEY));
+    assert_null(strstr(r.err, KEY));
+    char *file = tu_read_file(f->json, NULL);
+    assert_non_null(file);
+    assert_null(strstr(file, KEY));
+    free(file);
+    cJSON *doc = load_json(f->json);
+    assert_string_equal(cJSON_GetObjectItem(doc, "schema")->valuestring, "llmload.snapshot/1");
+    cJSON *totals = cJSON_GetObjectItem(doc, "totals");
+    cJSON *req = cJSON_GetObjectItem(totals, "requests");
+    assert_int_equal(cJSON_GetObjectItem(req, "ok")->valueint, 40);
+    cJSON *tokens = cJSON_GetObjectItem(totals, "tokens");
+    assert_int_equal(cJSON_GetObjectItem(tokens, "output")->valueint, 40 * 12);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(tokens, "estimated")));
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "steps")) == 1);
+    cJSON_Delete(doc);
+    tu_result_free(&r);
+    stop(f);
+}
+
+static void error_rate_over_the_limit_exits_1(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1000;
+    o.error_rate_pct = 50;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "--url",  f->url,         "-c", "4",
+                    "-n",       "40",     "--max-tokens", "8",  "--max-error-rate",
+                    "10",       "--json", f->json,        NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(strstr(r.err, "--max-error-rate"));
+    cJSON *doc = load_json(f->json);
+    cJSON *errors = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "requests"), "errors");
+    int counted = cJSON_GetObjectItem(errors, "http_429")->valueint +
+                  cJSON_GetObjectItem(errors, "http_5xx")->valueint;
+    assert_true(counted > 5);
+    cJSON_Delete(doc);
+    tu_result_free(&r);
+    stop(f);
+}
+
+static void dead_server_exits_3_with_one_sentence(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    fixture *f = start(&o);
+    sim_stop(f->sim);
+    f->sim = NULL;
+    char *argv[] = {LLM_BINARY, "--url", f->url, "-c", "2", "-n", "10", NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 3);
+    assert_non_null(strstr(r.err, "nothing is listening"));
+    tu_result_free(&r);
+    stop(f);
+}
+
+static void fail_on_slo_exits_1_when_ttft_is_missed(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.base_latency_s = 0.1;
+    o.decode_rate = 1000;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "--url",        f->url, "-c",    "2",         "-n",
+                    "6",        "--max-tokens", "4",    "--slo", "ttft=20ms", "--fail-on-slo",
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(strstr(r.err, "SLO"));
+    tu_result_free(&r);
+    stop(f);
+}
+
+static void no_stream_mode_counts_tokens_from_usage(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 2000;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,    "--url",  f->url,         "-c", "4",
+                    "-n",          "20",     "--max-tokens", "10", "--ignore-eos",
+                    "--no-stream", "--json", f->json,        NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = load_json(f->json);
+    cJSON *tokens = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "tokens");
+    assert_int_equal(cJSON_GetObjectItem(tokens, "output")->valueint, 200);
+    cJSON_Delete(doc);
+    tu_result_free(&r);
+    stop(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(headless_run_writes_results_and_never_the_key),
+        cmocka_unit_test(error_rate_over_the_limit_exits_1),
+        cmocka_unit_test(dead_server_exits_3_with_one_sentence),
+        cmocka_unit_test(fail_on_slo_exits_1_when_ttft_is_missed),
+        cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
