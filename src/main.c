@@ -1,4 +1,5 @@
 /* main: subcommand dispatch only (DESIGN.md §12). */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include "config/config.h"
 #include "run/run.h"
 #include "sim/sim.h"
+#include "ui.h"
 
 static int run_command(llm_config *cfg)
 {
@@ -16,6 +18,9 @@ static int run_command(llm_config *cfg)
     case LLM_CMD_CHECK:
         return check_main(cfg, stdout);
     case LLM_CMD_RUN:
+        /* The dashboard needs a terminal on both ends; anything else runs headless. */
+        if (!cfg->no_tui && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+            return ui_main(cfg);
         return run_headless(cfg);
     case LLM_CMD_REPORT:
     case LLM_CMD_MERGE:
@@ -36,8 +41,11 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return LLM_EXIT_USAGE;
     }
-    if (!help_shown)
+    if (!help_shown) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = run_command(&cfg);
+        curl_global_cleanup();
+    }
     config_free(&cfg);
     return rc;
 }

@@ -1,0 +1,130 @@
+#include "run/session.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "core/snapshot.h"
+#include "run/target.h"
+
+#define EVENT_BURST 1024
+
+int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    if (s->cfg.demo && demo_start(&s->cfg, &s->demo, err, errlen) != 0)
+        return LLM_EXIT_USAGE;
+    int rc = target_resolve_model(&s->cfg, &s->model, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (plan_build(&s->cfg, &s->plan, err, errlen) != 0)
+        return LLM_EXIT_USAGE;
+    plan_describe(&s->plan, s->plan_text, sizeof s->plan_text);
+    s->st = calloc(1, sizeof *s->st);
+    if (!s->st) {
+        snprintf(err, errlen, "out of memory");
+        return LLM_EXIT_USAGE;
+    }
+    s->start_ns = s->last_save_ns = llm_now_ns();
+    s->started = time(NULL);
+    stats_init(s->st, s->start_ns, &s->cfg.slo);
+    if (engine_start(&s->cfg, &s->plan, s->model, &s->eng, err, errlen) != 0)
+        return LLM_EXIT_USAGE;
+    engine_read_gauges(s->eng, &s->gauges);
+    return 0;
+}
+
+static void note_unreachable(run_session *s)
+{
+    const stats_agg *t = &s->st->totals;
+    if (s->unreachable || t->ok || !t->errors[ERR_CONNECT] || t->failed != t->errors[ERR_CONNECT])
+        return;
+    s->unreachable = true;
+    snprintf(s->unreachable_msg, sizeof s->unreachable_msg,
+             "cannot reach %s (%s): is the server running?", s->cfg.url,
+             t->last_error[ERR_CONNECT]);
+    engine_send(s->eng, (engine_cmd){.kind = ENGINE_CMD_STOP});
+}
+
+void session_drain(run_session *s)
+{
+    static llm_event evs[EVENT_BURST];
+    size_t n;
+    while ((n = engine_poll(s->eng, evs, EVENT_BURST)) > 0)
+        for (size_t i = 0; i < n; i++)
+            stats_consume(s->st, &evs[i]);
+    note_unreachable(s);
+}
+
+int session_save(run_session *s, const char *path, char *err, size_t errlen)
+{
+    engine_read_gauges(s->eng, &s->gauges);
+    return snapshot_write(path, s->st, &s->cfg, s->started, time(NULL), s->gauges.lost_events, err,
+                          errlen);
+}
+
+void session_second(run_session *s, uint64_t now)
+{
+    engine_read_gauges(s->eng, &s->gauges);
+    stats_tick(s->st, now);
+    stats_set_gauges(s->st, (int)s->gauges.target, (int)s->gauges.inflight, NAN, NAN);
+    if (s->cfg.json_path && s->cfg.autosave_s > 0 &&
+        now - s->last_save_ns >= (uint64_t)(s->cfg.autosave_s * 1e9)) {
+        char err[256];
+        if (session_save(s, s->cfg.json_path, err, sizeof err) != 0)
+            fprintf(stderr, "llmload: autosave failed: %s\n", err);
+        s->last_save_ns = now;
+    }
+}
+
+static bool over_slo(const llm_config *cfg, const stats_agg *t)
+{
+    const llm_slo *slo = &cfg->slo;
+    uint64_t n = t->ok + t->failed;
+    double err_pct = n ? 100.0 * (double)t->failed / (double)n : 0;
+    if (slo->ttft_s > 0 && stats_agg_value(t, STATS_TTFT, 99) > slo->ttft_s * 1000)
+        return true;
+    if (slo->tpot_s > 0 && stats_agg_value(t, STATS_TPOT, 99) > slo->tpot_s * 1000)
+        return true;
+    if (slo->e2e_s > 0 && stats_agg_value(t, STATS_E2E, 99) > slo->e2e_s * 1000)
+        return true;
+    return slo->errors_pct >= 0 && err_pct > slo->errors_pct;
+}
+
+int session_exit_code(run_session *s)
+{
+    const stats_agg *t = &s->st->totals;
+    if (s->unreachable) {
+        fprintf(stderr, "llmload: %s\n", s->unreachable_msg);
+        return LLM_EXIT_UNREACHABLE;
+    }
+    uint64_t n = t->ok + t->failed;
+    double err_pct = n ? 100.0 * (double)t->failed / (double)n : 0;
+    if (n && err_pct > s->cfg.max_error_rate_pct) {
+        fprintf(stderr, "llmload: %.1f %% of requests failed, over --max-error-rate %.1f %%\n",
+                err_pct, s->cfg.max_error_rate_pct);
+        return LLM_EXIT_FAILED;
+    }
+    if (s->cfg.fail_on_slo && over_slo(&s->cfg, t)) {
+        fprintf(stderr, "llmload: the run missed an SLO given with --slo (p99 of TTFT, TPOT, "
+                        "E2E, or the error rate)\n");
+        return LLM_EXIT_FAILED;
+    }
+    return LLM_EXIT_OK;
+}
+
+void session_close(run_session *s)
+{
+    engine_destroy(s->eng);
+    if (s->st) {
+        stats_free(s->st);
+        free(s->st);
+    }
+    plan_free(&s->plan);
+    free(s->model);
+    demo_stop(&s->demo);
+    memset(s, 0, sizeof *s);
+}

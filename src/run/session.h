@@ -1,0 +1,52 @@
+/* run/session: one load-test session as the consumer thread sees it — the demo server,
+ * the resolved model, the plan, the engine, the stats — shared by the headless loop and
+ * the dashboard. Every function is called by that one consumer thread. */
+#ifndef LLM_SESSION_H
+#define LLM_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "core/stats.h"
+#include "engine/engine.h"
+#include "engine/plan.h"
+#include "run/demo.h"
+
+typedef struct {
+    llm_config cfg; /* shallow copy: demo mode rewrites the URL and the plan */
+    demo_server demo;
+    char *model; /* sent in every body; NULL = omitted */
+    char plan_text[160];
+    plan plan;
+    engine *eng;
+    stats *st;
+    engine_gauges gauges; /* as of the last session_second */
+    time_t started;
+    uint64_t start_ns, last_save_ns;
+    bool unreachable;
+    char unreachable_msg[200];
+} run_session;
+
+/* Starts the demo server (with --demo), resolves the model, builds the plan, starts the
+ * engine. Returns 0, or an exit code with a sentence in err. */
+int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen);
+
+/* Moves every published event into the stats; stops the engine when the target proved
+ * unreachable before any request succeeded. */
+void session_drain(run_session *s);
+
+/* Once a second: closes the stats second, records gauges, autosaves when due. */
+void session_second(run_session *s, uint64_t now_ns);
+
+/* Writes the snapshot JSON to path (atomically). Returns 0 or -1 with a sentence. */
+int session_save(run_session *s, const char *path, char *err, size_t errlen);
+
+/* The exit code of DESIGN.md §12 for the finished run; prints the reason on stderr. */
+int session_exit_code(run_session *s);
+
+void session_close(run_session *s);
+
+#endif

@@ -1,0 +1,11 @@
+/* ui: the live ncurses dashboard (DESIGN.md §2: the consumer thread of a session).
+ * ui_main is called by main() on the main thread, which is then the UI thread. */
+#ifndef LLM_UI_H
+#define LLM_UI_H
+
+#include "config/config.h"
+
+/* Runs the session in the dashboard; returns an exit code of DESIGN.md §12. */
+int ui_main(const llm_config *cfg);
+
+#endif
