@@ -34,6 +34,7 @@ static void start_sim(run_ctx *r, sim_options *o)
 {
     char err[256];
     o->quiet = true;
+    o->port = 0; /* any free port: tests run in parallel */
     assert_int_equal(sim_start(o, &r->sim, err, sizeof err), 0);
     snprintf(r->url, sizeof r->url, "http://127.0.0.1:%d/v1", sim_port(r->sim));
 }

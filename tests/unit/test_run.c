@@ -27,6 +27,7 @@ static fixture *start(sim_options *o)
     fixture *f = calloc(1, sizeof *f);
     char err[256];
     o->quiet = true;
+    o->port = 0; /* any free port: tests run in parallel */
     if (sim_start(o, &f->sim, err, sizeof err) != 0)
         fail_msg("sim_start: %s", err);
     snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/v1", sim_port(f->sim));
