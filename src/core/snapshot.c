@@ -256,6 +256,19 @@ static cJSON *hist_json(const hist *h, const char *unit)
     return o;
 }
 
+/* Achieved load: a step whose mean in-flight missed its target by more than 5 % says so. */
+static cJSON *achieved_json(const stats_agg *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    double inflight = stats_agg_mean_inflight(a), target = stats_agg_mean_target(a);
+    add_number(o, "mean_inflight", inflight);
+    add_number(o, "mean_target", target);
+    bool known = !isnan(inflight) && target > 0;
+    add_number(o, "ratio", known ? inflight / target : NAN);
+    cJSON_AddBoolToObject(o, "missed_target", known && inflight < 0.95 * target);
+    return o;
+}
+
 cJSON *snapshot_step_json(const stats_agg *a, const char *key)
 {
     cJSON *s = cJSON_CreateObject();
@@ -270,6 +283,7 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     add_number(s, "tps", stats_agg_tps(a));
     add_count(s, "slo_met", a->slo_met);
     add_number(s, "goodput_rps", stats_agg_goodput(a));
+    cJSON_AddItemToObject(s, "achieved", achieved_json(a));
     for (int m = 0; m < STATS_METRICS; m++)
         cJSON_AddItemToObject(s, stats_metric_key((stats_metric)m), summary_json(a, m));
     cJSON *h = cJSON_AddObjectToObject(s, "histograms");
@@ -372,8 +386,11 @@ cJSON *snapshot_build(const stats *st, const llm_config *cfg, time_t started, ti
     add_time(d, "ended_at", ended);
     cJSON_AddItemToObject(d, "config", config_json(cfg));
     cJSON *steps = cJSON_AddArrayToObject(d, "steps");
-    for (size_t i = 0; i < st->n_steps; i++)
-        cJSON_AddItemToArray(steps, snapshot_step_json(&st->steps[i], key));
+    for (size_t i = 0; i < st->n_steps; i++) {
+        cJSON *step = snapshot_step_json(&st->steps[i], key);
+        add_number(step, "efficiency", stats_efficiency(st, &st->steps[i]));
+        cJSON_AddItemToArray(steps, step);
+    }
     cJSON_AddItemToObject(d, "totals", snapshot_step_json(&st->totals, key));
     cJSON_AddItemToObject(d, "series", series_json(st));
     add_count(d, "series_dropped", st->series_dropped);

@@ -269,10 +269,51 @@ void stats_tick(stats *st, uint64_t now_ns)
     series_advance(st, second_of(st, now_ns));
 }
 
+static void sample_load_into(stats_agg *a, uint64_t target, uint64_t inflight)
+{
+    a->target_sum += target;
+    a->inflight_sum += inflight;
+    a->inflight_samples++;
+}
+
+static void sample_load(stats *st, uint64_t target, uint64_t inflight)
+{
+    stats_agg *a = st->n_steps ? step_at(st, st->current_step) : NULL;
+    if (a)
+        sample_load_into(a, target, inflight);
+    sample_load_into(&st->totals, target, inflight);
+}
+
+double stats_agg_mean_inflight(const stats_agg *a)
+{
+    return a->inflight_samples ? (double)a->inflight_sum / (double)a->inflight_samples : NAN;
+}
+
+double stats_agg_mean_target(const stats_agg *a)
+{
+    return a->inflight_samples ? (double)a->target_sum / (double)a->inflight_samples : NAN;
+}
+
+double stats_efficiency(const stats *st, const stats_agg *a)
+{
+    for (size_t i = 0; i < st->n_steps; i++) {
+        const stats_agg *ref = &st->steps[i];
+        if (ref->concurrency != 1 || !ref->ok)
+            continue;
+        double per_stream = stats_agg_value(ref, STATS_PER_STREAM_TPS, -1);
+        if (isnan(per_stream) || per_stream <= 0 || a->concurrency == 0)
+            return NAN;
+        return stats_agg_tps(a) / ((double)a->concurrency * per_stream);
+    }
+    return NAN;
+}
+
 void stats_set_gauges(stats *st, int target, int inflight, double cpu_pct, double temp_c)
 {
     st->open.target = target < 0 ? -1 : target;
     st->open.inflight = inflight < 0 ? -1 : inflight;
+    if (target >= 0 && inflight >= 0)
+        sample_load(st, (uint64_t)target, (uint64_t)inflight);
     st->open.cpu_pct = cpu_pct;
     st->open.temp_c = temp_c;
 }

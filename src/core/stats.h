@@ -60,8 +60,10 @@ typedef struct {
     uint64_t usage_tokens;   /* completion_tokens reported by the server ... */
     uint64_t usage_events;   /* ... and the content events of those same requests */
     uint64_t slo_met;        /* successful requests that met every per-request SLO */
-    uint64_t t_first_ns;     /* earliest request start (t0); 0 = none */
-    uint64_t t_last_ns;      /* latest completion (ok or failed); 0 = none */
+    uint64_t inflight_sum, inflight_samples; /* stats_set_gauges samples: achieved load */
+    uint64_t target_sum;
+    uint64_t t_first_ns; /* earliest request start (t0); 0 = none */
+    uint64_t t_last_ns;  /* latest completion (ok or failed); 0 = none */
     hist h[STATS_METRICS];
 } stats_agg;
 
@@ -130,6 +132,16 @@ double stats_agg_span_s(const stats_agg *a);
 double stats_agg_rps(const stats_agg *a);
 /* Output tokens / span. */
 double stats_agg_tps(const stats_agg *a);
+/* Mean in-flight requests and mean target over the once-a-second gauge samples taken
+ * while the step was current (DESIGN.md §4 "achieved load"); NaN without samples. */
+double stats_agg_mean_inflight(const stats_agg *a);
+double stats_agg_mean_target(const stats_agg *a);
+
+/* TPS at the step's concurrency / (concurrency x per-stream TPS measured at c = 1), the
+ * reference being the mean per-stream TPS of the first concurrency-1 step; NaN when the
+ * plan has no such step. */
+double stats_efficiency(const stats *st, const stats_agg *a);
+
 /* SLO-meeting completions / span. */
 double stats_agg_goodput(const stats_agg *a);
 /* Percentile (p in [0, 100]) or, with p < 0, the mean of a metric in its display unit;

@@ -273,6 +273,30 @@ static void each_fault_lands_in_its_error_class(void **state)
     run_to_end(r, e, 30);
     finish(r, e);
     assert_int_equal(r->by_class[ERR_TIMEOUT], 2);
+
+    /* Slow headers: TTFB waits for them; --ttft-timeout turns them into timeouts. */
+    memset(r, 0, sizeof *r);
+    sim_options_default(&o);
+    o.decode_rate = 3000;
+    o.slow_headers_s = 0.3;
+    start_sim(r, &o);
+    base_config(r, 2, 4);
+    e = start_engine(r);
+    run_to_end(r, e, 30);
+    finish(r, e);
+    assert_int_equal(r->ok, 4);
+    for (size_t i = 0; i < r->n_done; i++)
+        assert_true(r->done[i].ttfb_ns >= 300 * LLM_NS_PER_MS);
+
+    memset(r, 0, sizeof *r);
+    start_sim(r, &o);
+    base_config(r, 2, 4);
+    r->cfg.ttft_timeout_s = 0.1;
+    e = start_engine(r);
+    run_to_end(r, e, 30);
+    finish(r, e);
+    assert_int_equal(r->by_class[ERR_TIMEOUT], 4);
+    assert_non_null(strstr(r->last_msg[ERR_TIMEOUT], "ttft-timeout"));
     free(r);
 }
 

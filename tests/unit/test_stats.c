@@ -12,6 +12,7 @@
 #include "core/stats.h"
 
 #define MS 1000000ULL
+#define S (1000 * MS)
 #define SEC 1000000000ULL
 #define START (1000 * SEC) /* run start on a made-up monotonic clock */
 
@@ -368,6 +369,49 @@ static void steps_beyond_the_cap_count_in_totals_only(void **state)
     free_stats(st);
 }
 
+static void achieved_load_is_the_mean_of_gauge_samples_per_step(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 4, S));
+    stats_set_gauges(st, 4, 4, NAN, NAN);
+    stats_set_gauges(st, 4, 2, NAN, NAN);
+    feed(st, step_ev(1, 8, 2 * S));
+    stats_set_gauges(st, 8, 8, NAN, NAN);
+    assert_close(stats_agg_mean_inflight(stats_step(st, 0)), 3.0, 1e-9);
+    assert_close(stats_agg_mean_target(stats_step(st, 0)), 4.0, 1e-9);
+    assert_close(stats_agg_mean_inflight(stats_step(st, 1)), 8.0, 1e-9);
+    assert_close(stats_agg_mean_inflight(&st->totals), 14.0 / 3, 1e-9);
+    free_stats(st);
+}
+
+static void efficiency_compares_with_the_concurrency_1_step(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    /* c = 1: one request, 100 tokens decoded in 1 s after a 0.1 s TTFT: 100 tok/s. */
+    feed(st, step_ev(0, 1, S));
+    feed(st, done_ev(0, S, S / 10, S + S / 10, 100));
+    /* c = 4: four such requests side by side over the same 1.1 s: 400 tokens / 1.1 s. */
+    feed(st, step_ev(1, 4, 3 * S));
+    for (int i = 0; i < 4; i++)
+        feed(st, done_ev(1, 3 * S, S / 10, S + S / 10, 100));
+    double want = (400 / 1.1) / (4 * 100.0);
+    assert_close(stats_efficiency(st, stats_step(st, 1)), want, 0.01);
+    assert_close(stats_efficiency(st, stats_step(st, 0)), 1 / 1.1, 0.01);
+    free_stats(st);
+}
+
+static void efficiency_is_unknown_without_a_concurrency_1_step(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 2, S));
+    feed(st, done_ev(0, S, S / 10, S, 10));
+    assert_true(isnan(stats_efficiency(st, stats_step(st, 0))));
+    free_stats(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +428,9 @@ int main(void)
         cmocka_unit_test(late_record_counts_in_the_open_second),
         cmocka_unit_test(series_memory_is_bounded),
         cmocka_unit_test(steps_beyond_the_cap_count_in_totals_only),
+        cmocka_unit_test(achieved_load_is_the_mean_of_gauge_samples_per_step),
+        cmocka_unit_test(efficiency_compares_with_the_concurrency_1_step),
+        cmocka_unit_test(efficiency_is_unknown_without_a_concurrency_1_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
