@@ -9,8 +9,6 @@
 #include "core/snapshot.h"
 #include "run/target.h"
 
-#define EVENT_BURST 1024
-
 int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -51,11 +49,10 @@ static void note_unreachable(run_session *s)
 
 void session_drain(run_session *s)
 {
-    static llm_event evs[EVENT_BURST];
     size_t n;
-    while ((n = engine_poll(s->eng, evs, EVENT_BURST)) > 0)
+    while ((n = engine_poll(s->eng, s->burst, SESSION_BURST)) > 0)
         for (size_t i = 0; i < n; i++)
-            stats_consume(s->st, &evs[i]);
+            stats_consume(s->st, &s->burst[i]);
     note_unreachable(s);
 }
 

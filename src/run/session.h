@@ -15,6 +15,8 @@
 #include "engine/plan.h"
 #include "run/demo.h"
 
+#define SESSION_BURST 1024
+
 typedef struct {
     llm_config cfg; /* shallow copy: demo mode rewrites the URL and the plan */
     demo_server demo;
@@ -28,6 +30,7 @@ typedef struct {
     uint64_t start_ns, last_save_ns;
     bool unreachable;
     char unreachable_msg[200];
+    llm_event burst[SESSION_BURST]; /* one drain's worth of events */
 } run_session;
 
 /* Starts the demo server (with --demo), resolves the model, builds the plan, starts the
