@@ -10,8 +10,8 @@ deps:
 	@sh scripts/deps.sh
 
 build: deps
-	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
-	@cmake --build build -j $(JOBS)
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLM_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j $(JOBS) --target llmload
 
 demo: build
 	./build/llmload --demo
@@ -29,7 +29,9 @@ test-tsan:
 	@cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && ctest --output-on-failure -L threaded
 
-bench: build
+bench: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLM_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j $(JOBS)
 	sh bench/run_all.sh
 
 format:

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* 8 decode slots at 40 tok/s each, slowing as the batch grows: a ramp to 32 users
- * overtakes the slots at step 4 and TTFT climbs from the queue. */
+/* 8 decode slots at 60 tok/s each, slowing as the batch grows: a ramp to 32 users
+ * overtakes the slots at step 5 (c = 16) and TTFT climbs from the queue. */
 static void demo_sim_defaults(sim_options *o)
 {
     sim_options d;
@@ -12,7 +12,7 @@ static void demo_sim_defaults(sim_options *o)
     if (o->slots == d.slots)
         o->slots = 8;
     if (o->decode_rate == d.decode_rate)
-        o->decode_rate = 40;
+        o->decode_rate = 60;
     if (o->batch_penalty == d.batch_penalty)
         o->batch_penalty = 0.03;
     if (o->base_latency_s == d.base_latency_s)
@@ -34,6 +34,9 @@ static void demo_plan_defaults(llm_config *cfg)
     }
     if (cfg->ramp_end > 0 && cfg->step_requests == 0 && cfg->step_duration_s <= 0)
         cfg->step_duration_s = 10;
+    /* Short answers: several completions a second even at c = 1 (128 is the default). */
+    if (cfg->max_tokens == 128)
+        cfg->max_tokens = 48;
 }
 
 int demo_start(llm_config *cfg, demo_server *d, char *err, size_t errlen)
