@@ -44,11 +44,14 @@ static void print_progress(run_session *s)
         llm_format_ms(live->ttft_p50_ms, p50, sizeof p50, true);
         llm_format_ms(live->ttft_p99_ms, p99, sizeof p99, true);
     }
+    char temp[16];
+    sysmon_format_temp(s->sysr.temp_c, temp, sizeof temp);
     fprintf(stderr,
             "[%6.0fs] step %u/%u  target %u  in-flight %u  ok %llu  failed %llu  "
-            "rps %u  tps %u  ttft p50 %s p99 %s%s\n",
+            "rps %u  tps %u  ttft p50 %s p99 %s  cpu %.0f%% (llmload %.0f%%)  temp %s%s\n",
             elapsed, g->step + 1, g->n_steps, g->target, g->inflight, (unsigned long long)t->ok,
             (unsigned long long)t->failed, live ? live->rps : 0, live ? live->tps : 0, p50, p99,
+            s->sysr.cpu_total_pct, s->sysr.self_cpu_pct, temp,
             g->lost_events ? "  EVENTS LOST" : "");
 }
 

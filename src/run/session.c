@@ -26,6 +26,8 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "out of memory");
         return LLM_EXIT_USAGE;
     }
+    sysmon_init(&s->sys, NULL, NULL);
+    sysmon_sample(&s->sys, &s->sysr);
     s->start_ns = s->last_save_ns = llm_now_ns();
     s->started = time(NULL);
     stats_init(s->st, s->start_ns, &s->cfg.slo);
@@ -67,7 +69,9 @@ void session_second(run_session *s, uint64_t now)
 {
     engine_read_gauges(s->eng, &s->gauges);
     stats_tick(s->st, now);
-    stats_set_gauges(s->st, (int)s->gauges.target, (int)s->gauges.inflight, NAN, NAN);
+    sysmon_sample(&s->sys, &s->sysr);
+    stats_set_gauges(s->st, (int)s->gauges.target, (int)s->gauges.inflight, s->sysr.cpu_total_pct,
+                     s->sysr.temp_c);
     if (s->cfg.json_path && s->cfg.autosave_s > 0 &&
         now - s->last_save_ns >= (uint64_t)(s->cfg.autosave_s * 1e9)) {
         char err[256];

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "core/stats.h"
+#include "core/sysmon.h"
 #include "engine/engine.h"
 #include "engine/plan.h"
 #include "run/demo.h"
@@ -26,6 +27,8 @@ typedef struct {
     engine *eng;
     stats *st;
     engine_gauges gauges; /* as of the last session_second */
+    sysmon sys;
+    sysmon_reading sysr; /* as of the last session_second */
     time_t started;
     uint64_t start_ns, last_save_ns;
     bool unreachable;
