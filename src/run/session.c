@@ -9,10 +9,33 @@
 #include "core/snapshot.h"
 #include "run/target.h"
 
+/* Options the configuration accepts whose plans are not built yet: refuse them plainly
+ * rather than run something else under their name. */
+static const char *unbuilt_option(const llm_config *cfg)
+{
+    if (cfg->rate > 0)
+        return "--rate (open-loop arrivals)";
+    if (cfg->prompts_file)
+        return "--prompts";
+    if (cfg->image_file || cfg->test_multimodal)
+        return "--image / -mm (multimodal test)";
+    if (cfg->test_input)
+        return "-i / --input (input test)";
+    return NULL;
+}
+
 int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
+    const char *unbuilt = unbuilt_option(cfg);
+    if (unbuilt) {
+        snprintf(err, errlen,
+                 "%s is not available in this version yet; run without it (closed-loop "
+                 "output test)",
+                 unbuilt);
+        return LLM_EXIT_USAGE;
+    }
     if (s->cfg.demo && demo_start(&s->cfg, &s->demo, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     int rc = target_resolve_model(&s->cfg, &s->model, err, errlen);
