@@ -249,21 +249,6 @@ static void scan_thermal_zone(sysmon *m, const char *dir, const char *zone)
         sensor_add(m, path, label);
 }
 
-static void scan_thermal(sysmon *m)
-{
-    char dir[SYSMON_PATH_MAX];
-    if (!path_join(dir, sizeof dir, m->sys_root, "class/thermal"))
-        return;
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, "thermal_zone", 12) == 0)
-            scan_thermal_zone(m, dir, e->d_name);
-    closedir(d);
-}
-
 /* "temp3_input" -> 3; 0 when the name is not a temperature input. */
 static int hwmon_input_index(const char *name)
 {
@@ -321,18 +306,22 @@ static void scan_hwmon_chip(sysmon *m, const char *dir, const char *entry)
     hwmon_scan_inputs(m, dev_dir, chip);
 }
 
-static void scan_hwmon(sysmon *m)
+/* Calls scan(m, dir, entry) for every entry of sys_root/class_dir whose name starts with
+ * prefix (thermal_zoneN, hwmonN). */
+static void scan_class(sysmon *m, const char *class_dir, const char *prefix,
+                       void (*scan)(sysmon *, const char *, const char *))
 {
     char dir[SYSMON_PATH_MAX];
-    if (!path_join(dir, sizeof dir, m->sys_root, "class/hwmon"))
+    if (!path_join(dir, sizeof dir, m->sys_root, class_dir))
         return;
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *e;
+    size_t plen = strlen(prefix);
     while ((e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, "hwmon", 5) == 0)
-            scan_hwmon_chip(m, dir, e->d_name);
+        if (strncmp(e->d_name, prefix, plen) == 0)
+            scan(m, dir, e->d_name);
     closedir(d);
 }
 
@@ -474,8 +463,8 @@ int sysmon_init(sysmon *m, const char *proc_root, const char *sys_root)
     }
     llm_strlcpy(m->proc_root, proc_root, sizeof m->proc_root);
     llm_strlcpy(m->sys_root, sys_root, sizeof m->sys_root);
-    scan_thermal(m);
-    scan_hwmon(m);
+    scan_class(m, "class/thermal", "thermal_zone", scan_thermal_zone);
+    scan_class(m, "class/hwmon", "hwmon", scan_hwmon_chip);
     /* A fixed order, so that between equally hot sensors the same one always wins. */
     qsort(m->sensors, (size_t)m->n_sensors, sizeof m->sensors[0], sensor_cmp);
     return 0;
