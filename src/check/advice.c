@@ -10,6 +10,7 @@
 
 #include "base/util.h"
 #include "proto/chunk.h"
+#include "proto/http.h"
 
 /* One URL part via curl's own parser, so we agree with curl on what the URL means. */
 static bool advice_url_part(const char *url, CURLUPart part, unsigned flags, char *out, size_t cap)
@@ -53,26 +54,6 @@ bool advice_suggest_v1(const char *url, char *out, size_t cap)
     return true;
 }
 
-static bool advice_is_tls(int code)
-{
-    switch (code) {
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_USE_SSL_FAILED:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static void advice_tls(const char *err, const char *host, char *out, size_t cap)
 {
     /* An https URL pointed at a plain-http port fails with "wrong version number". */
@@ -96,7 +77,7 @@ void advice_transport(int code, const char *err, const char *url, bool connected
     advice_host(url, host, sizeof host);
     if (!err || !*err)
         err = curl_easy_strerror((CURLcode)code);
-    if (advice_is_tls(code)) {
+    if (http_code_is_tls((CURLcode)code)) {
         advice_tls(err, host, out, cap);
         return;
     }
@@ -244,4 +225,3 @@ int advice_models(const char *body, size_t len, const char *want, char *list, si
     cJSON_Delete(root);
     return count;
 }
-

@@ -8,6 +8,7 @@
 
 #include "base/util.h"
 #include "proto/chunk.h"
+#include "proto/http.h"
 
 #define PROBE_SSE_CAP (256u * 1024u)
 
@@ -97,24 +98,12 @@ static struct curl_slist *probe_headers(const llm_config *cfg, bool post, bool s
     return h;
 }
 
-static void probe_options(CURL *c, const llm_config *cfg, probe *p)
+static void probe_options(CURL *c, const llm_config *cfg, const char *url, probe *p)
 {
-    double connect_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 10;
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    http_apply_common(c, cfg, url);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->curl_err);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, probe_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "llmload/" LLMLOAD_VERSION);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_s * 1000));
-    if (cfg->request_timeout_s > 0)
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(cfg->request_timeout_s * 1000));
-    if (cfg->insecure) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    /* HTTP/2 over TLS when asked; plain http stays HTTP/1.1 (no h2c guessing). */
-    if (cfg->http2)
-        curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 }
 
 static void probe_collect(CURL *c, probe *p)
@@ -146,7 +135,7 @@ CURLcode probe_run(probe *p, const llm_config *cfg, const char *url, const char 
         return p->code;
     }
     struct curl_slist *h = probe_headers(cfg, body != NULL, stream);
-    probe_options(c, cfg, p);
+    probe_options(c, cfg, url, p);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     if (body)

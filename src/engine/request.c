@@ -6,6 +6,7 @@
 
 #include "base/util.h"
 #include "proto/chunk.h"
+#include "proto/http.h"
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata);
 
@@ -50,23 +51,8 @@ static void slot_set_options(req_slot *s, const llm_config *cfg, const char *url
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(c, CURLOPT_PRIVATE, s);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    http_apply_common(c, cfg, url);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(cfg->connect_timeout_s * 1000));
-    if (cfg->request_timeout_s > 0)
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(cfg->request_timeout_s * 1000));
-    if (cfg->insecure) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (cfg->http2)
-        curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
-                         strncmp(url, "https", 5) == 0 ? CURL_HTTP_VERSION_2TLS
-                                                       : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-    else
-        curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    /* Never retry or follow: every attempt is measured and counted as it happened. */
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 }
 
 int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
@@ -249,18 +235,13 @@ static err_class class_of_status(long status)
 
 static err_class class_of_curl(CURLcode rc, bool got_bytes)
 {
+    if (http_code_is_tls(rc))
+        return ERR_TLS;
     switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
         return ERR_CONNECT;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-        return ERR_TLS;
     case CURLE_OPERATION_TIMEDOUT:
         return ERR_TIMEOUT;
     case CURLE_PARTIAL_FILE:

@@ -1,0 +1,18 @@
+/* proto/http: the curl settings every llmload request shares (timeouts, TLS, HTTP version,
+ * no signals) and what a curl result code means. Any thread, on its own easy handles. */
+#ifndef LLM_HTTP_H
+#define LLM_HTTP_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+
+#include "config/config.h"
+
+/* Applies --connect-timeout, --request-timeout, --insecure and --http2 (HTTP/2 over TLS
+ * for https, prior knowledge for http), NOSIGNAL and the user agent. */
+void http_apply_common(CURL *c, const llm_config *cfg, const char *url);
+
+/* True for the codes of a failed TLS handshake or certificate check. */
+bool http_code_is_tls(CURLcode code);
+
+#endif
