@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Figure 2 (bench/RESULTS-engine.md): 5,000 concurrent streams from one llmload process
+# against the built-in simulator. Reports the TTFT overhead over the TTFT the simulator
+# injects (base latency + prompt_tokens / prefill rate; the sim's slots >= concurrency, so
+# no queueing), p50 and p99; llmload's peak RSS (GNU time, max RSS of the llmload process);
+# and the snapshot's lost_events. Simulator on CPU $SIM_CPU, client on CPU $CLIENT_CPU,
+# median of $RUNS runs per decode rate.
+# Streams are desynchronised: the sim draws each output length from a geometric
+# distribution with mean 5 s of decoding (--mean-output = 5 x rate, no --ignore-eos), so
+# requests end and restart at random times instead of 5,000 at once; the first 5,000
+# requests (the connection wave) are a --warmup and are left out of the percentiles.
+# Usage: bench/bench_scale.sh [RATE...]   (decode rates in tok/s per stream; default "20 5")
+#        env: LLMLOAD, RUNS, CONC (5000), DURATION (40s), BASE_MS (50), PREFILL (5000),
+#        SIM_CPU, CLIENT_CPU. Prints one "FIGURE" line per rate on stdout.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+LLMLOAD=${LLMLOAD:-$root/build/llmload}
+RUNS=${RUNS:-3}
+CONC=${CONC:-5000}
+DURATION=${DURATION:-40s}
+BASE_MS=${BASE_MS:-50}
+PREFILL=${PREFILL:-5000}
+SIM_CPU=${SIM_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+rates=("$@")
+[ ${#rates[@]} -gt 0 ] || rates=(20 5)
+
+# ---- helpers (each bench script carries its own copy: they are run one by one) ----
+need() { # need COMMAND DEBIAN_PACKAGE
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "bench: installing $2" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 ||
+            { apt-get update -qq >/dev/null 2>&1 &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
+    fi
+    command -v "$1" >/dev/null 2>&1 || { echo "bench: needs $1 (apt-get install $2)" >&2; exit 2; }
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+tmp=$(mktemp -d)
+sim_pid=""
+stop_sim() {
+    if [ -n "$sim_pid" ]; then
+        kill "$sim_pid" 2>/dev/null || true
+        wait "$sim_pid" 2>/dev/null || true
+        sim_pid=""
+    fi
+}
+cleanup() { stop_sim; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+start_sim() { # start_sim SIM_OPTIONS...  -> sets sim_pid, port
+    taskset -c "$SIM_CPU" timeout 900 "$LLMLOAD" sim --host 127.0.0.1 --port 0 --quiet "$@" \
+        >"$tmp/sim.log" 2>&1 &
+    sim_pid=$!
+    port=""
+    for _ in $(seq 200); do
+        port=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/v1.*#\1#p' "$tmp/sim.log")
+        [ -n "$port" ] && return 0
+        kill -0 "$sim_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "bench: the simulator did not start:" >&2
+    cat "$tmp/sim.log" >&2
+    exit 1
+}
+sim_cpu_s() { # CPU seconds of the simulator process so far (the child of timeout)
+    local pid
+    pid=$(pgrep -P "$sim_pid" | head -1)
+    awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$pid/stat"
+}
+timed_run() { # timed_run TIME_FILE LIMIT_S LLMLOAD_ARGS... (GNU time: user sys maxrss_kb wall)
+    local out=$1 limit=$2
+    shift 2
+    /usr/bin/time -f '%U %S %M %e' -o "$out" taskset -c "$CLIENT_CPU" timeout "$limit" \
+        "$LLMLOAD" "$@"
+}
+
+need jq jq
+need taskset util-linux
+[ -x /usr/bin/time ] || need /usr/bin/time time
+[ -x "$LLMLOAD" ] || { echo "bench: no binary at $LLMLOAD (make build, or set LLMLOAD)" >&2; exit 2; }
+
+# Both the simulator and llmload need one descriptor per connection, plus slack.
+want=$((CONC + 1024))
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$want" ]; then
+    ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+fi
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge "$want" ] ||
+    { echo "bench: ulimit -n is $(ulimit -n), need $want (raise the hard limit)" >&2; exit 2; }
+
+scale() { # scale RATE
+    local rate=$1 i p50s=() p99s=() rsss=() losts=() cpus=()
+    local mean=$((rate * 5)) maxt=$((rate * 40))
+    local sim_args=(--slots "$CONC" --decode-rate "$rate" --batch-penalty 0
+        --base-latency "${BASE_MS}ms" --prefill-rate "$PREFILL" --mean-output "$mean")
+    echo "== figure 2, $CONC streams at $rate tok/s: sim ${sim_args[*]}" >&2
+    echo "   llmload run --url http://127.0.0.1:PORT/v1 -c $CONC --duration $DURATION --warmup $CONC --max-tokens $maxt --no-tui --autosave 0 --json FILE" >&2
+    for i in $(seq "$RUNS"); do
+        start_sim "${sim_args[@]}"
+        timed_run "$tmp/time" 300 run --url "http://127.0.0.1:$port/v1" -c "$CONC" \
+            --duration "$DURATION" --warmup "$CONC" --max-tokens "$maxt" --no-tui --autosave 0 \
+            --json "$tmp/r.json" >"$tmp/out" 2>"$tmp/err" || { tail -5 "$tmp/err" >&2; exit 1; }
+        local simcpu
+        simcpu=$(sim_cpu_s)
+        stop_sim
+        read -r user sys rss wall <"$tmp/time"
+        local ok failed prompt lost t50 t99 injected o50 o99 tps
+        ok=$(jq '.totals.requests.ok' "$tmp/r.json")
+        failed=$(jq '.totals.requests.failed' "$tmp/r.json")
+        prompt=$(jq '.totals.tokens.prompt' "$tmp/r.json")
+        lost=$(jq '.lost_events' "$tmp/r.json")
+        tps=$(jq '.totals.tps' "$tmp/r.json")
+        t50=$(jq '.totals.ttft_ms.p50' "$tmp/r.json")
+        t99=$(jq '.totals.ttft_ms.p99' "$tmp/r.json")
+        # every request carries the same prompt length, so the injected TTFT is one number
+        injected=$(awk -v b="$BASE_MS" -v p="$prompt" -v n="$ok" -v r="$PREFILL" \
+            'BEGIN {printf "%.3f", b + (p / n) / r * 1000}')
+        o50=$(awk -v t="$t50" -v j="$injected" 'BEGIN {printf "%.2f", t - j}')
+        o99=$(awk -v t="$t99" -v j="$injected" 'BEGIN {printf "%.2f", t - j}')
+        local cpu
+        cpu=$(awk -v u="$user" -v s="$sys" -v w="$wall" 'BEGIN {printf "%.0f", (u + s) / w * 100}')
+        printf '   run %d: %s ok, %s failed, %s tok/s; prompt %s tok/request -> injected TTFT %s ms; ' \
+            "$i" "$ok" "$failed" "$tps" "$((prompt / ok))" "$injected" >&2
+        printf 'TTFT p50 %s p99 %s ms -> overhead p50 %s p99 %s ms; max RSS %s kB; lost %s; ' \
+            "$t50" "$t99" "$o50" "$o99" "$rss" "$lost" >&2
+        printf 'llmload CPU %s%% of a core (user %s sys %s wall %s), sim CPU %ss\n' \
+            "$cpu" "$user" "$sys" "$wall" "$simcpu" >&2
+        p50s+=("$o50")
+        p99s+=("$o99")
+        rsss+=("$rss")
+        losts+=("$lost")
+        cpus+=("$cpu")
+    done
+    local rss_mb
+    rss_mb=$(awk -v k="$(median "${rsss[@]}")" 'BEGIN {printf "%.0f", k / 1024}')
+    echo "FIGURE scale-$CONC-streams-${rate}tps: TTFT overhead p50 $(median "${p50s[@]}") ms, p99 $(median "${p99s[@]}") ms (goal p99 < 5; runs p99: ${p99s[*]}); peak RSS $rss_mb MB (goal < 500); lost events ${losts[*]} (goal 0); llmload CPU $(median "${cpus[@]}")% of its core"
+}
+
+echo "bench_scale: $(date -u +%Y-%m-%dT%H:%M:%SZ) $LLMLOAD ($("$LLMLOAD" --version 2>/dev/null | head -1)), ulimit -n $(ulimit -n)" >&2
+for r in "${rates[@]}"; do scale "$r"; done
