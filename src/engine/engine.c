@@ -39,6 +39,9 @@ struct engine {
     req_slot *slots;
     size_t n_slots;
     req_slot *free_list;
+    req_slot **busy; /* the slots in flight, so timers visit only those */
+    size_t n_busy;
+    uint32_t ticks;
 
     spsc_ring events, commands;
 
@@ -169,6 +172,9 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 static void release_slot(engine *e, req_slot *s)
 {
     curl_multi_remove_handle(e->multi, s->easy);
+    req_slot *last = e->busy[--e->n_busy];
+    e->busy[s->busy_pos] = last;
+    last->busy_pos = s->busy_pos;
     s->busy = false;
     s->next_free = e->free_list;
     e->free_list = s;
@@ -211,6 +217,8 @@ static bool start_request(engine *e, uint64_t t_sched)
     else
         e->started_in_step++;
     e->inflight++;
+    s->busy_pos = (uint32_t)e->n_busy;
+    e->busy[e->n_busy++] = s;
     atomic_fetch_add_explicit(&e->g_started, 1, memory_order_relaxed);
     CURLMcode mc = curl_multi_add_handle(e->multi, s->easy);
     if (mc != CURLM_OK) {
@@ -253,11 +261,9 @@ static void enter_step(engine *e, size_t index, uint64_t now)
 
 static void cancel_inflight(engine *e)
 {
-    for (size_t i = 0; i < e->n_slots; i++) {
-        if (e->slots[i].busy) {
-            atomic_fetch_add_explicit(&e->g_cancelled, 1, memory_order_relaxed);
-            release_slot(e, &e->slots[i]);
-        }
+    while (e->n_busy > 0) {
+        atomic_fetch_add_explicit(&e->g_cancelled, 1, memory_order_relaxed);
+        release_slot(e, e->busy[e->n_busy - 1]);
     }
 }
 
@@ -378,17 +384,20 @@ static void on_wake(uv_async_t *a)
     schedule(e);
 }
 
+/* Visits the requests in flight (backwards: finishing one moves the last into its place).
+ * TTFT deadlines every tick when --ttft-timeout is set; the [DONE] grace every 25 ticks. */
 static void check_deadlines(engine *e, uint64_t now)
 {
     uint64_t ttft_ns = (uint64_t)(e->cfg->ttft_timeout_s * LLM_NS_PER_SEC);
-    for (size_t i = 0; i < e->n_slots; i++) {
-        req_slot *s = &e->slots[i];
-        if (!s->busy)
-            continue;
+    bool grace = ++e->ticks % 25 == 0;
+    if (!ttft_ns && !grace)
+        return;
+    for (size_t i = e->n_busy; i-- > 0;) {
+        req_slot *s = e->busy[i];
         if (ttft_ns && !s->t_first_token && now - s->t0 > ttft_ns) {
             s->aborted_ttft = true;
             finish_request(e, s, CURLE_OPERATION_TIMEDOUT);
-        } else if (s->done_seen && now - s->t_done > DONE_GRACE_NS) {
+        } else if (grace && s->done_seen && now - s->t_done > DONE_GRACE_NS) {
             finish_request(e, s, CURLE_OK);
         }
     }
@@ -448,7 +457,8 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
     if (raise_fd_limit(e->plan->max_concurrency + 64, err, errlen) != 0)
         return -1;
     e->slots = calloc((size_t)n, sizeof *e->slots);
-    if (!e->slots) {
+    e->busy = calloc((size_t)n, sizeof *e->busy);
+    if (!e->slots || !e->busy) {
         snprintf(err, errlen, "out of memory for %ld virtual users", n);
         return -1;
     }
@@ -574,9 +584,8 @@ void engine_destroy(engine *e)
         pthread_join(e->thread, NULL);
     }
     if (e->multi) {
-        for (size_t i = 0; i < e->n_slots; i++)
-            if (e->slots[i].busy)
-                curl_multi_remove_handle(e->multi, e->slots[i].easy);
+        for (size_t i = 0; i < e->n_busy; i++)
+            curl_multi_remove_handle(e->multi, e->busy[i]->easy);
     }
     for (size_t i = 0; i < e->n_slots; i++)
         request_slot_free(&e->slots[i]);
@@ -587,6 +596,7 @@ void engine_destroy(engine *e)
         uv_loop_close(&e->loop);
     }
     free(e->slots);
+    free(e->busy);
     curl_slist_free_all(e->headers);
     free(e->url);
     ring_free(&e->events);

@@ -29,6 +29,7 @@ typedef struct req_slot {
     const char *api_key; /* only to scrub it out of server messages */
     struct req_slot *next_free;
     uint32_t index;
+    uint32_t busy_pos; /* index in the engine's list of busy slots */
 
     /* the request in flight */
     bool streaming; /* false with --no-stream: the body is one JSON answer */
