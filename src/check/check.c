@@ -96,7 +96,7 @@ static void check_http_fail(check_ctx *c, const char *label, const probe *p, con
                             const char *url, bool models)
 {
     char what[600], why[900];
-    snprintf(what, sizeof what, "%s %s", method, url);
+    snprintf(what, sizeof what, "%.8s %.580s", method, url);
     advice_http(p->status, what, c->base, models, c->cfg->api_key && c->cfg->api_key[0],
                 p->content_type, p->body ? p->body : "", p->body_len, why, sizeof why);
     check_line(c, LINE_FAIL, label, p->total_ms, "%s", why);
