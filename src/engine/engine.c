@@ -39,6 +39,8 @@ struct engine {
     req_slot *slots;
     size_t n_slots;
     req_slot *free_list;
+    sock_ctx **socks; /* by descriptor number */
+    size_t n_socks;
     req_slot **busy; /* the slots in flight, so timers visit only those */
     size_t n_busy;
     uint32_t ticks;
@@ -115,30 +117,50 @@ static void on_sock_closed(uv_handle_t *h)
     free(h->data);
 }
 
+/* A poll handle per descriptor number, kept across transfers: curl removes a kept-alive
+ * connection's socket when a transfer ends and adds it back for the next one, and
+ * re-creating the handle each time costs an ioctl, epoll calls and an allocation. */
+static sock_ctx *sock_for(engine *e, curl_socket_t fd)
+{
+    if ((size_t)fd >= e->n_socks) {
+        size_t n = (size_t)fd * 2 + 64;
+        sock_ctx **grown = realloc(e->socks, n * sizeof *grown);
+        if (!grown)
+            return NULL;
+        memset(grown + e->n_socks, 0, (n - e->n_socks) * sizeof *grown);
+        e->socks = grown;
+        e->n_socks = n;
+    }
+    sock_ctx *ctx = e->socks[fd];
+    if (ctx)
+        return ctx;
+    ctx = calloc(1, sizeof *ctx);
+    if (!ctx || uv_poll_init_socket(&e->loop, &ctx->poll, fd) != 0) {
+        free(ctx);
+        return NULL;
+    }
+    ctx->fd = fd;
+    ctx->e = e;
+    ctx->poll.data = ctx;
+    e->socks[fd] = ctx;
+    return ctx;
+}
+
 static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
 {
     (void)easy;
+    (void)socketp;
     engine *e = userp;
-    sock_ctx *ctx = socketp;
+    sock_ctx *ctx = (size_t)fd < e->n_socks ? e->socks[fd] : NULL;
     if (action == CURL_POLL_REMOVE) {
-        if (ctx) {
+        /* Stopped before curl closes the descriptor; a new socket that gets the same
+         * number later reuses the stopped handle. */
+        if (ctx)
             uv_poll_stop(&ctx->poll);
-            uv_close((uv_handle_t *)&ctx->poll, on_sock_closed);
-            curl_multi_assign(e->multi, fd, NULL);
-        }
         return 0;
     }
-    if (!ctx) {
-        ctx = calloc(1, sizeof *ctx);
-        if (!ctx || uv_poll_init_socket(&e->loop, &ctx->poll, fd) != 0) {
-            free(ctx);
-            return -1;
-        }
-        ctx->fd = fd;
-        ctx->e = e;
-        ctx->poll.data = ctx;
-        curl_multi_assign(e->multi, fd, ctx);
-    }
+    if (!ctx && !(ctx = sock_for(e, fd)))
+        return -1;
     int events = 0;
     if (action & CURL_POLL_IN)
         events |= UV_READABLE;
@@ -597,6 +619,7 @@ void engine_destroy(engine *e)
     }
     free(e->slots);
     free(e->busy);
+    free(e->socks);
     curl_slist_free_all(e->headers);
     free(e->url);
     ring_free(&e->events);
