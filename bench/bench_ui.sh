@@ -12,9 +12,22 @@ FPS=${FPS:-10}
 SOCK="llmload-bench-$$"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/llmload-bench-ui.XXXXXX")
 T() { tmux -L "$SOCK" -f /dev/null "$@"; }
-trap 'T kill-server >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+SOCK_PATH=""
+cleanup() {
+    T kill-server >/dev/null 2>&1
+    for ((i = 0; i < 50; i++)); do # the final snapshot after the hang-up
+        if [ -z "${PID:-}" ] || ! kill -0 "$PID" 2>/dev/null; then
+            break
+        fi
+        sleep 0.2
+    done
+    rm -rf "$WORK"
+    [ -n "$SOCK_PATH" ] && rm -f "$SOCK_PATH"
+}
+trap cleanup EXIT
 
 T new-session -d -s b -x 120 -y 40 "exec '$BIN' --demo --fps $FPS --out '$WORK/out'"
+SOCK_PATH=$(T display-message -p '#{socket_path}')
 PID=$(T display-message -p -t b '#{pane_pid}')
 sleep 2 # start-up and the first frames
 HZ=$(getconf CLK_TCK)

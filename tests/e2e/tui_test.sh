@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# End-to-end test of the dashboard: runs `llmload --demo` in a private tmux server and
+# reads the screen with capture-pane. Usage: tui_test.sh PATH/TO/llmload
+# Checks: panels and a non-zero RPS appear; `+` raises the target (gauge within a second);
+# `s` writes a snapshot that parses; 80x24 still draws every panel, 60x20 says "too small";
+# `q` asks while requests are in flight, `y` quits with exit code 0 and the terminal
+# restored (alternate screen off, cursor on, echo and canonical mode back).
+set -u
+
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SOCK="llmload-test-$$"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/llmload-tui.XXXXXX")
+OUT="$WORK/out"
+T() { tmux -L "$SOCK" -f /dev/null "$@"; }
+
+SOCK_PATH=""
+# Kills the tmux server, waits (bounded) for llmload to finish its final snapshot after
+# the hang-up, and removes the work directory and the socket.
+cleanup() {
+    local pane pid
+    pane=$(T display-message -p -t tui '#{pane_pid}' 2>/dev/null)
+    pid=$([ -n "$pane" ] && pgrep -P "$pane" -x llmload)
+    T kill-server >/dev/null 2>&1
+    for ((i = 0; i < 50; i++)); do
+        if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+            break
+        fi
+        sleep 0.2
+    done
+    rm -rf "$WORK"
+    [ -n "$SOCK_PATH" ] && rm -f "$SOCK_PATH"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    echo "---- screen ----" >&2
+    T capture-pane -p -t tui >&2 2>/dev/null
+    echo "---- stderr ----" >&2
+    cat "$WORK/stderr" >&2 2>/dev/null
+    exit 1
+}
+ok() { echo "ok: $*"; }
+screen() { T capture-pane -p -t tui; }
+
+# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or time runs out.
+wait_for() {
+    local limit=$(($1 * 5))
+    shift
+    for ((i = 0; i < limit; i++)); do
+        "$@" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# The wrapper records the exit code and the terminal modes after llmload returns.
+cat >"$WORK/run.sh" <<WRAP
+#!/usr/bin/env bash
+cd "$WORK"
+"$BIN" --demo --out "$OUT" 2>"$WORK/stderr"
+echo \$? >"$WORK/rc"
+stty -a >"$WORK/stty" 2>&1
+echo "AFTER-EXIT-MARKER"
+sleep 120
+WRAP
+chmod +x "$WORK/run.sh"
+
+T new-session -d -s tui -x 120 -y 40 "$WORK/run.sh" || fail "cannot start tmux"
+SOCK_PATH=$(T display-message -p '#{socket_path}')
+ok "tmux server $SOCK started (120x40)"
+
+have_panels() {
+    local s
+    s=$(screen)
+    for title in Concurrency Throughput Latency Errors System Steps Log; do
+        grep -q "$title" <<<"$s" || return 1
+    done
+}
+wait_for 20 have_panels || fail "panel titles did not appear"
+ok "all panel titles drawn"
+
+rps_nonzero() { screen | grep -Eq 'RPS now ([1-9][0-9.]*k?|0\.[0-9]*[1-9])'; }
+wait_for 20 rps_nonzero || fail "RPS stayed 0"
+ok "non-zero RPS"
+
+target_now() { screen | grep -Eo 'target [0-9]+' | head -1 | awk '{print $2}'; }
+inflight_now() { screen | grep -Eo 'in-flight [0-9]+' | head -1 | awk '{print $2}'; }
+T0=$(target_now)
+[ -n "$T0" ] || fail "no target on screen"
+T send-keys -t tui '+'
+target_risen() { local t; t=$(target_now); [ -n "$t" ] && [ "$t" -gt "$T0" ]; }
+wait_for 1 target_risen || fail "target did not rise above $T0 within a second"
+T1=$(target_now)
+ok "'+' raised the target $T0 -> $T1"
+inflight_reached() { local f; f=$(inflight_now); [ -n "$f" ] && [ "$f" -ge "$T1" ]; }
+wait_for 3 inflight_reached || fail "in-flight did not reach the new target $T1"
+ok "in-flight gauge reached $T1"
+
+T send-keys -t tui 's'
+# first_json KIND: the first snapshot in $OUT, "saved" (by `s`) or "final".
+first_json() {
+    local f
+    for f in "$OUT"/llmload-*.json; do
+        [ -e "$f" ] || continue
+        case "$f" in
+        *-final.json) [ "$1" = final ] && echo "$f" && return 0 ;;
+        *) [ "$1" = saved ] && echo "$f" && return 0 ;;
+        esac
+    done
+    return 1
+}
+snap_written() { first_json saved >/dev/null; }
+wait_for 5 snap_written || fail "'s' wrote no snapshot into $OUT"
+SNAP=$(first_json saved)
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"]=="llmload.snapshot/1"' \
+    "$SNAP" || fail "snapshot $SNAP does not parse"
+[ -s "${SNAP%.json}.md" ] || fail "no Markdown summary next to $SNAP"
+wait_for 2 sh -c "tmux -L $SOCK capture-pane -p -t tui | grep -q 'snapshot written'" ||
+    fail "the Log does not show the snapshot path"
+ok "snapshot $SNAP parses (+ .md), path in the Log"
+
+T resize-window -t tui -x 80 -y 24
+sane_small() {
+    local s
+    s=$(screen)
+    [ "$(wc -l <<<"$s")" -le 24 ] || return 1
+    python3 -c 'import sys; sys.exit(any(len(l) > 80 for l in sys.stdin.read().splitlines()))' \
+        <<<"$s" || return 1
+    for title in Concurrency Throughput Latency Errors System Steps; do
+        grep -q "$title" <<<"$s" || return 1
+    done
+    grep -q 'target [0-9]' <<<"$s" && ! grep -q 'too small' <<<"$s"
+}
+wait_for 3 sane_small || fail "80x24 screen is not sane"
+ok "80x24 draws every panel within 80 columns"
+
+T resize-window -t tui -x 60 -y 20
+wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t tui | grep -q 'terminal too small: need 80x24, have 60x20'" ||
+    fail "60x20 does not say the terminal is too small"
+ok "60x20 says: terminal too small"
+T resize-window -t tui -x 80 -y 24
+wait_for 3 sane_small || fail "80x24 not redrawn after growing back"
+
+T send-keys -t tui 'q'
+wait_for 2 sh -c "tmux -L $SOCK capture-pane -p -t tui | grep -q 'requests in flight: quit? (y/n)'" ||
+    fail "q did not ask while requests were in flight"
+ok "q asks: requests in flight: quit? (y/n)"
+T send-keys -t tui 'y'
+wait_for 20 test -s "$WORK/rc" || fail "llmload did not exit after q, y"
+RC=$(cat "$WORK/rc")
+[ "$RC" = 0 ] || fail "exit code $RC, expected 0"
+ok "exit code 0"
+FINAL=$(first_json final) || fail "no final snapshot in $OUT"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$FINAL" || fail "final snapshot does not parse"
+ok "final snapshot written"
+
+wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t tui | grep -q AFTER-EXIT-MARKER" ||
+    fail "the shell did not get the terminal back"
+[ "$(T display-message -p -t tui '#{alternate_on}')" = 0 ] || fail "alternate screen still on"
+[ "$(T display-message -p -t tui '#{cursor_flag}')" = 1 ] || fail "cursor still hidden"
+if ! grep -Eq '(^| )icanon( |$)' "$WORK/stty" || ! grep -Eq '(^| )echo( |$)' "$WORK/stty"; then
+    fail "terminal modes not restored: $(cat "$WORK/stty")"
+fi
+ok "terminal restored (normal screen, cursor, echo, icanon)"
+echo "PASS"

@@ -1,0 +1,219 @@
+#include "actions.h"
+
+#include <curses.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "keys.h"
+
+static void send(ui_app *app, int kind, long value)
+{
+    if (!engine_send(app->s->eng, (engine_cmd){.kind = kind, .value = value}))
+        ui_log_add(app, UI_WARN, "command queue full: key ignored");
+}
+
+static void adjust_target(ui_app *app, long delta)
+{
+    long next = (long)app->g.target + delta;
+    if (next < 1)
+        delta = 1 - (long)app->g.target;
+    if (delta == 0)
+        return;
+    send(app, ENGINE_CMD_ADJUST_TARGET, delta);
+    app->g.target = (uint32_t)((long)app->g.target + delta); /* shown at once */
+    app->g.manual = true;
+    ui_log_add(app, UI_KEY, "target %u (manual control; m hands it back to the plan)",
+               app->g.target);
+}
+
+static void toggle_pause(ui_app *app)
+{
+    bool paused = app->g.state == ENGINE_PAUSED;
+    send(app, paused ? ENGINE_CMD_RESUME : ENGINE_CMD_PAUSE, 0);
+    ui_log_add(app, UI_KEY, paused ? "resumed" : "paused: no new requests are sent");
+}
+
+static void toggle_manual(ui_app *app)
+{
+    if (app->g.manual) {
+        send(app, ENGINE_CMD_PLAN_CONTROL, 0);
+        ui_log_add(app, UI_KEY, "the plan controls the target again");
+    } else {
+        send(app, ENGINE_CMD_SET_TARGET, (long)app->g.target);
+        ui_log_add(app, UI_KEY, "manual control at target %u", app->g.target);
+    }
+}
+
+static void next_theme(ui_app *app)
+{
+    if (app->n_themes == 0)
+        return;
+    app->theme_idx = (app->theme_idx + 1) % app->n_themes;
+    ui_theme_set(app, app->themes[app->theme_idx]);
+    ui_log_add(app, UI_LABEL, "theme %s", app->th.name);
+}
+
+static void scroll_steps(ui_app *app, int delta, bool follow)
+{
+    app->steps_follow = follow;
+    app->steps_scroll += delta; /* clamped when drawn */
+}
+
+static void do_action(ui_app *app, ui_action a)
+{
+    char path[PATH_MAX];
+    switch (a) {
+    case ACT_TARGET_UP:
+        return adjust_target(app, 1);
+    case ACT_TARGET_DOWN:
+        return adjust_target(app, -1);
+    case ACT_TARGET_UP10:
+        return adjust_target(app, 10);
+    case ACT_TARGET_DOWN10:
+        return adjust_target(app, -10);
+    case ACT_PAUSE:
+        return toggle_pause(app);
+    case ACT_NEXT_STEP:
+        send(app, ENGINE_CMD_NEXT_STEP, 0);
+        return;
+    case ACT_MANUAL:
+        return toggle_manual(app);
+    case ACT_SAVE:
+        ui_save_snapshot(app, false, path, sizeof path);
+        return;
+    case ACT_THEME:
+        return next_theme(app);
+    case ACT_LATENCY_SCOPE:
+        app->latency_step = !app->latency_step;
+        return;
+    case ACT_HELP:
+        app->help = !app->help;
+        return;
+    case ACT_QUIT:
+        if (app->g.inflight > 0 && app->g.state != ENGINE_DONE)
+            app->confirm_quit = true;
+        else
+            app->quit = true;
+        return;
+    case ACT_SCROLL_UP:
+        return scroll_steps(app, -1, false);
+    case ACT_SCROLL_DOWN:
+        return scroll_steps(app, 1, false);
+    case ACT_PAGE_UP:
+        return scroll_steps(app, -app->steps_page, false);
+    case ACT_PAGE_DOWN:
+        return scroll_steps(app, app->steps_page, false);
+    case ACT_SCROLL_TOP:
+        app->steps_scroll = 0;
+        app->steps_follow = false;
+        return;
+    case ACT_SCROLL_END:
+        app->steps_follow = true;
+        return;
+    case ACT_REDRAW:
+        clearok(curscr, TRUE);
+        return;
+    case ACT_NONE:
+        return;
+    }
+}
+
+void ui_handle_key(ui_app *app, int ch)
+{
+    if (ch == ERR || ch == KEY_RESIZE)
+        return;
+    if (app->confirm_quit) {
+        app->confirm_quit = false;
+        if (ch == 'y' || ch == 'Y' || ch == 'q')
+            app->quit = true;
+        return;
+    }
+    if (app->help) {
+        app->help = false;
+        return;
+    }
+    do_action(app, keys_action(ch));
+}
+
+static bool theme_noted(ui_app *app, const char *name)
+{
+    for (size_t i = 0; i < app->n_noted; i++)
+        if (strcmp(app->themes_noted[i], name) == 0)
+            return true;
+    if (app->n_noted < UI_MAX_THEMES)
+        llm_strlcpy(app->themes_noted[app->n_noted++], name, THEME_NAME_LEN);
+    return false;
+}
+
+void ui_theme_set(ui_app *app, const char *name_or_path)
+{
+    char note[1024];
+    theme_load(&app->th, name_or_path, note, sizeof note);
+    if (note[0] && !theme_noted(app, name_or_path))
+        ui_log_add(app, UI_WARN, "%s", note);
+    theme_apply(&app->th, &app->pal);
+    if (app->pal.mono && !theme_noted(app, "(mono)")) {
+        const char *nc = getenv("NO_COLOR");
+        ui_log_add(app, UI_LABEL,
+                   nc && *nc ? "NO_COLOR is set: monochrome"
+                             : "the terminal has no colours: monochrome");
+    }
+    bkgdset((chtype)ui_attr(&app->pal, UI_MAIN) | ' ');
+    clearok(curscr, TRUE);
+}
+
+static void watch_step(ui_app *app)
+{
+    const engine_gauges *g = &app->g;
+    if (g->state == ENGINE_STARTING || (app->seen_any_step && g->step == app->seen_step))
+        return;
+    app->seen_any_step = true;
+    app->seen_step = g->step;
+    app->step_started_ns = app->now_ns;
+    long c = g->step < app->s->plan.n_steps ? app->s->plan.steps[g->step].concurrency : 0;
+    ui_log_add(app, UI_TITLE, "step %u/%u: concurrency %ld", g->step + 1, g->n_steps, c);
+}
+
+static void watch_errors(ui_app *app)
+{
+    const stats_agg *t = &app->s->st->totals;
+    for (int c = 0; c < ERR_CLASSES; c++) {
+        if (t->errors[c] && !app->err_seen[c])
+            ui_log_add(app, UI_ERROR, "first %s error: %s", err_class_name((err_class)c),
+                       t->last_error[c][0] ? t->last_error[c] : "(no message)");
+        app->err_seen[c] = t->errors[c];
+    }
+}
+
+static void watch_end(ui_app *app)
+{
+    if (app->g.lost_events && !app->lost_noted) {
+        app->lost_noted = true;
+        ui_log_add(app, UI_ERROR, "the event ring overflowed: the measurement is incomplete");
+    }
+    if (app->s->unreachable && !app->unreachable_noted) {
+        app->unreachable_noted = true;
+        ui_log_add(app, UI_ERROR, "%s", app->s->unreachable_msg);
+    }
+    if (app->done_noted || !engine_finished(app->s->eng))
+        return;
+    app->done_noted = true;
+    session_drain(app->s); /* the engine's last events */
+    stats_tick(app->s->st, llm_now_ns());
+    const stats_agg *t = &app->s->st->totals;
+    ui_log_add(app, UI_OK, "run finished: %llu ok, %llu failed", (unsigned long long)t->ok,
+               (unsigned long long)t->failed);
+    char path[PATH_MAX];
+    if (ui_save_snapshot(app, true, path, sizeof path) == 0)
+        app->final_written = true;
+}
+
+void ui_watch_run(ui_app *app)
+{
+    watch_step(app);
+    watch_errors(app);
+    watch_end(app);
+}
