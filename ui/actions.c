@@ -25,8 +25,9 @@ static void adjust_target(ui_app *app, long delta)
     send(app, ENGINE_CMD_ADJUST_TARGET, delta);
     app->g.target = (uint32_t)((long)app->g.target + delta); /* shown at once */
     app->g.manual = true;
-    ui_log_add(app, UI_KEY, "target %u (manual control; m hands it back to the plan)",
-               app->g.target);
+    /* The delta, not a total: keys pressed faster than the engine answers would each
+     * log the same stale total. The gauge shows the engine's own figure next frame. */
+    ui_log_add(app, UI_KEY, "target %+ld (manual control; m hands it back to the plan)", delta);
 }
 
 static void toggle_pause(ui_app *app)
