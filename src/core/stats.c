@@ -232,6 +232,12 @@ static void series_append(stats *st, const stats_row *r)
 static void series_close(stats *st)
 {
     stats_row *r = &st->open;
+    /* Content events become tokens at the run's measured tokens per event (usage vs
+     * events counted), so servers that pack several tokens in one event read right. */
+    const stats_agg *t = &st->totals;
+    if (t->usage_events && t->usage_tokens)
+        r->tps =
+            (uint32_t)((double)r->tps * (double)t->usage_tokens / (double)t->usage_events + 0.5);
     if (st->open_ttft.total) {
         r->ttft_p50_ms = (double)hist_percentile(&st->open_ttft, 50) / 1000.0;
         r->ttft_p99_ms = (double)hist_percentile(&st->open_ttft, 99) / 1000.0;

@@ -69,11 +69,12 @@ typedef struct {
 
 /* One second of the time series: [start + t s, start + t+1 s). */
 typedef struct {
-    uint32_t t;                      /* seconds since the run started */
-    int32_t target, inflight;        /* from stats_set_gauges; -1 = not reported */
-    uint32_t rps;                    /* successful completions in the second */
-    uint32_t tps;                    /* content tokens (events) that arrived in the second */
-    uint32_t errors;                 /* failed requests that ended in the second */
+    uint32_t t;               /* seconds since the run started */
+    int32_t target, inflight; /* from stats_set_gauges; -1 = not reported */
+    uint32_t rps;             /* successful completions in the second */
+    uint32_t tps;    /* tokens that arrived in the second: content events x the run's tokens per
+                        event (server usage / events counted; 1 until usage is known) */
+    uint32_t errors; /* failed requests that ended in the second */
     double ttft_p50_ms, ttft_p99_ms; /* of the completions in the second; NaN = none */
     double cpu_pct, temp_c;          /* NaN = n/a */
 } stats_row;

@@ -402,6 +402,22 @@ static void efficiency_compares_with_the_concurrency_1_step(void **state)
     free_stats(st);
 }
 
+static void series_tps_counts_tokens_when_events_carry_several(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    /* The server reported 30 tokens for 10 content events: 3 tokens per event. */
+    llm_event done = done_ev(0, START + 100 * MS, 100 * MS, 200 * MS, 30);
+    done.u.done.content_events = 10;
+    feed(st, done);
+    for (int i = 0; i < 10; i++)
+        feed(st, tokens_ev(0, START + SEC + 100 * MS, 0));
+    stats_tick(st, START + 2 * SEC);
+    assert_int_equal(st->n_series, 2);
+    assert_int_equal(st->series[1].tps, 30);
+    free_stats(st);
+}
+
 static void efficiency_is_unknown_without_a_concurrency_1_step(void **state)
 {
     (void)state;
@@ -431,6 +447,7 @@ int main(void)
         cmocka_unit_test(achieved_load_is_the_mean_of_gauge_samples_per_step),
         cmocka_unit_test(efficiency_compares_with_the_concurrency_1_step),
         cmocka_unit_test(efficiency_is_unknown_without_a_concurrency_1_step),
+        cmocka_unit_test(series_tps_counts_tokens_when_events_carry_several),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
