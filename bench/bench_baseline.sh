@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figure 3 (bench/RESULTS-engine.md): non-streaming requests/s against the built-in
+# Figure 3 (bench/RESULTS.md): non-streaming requests/s against the built-in
 # simulator, llmload (--no-stream -c 64) vs h2load (nghttp2-client, HTTP/1.1, -c 64), same
 # endpoint, same body shape (chat, 256-character prompt, max_tokens 16, ignore_eos,
 # "stream": false). The simulator decodes at 1e6 tok/s with no base latency, so the client

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figure 1 (bench/RESULTS-engine.md): llmload's own CPU seconds (user + sys of the llmload
+# Figure 1 (bench/RESULTS.md): llmload's own CPU seconds (user + sys of the llmload
 # process only, from wait4 rusage via GNU time) per 1,000,000 streamed tokens against the
 # built-in simulator. Simulator pinned to CPU $SIM_CPU, client to CPU $CLIENT_CPU; median of
 # $RUNS runs per regime. Two regimes, because the cost per token depends on how many tokens

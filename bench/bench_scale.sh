@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figure 2 (bench/RESULTS-engine.md): 5,000 concurrent streams from one llmload process
+# Figure 2 (bench/RESULTS.md): 5,000 concurrent streams from one llmload process
 # against the built-in simulator. Reports the TTFT overhead over the TTFT the simulator
 # injects (base latency + prompt_tokens / prefill rate; the sim's slots >= concurrency, so
 # no queueing), p50 and p99; llmload's peak RSS (GNU time, max RSS of the llmload process);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SSE parsing + chunk decoding throughput on one core (bench/RESULTS-parser.md).
+# SSE parsing + chunk decoding throughput on one core (bench/RESULTS.md).
 # Usage: bench/parser_bench.sh [runs] [feed_bytes]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
