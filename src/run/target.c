@@ -33,6 +33,13 @@ int target_resolve_model(const llm_config *cfg, char **model, char *err, size_t 
                          cfg->connect_timeout_s, why, sizeof why);
         snprintf(err, errlen, "%s", why);
         result = LLM_EXIT_UNREACHABLE;
+    } else if (p.status == 401 || p.status == 403) {
+        /* Every request would fail the same way: say so before sending any load. */
+        char why[512];
+        advice_http(p.status, "GET /models", cfg->url, true, cfg->api_key && cfg->api_key[0],
+                    p.content_type, p.body ? p.body : "", p.body_len, why, sizeof why);
+        snprintf(err, errlen, "%s", why);
+        result = LLM_EXIT_USAGE;
     } else if (cfg->model) {
         *model = strdup(cfg->model);
         warn_if_unlisted(cfg->model, &p);

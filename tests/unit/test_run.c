@@ -131,6 +131,25 @@ static void dead_server_exits_3_with_one_sentence(void **state)
     stop(f);
 }
 
+static void rejected_key_stops_before_any_load_with_exit_2(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    snprintf(o.api_key, sizeof o.api_key, KEY);
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "--url", f->url, "--api-key", "sk-wrong-key-99999999",
+                    "-n",       "50",    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "rejected the API key"));
+    assert_null(strstr(r.err, "sk-wrong-key-99999999"));
+    assert_null(strstr(r.out, "requests")); /* no load was sent, no summary printed */
+    tu_result_free(&r);
+    stop(f);
+}
+
 static void fail_on_slo_exits_1_when_ttft_is_missed(void **state)
 {
     (void)state;
@@ -177,6 +196,7 @@ int main(void)
         cmocka_unit_test(headless_run_writes_results_and_never_the_key),
         cmocka_unit_test(error_rate_over_the_limit_exits_1),
         cmocka_unit_test(dead_server_exits_3_with_one_sentence),
+        cmocka_unit_test(rejected_key_stops_before_any_load_with_exit_2),
         cmocka_unit_test(fail_on_slo_exits_1_when_ttft_is_missed),
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
     };
