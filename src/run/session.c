@@ -1,9 +1,11 @@
 #include "run/session.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "core/snapshot.h"
@@ -24,6 +26,23 @@ static const char *unbuilt_option(const llm_config *cfg)
     return NULL;
 }
 
+/* Finding out at the end of an 8-hour run that the results cannot be written loses them:
+ * try the --json location first. */
+static int check_writable(const char *path, char *err, size_t errlen)
+{
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s.tmp", path);
+    FILE *f = fopen(probe, "w");
+    if (!f) {
+        snprintf(err, errlen, "--json %s: cannot write there (%s); choose another path", path,
+                 strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    unlink(probe);
+    return 0;
+}
+
 int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -37,6 +56,8 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         return LLM_EXIT_USAGE;
     }
     if (s->cfg.demo && demo_start(&s->cfg, &s->demo, err, errlen) != 0)
+        return LLM_EXIT_USAGE;
+    if (s->cfg.json_path && check_writable(s->cfg.json_path, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     int rc = target_resolve_model(&s->cfg, &s->model, err, errlen);
     if (rc != 0)

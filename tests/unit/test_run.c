@@ -150,6 +150,18 @@ static void rejected_key_stops_before_any_load_with_exit_2(void **state)
     stop(f);
 }
 
+static void unwritable_json_path_is_refused_before_the_run(void **state)
+{
+    (void)state;
+    char *argv[] = {
+        LLM_BINARY, "--url", "http://127.0.0.1:9/v1", "--json", "/nonexistent-dir/out.json", NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "--json /nonexistent-dir/out.json: cannot write there"));
+    tu_result_free(&r);
+}
+
 static void fail_on_slo_exits_1_when_ttft_is_missed(void **state)
 {
     (void)state;
@@ -197,6 +209,7 @@ int main(void)
         cmocka_unit_test(error_rate_over_the_limit_exits_1),
         cmocka_unit_test(dead_server_exits_3_with_one_sentence),
         cmocka_unit_test(rejected_key_stops_before_any_load_with_exit_2),
+        cmocka_unit_test(unwritable_json_path_is_refused_before_the_run),
         cmocka_unit_test(fail_on_slo_exits_1_when_ttft_is_missed),
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
     };
