@@ -36,5 +36,4 @@ void advice_http(long status, const char *what, const char *url, bool models_req
 int advice_models(const char *body, size_t len, const char *want, char *list, size_t list_cap,
                   char *first, size_t first_cap, bool *found);
 
-
 #endif

@@ -371,7 +371,6 @@ static int finish(llm_config *cfg, const cli_state *st, char *err, size_t errlen
 
 /* ---- keys never leave in a message ---- */
 
-
 /* Every key llmload could know of: flags (even unparsed ones), environment, struct. */
 static void scrub_keys(char *err, size_t errlen, const llm_config *cfg, int argc, char **argv)
 {

@@ -75,7 +75,7 @@ typedef struct llm_config {
     size_t n_headers;
     char *body_json; /* extra top-level JSON fields merged into every request body */
     bool no_usage;
-    bool no_stream; /* stream: false; the whole answer arrives at once */
+    bool no_stream;     /* stream: false; the whole answer arrives at once */
     double temperature; /* < 0 = not sent */
     uint64_t seed;
     bool seed_set;
