@@ -21,6 +21,11 @@ void tu_result_free(tu_result *res);
 /* Reads a whole file; NULL if unreadable. Caller frees. */
 char *tu_read_file(const char *path, size_t *len);
 
+/* A 127.0.0.1 port where nothing listens and nothing else can start listening while
+ * *holder stays open (a bound socket that never calls listen): connecting is refused.
+ * Close *holder when done. Returns the port, or -1. */
+int tu_refusing_port(int *holder);
+
 /* Makes a fresh temporary directory; returns its path (static storage per call slot). */
 const char *tu_tmpdir(void);
 

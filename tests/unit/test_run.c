@@ -117,18 +117,17 @@ static void error_rate_over_the_limit_exits_1(void **state)
 static void dead_server_exits_3_with_one_sentence(void **state)
 {
     (void)state;
-    sim_options o;
-    sim_options_default(&o);
-    fixture *f = start(&o);
-    sim_stop(f->sim);
-    f->sim = NULL;
-    char *argv[] = {LLM_BINARY, "--url", f->url, "-c", "2", "-n", "10", NULL};
+    int holder, port = tu_refusing_port(&holder);
+    assert_true(port > 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", port);
+    char *argv[] = {LLM_BINARY, "--url", url, "-c", "2", "-n", "10", NULL};
     tu_result r;
     tu_run(argv, NULL, NULL, 30, &r);
+    close(holder);
     assert_int_equal(r.exit_code, 3);
     assert_non_null(strstr(r.err, "nothing is listening"));
     tu_result_free(&r);
-    stop(f);
 }
 
 static void rejected_key_stops_before_any_load_with_exit_2(void **state)
