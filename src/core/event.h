@@ -63,6 +63,7 @@ typedef struct {
     uint32_t total;       /* steps in the plan */
     uint32_t concurrency; /* target concurrency (closed loop) */
     double rate;          /* target rate (open loop), 0 otherwise */
+    uint8_t input_test;   /* max_tokens 1: the step measures prefill speed (seeds' -i) */
 } ev_step;
 
 typedef struct {

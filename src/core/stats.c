@@ -117,7 +117,9 @@ static void agg_speeds(stats_agg *a, const ev_done *d)
     uint64_t decode_ns = decoded ? d->e2e_ns - d->ttft_ns : 0;
     if (decoded && d->output_tokens >= 2)
         hist_record(&a->h[STATS_TPOT], ns_to_us(decode_ns / (d->output_tokens - 1)));
-    if (decoded && d->output_tokens >= 1)
+    /* One token has no decode phase: E2E - TTFT is then only the stream's closing, and
+     * tokens/s over it would be a meaningless huge number (the input test sends 1). */
+    if (decoded && d->output_tokens >= 2)
         hist_record(&a->h[STATS_PER_STREAM_TPS], milli_rate(d->output_tokens, decode_ns));
     if (d->ttft_ns && d->prompt_tokens)
         hist_record(&a->h[STATS_PREFILL_TPS], milli_rate(d->prompt_tokens, d->ttft_ns));
@@ -188,6 +190,7 @@ static void step_open(stats *st, const llm_event *ev)
     stats_agg *a = step_at(st, s->index);
     if (a) {
         a->opened = true;
+        a->input_test = s->input_test;
         a->concurrency = s->concurrency;
         a->rate = s->rate;
     }

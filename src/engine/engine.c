@@ -97,6 +97,7 @@ static void publish_gauges(engine *e)
 
 static void drain_done(engine *e);
 static void schedule(engine *e);
+static const plan_step *cur_step(engine *e);
 
 static void on_poll(uv_poll_t *h, int status, int events)
 {
@@ -233,7 +234,8 @@ static bool start_request(engine *e, uint64_t t_sched)
         return false;
     e->free_list = s->next_free;
     bool warmup = e->warmup_left > 0;
-    request_begin(s, ++e->request_counter, t_sched, llm_now_ns(), (uint32_t)e->step, warmup);
+    request_begin(s, ++e->request_counter, t_sched, llm_now_ns(), (uint32_t)e->step, warmup,
+                  cur_step(e)->input_test);
     if (warmup)
         e->warmup_left--;
     else
@@ -264,6 +266,7 @@ static void publish_step(engine *e)
     ev.u.step_change.total = (uint32_t)e->plan->n_steps;
     ev.u.step_change.concurrency = (uint32_t)cur_step(e)->concurrency;
     ev.u.step_change.rate = cur_step(e)->rate;
+    ev.u.step_change.input_test = cur_step(e)->input_test;
     publish(e, &ev);
 }
 
@@ -487,7 +490,8 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
     e->n_slots = (size_t)n;
     for (long i = n - 1; i >= 0; i--) {
         req_slot *s = &e->slots[i];
-        if (request_slot_init(s, e->cfg, e->url, e->headers, model, (uint32_t)i, err, errlen))
+        if (request_slot_init(s, e->cfg, e->url, e->headers, model, (uint32_t)i,
+                              e->plan->has_input_steps, err, errlen))
             return -1;
         s->owner = e;
         s->on_tokens = on_tokens;

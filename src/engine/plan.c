@@ -50,19 +50,27 @@ int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
     if (!ramp)
         levels[0] = cfg->concurrency > 0 ? cfg->concurrency : 1;
     long repeat = cfg->repeat > 0 ? cfg->repeat : 1;
-    out->steps = calloc(n_levels * (size_t)repeat, sizeof *out->steps);
+    /* The seeds' -i and -o: at each concurrency an input test, then an output test. */
+    bool input = cfg->test_input, output = !cfg->test_input || cfg->test_output;
+    size_t per_level = (size_t)repeat * ((input ? 1u : 0u) + (output ? 1u : 0u));
+    out->steps = calloc(n_levels * per_level, sizeof *out->steps);
     if (!out->steps) {
         snprintf(err, errlen, "out of memory building the plan");
         return -1;
     }
     for (size_t i = 0; i < n_levels; i++) {
-        for (long r = 0; r < repeat; r++) {
-            out->steps[out->n_steps++] = step_of(cfg, levels[i], ramp);
-            if (levels[i] > out->max_concurrency)
-                out->max_concurrency = levels[i];
+        for (int test = input ? 0 : 1; test <= (output ? 1 : 0); test++) {
+            for (long r = 0; r < repeat; r++) {
+                plan_step s = step_of(cfg, levels[i], ramp);
+                s.input_test = test == 0;
+                out->steps[out->n_steps++] = s;
+            }
         }
+        if (levels[i] > out->max_concurrency)
+            out->max_concurrency = levels[i];
     }
     out->kind = ramp ? "ramp" : "fixed";
+    out->has_input_steps = input;
     return 0;
 }
 
@@ -80,9 +88,12 @@ void plan_describe(const plan *p, char *out, size_t cap)
         snprintf(bound, sizeof bound, "%ld requests", first->requests);
     else
         snprintf(bound, sizeof bound, "%.0f s", first->duration_s);
+    const char *tests = !p->has_input_steps                   ? ""
+                        : p->n_steps > 1 && !last->input_test ? " (input + output test per level)"
+                                                              : " (input test)";
     if (p->n_steps == 1)
-        snprintf(out, cap, "fixed c=%ld, %s", first->concurrency, bound);
+        snprintf(out, cap, "fixed c=%ld, %s%s", first->concurrency, bound, tests);
     else
-        snprintf(out, cap, "ramp c=%ld\xE2\x86\x92%ld, %zu steps of %s", first->concurrency,
-                 last->concurrency, p->n_steps, bound);
+        snprintf(out, cap, "ramp c=%ld\xE2\x86\x92%ld, %zu steps of %s%s", first->concurrency,
+                 last->concurrency, p->n_steps, bound, tests);
 }

@@ -13,6 +13,7 @@ typedef struct {
     long requests;     /* requests started in this step; 0 = bounded by duration */
     double duration_s; /* 0 = bounded by requests */
     double cooldown_s; /* pause after the step (in-flight drain first) */
+    bool input_test;   /* requests ask for one token: prefill speed (seeds' -i) */
 } plan_step;
 
 typedef struct {
@@ -21,6 +22,7 @@ typedef struct {
     long warmup;          /* requests before step 0 that are not counted */
     long max_concurrency; /* largest concurrency of any step */
     const char *kind;     /* "fixed", "ramp", "rate" */
+    bool has_input_steps; /* some step is an input test: slots build a max_tokens 1 body */
 } plan;
 
 /* Returns 0, or -1 with a sentence in err (e.g. a ramp that produces no steps). */

@@ -46,8 +46,6 @@ static void slot_set_options(req_slot *s, const llm_config *cfg, const char *url
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, s->body.json);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(c, CURLOPT_PRIVATE, s);
@@ -55,9 +53,19 @@ static void slot_set_options(req_slot *s, const llm_config *cfg, const char *url
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
 }
 
+/* The input test's body: the same prompt length, one token asked for (seeds' -i). */
+static int build_input_body(req_slot *s, const llm_config *cfg, const char *model, uint64_t seed,
+                            char *err, size_t errlen)
+{
+    llm_config one = *cfg;
+    one.max_tokens = 1;
+    one.ignore_eos = false;
+    return prompt_build(&one, model, seed, &s->input_body, err, errlen);
+}
+
 int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
-                      struct curl_slist *headers, const char *model, uint32_t index, char *err,
-                      size_t errlen)
+                      struct curl_slist *headers, const char *model, uint32_t index,
+                      bool input_body, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->index = index;
@@ -65,6 +73,8 @@ int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
     s->streaming = !cfg->no_stream;
     uint64_t seed = (cfg->seed_set ? cfg->seed : 0x5eed) * 1000003ULL + index;
     if (prompt_build(cfg, model, seed, &s->body, err, errlen) != 0)
+        return -1;
+    if (input_body && build_input_body(s, cfg, model, seed, err, errlen) != 0)
         return -1;
     s->sse_buf = malloc(REQUEST_SSE_BUF);
     s->easy = curl_easy_init();
@@ -82,11 +92,12 @@ void request_slot_free(req_slot *s)
         curl_easy_cleanup(s->easy);
     free(s->sse_buf);
     prompt_free(&s->body);
+    prompt_free(&s->input_body);
     memset(s, 0, sizeof *s);
 }
 
 void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint64_t now,
-                   uint32_t step, bool warmup)
+                   uint32_t step, bool warmup, bool input_test)
 {
     s->busy = true;
     s->warmup = warmup;
@@ -103,7 +114,10 @@ void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint6
     s->errbody_len = s->whole_len = 0;
     s->stream_msg[0] = '\0';
     sse_init(&s->sse, s->sse_buf, REQUEST_SSE_BUF);
-    prompt_set_nonce(&s->body, request_number);
+    s->sent = input_test && s->input_body.json ? &s->input_body : &s->body;
+    prompt_set_nonce(s->sent, request_number);
+    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->sent->json);
+    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->sent->len);
 }
 
 static void mark_stream_error(req_slot *s, const char *msg)
@@ -327,7 +341,7 @@ static void fill_done(req_slot *s, uint64_t now, ev_done *d)
     d->usage_reported = s->usage;
     d->output_tokens = s->usage ? (uint32_t)s->usage_completion : s->content_events;
     d->prompt_estimated = !(s->usage && s->usage_prompt > 0);
-    d->prompt_tokens = d->prompt_estimated ? (uint32_t)((s->body.prompt_chars + 3) / 4)
+    d->prompt_tokens = d->prompt_estimated ? (uint32_t)((s->sent->prompt_chars + 3) / 4)
                                            : (uint32_t)s->usage_prompt;
     fill_connection_times(s, d);
 }

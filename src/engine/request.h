@@ -22,6 +22,8 @@ typedef void (*req_tokens_fn)(struct req_slot *s, uint32_t count, uint64_t gap_n
 typedef struct req_slot {
     CURL *easy;
     prompt_body body;
+    prompt_body input_body; /* max_tokens 1, for input-test steps; json NULL when none */
+    prompt_body *sent;      /* the body of the request in flight */
     char *sse_buf;
     sse_parser sse;
     void *owner; /* the engine */
@@ -49,13 +51,13 @@ typedef struct req_slot {
 /* Creates the easy handle and the body once; headers is shared by every slot.
  * Returns 0 or -1 with a sentence. */
 int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
-                      struct curl_slist *headers, const char *model, uint32_t index, char *err,
-                      size_t errlen);
+                      struct curl_slist *headers, const char *model, uint32_t index,
+                      bool input_body, char *err, size_t errlen);
 void request_slot_free(req_slot *s);
 
 /* Resets per-request state and stamps the nonce; the caller then adds s->easy to the multi. */
 void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint64_t now,
-                   uint32_t step, bool warmup);
+                   uint32_t step, bool warmup, bool input_test);
 
 /* Turns the finished transfer into an event (EV_REQUEST_DONE or EV_REQUEST_FAILED). */
 void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev);

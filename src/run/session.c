@@ -21,8 +21,6 @@ static const char *unbuilt_option(const llm_config *cfg)
         return "--prompts";
     if (cfg->image_file || cfg->test_multimodal)
         return "--image / -mm (multimodal test)";
-    if (cfg->test_input)
-        return "-i / --input (input test)";
     return NULL;
 }
 

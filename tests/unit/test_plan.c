@@ -88,6 +88,64 @@ static void multiplicative_ramp_with_repeats(void **state)
     plan_free(&p);
 }
 
+static void input_and_output_tests_alternate_per_level(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.ramp_start = 10;
+    c.ramp_end = 30;
+    c.ramp_step = 10;
+    c.step_requests = 5;
+    c.test_input = c.test_output = true;
+    plan p;
+    char err[128];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    assert_true(p.has_input_steps);
+    assert_int_equal(p.n_steps, 6);
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(p.steps[i].concurrency, 10 * (long)(i / 2 + 1));
+        assert_int_equal(p.steps[i].input_test, i % 2 == 0);
+    }
+    char text[160];
+    plan_describe(&p, text, sizeof text);
+    assert_non_null(strstr(text, "input + output"));
+    plan_free(&p);
+}
+
+static void input_test_alone_has_only_input_steps(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.concurrency = 4;
+    c.requests = 20;
+    c.test_input = true;
+    plan p;
+    char err[128];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    assert_int_equal(p.n_steps, 1);
+    assert_true(p.steps[0].input_test);
+    plan_free(&p);
+}
+
+static void output_flag_alone_is_the_plain_plan(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.concurrency = 4;
+    c.requests = 20;
+    c.test_output = true;
+    plan p;
+    char err[128];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    assert_int_equal(p.n_steps, 1);
+    assert_false(p.steps[0].input_test);
+    assert_false(p.has_input_steps);
+    plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -95,6 +153,9 @@ int main(void)
         cmocka_unit_test(duration_plan_has_no_request_bound),
         cmocka_unit_test(additive_ramp_includes_the_end_value),
         cmocka_unit_test(multiplicative_ramp_with_repeats),
+        cmocka_unit_test(input_and_output_tests_alternate_per_level),
+        cmocka_unit_test(input_test_alone_has_only_input_steps),
+        cmocka_unit_test(output_flag_alone_is_the_plain_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -180,6 +180,46 @@ static void fail_on_slo_exits_1_when_ttft_is_missed(void **state)
     stop(f);
 }
 
+static void seed_input_and_output_test_line_runs_unchanged(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 2000;
+    fixture *f = start(&o);
+    char log[300];
+    snprintf(log, sizeof log, "%s.log", f->json);
+    /* llm-test.py's documented line, shortened: -i -o -st A -et B -ts S -pp -tg -l. */
+    char *argv[] = {LLM_BINARY, "-u",     f->url,  "-i",  "-o", "-st",
+                    "1",        "-et",    "2",     "-ts", "1",  "-pp",
+                    "400",      "-tg",    "8",     "-l",  log,  "--step-requests",
+                    "4",        "--json", f->json, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "prefill/s"));
+    char *logged = tu_read_file(log, NULL);
+    assert_non_null(logged);
+    assert_non_null(strstr(logged, "prefill/s"));
+    free(logged);
+    unlink(log);
+    cJSON *doc = load_json(f->json);
+    cJSON *steps = cJSON_GetObjectItem(doc, "steps");
+    assert_int_equal(cJSON_GetArraySize(steps), 4);
+    const char *want[] = {"input", "output", "input", "output"};
+    for (int i = 0; i < 4; i++) {
+        cJSON *st = cJSON_GetArrayItem(steps, i);
+        assert_string_equal(cJSON_GetObjectItem(st, "test")->valuestring, want[i]);
+        cJSON *tok = cJSON_GetObjectItem(st, "tokens");
+        assert_int_equal(cJSON_GetObjectItem(tok, "output")->valueint, i % 2 ? 4 * 8 : 4 * 1);
+        cJSON *prefill = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "prefill_tps"), "p50");
+        assert_true(cJSON_IsNumber(prefill) && prefill->valuedouble > 0);
+    }
+    cJSON_Delete(doc);
+    tu_result_free(&r);
+    stop(f);
+}
+
 static void no_stream_mode_counts_tokens_from_usage(void **state)
 {
     (void)state;
@@ -211,6 +251,7 @@ int main(void)
         cmocka_unit_test(unwritable_json_path_is_refused_before_the_run),
         cmocka_unit_test(fail_on_slo_exits_1_when_ttft_is_missed),
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
+        cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
