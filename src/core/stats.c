@@ -305,9 +305,11 @@ double stats_agg_mean_target(const stats_agg *a)
 
 double stats_efficiency(const stats *st, const stats_agg *a)
 {
+    if (a->input_test)
+        return NAN; /* one token per request: there is no generation to compare */
     for (size_t i = 0; i < st->n_steps; i++) {
         const stats_agg *ref = &st->steps[i];
-        if (ref->concurrency != 1 || !ref->ok)
+        if (ref->concurrency != 1 || !ref->ok || ref->input_test)
             continue;
         double per_stream = stats_agg_value(ref, STATS_PER_STREAM_TPS, -1);
         if (isnan(per_stream) || per_stream <= 0 || a->concurrency == 0)
