@@ -265,7 +265,13 @@ static cJSON *achieved_json(const stats_agg *a)
     add_number(o, "mean_target", target);
     bool known = !isnan(inflight) && target > 0;
     add_number(o, "ratio", known ? inflight / target : NAN);
-    cJSON_AddBoolToObject(o, "missed_target", known && inflight < 0.95 * target);
+    bool missed = known && inflight < 0.95 * target;
+    if (a->rate > 0) { /* open loop: the target is a rate, the in-flight count a cap */
+        double sent = stats_agg_send_rate(a);
+        add_number(o, "rate", sent);
+        missed = !isnan(sent) && sent < 0.95 * a->rate;
+    }
+    cJSON_AddBoolToObject(o, "missed_target", missed);
     return o;
 }
 

@@ -25,6 +25,8 @@ static const struct {
     [STATS_DNS] = {"dns_ms", "DNS", false},
     [STATS_CONNECT] = {"connect_ms", "connect", false},
     [STATS_TLS] = {"tls_ms", "TLS", false},
+    [STATS_TTFT_SCHED] = {"ttft_from_sched_ms", "TTFT from intended send", false},
+    [STATS_E2E_SCHED] = {"e2e_from_sched_ms", "E2E from intended send", false},
 };
 
 const char *stats_metric_key(stats_metric m)
@@ -74,6 +76,8 @@ static void agg_span(stats_agg *a, uint64_t t0_ns, uint64_t end_ns)
 {
     if (t0_ns && (a->t_first_ns == 0 || t0_ns < a->t_first_ns))
         a->t_first_ns = t0_ns;
+    if (t0_ns > a->t_last_start_ns)
+        a->t_last_start_ns = t0_ns;
     if (end_ns > a->t_last_ns)
         a->t_last_ns = end_ns;
 }
@@ -102,6 +106,9 @@ static void agg_latencies(stats_agg *a, const ev_done *d)
         hist_record(&a->h[STATS_TTFB], ns_to_us(d->ttfb_ns));
     hist_record(&a->h[STATS_E2E], ns_to_us(d->e2e_ns));
     hist_record(&a->h[STATS_SEND_LAG], ns_to_us(d->send_lag_ns));
+    if (d->ttft_ns)
+        hist_record(&a->h[STATS_TTFT_SCHED], ns_to_us(d->ttft_ns + d->send_lag_ns));
+    hist_record(&a->h[STATS_E2E_SCHED], ns_to_us(d->e2e_ns + d->send_lag_ns));
     if (d->dns_us)
         hist_record(&a->h[STATS_DNS], d->dns_us);
     if (d->connect_us)
@@ -291,6 +298,14 @@ static void sample_load(stats *st, uint64_t target, uint64_t inflight)
     if (a)
         sample_load_into(a, target, inflight);
     sample_load_into(&st->totals, target, inflight);
+}
+
+double stats_agg_send_rate(const stats_agg *a)
+{
+    uint64_t n = a->ok + a->failed;
+    if (n < 2 || a->t_last_start_ns <= a->t_first_ns)
+        return NAN;
+    return (double)(n - 1) / ((double)(a->t_last_start_ns - a->t_first_ns) / 1e9);
 }
 
 double stats_agg_mean_inflight(const stats_agg *a)

@@ -25,9 +25,11 @@ typedef enum {
     STATS_PER_STREAM_TPS,
     STATS_SEND_LAG,
     STATS_PREFILL_TPS,
-    STATS_DNS,     /* curl's connection phases, new connections only (0 = reused) */
-    STATS_CONNECT, /* TCP connect after DNS */
-    STATS_TLS,     /* TLS handshake after connect */
+    STATS_DNS,        /* curl's connection phases, new connections only (0 = reused) */
+    STATS_CONNECT,    /* TCP connect after DNS */
+    STATS_TLS,        /* TLS handshake after connect */
+    STATS_TTFT_SCHED, /* TTFT and E2E from the intended send time (open loop: no */
+    STATS_E2E_SCHED,  /* coordinated omission; equal to TTFT/E2E + send lag) */
     STATS_METRICS
 } stats_metric;
 
@@ -63,8 +65,9 @@ typedef struct {
     uint64_t slo_met;        /* successful requests that met every per-request SLO */
     uint64_t inflight_sum, inflight_samples; /* stats_set_gauges samples: achieved load */
     uint64_t target_sum;
-    uint64_t t_first_ns; /* earliest request start (t0); 0 = none */
-    uint64_t t_last_ns;  /* latest completion (ok or failed); 0 = none */
+    uint64_t t_first_ns;      /* earliest request start (t0); 0 = none */
+    uint64_t t_last_start_ns; /* latest request start (t0) */
+    uint64_t t_last_ns;       /* latest completion (ok or failed); 0 = none */
     hist h[STATS_METRICS];
 } stats_agg;
 
@@ -134,6 +137,10 @@ double stats_agg_span_s(const stats_agg *a);
 double stats_agg_rps(const stats_agg *a);
 /* Output tokens / span. */
 double stats_agg_tps(const stats_agg *a);
+/* Requests sent per second between the first and the last start: the achieved rate of an
+ * open-loop step (DESIGN.md §4 "achieved load"); NaN with fewer than 2 requests. */
+double stats_agg_send_rate(const stats_agg *a);
+
 /* Mean in-flight requests and mean target over the once-a-second gauge samples taken
  * while the step was current (DESIGN.md §4 "achieved load"); NaN without samples. */
 double stats_agg_mean_inflight(const stats_agg *a);

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <curl/curl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +17,10 @@
 #define EVENT_RING_CAP (128 * 1024)
 #define CMD_RING_CAP 256
 #define TICK_MS 10
+/* Open loop: arrivals are released by a 1 ms timer, each stamped with its exact intended
+ * time; those that find every in-flight place taken wait here (their wait is send lag). */
+#define ARRIVAL_TICK_MS 1
+#define BACKLOG_CAP (64 * 1024)
 /* A server that sends [DONE] but keeps the response open is closed after this long. */
 #define DONE_GRACE_NS (2 * LLM_NS_PER_SEC)
 
@@ -29,7 +34,7 @@ struct engine {
     const llm_config *cfg;
     const plan *plan;
     uv_loop_t loop;
-    uv_timer_t curl_timer, tick;
+    uv_timer_t curl_timer, tick, arrivals;
     uv_async_t wake;
     CURLM *multi;
     struct curl_slist *headers;
@@ -53,6 +58,10 @@ struct engine {
     long started_in_step, warmup_left;
     long target;
     uint64_t request_counter;
+    /* open loop */
+    uint64_t next_arrival_ns, arrivals_in_step, rng;
+    uint64_t *backlog; /* intended send times, a ring of BACKLOG_CAP */
+    size_t bl_head, bl_tail;
     bool paused, manual, cooling, finishing, step_entered;
 
     /* published to the controlling thread */
@@ -333,6 +342,101 @@ static void advance(engine *e, uint64_t now)
     enter_step(e, e->step + 1, now);
 }
 
+/* ---- open loop ---- */
+
+static bool backlog_empty(const engine *e)
+{
+    return e->bl_head == e->bl_tail;
+}
+
+static void backlog_push(engine *e, uint64_t t_sched)
+{
+    if (e->bl_tail - e->bl_head == BACKLOG_CAP) {
+        /* Arrivals the server could not absorb for 64 Ki requests: never sent. */
+        atomic_fetch_add_explicit(&e->g_cancelled, 1, memory_order_relaxed);
+        return;
+    }
+    e->backlog[e->bl_tail++ % BACKLOG_CAP] = t_sched;
+}
+
+static double uniform01(uint64_t *rng)
+{
+    return ((double)(prompt_rng_next(rng) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static double normal01(uint64_t *rng)
+{
+    return sqrt(-2.0 * log(uniform01(rng))) * cos(6.283185307179586 * uniform01(rng));
+}
+
+/* Marsaglia and Tsang's method; shapes below 1 through the U^(1/k) boost. */
+static double gamma_sample(double k, uint64_t *rng)
+{
+    if (k < 1)
+        return gamma_sample(k + 1, rng) * pow(uniform01(rng), 1.0 / k);
+    double d = k - 1.0 / 3, c = 1 / sqrt(9 * d);
+    for (;;) {
+        double x = normal01(rng), v = 1 + c * x;
+        if (v <= 0)
+            continue;
+        v = v * v * v;
+        if (log(uniform01(rng)) < 0.5 * x * x + d - d * v + d * log(v))
+            return d * v;
+    }
+}
+
+/* Gap to the next arrival: Poisson (exponential gaps), constant, or gamma with shape 0.5
+ * (mean the same, twice Poisson's variance: bursts). */
+static uint64_t arrival_gap_ns(engine *e, double rate)
+{
+    double mean = 1e9 / rate;
+    switch (e->plan->arrivals) {
+    case LLM_ARRIVALS_CONSTANT:
+        return (uint64_t)mean;
+    case LLM_ARRIVALS_GAMMA:
+        return (uint64_t)(mean * gamma_sample(0.5, &e->rng) / 0.5);
+    default:
+        return (uint64_t)(-log(uniform01(&e->rng)) * mean);
+    }
+}
+
+static bool arrivals_left(engine *e)
+{
+    const plan_step *st = cur_step(e);
+    if (e->step_deadline_ns && e->next_arrival_ns >= e->step_deadline_ns)
+        return false;
+    return st->requests == 0 ||
+           e->arrivals_in_step < (uint64_t)(st->requests + (e->step == 0 ? e->plan->warmup : 0));
+}
+
+static void on_arrival(uv_timer_t *t)
+{
+    engine *e = t->data;
+    const plan_step *st = cur_step(e);
+    uint64_t now = llm_now_ns();
+    if (st->rate <= 0 || e->finishing)
+        return;
+    if (e->paused || e->cooling) {
+        e->next_arrival_ns = now; /* no backlog builds up while paused */
+        return;
+    }
+    while (e->next_arrival_ns <= now && arrivals_left(e)) {
+        backlog_push(e, e->next_arrival_ns);
+        e->arrivals_in_step++;
+        e->next_arrival_ns += arrival_gap_ns(e, st->rate);
+    }
+    schedule(e);
+}
+
+static bool may_start(engine *e, uint64_t now)
+{
+    if (e->paused || e->cooling || e->inflight >= (uint32_t)e->target)
+        return false;
+    if (e->warmup_left <= 0 && step_exhausted(e, now))
+        return false;
+    return cur_step(e)->rate <= 0 || !backlog_empty(e);
+}
+
 static void schedule(engine *e)
 {
     if (e->finishing)
@@ -342,9 +446,10 @@ static void schedule(engine *e)
         advance(e, now);
     if (e->finishing)
         return;
-    while (!e->paused && !e->cooling && e->inflight < (uint32_t)e->target &&
-           (e->warmup_left > 0 || !step_exhausted(e, now))) {
-        if (!start_request(e, now))
+    while (may_start(e, now)) {
+        bool open_loop = cur_step(e)->rate > 0;
+        uint64_t t_sched = open_loop ? e->backlog[e->bl_head++ % BACKLOG_CAP] : now;
+        if (!start_request(e, t_sched))
             break;
         /* Step 0's clock starts when the warm-up is done, not when the run starts. */
         if (e->warmup_left == 0 && !e->step_entered)
@@ -443,9 +548,12 @@ static void *engine_thread(void *arg)
     uint64_t now = llm_now_ns();
     e->warmup_left = e->plan->warmup;
     e->target = e->plan->steps[0].concurrency;
+    e->next_arrival_ns = now;
     if (e->warmup_left == 0)
         enter_step(e, 0, now);
     uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
+    if (e->plan->steps[0].rate > 0)
+        uv_timer_start(&e->arrivals, on_arrival, ARRIVAL_TICK_MS, ARRIVAL_TICK_MS);
     schedule(e);
     uv_run(&e->loop, UV_RUN_DEFAULT);
     publish_gauges(e);
@@ -507,6 +615,8 @@ static int setup_loop(engine *e)
         return -1;
     uv_timer_init(&e->loop, &e->curl_timer);
     uv_timer_init(&e->loop, &e->tick);
+    uv_timer_init(&e->loop, &e->arrivals);
+    e->arrivals.data = e;
     uv_async_init(&e->loop, &e->wake, on_wake);
     e->curl_timer.data = e->tick.data = e->wake.data = e;
     e->multi = curl_multi_init();
@@ -541,6 +651,12 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
     e->url = config_endpoint_url(
         cfg, cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "/completions" : "/chat/completions");
     e->headers = request_headers(cfg);
+    e->rng = (cfg->seed_set ? cfg->seed : 0x5eed) ^ 0xA5A5A5A5DEADBEEFULL;
+    if (p->steps[0].rate > 0 && !(e->backlog = calloc(BACKLOG_CAP, sizeof *e->backlog))) {
+        snprintf(err, errlen, "out of memory starting the engine");
+        engine_destroy(e);
+        return -1;
+    }
     if (!e->url || ring_init(&e->events, EVENT_RING_CAP, sizeof(llm_event)) != 0 ||
         ring_init(&e->commands, CMD_RING_CAP, sizeof(engine_cmd)) != 0) {
         snprintf(err, errlen, "out of memory starting the engine");
@@ -624,6 +740,7 @@ void engine_destroy(engine *e)
     free(e->slots);
     free(e->busy);
     free(e->socks);
+    free(e->backlog);
     curl_slist_free_all(e->headers);
     free(e->url);
     ring_free(&e->events);

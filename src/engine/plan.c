@@ -44,6 +44,7 @@ int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->warmup = cfg->warmup;
+    out->arrivals = cfg->arrivals;
     bool ramp = cfg->ramp_end > 0;
     long levels[4096];
     size_t n_levels = ramp ? ramp_levels(cfg, levels, 4096) : 1;
@@ -70,6 +71,19 @@ int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
             out->max_concurrency = levels[i];
     }
     out->kind = ramp ? "ramp" : "fixed";
+    if (cfg->rate > 0) {
+        if (ramp || cfg->test_input) {
+            snprintf(err, errlen,
+                     "--rate runs one open-loop step: use it without --ramp, -et "
+                     "and -i");
+            return -1;
+        }
+        out->steps[0].rate = cfg->rate;
+        out->steps[0].concurrency =
+            cfg->max_inflight > 0 ? cfg->max_inflight : PLAN_RATE_DEFAULT_CAP;
+        out->max_concurrency = out->steps[0].concurrency;
+        out->kind = "rate";
+    }
     out->has_input_steps = input;
     return 0;
 }
@@ -91,7 +105,13 @@ void plan_describe(const plan *p, char *out, size_t cap)
     const char *tests = !p->has_input_steps                   ? ""
                         : p->n_steps > 1 && !last->input_test ? " (input + output test per level)"
                                                               : " (input test)";
-    if (p->n_steps == 1)
+    if (first->rate > 0)
+        snprintf(out, cap, "rate %.4g/s (%s arrivals, in-flight cap %ld), %s", first->rate,
+                 p->arrivals == LLM_ARRIVALS_CONSTANT ? "constant"
+                 : p->arrivals == LLM_ARRIVALS_GAMMA  ? "gamma"
+                                                      : "Poisson",
+                 first->concurrency, bound);
+    else if (p->n_steps == 1)
         snprintf(out, cap, "fixed c=%ld, %s%s", first->concurrency, bound, tests);
     else
         snprintf(out, cap, "ramp c=%ld\xE2\x86\x92%ld, %zu steps of %s%s", first->concurrency,

@@ -9,7 +9,8 @@
 
 typedef struct {
     long concurrency;  /* closed-loop target */
-    double rate;       /* open-loop requests/s; 0 = closed loop */
+    double rate;       /* open-loop requests/s; 0 = closed loop (concurrency then caps
+                          the requests in flight) */
     long requests;     /* requests started in this step; 0 = bounded by duration */
     double duration_s; /* 0 = bounded by requests */
     double cooldown_s; /* pause after the step (in-flight drain first) */
@@ -19,11 +20,15 @@ typedef struct {
 typedef struct {
     plan_step *steps;
     size_t n_steps;
-    long warmup;          /* requests before step 0 that are not counted */
-    long max_concurrency; /* largest concurrency of any step */
-    const char *kind;     /* "fixed", "ramp", "rate" */
-    bool has_input_steps; /* some step is an input test: slots build a max_tokens 1 body */
+    long warmup;           /* requests before step 0 that are not counted */
+    long max_concurrency;  /* largest concurrency of any step */
+    const char *kind;      /* "fixed", "ramp", "rate" */
+    bool has_input_steps;  /* some step is an input test: slots build a max_tokens 1 body */
+    llm_arrivals arrivals; /* spacing of open-loop arrivals */
 } plan;
+
+/* In-flight cap of an open-loop plan when --max-inflight is not given. */
+#define PLAN_RATE_DEFAULT_CAP 1024
 
 /* Returns 0, or -1 with a sentence in err (e.g. a ramp that produces no steps). */
 int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen);

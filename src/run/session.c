@@ -15,8 +15,6 @@
  * rather than run something else under their name. */
 static const char *unbuilt_option(const llm_config *cfg)
 {
-    if (cfg->rate > 0)
-        return "--rate (open-loop arrivals)";
     if (cfg->prompts_file)
         return "--prompts";
     if (cfg->image_file || cfg->test_multimodal)

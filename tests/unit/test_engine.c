@@ -358,6 +358,85 @@ static void concurrency_change_shows_in_flight_within_100ms(void **state)
     free(r);
 }
 
+/* Sorted intended send times of the run's requests. */
+static size_t sched_times(run_ctx *r, uint64_t *out)
+{
+    for (size_t i = 0; i < r->n_done; i++)
+        out[i] = r->done[i].t_sched_ns;
+    qsort(out, r->n_done, sizeof out[0], cmp_u64);
+    return r->n_done;
+}
+
+static void rate_run(run_ctx *r, llm_arrivals arrivals, double rate, long requests)
+{
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 256;
+    o.decode_rate = 4000;
+    o.base_latency_s = 0.002;
+    start_sim(r, &o);
+    base_config(r, 1, requests);
+    r->cfg.rate = rate;
+    r->cfg.arrivals = arrivals;
+    r->cfg.max_tokens = 8;
+    engine *e = start_engine(r);
+    run_to_end(r, e, 60);
+    finish(r, e);
+}
+
+static void constant_rate_is_achieved_within_3_percent(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    rate_run(r, LLM_ARRIVALS_CONSTANT, 200, 600);
+    assert_int_equal(r->ok, 600);
+    uint64_t first = UINT64_MAX, last = 0, lag_max = 0;
+    for (size_t i = 0; i < r->n_done; i++) {
+        first = r->done[i].t0_ns < first ? r->done[i].t0_ns : first;
+        last = r->done[i].t0_ns > last ? r->done[i].t0_ns : last;
+        lag_max = r->done[i].send_lag_ns > lag_max ? r->done[i].send_lag_ns : lag_max;
+    }
+    double achieved = 599 / ((double)(last - first) / 1e9);
+    print_message("achieved %.2f req/s (asked 200), max send lag %.2f ms\n", achieved,
+                  (double)lag_max / 1e6);
+    assert_true(fabs(achieved - 200) / 200 < 0.03);
+    uint64_t *t = calloc(600, sizeof *t);
+    sched_times(r, t);
+    for (size_t i = 1; i < 600; i++) /* intended times exactly 5 ms apart */
+        assert_true(t[i] - t[i - 1] >= 4999000 && t[i] - t[i - 1] <= 5001000);
+    free(t);
+    free(r);
+}
+
+static void poisson_gaps_look_exponential(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    rate_run(r, LLM_ARRIVALS_POISSON, 500, 1500);
+    assert_int_equal(r->ok, 1500);
+    uint64_t *t = calloc(1500, sizeof *t);
+    size_t n = sched_times(r, t);
+    double sum = 0, sq = 0;
+    size_t below_mean = 0;
+    for (size_t i = 1; i < n; i++) {
+        double g = (double)(t[i] - t[i - 1]) / 1e6;
+        sum += g;
+        sq += g * g;
+    }
+    double mean = sum / (double)(n - 1), cv = sqrt(sq / (double)(n - 1) - mean * mean) / mean;
+    for (size_t i = 1; i < n; i++)
+        below_mean += (double)(t[i] - t[i - 1]) / 1e6 < mean;
+    double frac = (double)below_mean / (double)(n - 1);
+    print_message("mean gap %.3f ms (2.000 asked), CV %.3f (1 for exponential), "
+                  "P(gap < mean) %.3f (0.632)\n",
+                  mean, cv, frac);
+    assert_true(fabs(mean - 2.0) / 2.0 < 0.08);
+    assert_true(cv > 0.9 && cv < 1.1);
+    assert_true(frac > 0.59 && frac < 0.68); /* 1 - 1/e for an exponential */
+    free(t);
+    free(r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -368,6 +447,8 @@ int main(void)
         cmocka_unit_test(each_fault_lands_in_its_error_class),
         cmocka_unit_test(dead_server_is_a_connect_error),
         cmocka_unit_test(concurrency_change_shows_in_flight_within_100ms),
+        cmocka_unit_test(constant_rate_is_achieved_within_3_percent),
+        cmocka_unit_test(poisson_gaps_look_exponential),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
