@@ -4,7 +4,8 @@
 set -eu
 
 DEBIAN_PKGS="build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev \
-libcjson-dev libuv1-dev libhttp-parser-dev libjsmn-dev libcmocka-dev tmux nghttp2-client"
+libcjson-dev libuv1-dev libhttp-parser-dev libjsmn-dev libssl-dev libcmocka-dev tmux \
+nghttp2-client"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -32,6 +33,6 @@ cat >&2 <<MSG
 llmload: this set-up script installs packages only on Debian/Ubuntu (apt-get).
 Install these yourself, then run 'make build':
   Debian/Ubuntu: $DEBIAN_PKGS
-  Homebrew:      cmake pkg-config ncurses curl cjson libuv http-parser jsmn cmocka tmux nghttp2
+  Homebrew:      cmake pkg-config ncurses curl cjson libuv http-parser jsmn openssl cmocka tmux nghttp2
 MSG
 exit 1

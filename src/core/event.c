@@ -6,3 +6,9 @@ const char *err_class_name(err_class c)
                                                    "http_429", "http_5xx", "stream",  "other"};
     return (unsigned)c < ERR_CLASSES ? names[c] : "other";
 }
+
+const char *test_kind_name(llm_test_kind k)
+{
+    static const char *const names[TEST_KINDS] = {"output", "input", "multimodal"};
+    return (unsigned)k < TEST_KINDS ? names[k] : "output";
+}

@@ -20,6 +20,17 @@ typedef enum {
 /* Stable names used in JSON and on screen: "connect", "tls", ... */
 const char *err_class_name(err_class c);
 
+/* What a step's requests are (the seeds' -o, -i and -mm tests). */
+typedef enum {
+    TEST_OUTPUT = 0, /* generation: --max-tokens, tokens/s */
+    TEST_INPUT,      /* max_tokens 1: prefill speed */
+    TEST_MULTIMODAL, /* image + text prompt */
+    TEST_KINDS
+} llm_test_kind;
+
+/* "output", "input", "multimodal". */
+const char *test_kind_name(llm_test_kind k);
+
 typedef enum {
     EV_REQUEST_DONE = 1, /* a request completed successfully */
     EV_REQUEST_FAILED,   /* a request ended in an error (fail.err_class) */
@@ -63,7 +74,7 @@ typedef struct {
     uint32_t total;       /* steps in the plan */
     uint32_t concurrency; /* target concurrency (closed loop) */
     double rate;          /* target rate (open loop), 0 otherwise */
-    uint8_t input_test;   /* max_tokens 1: the step measures prefill speed (seeds' -i) */
+    uint8_t test;         /* llm_test_kind of the step's requests */
 } ev_step;
 
 typedef struct {

@@ -282,7 +282,7 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     if (a->rate > 0)
         add_number(s, "rate", a->rate);
     add_number(s, "duration_s", stats_agg_span_s(a));
-    cJSON_AddStringToObject(s, "test", a->input_test ? "input" : "output");
+    cJSON_AddStringToObject(s, "test", test_kind_name((llm_test_kind)a->test));
     cJSON_AddItemToObject(s, "requests", requests_json(a));
     cJSON_AddItemToObject(s, "error_messages", error_messages_json(a, key));
     cJSON_AddItemToObject(s, "tokens", tokens_json(a));

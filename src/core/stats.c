@@ -197,7 +197,7 @@ static void step_open(stats *st, const llm_event *ev)
     stats_agg *a = step_at(st, s->index);
     if (a) {
         a->opened = true;
-        a->input_test = s->input_test;
+        a->test = s->test;
         a->concurrency = s->concurrency;
         a->rate = s->rate;
     }
@@ -320,11 +320,11 @@ double stats_agg_mean_target(const stats_agg *a)
 
 double stats_efficiency(const stats *st, const stats_agg *a)
 {
-    if (a->input_test)
+    if (a->test == TEST_INPUT)
         return NAN; /* one token per request: there is no generation to compare */
     for (size_t i = 0; i < st->n_steps; i++) {
         const stats_agg *ref = &st->steps[i];
-        if (ref->concurrency != 1 || !ref->ok || ref->input_test)
+        if (ref->concurrency != 1 || !ref->ok || ref->test != TEST_OUTPUT)
             continue;
         double per_stream = stats_agg_value(ref, STATS_PER_STREAM_TPS, -1);
         if (isnan(per_stream) || per_stream <= 0 || a->concurrency == 0)

@@ -51,7 +51,7 @@ bool stats_metric_is_speed(stats_metric m);
  * they started in, whenever they end. */
 typedef struct {
     bool opened;          /* an EV_STEP opened this step (target known) */
-    bool input_test;      /* the step asked for one token: its figure is prefill speed */
+    uint8_t test;         /* llm_test_kind: an input step's figure is prefill speed */
     uint32_t concurrency; /* target concurrency of the step (max over steps in totals) */
     double rate;          /* target rate (open loop); 0 = closed loop */
     uint64_t ok, failed;

@@ -12,6 +12,7 @@
 
 #include "base/util.h"
 #include "core/ring.h"
+#include "engine/image.h"
 #include "engine/request.h"
 
 #define EVENT_RING_CAP (128 * 1024)
@@ -44,7 +45,8 @@ struct engine {
     req_slot *slots;
     size_t n_slots;
     req_slot *free_list;
-    sock_ctx **socks; /* by descriptor number */
+    prompt_body image_body; /* the multimodal test's body, shared by every slot */
+    sock_ctx **socks;       /* by descriptor number */
     size_t n_socks;
     req_slot **busy; /* the slots in flight, so timers visit only those */
     size_t n_busy;
@@ -236,6 +238,20 @@ static void drain_done(engine *e)
     schedule(e);
 }
 
+/* The body the current step sends: the slot's own, its max_tokens-1 twin, or the one
+ * image body every slot shares. */
+static prompt_body *body_for(engine *e, req_slot *s)
+{
+    switch (cur_step(e)->test) {
+    case TEST_INPUT:
+        return &s->input_body;
+    case TEST_MULTIMODAL:
+        return &e->image_body;
+    default:
+        return &s->body;
+    }
+}
+
 static bool start_request(engine *e, uint64_t t_sched)
 {
     req_slot *s = e->free_list;
@@ -244,7 +260,7 @@ static bool start_request(engine *e, uint64_t t_sched)
     e->free_list = s->next_free;
     bool warmup = e->warmup_left > 0;
     request_begin(s, ++e->request_counter, t_sched, llm_now_ns(), (uint32_t)e->step, warmup,
-                  cur_step(e)->input_test);
+                  body_for(e, s));
     if (warmup)
         e->warmup_left--;
     else
@@ -275,7 +291,7 @@ static void publish_step(engine *e)
     ev.u.step_change.total = (uint32_t)e->plan->n_steps;
     ev.u.step_change.concurrency = (uint32_t)cur_step(e)->concurrency;
     ev.u.step_change.rate = cur_step(e)->rate;
-    ev.u.step_change.input_test = cur_step(e)->input_test;
+    ev.u.step_change.test = (uint8_t)cur_step(e)->test;
     publish(e, &ev);
 }
 
@@ -599,7 +615,7 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
     for (long i = n - 1; i >= 0; i--) {
         req_slot *s = &e->slots[i];
         if (request_slot_init(s, e->cfg, e->url, e->headers, model, (uint32_t)i,
-                              e->plan->has_input_steps, err, errlen))
+                              e->plan->has_test[TEST_INPUT], err, errlen))
             return -1;
         s->owner = e;
         s->on_tokens = on_tokens;
@@ -628,6 +644,17 @@ static int setup_loop(engine *e)
     curl_multi_setopt(e->multi, CURLMOPT_PIPELINING,
                       e->cfg->http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
     return 0;
+}
+
+static int load_image_body(engine *e, const char *model, char *err, size_t errlen)
+{
+    char *url = NULL;
+    if (image_data_url(e->cfg->image_file ? e->cfg->image_file : "testphoto.jpg", &url, err,
+                       errlen) != 0)
+        return -1;
+    int rc = prompt_build_image(e->cfg, model, url, &e->image_body, err, errlen);
+    free(url);
+    return rc;
 }
 
 static void curl_init_once(void)
@@ -660,6 +687,10 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
     if (!e->url || ring_init(&e->events, EVENT_RING_CAP, sizeof(llm_event)) != 0 ||
         ring_init(&e->commands, CMD_RING_CAP, sizeof(engine_cmd)) != 0) {
         snprintf(err, errlen, "out of memory starting the engine");
+        engine_destroy(e);
+        return -1;
+    }
+    if (p->has_test[TEST_MULTIMODAL] && load_image_body(e, model, err, errlen) != 0) {
         engine_destroy(e);
         return -1;
     }
@@ -741,6 +772,7 @@ void engine_destroy(engine *e)
     free(e->busy);
     free(e->socks);
     free(e->backlog);
+    prompt_free(&e->image_body);
     curl_slist_free_all(e->headers);
     free(e->url);
     ring_free(&e->events);

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* At each concurrency, the seeds' order: input test, output test, multimodal test. */
+static const llm_test_kind step_order[] = {TEST_INPUT, TEST_OUTPUT, TEST_MULTIMODAL};
+
 static long ramp_next(const llm_config *cfg, long c)
 {
     if (cfg->ramp_multiply)
@@ -51,19 +54,25 @@ int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
     if (!ramp)
         levels[0] = cfg->concurrency > 0 ? cfg->concurrency : 1;
     long repeat = cfg->repeat > 0 ? cfg->repeat : 1;
-    /* The seeds' -i and -o: at each concurrency an input test, then an output test. */
-    bool input = cfg->test_input, output = !cfg->test_input || cfg->test_output;
-    size_t per_level = (size_t)repeat * ((input ? 1u : 0u) + (output ? 1u : 0u));
-    out->steps = calloc(n_levels * per_level, sizeof *out->steps);
+    /* The seeds' -i, -o and -mm: at each concurrency an input test, an output test and a
+     * multimodal test, those asked for; none asked = the output test. */
+    bool mm = cfg->test_multimodal || cfg->image_file;
+    out->has_test[TEST_INPUT] = cfg->test_input;
+    out->has_test[TEST_MULTIMODAL] = mm;
+    out->has_test[TEST_OUTPUT] = cfg->test_output || (!cfg->test_input && !mm);
+    size_t kinds = 0;
+    for (int k = 0; k < TEST_KINDS; k++)
+        kinds += out->has_test[k];
+    out->steps = calloc(n_levels * kinds * (size_t)repeat, sizeof *out->steps);
     if (!out->steps) {
         snprintf(err, errlen, "out of memory building the plan");
         return -1;
     }
     for (size_t i = 0; i < n_levels; i++) {
-        for (int test = input ? 0 : 1; test <= (output ? 1 : 0); test++) {
-            for (long r = 0; r < repeat; r++) {
+        for (size_t k = 0; k < sizeof step_order / sizeof step_order[0]; k++) {
+            for (long r = 0; out->has_test[step_order[k]] && r < repeat; r++) {
                 plan_step s = step_of(cfg, levels[i], ramp);
-                s.input_test = test == 0;
+                s.test = step_order[k];
                 out->steps[out->n_steps++] = s;
             }
         }
@@ -72,10 +81,10 @@ int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
     }
     out->kind = ramp ? "ramp" : "fixed";
     if (cfg->rate > 0) {
-        if (ramp || cfg->test_input) {
+        if (ramp || kinds > 1) {
             snprintf(err, errlen,
-                     "--rate runs one open-loop step: use it without --ramp, -et "
-                     "and -i");
+                     "--rate runs one open-loop step: use it without --ramp, -et, "
+                     "or more than one of -i, -o, -mm");
             return -1;
         }
         out->steps[0].rate = cfg->rate;
@@ -84,7 +93,6 @@ int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
         out->max_concurrency = out->steps[0].concurrency;
         out->kind = "rate";
     }
-    out->has_input_steps = input;
     return 0;
 }
 
@@ -102,9 +110,15 @@ void plan_describe(const plan *p, char *out, size_t cap)
         snprintf(bound, sizeof bound, "%ld requests", first->requests);
     else
         snprintf(bound, sizeof bound, "%.0f s", first->duration_s);
-    const char *tests = !p->has_input_steps                   ? ""
-                        : p->n_steps > 1 && !last->input_test ? " (input + output test per level)"
-                                                              : " (input test)";
+    char tests[64] = "";
+    if (p->has_test[TEST_INPUT] || p->has_test[TEST_MULTIMODAL]) {
+        size_t n = (size_t)snprintf(tests, sizeof tests, " (");
+        for (size_t i = 0; i < sizeof step_order / sizeof step_order[0]; i++)
+            if (p->has_test[step_order[i]])
+                n += (size_t)snprintf(tests + n, sizeof tests - n, "%s%s", n > 2 ? " + " : "",
+                                      test_kind_name(step_order[i]));
+        snprintf(tests + n, sizeof tests - n, " test%s)", p->n_steps > 1 ? " per level" : "");
+    }
     if (first->rate > 0)
         snprintf(out, cap, "rate %.4g/s (%s arrivals, in-flight cap %ld), %s", first->rate,
                  p->arrivals == LLM_ARRIVALS_CONSTANT ? "constant"

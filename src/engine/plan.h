@@ -6,25 +6,26 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "core/event.h"
 
 typedef struct {
-    long concurrency;  /* closed-loop target */
-    double rate;       /* open-loop requests/s; 0 = closed loop (concurrency then caps
-                          the requests in flight) */
-    long requests;     /* requests started in this step; 0 = bounded by duration */
-    double duration_s; /* 0 = bounded by requests */
-    double cooldown_s; /* pause after the step (in-flight drain first) */
-    bool input_test;   /* requests ask for one token: prefill speed (seeds' -i) */
+    long concurrency;   /* closed-loop target */
+    double rate;        /* open-loop requests/s; 0 = closed loop (concurrency then caps
+                           the requests in flight) */
+    long requests;      /* requests started in this step; 0 = bounded by duration */
+    double duration_s;  /* 0 = bounded by requests */
+    double cooldown_s;  /* pause after the step (in-flight drain first) */
+    llm_test_kind test; /* output, input (max_tokens 1) or multimodal (image + text) */
 } plan_step;
 
 typedef struct {
     plan_step *steps;
     size_t n_steps;
-    long warmup;           /* requests before step 0 that are not counted */
-    long max_concurrency;  /* largest concurrency of any step */
-    const char *kind;      /* "fixed", "ramp", "rate" */
-    bool has_input_steps;  /* some step is an input test: slots build a max_tokens 1 body */
-    llm_arrivals arrivals; /* spacing of open-loop arrivals */
+    long warmup;               /* requests before step 0 that are not counted */
+    long max_concurrency;      /* largest concurrency of any step */
+    const char *kind;          /* "fixed", "ramp", "rate" */
+    bool has_test[TEST_KINDS]; /* which kinds of step occur: slots build a body for each */
+    llm_arrivals arrivals;     /* spacing of open-loop arrivals */
 } plan;
 
 /* In-flight cap of an open-loop plan when --max-inflight is not given. */

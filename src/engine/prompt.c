@@ -83,13 +83,12 @@ static int merge_body_json(cJSON *body, const char *extra, char *err, size_t err
     return 0;
 }
 
-static cJSON *body_object(const llm_config *cfg, const char *model, const char *text)
+static cJSON *body_with(const llm_config *cfg, const char *model, const char *key, cJSON *payload)
 {
     cJSON *body = cJSON_CreateObject();
     if (model)
         cJSON_AddStringToObject(body, "model", model);
-    bool chat = cfg->endpoint != LLM_ENDPOINT_COMPLETIONS;
-    cJSON_AddItemToObject(body, chat ? "messages" : "prompt", prompt_payload(cfg, text));
+    cJSON_AddItemToObject(body, key, payload);
     cJSON_AddNumberToObject(body, "max_tokens", (double)cfg->max_tokens);
     cJSON_AddBoolToObject(body, "stream", !cfg->no_stream);
     if (!cfg->no_usage && !cfg->no_stream) {
@@ -123,7 +122,8 @@ int prompt_build(const llm_config *cfg, const char *model, uint64_t seed, prompt
     /* A marker no vocabulary word contains, replaced by the nonce after printing. */
     memset(text, '~', PROMPT_NONCE_LEN);
     text[PROMPT_NONCE_LEN] = ' ';
-    cJSON *body = body_object(cfg, model, text);
+    bool chat = cfg->endpoint != LLM_ENDPOINT_COMPLETIONS;
+    cJSON *body = body_with(cfg, model, chat ? "messages" : "prompt", prompt_payload(cfg, text));
     free(text);
     if (cfg->body_json && merge_body_json(body, cfg->body_json, err, errlen) != 0) {
         cJSON_Delete(body);
@@ -145,8 +145,65 @@ int prompt_build(const llm_config *cfg, const char *model, uint64_t seed, prompt
     return 0;
 }
 
+static cJSON *image_message(const char *text, const char *data_url)
+{
+    cJSON *content = cJSON_CreateArray();
+    cJSON *part = cJSON_CreateObject();
+    cJSON_AddStringToObject(part, "type", "text");
+    cJSON_AddStringToObject(part, "text", text);
+    cJSON_AddItemToArray(content, part);
+    part = cJSON_CreateObject();
+    cJSON_AddStringToObject(part, "type", "image_url");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(part, "image_url"), "url", data_url);
+    cJSON_AddItemToArray(content, part);
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "role", "user");
+    cJSON_AddItemToObject(msg, "content", content);
+    cJSON *messages = cJSON_CreateArray();
+    cJSON_AddItemToArray(messages, msg);
+    return messages;
+}
+
+int prompt_build_image(const llm_config *cfg, const char *model, const char *data_url,
+                       prompt_body *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (cfg->endpoint == LLM_ENDPOINT_COMPLETIONS) {
+        snprintf(err, errlen,
+                 "the multimodal test sends chat messages: use it with "
+                 "--endpoint chat");
+        return -1;
+    }
+    char generated[1024];
+    const char *text = cfg->image_prompt;
+    if (!text) {
+        uint64_t rng = 7;
+        size_t chars =
+            cfg->prompt_chars > 0 && cfg->prompt_chars < 1000 ? (size_t)cfg->prompt_chars : 200;
+        prompt_fill_text(generated, chars, &rng);
+        text = generated;
+    }
+    cJSON *body = body_with(cfg, model, "messages", image_message(text, data_url));
+    if (cfg->body_json && merge_body_json(body, cfg->body_json, err, errlen) != 0) {
+        cJSON_Delete(body);
+        return -1;
+    }
+    out->json = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!out->json) {
+        snprintf(err, errlen, "out of memory building the multimodal request");
+        return -1;
+    }
+    out->len = strlen(out->json);
+    out->nonce_offset = PROMPT_NO_NONCE;
+    out->prompt_chars = (long)strlen(text);
+    return 0;
+}
+
 void prompt_set_nonce(prompt_body *b, uint64_t n)
 {
+    if (b->nonce_offset == PROMPT_NO_NONCE)
+        return;
     nonce_write(b->json + b->nonce_offset, n);
 }
 

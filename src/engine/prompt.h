@@ -28,7 +28,16 @@ void prompt_fill_text(char *out, size_t chars, uint64_t *rng);
 int prompt_build(const llm_config *cfg, const char *model, uint64_t seed, prompt_body *out,
                  char *err, size_t errlen);
 
-/* Writes the nonce for request number `n` (base-36, fixed width) into the body. */
+/* The multimodal test's body (the seeds' -mm): one user message holding the text
+ * (cfg->image_prompt, else generated text) and the image as image_url = data_url. Shared
+ * by every virtual user, so it carries no nonce (nonce_offset is PROMPT_NO_NONCE). Chat
+ * endpoint only. Returns 0 or -1 with a sentence. */
+#define PROMPT_NO_NONCE ((size_t)-1)
+int prompt_build_image(const llm_config *cfg, const char *model, const char *data_url,
+                       prompt_body *out, char *err, size_t errlen);
+
+/* Writes the nonce for request number `n` (base-36, fixed width) into the body; nothing
+ * for a body without one. */
 void prompt_set_nonce(prompt_body *b, uint64_t n);
 
 void prompt_free(prompt_body *b);

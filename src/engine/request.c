@@ -97,7 +97,7 @@ void request_slot_free(req_slot *s)
 }
 
 void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint64_t now,
-                   uint32_t step, bool warmup, bool input_test)
+                   uint32_t step, bool warmup, prompt_body *body)
 {
     s->busy = true;
     s->warmup = warmup;
@@ -114,7 +114,7 @@ void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint6
     s->errbody_len = s->whole_len = 0;
     s->stream_msg[0] = '\0';
     sse_init(&s->sse, s->sse_buf, REQUEST_SSE_BUF);
-    s->sent = input_test && s->input_body.json ? &s->input_body : &s->body;
+    s->sent = body && body->json ? body : &s->body;
     prompt_set_nonce(s->sent, request_number);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->sent->json);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->sent->len);

@@ -23,7 +23,7 @@ typedef struct req_slot {
     CURL *easy;
     prompt_body body;
     prompt_body input_body; /* max_tokens 1, for input-test steps; json NULL when none */
-    prompt_body *sent;      /* the body of the request in flight */
+    prompt_body *sent;      /* the body of the request in flight (may be shared) */
     char *sse_buf;
     sse_parser sse;
     void *owner; /* the engine */
@@ -57,7 +57,7 @@ void request_slot_free(req_slot *s);
 
 /* Resets per-request state and stamps the nonce; the caller then adds s->easy to the multi. */
 void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint64_t now,
-                   uint32_t step, bool warmup, bool input_test);
+                   uint32_t step, bool warmup, prompt_body *body);
 
 /* Turns the finished transfer into an event (EV_REQUEST_DONE or EV_REQUEST_FAILED). */
 void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev);

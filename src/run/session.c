@@ -17,8 +17,6 @@ static const char *unbuilt_option(const llm_config *cfg)
 {
     if (cfg->prompts_file)
         return "--prompts";
-    if (cfg->image_file || cfg->test_multimodal)
-        return "--image / -mm (multimodal test)";
     return NULL;
 }
 

@@ -101,15 +101,15 @@ static void input_and_output_tests_alternate_per_level(void **state)
     plan p;
     char err[128];
     assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
-    assert_true(p.has_input_steps);
+    assert_true(p.has_test[TEST_INPUT] && p.has_test[TEST_OUTPUT]);
     assert_int_equal(p.n_steps, 6);
     for (size_t i = 0; i < 6; i++) {
         assert_int_equal(p.steps[i].concurrency, 10 * (long)(i / 2 + 1));
-        assert_int_equal(p.steps[i].input_test, i % 2 == 0);
+        assert_int_equal(p.steps[i].test, i % 2 == 0 ? TEST_INPUT : TEST_OUTPUT);
     }
     char text[160];
     plan_describe(&p, text, sizeof text);
-    assert_non_null(strstr(text, "input + output"));
+    assert_non_null(strstr(text, "output + input") || strstr(text, "input + output"));
     plan_free(&p);
 }
 
@@ -125,7 +125,7 @@ static void input_test_alone_has_only_input_steps(void **state)
     char err[128];
     assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
     assert_int_equal(p.n_steps, 1);
-    assert_true(p.steps[0].input_test);
+    assert_int_equal(p.steps[0].test, TEST_INPUT);
     plan_free(&p);
 }
 
@@ -141,8 +141,43 @@ static void output_flag_alone_is_the_plain_plan(void **state)
     char err[128];
     assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
     assert_int_equal(p.n_steps, 1);
-    assert_false(p.steps[0].input_test);
-    assert_false(p.has_input_steps);
+    assert_int_equal(p.steps[0].test, TEST_OUTPUT);
+    assert_false(p.has_test[TEST_INPUT]);
+    plan_free(&p);
+}
+
+static void seed_multimodal_line_adds_a_multimodal_step_per_level(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.ramp_start = 1;
+    c.ramp_end = 2;
+    c.ramp_step = 1;
+    c.step_requests = 3;
+    c.test_input = c.test_output = c.test_multimodal = true;
+    plan p;
+    char err[128];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    assert_int_equal(p.n_steps, 6);
+    llm_test_kind want[] = {TEST_INPUT, TEST_OUTPUT, TEST_MULTIMODAL};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(p.steps[i].test, want[i % 3]);
+    plan_free(&p);
+}
+
+static void rate_with_several_tests_is_refused(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.requests = 10;
+    c.rate = 5;
+    c.test_input = c.test_output = true;
+    plan p;
+    char err[160] = "";
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--rate"));
     plan_free(&p);
 }
 
@@ -156,6 +191,8 @@ int main(void)
         cmocka_unit_test(input_and_output_tests_alternate_per_level),
         cmocka_unit_test(input_test_alone_has_only_input_steps),
         cmocka_unit_test(output_flag_alone_is_the_plain_plan),
+        cmocka_unit_test(seed_multimodal_line_adds_a_multimodal_step_per_level),
+        cmocka_unit_test(rate_with_several_tests_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

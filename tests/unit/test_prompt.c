@@ -119,6 +119,45 @@ static void body_json_that_is_not_an_object_is_refused(void **state)
     assert_non_null(strstr(err, "--body-json"));
 }
 
+static void image_body_is_openai_vision_format_without_nonce(void **state)
+{
+    (void)state;
+    llm_config c = base_config();
+    c.image_prompt = "Describe the contents of this image.";
+    prompt_body b;
+    char err[256];
+    assert_int_equal(prompt_build_image(&c, "m", "data:image/png;base64,AAAA", &b, err, sizeof err),
+                     0);
+    assert_true(b.nonce_offset == PROMPT_NO_NONCE);
+    prompt_set_nonce(&b, 42); /* a shared body is never written */
+    cJSON *body = cJSON_Parse(b.json);
+    cJSON *content = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(body, "messages"), 0), "content");
+    assert_int_equal(cJSON_GetArraySize(content), 2);
+    cJSON *text = cJSON_GetArrayItem(content, 0), *image = cJSON_GetArrayItem(content, 1);
+    assert_string_equal(cJSON_GetObjectItem(text, "type")->valuestring, "text");
+    assert_string_equal(cJSON_GetObjectItem(text, "text")->valuestring, c.image_prompt);
+    assert_string_equal(cJSON_GetObjectItem(image, "type")->valuestring, "image_url");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(image, "image_url"), "url")->valuestring,
+        "data:image/png;base64,AAAA");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(body, "stream")));
+    cJSON_Delete(body);
+    prompt_free(&b);
+}
+
+static void image_body_needs_the_chat_endpoint(void **state)
+{
+    (void)state;
+    llm_config c = base_config();
+    c.endpoint = LLM_ENDPOINT_COMPLETIONS;
+    prompt_body b;
+    char err[256] = "";
+    assert_int_equal(prompt_build_image(&c, "m", "data:image/png;base64,AAAA", &b, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "--endpoint chat"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +166,8 @@ int main(void)
         cmocka_unit_test(prompt_text_is_varied_words_not_one_repeated_token),
         cmocka_unit_test(ignore_eos_completions_and_body_json_are_applied),
         cmocka_unit_test(body_json_that_is_not_an_object_is_refused),
+        cmocka_unit_test(image_body_is_openai_vision_format_without_nonce),
+        cmocka_unit_test(image_body_needs_the_chat_endpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

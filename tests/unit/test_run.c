@@ -220,6 +220,61 @@ static void seed_input_and_output_test_line_runs_unchanged(void **state)
     stop(f);
 }
 
+static void seed_multimodal_line_runs_unchanged(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 2000;
+    fixture *f = start(&o);
+    const char *dir = tu_tmpdir();
+    char photo[300];
+    snprintf(photo, sizeof photo, "%s/testphoto.jpg", dir);
+    FILE *img = fopen(photo, "wb");
+    assert_non_null(img);
+    fwrite("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00", 1, 11, img);
+    fclose(img);
+    /* llm-test.py's multimodal line, shortened (-et 2 -ts 1). */
+    char *argv[] = {LLM_BINARY,
+                    "-u",
+                    f->url,
+                    "-i",
+                    "-o",
+                    "-mm",
+                    "-st",
+                    "1",
+                    "-et",
+                    "2",
+                    "-ts",
+                    "1",
+                    "-pp",
+                    "300",
+                    "-tg",
+                    "6",
+                    "-ip",
+                    photo,
+                    "-mtp",
+                    "Describe the contents of this image.",
+                    "--step-requests",
+                    "2",
+                    "--json",
+                    f->json,
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = load_json(f->json);
+    cJSON *steps = cJSON_GetObjectItem(doc, "steps");
+    assert_int_equal(cJSON_GetArraySize(steps), 6);
+    cJSON *mm = cJSON_GetArrayItem(steps, 2);
+    assert_string_equal(cJSON_GetObjectItem(mm, "test")->valuestring, "multimodal");
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(mm, "requests"), "ok")->valueint, 2);
+    cJSON_Delete(doc);
+    unlink(photo);
+    tu_result_free(&r);
+    stop(f);
+}
+
 static void no_stream_mode_counts_tokens_from_usage(void **state)
 {
     (void)state;
@@ -252,6 +307,7 @@ int main(void)
         cmocka_unit_test(fail_on_slo_exits_1_when_ttft_is_missed),
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
+        cmocka_unit_test(seed_multimodal_line_runs_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
