@@ -73,6 +73,8 @@ const cli_option cli_options[] = {
      "ask the server to ignore EOS so every reply is --max-tokens long"},
     {"--prompts", {0}, "FILE", RC, CLI_G_WORK, OFF(prompts_file), 0, set_file,
      "prompts from a JSONL or plain-text file instead of generated text"},
+    {"--shuffle", {0}, NULL, RC, CLI_G_WORK, OFF(prompts_shuffle), 0, set_flag,
+     "take --prompts in a random order (repeatable with --seed) instead of file order"},
     {"--image", {"-ip", "--image_path"}, "FILE", RC, CLI_G_WORK, OFF(image_file), 0, set_file,
      "send this image (as a base64 data URL) with every prompt (-ip from llm-test.py)"},
     {"--image-prompt", {"-mtp", "--multimodal_text_prompt"}, "TEXT", RC, CLI_G_WORK,

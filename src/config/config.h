@@ -69,6 +69,7 @@ typedef struct llm_config {
     long max_tokens;    /* default 128 */
     bool ignore_eos;
     char *prompts_file;
+    bool prompts_shuffle; /* --shuffle: prompts in a seeded random order, not file order */
     char *image_file;
     char *image_prompt;
     llm_header *headers;

@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "core/ring.h"
 #include "engine/image.h"
+#include "engine/prompts.h"
 #include "engine/request.h"
 
 #define EVENT_RING_CAP (128 * 1024)
@@ -46,6 +47,7 @@ struct engine {
     size_t n_slots;
     req_slot *free_list;
     prompt_body image_body; /* the multimodal test's body, shared by every slot */
+    prompt_set prompts;     /* --prompts: bodies shared by every slot; n = 0 without */
     sock_ctx **socks;       /* by descriptor number */
     size_t n_socks;
     req_slot **busy; /* the slots in flight, so timers visit only those */
@@ -248,7 +250,7 @@ static prompt_body *body_for(engine *e, req_slot *s)
     case TEST_MULTIMODAL:
         return &e->image_body;
     default:
-        return &s->body;
+        return e->prompts.n ? prompts_next(&e->prompts) : &s->body;
     }
 }
 
@@ -690,6 +692,10 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
         engine_destroy(e);
         return -1;
     }
+    if (cfg->prompts_file && prompts_load(cfg, model, &e->prompts, err, errlen) != 0) {
+        engine_destroy(e);
+        return -1;
+    }
     if (p->has_test[TEST_MULTIMODAL] && load_image_body(e, model, err, errlen) != 0) {
         engine_destroy(e);
         return -1;
@@ -773,6 +779,7 @@ void engine_destroy(engine *e)
     free(e->socks);
     free(e->backlog);
     prompt_free(&e->image_body);
+    prompts_free(&e->prompts);
     curl_slist_free_all(e->headers);
     free(e->url);
     ring_free(&e->events);

@@ -200,6 +200,57 @@ int prompt_build_image(const llm_config *cfg, const char *model, const char *dat
     return 0;
 }
 
+static long payload_chars(const cJSON *payload)
+{
+    if (cJSON_IsString(payload))
+        return (long)strlen(payload->valuestring);
+    long n = 0;
+    const cJSON *msg;
+    cJSON_ArrayForEach(msg, payload)
+    {
+        const cJSON *content = cJSON_GetObjectItem(msg, "content");
+        if (cJSON_IsString(content))
+            n += (long)strlen(content->valuestring);
+    }
+    return n;
+}
+
+int prompt_build_payload(const llm_config *cfg, const char *model, cJSON *payload, long max_tokens,
+                         prompt_body *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    bool chat = cfg->endpoint != LLM_ENDPOINT_COMPLETIONS;
+    if (!chat && !cJSON_IsString(payload)) {
+        cJSON_Delete(payload);
+        snprintf(err, errlen, "\"messages\" need the chat endpoint (--endpoint chat)");
+        return -1;
+    }
+    long chars = payload_chars(payload);
+    if (chat && cJSON_IsString(payload)) {
+        cJSON *messages = prompt_payload(cfg, payload->valuestring);
+        cJSON_Delete(payload);
+        payload = messages;
+    }
+    llm_config sized = *cfg;
+    if (max_tokens > 0)
+        sized.max_tokens = max_tokens;
+    cJSON *body = body_with(&sized, model, chat ? "messages" : "prompt", payload);
+    if (cfg->body_json && merge_body_json(body, cfg->body_json, err, errlen) != 0) {
+        cJSON_Delete(body);
+        return -1;
+    }
+    out->json = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!out->json) {
+        snprintf(err, errlen, "out of memory building a request body");
+        return -1;
+    }
+    out->len = strlen(out->json);
+    out->nonce_offset = PROMPT_NO_NONCE;
+    out->prompt_chars = chars;
+    return 0;
+}
+
 void prompt_set_nonce(prompt_body *b, uint64_t n)
 {
     if (b->nonce_offset == PROMPT_NO_NONCE)

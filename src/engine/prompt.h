@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "config/config.h"
 
 #define PROMPT_NONCE_LEN 12
@@ -35,6 +37,12 @@ int prompt_build(const llm_config *cfg, const char *model, uint64_t seed, prompt
 #define PROMPT_NO_NONCE ((size_t)-1)
 int prompt_build_image(const llm_config *cfg, const char *model, const char *data_url,
                        prompt_body *out, char *err, size_t errlen);
+
+/* A body around a prompt taken from a file: payload is a JSON string (the prompt) or a
+ * messages array (chat only); it is consumed. max_tokens <= 0 = cfg's. No nonce: real
+ * prompts differ by themselves. Returns 0 or -1 with a sentence. */
+int prompt_build_payload(const llm_config *cfg, const char *model, cJSON *payload, long max_tokens,
+                         prompt_body *out, char *err, size_t errlen);
 
 /* Writes the nonce for request number `n` (base-36, fixed width) into the body; nothing
  * for a body without one. */

@@ -11,15 +11,6 @@
 #include "core/snapshot.h"
 #include "run/target.h"
 
-/* Options the configuration accepts whose plans are not built yet: refuse them plainly
- * rather than run something else under their name. */
-static const char *unbuilt_option(const llm_config *cfg)
-{
-    if (cfg->prompts_file)
-        return "--prompts";
-    return NULL;
-}
-
 /* Finding out at the end of an 8-hour run that the results cannot be written loses them:
  * try the --json location first. */
 static int check_writable(const char *path, char *err, size_t errlen)
@@ -41,14 +32,6 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
 {
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
-    const char *unbuilt = unbuilt_option(cfg);
-    if (unbuilt) {
-        snprintf(err, errlen,
-                 "%s is not available in this version yet; run without it (closed-loop "
-                 "output test)",
-                 unbuilt);
-        return LLM_EXIT_USAGE;
-    }
     if (s->cfg.demo && demo_start(&s->cfg, &s->demo, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     if (s->cfg.json_path && check_writable(s->cfg.json_path, err, errlen) != 0)
