@@ -378,6 +378,38 @@ cJSON *snapshot_analysis_json(const stats *st, const llm_config *cfg)
 
 /* ---- the document ---- */
 
+/* --repeat K: each repeated setting's mean and sample standard deviation. */
+static cJSON *repeats_json(const stats *st)
+{
+    static const char *const names[4] = {"rps", "tps", "ttft_p50_ms", "e2e_p50_ms"};
+    cJSON *arr = cJSON_CreateArray();
+    size_t n = stats_repeats(st, NULL, 0);
+    stats_repeat *groups = n ? calloc(n, sizeof *groups) : NULL;
+    if (!groups)
+        return arr;
+    stats_repeats(st, groups, n);
+    for (size_t i = 0; i < n; i++) {
+        const stats_repeat *g = &groups[i];
+        if (g->n < 2)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        add_count(o, "first_step", g->first_step);
+        add_count(o, "steps", g->n);
+        add_count(o, "concurrency", g->concurrency);
+        if (g->rate > 0)
+            add_number(o, "rate", g->rate);
+        cJSON_AddStringToObject(o, "test", test_kind_name((llm_test_kind)g->test));
+        for (int f = 0; f < 4; f++) {
+            cJSON *fig = cJSON_AddObjectToObject(o, names[f]);
+            add_number(fig, "mean", g->mean[f]);
+            add_number(fig, "sd", g->sd[f]);
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(groups);
+    return arr;
+}
+
 cJSON *snapshot_build(const stats *st, const llm_config *cfg, time_t started, time_t ended,
                       uint64_t lost_events)
 {
@@ -399,6 +431,7 @@ cJSON *snapshot_build(const stats *st, const llm_config *cfg, time_t started, ti
         cJSON_AddItemToArray(steps, step);
     }
     cJSON_AddItemToObject(d, "totals", snapshot_step_json(&st->totals, key));
+    cJSON_AddItemToObject(d, "repeats", repeats_json(st));
     cJSON_AddItemToObject(d, "series", series_json(st));
     add_count(d, "series_dropped", st->series_dropped);
     cJSON_AddItemToObject(d, "analysis", snapshot_analysis_json(st, cfg));

@@ -300,6 +300,65 @@ static void sample_load(stats *st, uint64_t target, uint64_t inflight)
     sample_load_into(&st->totals, target, inflight);
 }
 
+static double repeat_figure(const stats_agg *a, int which)
+{
+    switch (which) {
+    case STATS_REPEAT_RPS:
+        return stats_agg_rps(a);
+    case STATS_REPEAT_TPS:
+        return stats_agg_tps(a);
+    case STATS_REPEAT_TTFT_P50:
+        return stats_agg_value(a, STATS_TTFT, 50);
+    default:
+        return stats_agg_value(a, STATS_E2E, 50);
+    }
+}
+
+static void repeat_fill(const stats *st, stats_repeat *g)
+{
+    for (int f = 0; f < 4; f++) {
+        double sum = 0, sq = 0;
+        size_t n = 0;
+        for (size_t i = g->first_step; i < g->first_step + g->n; i++) {
+            double v = repeat_figure(&st->steps[i], f);
+            if (isnan(v))
+                continue;
+            sum += v;
+            sq += v * v;
+            n++;
+        }
+        g->mean[f] = n ? sum / (double)n : NAN;
+        g->sd[f] = n > 1 ? sqrt(fmax(0, (sq - sum * sum / (double)n) / (double)(n - 1))) : NAN;
+    }
+}
+
+static bool same_setting(const stats_agg *a, const stats_agg *b)
+{
+    return a->concurrency == b->concurrency && a->rate == b->rate && a->test == b->test;
+}
+
+size_t stats_repeats(const stats *st, stats_repeat *out, size_t max)
+{
+    size_t groups = 0;
+    for (size_t i = 0; i < st->n_steps;) {
+        size_t j = i + 1;
+        while (j < st->n_steps && same_setting(&st->steps[i], &st->steps[j]))
+            j++;
+        if (groups < max) {
+            stats_repeat *g = &out[groups];
+            *g = (stats_repeat){.first_step = i,
+                                .n = j - i,
+                                .concurrency = st->steps[i].concurrency,
+                                .rate = st->steps[i].rate,
+                                .test = st->steps[i].test};
+            repeat_fill(st, g);
+        }
+        groups++;
+        i = j;
+    }
+    return groups;
+}
+
 double stats_agg_send_rate(const stats_agg *a)
 {
     uint64_t n = a->ok + a->failed;

@@ -151,6 +151,21 @@ double stats_agg_mean_target(const stats_agg *a);
  * plan has no such step. */
 double stats_efficiency(const stats *st, const stats_agg *a);
 
+/* Consecutive steps with the same concurrency, rate and test (--repeat K): the mean and
+ * the sample standard deviation of their figures. */
+typedef struct {
+    size_t first_step, n;
+    uint32_t concurrency;
+    double rate;
+    uint8_t test;
+    double mean[4], sd[4]; /* STATS_REPEAT_RPS, _TPS, _TTFT_P50 (ms), _E2E_P50 (ms) */
+} stats_repeat;
+enum { STATS_REPEAT_RPS, STATS_REPEAT_TPS, STATS_REPEAT_TTFT_P50, STATS_REPEAT_E2E_P50 };
+
+/* Fills up to max groups of repeated steps; returns how many there are (groups of one
+ * step count too, so a caller can tell whether any step was repeated). */
+size_t stats_repeats(const stats *st, stats_repeat *out, size_t max);
+
 /* SLO-meeting completions / span. */
 double stats_agg_goodput(const stats_agg *a);
 /* Percentile (p in [0, 100]) or, with p < 0, the mean of a metric in its display unit;

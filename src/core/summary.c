@@ -80,6 +80,31 @@ static void print_steps(FILE *out, const stats *st)
         print_step_row(out, i, &st->steps[i]);
 }
 
+/* --repeat K: mean ± sample standard deviation of each repeated setting. */
+static void print_repeats(FILE *out, const stats *st)
+{
+    stats_repeat groups[256];
+    size_t n = stats_repeats(st, groups, 256);
+    bool any = false;
+    for (size_t i = 0; i < n && i < 256; i++)
+        any |= groups[i].n > 1;
+    if (!any)
+        return;
+    fprintf(out, "repeats (mean \xC2\xB1 sd)\n  %-10s %6s %3s %20s %20s %22s\n", "test", "conc",
+            "n", "req/s", "tok/s", "TTFT p50 (ms)");
+    for (size_t i = 0; i < n && i < 256; i++) {
+        const stats_repeat *g = &groups[i];
+        if (g->n < 2)
+            continue;
+        fprintf(
+            out,
+            "  %-10s %6u %3zu %11.2f \xC2\xB1 %6.2f %11.1f \xC2\xB1 %6.1f %12.2f \xC2\xB1 %7.2f\n",
+            test_kind_name((llm_test_kind)g->test), g->concurrency, g->n, g->mean[STATS_REPEAT_RPS],
+            g->sd[STATS_REPEAT_RPS], g->mean[STATS_REPEAT_TPS], g->sd[STATS_REPEAT_TPS],
+            g->mean[STATS_REPEAT_TTFT_P50], g->sd[STATS_REPEAT_TTFT_P50]);
+    }
+}
+
 static void print_errors(FILE *out, const stats_agg *a)
 {
     if (a->failed == 0)
@@ -99,6 +124,7 @@ void stats_print_summary(FILE *out, const stats *st, uint64_t lost_events)
     print_head(out, a);
     print_latencies(out, a);
     print_steps(out, st);
+    print_repeats(out, st);
     print_errors(out, a);
     if (lost_events)
         fprintf(out, "lost events  %llu: the event ring was full, the figures are incomplete\n",

@@ -27,6 +27,7 @@ typedef struct {
     long by_class[ERR_CLASSES];
     char last_msg[ERR_CLASSES][96];
     ev_done done[4096];
+    uint32_t done_step[4096];
     size_t n_done;
     uint64_t first_t0, last_end;
 } run_ctx;
@@ -59,8 +60,10 @@ static void consume(run_ctx *r, const llm_event *ev)
     switch (ev->kind) {
     case EV_REQUEST_DONE:
         r->ok++;
-        if (r->n_done < 4096)
+        if (r->n_done < 4096) {
+            r->done_step[r->n_done] = ev->step;
             r->done[r->n_done++] = ev->u.done;
+        }
         if (!r->first_t0 || ev->u.done.t0_ns < r->first_t0)
             r->first_t0 = ev->u.done.t0_ns;
         if (ev->t_ns > r->last_end)
@@ -437,6 +440,44 @@ static void poisson_gaps_look_exponential(void **state)
     free(r);
 }
 
+static void ramp_steps_count_exactly_and_honour_the_cooldown(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 16;
+    o.decode_rate = 1000;
+    start_sim(r, &o);
+    base_config(r, 1, 0);
+    r->cfg.ramp_start = 1;
+    r->cfg.ramp_end = 4;
+    r->cfg.ramp_step = 2;
+    r->cfg.ramp_multiply = true;
+    r->cfg.step_requests = 12;
+    r->cfg.cooldown_s = 0.3;
+    r->cfg.max_tokens = 10;
+    engine *e = start_engine(r);
+    run_to_end(r, e, 60);
+    finish(r, e);
+    assert_int_equal(r->steps, 3);
+    int count[3] = {0};
+    uint64_t first_start[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX}, last_end[3] = {0};
+    for (size_t i = 0; i < r->n_done; i++) {
+        uint32_t k = r->done_step[i];
+        assert_true(k < 3);
+        uint64_t t0 = r->done[i].t0_ns, end = t0 + r->done[i].e2e_ns;
+        count[k]++;
+        first_start[k] = t0 < first_start[k] ? t0 : first_start[k];
+        last_end[k] = end > last_end[k] ? end : last_end[k];
+    }
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(count[k], 12); /* exactly --step-requests started in each step */
+    for (int k = 1; k < 3; k++)         /* the step before drained, then the cooldown passed */
+        assert_true(first_start[k] >= last_end[k - 1] + 300 * LLM_NS_PER_MS);
+    free(r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -449,6 +490,7 @@ int main(void)
         cmocka_unit_test(concurrency_change_shows_in_flight_within_100ms),
         cmocka_unit_test(constant_rate_is_achieved_within_3_percent),
         cmocka_unit_test(poisson_gaps_look_exponential),
+        cmocka_unit_test(ramp_steps_count_exactly_and_honour_the_cooldown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

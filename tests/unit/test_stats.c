@@ -418,6 +418,30 @@ static void series_tps_counts_tokens_when_events_carry_several(void **state)
     free_stats(st);
 }
 
+static void repeated_steps_give_mean_and_sample_sd(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    uint64_t e2e[3] = {S, S, 2 * S}; /* two requests per step over 1 s, 1 s, 2 s: 2, 2, 1 rps */
+    for (uint32_t k = 0; k < 3; k++) {
+        feed(st, step_ev(k, 2, START + k * 10 * S));
+        for (int i = 0; i < 2; i++)
+            feed(st, done_ev(k, START + k * 10 * S, 100 * MS, e2e[k], 10));
+    }
+    feed(st, step_ev(3, 4, START + 40 * S)); /* a different setting: a group of its own */
+    feed(st, done_ev(3, START + 40 * S, 100 * MS, S, 10));
+    stats_repeat g[8];
+    assert_int_equal(stats_repeats(st, g, 8), 2);
+    assert_int_equal(g[0].n, 3);
+    assert_int_equal(g[0].concurrency, 2);
+    assert_close(g[0].mean[STATS_REPEAT_RPS], 5.0 / 3, 1e-9);
+    assert_close(g[0].sd[STATS_REPEAT_RPS], 0.5773502691896258, 1e-9);
+    assert_close(g[0].mean[STATS_REPEAT_TTFT_P50], 100.0, 0.01);
+    assert_int_equal(g[1].n, 1);
+    assert_true(isnan(g[1].sd[STATS_REPEAT_RPS]));
+    free_stats(st);
+}
+
 static void efficiency_is_unknown_without_a_concurrency_1_step(void **state)
 {
     (void)state;
@@ -447,6 +471,7 @@ int main(void)
         cmocka_unit_test(achieved_load_is_the_mean_of_gauge_samples_per_step),
         cmocka_unit_test(efficiency_compares_with_the_concurrency_1_step),
         cmocka_unit_test(efficiency_is_unknown_without_a_concurrency_1_step),
+        cmocka_unit_test(repeated_steps_give_mean_and_sample_sd),
         cmocka_unit_test(series_tps_counts_tokens_when_events_carry_several),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
