@@ -39,6 +39,8 @@ const cli_option cli_options[] = {
      "llm_benchmark.py)"},
     {"--duration", {0}, "D", CLI_RUN, CLI_G_LOAD, OFF(duration_s), 1, set_duration,
      "stop after D, e.g. 30s, 5m, 8h"},
+    {"--rate-ramp", {0}, "A:B:STEP", CLI_RUN, CLI_G_LOAD, 0, 0, set_rate_ramp,
+     "open loop: step the rate from A to B requests/s, STEP +N or xN, e.g. 5:80:x2"},
     {"--ramp", {0}, "A:B:STEP", CLI_RUN, CLI_G_LOAD, 0, 0, set_ramp,
      "step concurrency from A to B, STEP +N or N (add) or xN (multiply), e.g. 1:64:x2"},
     {"--step-requests", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(step_requests), 1, set_count,

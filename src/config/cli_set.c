@@ -183,23 +183,39 @@ static int parse_ramp_step(const char *s, long *step, bool *multiply)
     return llm_parse_count(s, step) == 0 && *step >= (*multiply ? 2 : 1) ? 0 : -1;
 }
 
-int set_ramp(cli_state *st, const cli_option *o, const char *val)
+/* START:END:STEP with STEP +N, N or xN; 0 or -1. */
+static int parse_ramp_text(const char *val, long *a, long *b, long *step, bool *mul)
 {
-    (void)o;
-    long a, b, step;
-    bool mul;
     char buf[3][32];
     const char *p = val;
     for (int i = 0; i < 3; i++) {
         size_t n = strcspn(p, ":");
         if (n >= sizeof buf[i] || (i < 2 && p[n] != ':') || (i == 2 && p[n] != '\0'))
-            goto bad;
+            return -1;
         memcpy(buf[i], p, n);
         buf[i][n] = '\0';
         p += n + (i < 2);
     }
-    if (llm_parse_count(buf[0], &a) != 0 || a < 1 || llm_parse_count(buf[1], &b) != 0 ||
-        parse_ramp_step(buf[2], &step, &mul) != 0)
+    if (llm_parse_count(buf[0], a) != 0 || *a < 1 || llm_parse_count(buf[1], b) != 0 ||
+        parse_ramp_step(buf[2], step, mul) != 0)
+        return -1;
+    return 0;
+}
+
+int set_rate_ramp(cli_state *st, const cli_option *o, const char *val)
+{
+    int rc = set_ramp(st, o, val);
+    if (rc == 0)
+        st->cfg->rate_ramp = true;
+    return rc;
+}
+
+int set_ramp(cli_state *st, const cli_option *o, const char *val)
+{
+    (void)o;
+    long a, b, step;
+    bool mul;
+    if (parse_ramp_text(val, &a, &b, &step, &mul) != 0)
         goto bad;
     if (b < a)
         return cli_fail(st, "must count up: END %ld is below START %ld (got \"%s\")", b, a, val);

@@ -24,6 +24,7 @@ int set_api_key(cli_state *st, const cli_option *o, const char *val);
 int set_model(cli_state *st, const cli_option *o, const char *val);
 int set_endpoint(cli_state *st, const cli_option *o, const char *val);
 int set_arrivals(cli_state *st, const cli_option *o, const char *val);
+int set_rate_ramp(cli_state *st, const cli_option *o, const char *val);
 int set_ramp(cli_state *st, const cli_option *o, const char *val);
 int set_header(cli_state *st, const cli_option *o, const char *val);
 int set_body_json(cli_state *st, const cli_option *o, const char *val);

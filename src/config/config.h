@@ -54,8 +54,9 @@ typedef struct llm_config {
     double duration_s;                    /* --duration; 0 = not set */
     long ramp_start, ramp_end, ramp_step; /* --ramp A:B:STEP; ramp_end 0 = no ramp */
     bool ramp_multiply;                   /* STEP given as xK */
-    long step_requests;                   /* 0 = not set (the plan runs `requests` per step) */
-    double step_duration_s;               /* 0 = not set */
+    bool rate_ramp;         /* --rate-ramp: the ramp's levels are rates (requests/s), not users */
+    long step_requests;     /* 0 = not set (the plan runs `requests` per step) */
+    double step_duration_s; /* 0 = not set */
     double cooldown_s;
     long repeat; /* default 1 */
     double rate; /* --rate; 0 = closed loop */

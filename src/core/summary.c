@@ -58,8 +58,13 @@ static void print_head(FILE *out, const stats_agg *a)
  * prefill speed; an output step by its TPS and per-stream TPS. */
 static void print_step_row(FILE *out, size_t i, const stats_agg *a)
 {
-    fprintf(out, "  %4zu %-10s %6u %7llu %6llu %9.2f %9.1f", i + 1,
-            test_kind_name((llm_test_kind)a->test), a->concurrency, (unsigned long long)a->ok,
+    char load[16]; /* concurrency, or the asked rate of an open-loop step */
+    if (a->rate > 0)
+        snprintf(load, sizeof load, "%.4g/s", a->rate);
+    else
+        snprintf(load, sizeof load, "%u", a->concurrency);
+    fprintf(out, "  %4zu %-10s %6s %7llu %6llu %9.2f %9.1f", i + 1,
+            test_kind_name((llm_test_kind)a->test), load, (unsigned long long)a->ok,
             (unsigned long long)a->failed, stats_agg_rps(a), stats_agg_tps(a));
     print_cell(out, stats_agg_value(a, STATS_TTFT, 50));
     print_cell(out, stats_agg_value(a, STATS_TTFT, 99));
@@ -74,7 +79,7 @@ static void print_steps(FILE *out, const stats *st)
     if (st->n_steps < 2)
         return;
     fprintf(out, "steps\n  %4s %-10s %6s %7s %6s %9s %9s %10s %10s %10s %10s %10s\n", "step",
-            "test", "conc", "ok", "failed", "req/s", "tok/s", "TTFT p50", "TTFT p99", "TPOT p50",
+            "test", "load", "ok", "failed", "req/s", "tok/s", "TTFT p50", "TTFT p99", "TPOT p50",
             "stream t/s", "prefill/s");
     for (size_t i = 0; i < st->n_steps; i++)
         print_step_row(out, i, &st->steps[i]);

@@ -308,6 +308,14 @@ static void enter_step(engine *e, size_t index, uint64_t now)
         st->duration_s > 0 ? now + (uint64_t)(st->duration_s * LLM_NS_PER_SEC) : 0;
     if (!e->manual)
         e->target = st->concurrency;
+    if (st->rate > 0 && index > 0) {
+        /* A new rate starts from now; arrivals the last step could not send are dropped. */
+        e->next_arrival_ns = now;
+        e->arrivals_in_step = 0;
+        uint64_t dropped = e->bl_tail - e->bl_head;
+        e->bl_head = e->bl_tail;
+        atomic_fetch_add_explicit(&e->g_cancelled, dropped, memory_order_relaxed);
+    }
     publish_step(e);
 }
 

@@ -80,7 +80,21 @@ int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
             out->max_concurrency = levels[i];
     }
     out->kind = ramp ? "ramp" : "fixed";
-    if (cfg->rate > 0) {
+    if (cfg->rate_ramp) {
+        if (kinds > 1) {
+            snprintf(err, errlen,
+                     "--rate-ramp runs open-loop steps: use it with one of -i, -o, "
+                     "-mm");
+            return -1;
+        }
+        long cap = cfg->max_inflight > 0 ? cfg->max_inflight : PLAN_RATE_DEFAULT_CAP;
+        for (size_t i = 0; i < out->n_steps; i++) {
+            out->steps[i].rate = (double)out->steps[i].concurrency;
+            out->steps[i].concurrency = cap;
+        }
+        out->max_concurrency = cap;
+        out->kind = "rate";
+    } else if (cfg->rate > 0) {
         if (ramp || kinds > 1) {
             snprintf(err, errlen,
                      "--rate runs one open-loop step: use it without --ramp, -et, "
@@ -119,7 +133,16 @@ void plan_describe(const plan *p, char *out, size_t cap)
                                       test_kind_name(step_order[i]));
         snprintf(tests + n, sizeof tests - n, " test%s)", p->n_steps > 1 ? " per level" : "");
     }
-    if (first->rate > 0)
+    if (first->rate > 0 && p->n_steps > 1)
+        snprintf(out, cap,
+                 "rate ramp %.4g\xE2\x86\x92%.4g/s (%s arrivals, in-flight cap %ld), "
+                 "%zu steps of %s",
+                 first->rate, last->rate,
+                 p->arrivals == LLM_ARRIVALS_CONSTANT ? "constant"
+                 : p->arrivals == LLM_ARRIVALS_GAMMA  ? "gamma"
+                                                      : "Poisson",
+                 first->concurrency, p->n_steps, bound);
+    else if (first->rate > 0)
         snprintf(out, cap, "rate %.4g/s (%s arrivals, in-flight cap %ld), %s", first->rate,
                  p->arrivals == LLM_ARRIVALS_CONSTANT ? "constant"
                  : p->arrivals == LLM_ARRIVALS_GAMMA  ? "gamma"

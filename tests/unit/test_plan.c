@@ -181,6 +181,34 @@ static void rate_with_several_tests_is_refused(void **state)
     plan_free(&p);
 }
 
+static void rate_ramp_steps_the_rate_with_an_in_flight_cap(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.ramp_start = 5;
+    c.ramp_end = 20;
+    c.ramp_step = 2;
+    c.ramp_multiply = true;
+    c.rate_ramp = true;
+    c.step_duration_s = 10;
+    c.max_inflight = 64;
+    plan p;
+    char err[160];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    double want[] = {5, 10, 20};
+    assert_int_equal(p.n_steps, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(p.steps[i].rate == want[i]);
+        assert_int_equal(p.steps[i].concurrency, 64);
+    }
+    assert_string_equal(p.kind, "rate");
+    char text[160];
+    plan_describe(&p, text, sizeof text);
+    assert_non_null(strstr(text, "rate ramp 5"));
+    plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +221,7 @@ int main(void)
         cmocka_unit_test(output_flag_alone_is_the_plain_plan),
         cmocka_unit_test(seed_multimodal_line_adds_a_multimodal_step_per_level),
         cmocka_unit_test(rate_with_several_tests_is_refused),
+        cmocka_unit_test(rate_ramp_steps_the_rate_with_an_in_flight_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
