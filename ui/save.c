@@ -12,42 +12,6 @@
 #include "core/snapshot.h"
 #include "core/summary.h"
 
-/* mkdir -p; returns 0 or -1 with errno set. */
-static int make_dirs(const char *dir)
-{
-    char tmp[PATH_MAX];
-    llm_strlcpy(tmp, dir, sizeof tmp);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* out_dir/llmload-YYYYmmdd-HHMMSS[-final][-N] without the extension, not yet taken. */
-static void snapshot_base(const char *dir, bool final, char *out, size_t cap)
-{
-    char ts[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y%m%d-%H%M%S", &tm);
-    for (int i = 1; i < 100; i++) {
-        char suffix[8] = "";
-        if (i > 1)
-            snprintf(suffix, sizeof suffix, "-%d", i);
-        snprintf(out, cap, "%s/llmload-%s%s%s", dir, ts, final ? "-final" : "", suffix);
-        char json[PATH_MAX];
-        snprintf(json, sizeof json, "%s.json", out);
-        if (access(json, F_OK) != 0)
-            return;
-    }
-}
-
 static int write_markdown(ui_app *app, const char *path)
 {
     FILE *f = fopen(path, "w");
@@ -65,12 +29,12 @@ static int write_markdown(ui_app *app, const char *path)
 int ui_save_snapshot(ui_app *app, bool final, char *path, size_t cap)
 {
     const char *dir = app->s->cfg.out_dir ? app->s->cfg.out_dir : "./llmload-out";
-    if (make_dirs(dir) != 0) {
+    if (snapshot_make_dirs(dir) != 0) {
         ui_log_add(app, UI_ERROR, "cannot create %s: %s", dir, strerror(errno));
         return -1;
     }
     char base[PATH_MAX - 8], err[256];
-    snapshot_base(dir, final, base, sizeof base);
+    snapshot_name(dir, final, base, sizeof base);
     snprintf(path, cap, "%s.json", base);
     if (session_save(app->s, path, err, sizeof err) != 0) {
         ui_log_add(app, UI_ERROR, "%s", err);

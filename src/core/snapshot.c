@@ -1,9 +1,14 @@
 /* core/snapshot: builds and writes the snapshot JSON (see snapshot.h). */
 #include "core/snapshot.h"
 
+#include "base/util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -510,4 +515,40 @@ int snapshot_write(const char *path, const stats *st, const llm_config *cfg, tim
     int rc = write_atomic(path, text, err, errlen);
     cJSON_free(text);
     return rc;
+}
+
+/* mkdir -p; returns 0 or -1 with errno set. */
+int snapshot_make_dirs(const char *dir)
+{
+    char tmp[PATH_MAX];
+    llm_strlcpy(tmp, dir, sizeof tmp);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* out_dir/llmload-YYYYmmdd-HHMMSS[-final][-N] without the extension, not yet taken. */
+void snapshot_name(const char *dir, bool final, char *out, size_t cap)
+{
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y%m%d-%H%M%S", &tm);
+    for (int i = 1; i < 100; i++) {
+        char suffix[8] = "";
+        if (i > 1)
+            snprintf(suffix, sizeof suffix, "-%d", i);
+        snprintf(out, cap, "%s/llmload-%s%s%s", dir, ts, final ? "-final" : "", suffix);
+        char json[PATH_MAX];
+        snprintf(json, sizeof json, "%s.json", out);
+        if (access(json, F_OK) != 0)
+            return;
+    }
 }

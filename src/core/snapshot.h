@@ -41,6 +41,12 @@ int snapshot_write(const char *path, const stats *st, const llm_config *cfg, tim
                    time_t ended, uint64_t lost_events, char *err, size_t errlen);
 
 /* "2024-05-01T12:00:00Z" (UTC). */
+/* mkdir -p; returns 0 or -1 with errno set. */
+int snapshot_make_dirs(const char *dir);
+
+/* dir/llmload-YYYYmmdd-HHMMSS[-final][-N] (local time, no extension) not yet taken. */
+void snapshot_name(const char *dir, bool final, char *out, size_t cap);
+
 void snapshot_iso8601(time_t t, char *out, size_t cap);
 
 #endif

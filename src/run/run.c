@@ -124,13 +124,17 @@ int run_headless(const llm_config *cfg)
     run_loop(s);
     print_results(s);
     rc = session_exit_code(s);
-    if (s->cfg.json_path) {
-        if (session_save(s, s->cfg.json_path, err, sizeof err) != 0) {
+    /* The final results go to --json, or to the file the autosaves went to. */
+    const char *final_path = s->cfg.json_path      ? s->cfg.json_path
+                             : s->autosave_path[0] ? s->autosave_path
+                                                   : NULL;
+    if (final_path) {
+        if (session_save(s, final_path, err, sizeof err) != 0) {
             fprintf(stderr, "llmload: %s\n", err);
             if (rc == LLM_EXIT_OK)
                 rc = LLM_EXIT_FAILED;
         } else {
-            fprintf(stderr, "llmload: results written to %s\n", s->cfg.json_path);
+            fprintf(stderr, "llmload: results written to %s\n", final_path);
         }
     }
     session_close(s);

@@ -86,6 +86,25 @@ int session_save(run_session *s, const char *path, char *err, size_t errlen)
                           errlen);
 }
 
+int session_autosave_path(run_session *s, char *err, size_t errlen)
+{
+    if (s->autosave_path[0])
+        return 0;
+    if (s->cfg.json_path) {
+        llm_strlcpy(s->autosave_path, s->cfg.json_path, sizeof s->autosave_path);
+        return 0;
+    }
+    const char *dir = s->cfg.out_dir ? s->cfg.out_dir : "llmload-out";
+    if (snapshot_make_dirs(dir) != 0) {
+        snprintf(err, errlen, "--out %s: cannot create it (%s)", dir, strerror(errno));
+        return -1;
+    }
+    char base[900];
+    snapshot_name(dir, false, base, sizeof base);
+    snprintf(s->autosave_path, sizeof s->autosave_path, "%s.json", base);
+    return 0;
+}
+
 void session_second(run_session *s, uint64_t now)
 {
     engine_read_gauges(s->eng, &s->gauges);
@@ -93,10 +112,10 @@ void session_second(run_session *s, uint64_t now)
     sysmon_sample(&s->sys, &s->sysr);
     stats_set_gauges(s->st, (int)s->gauges.target, (int)s->gauges.inflight, s->sysr.cpu_total_pct,
                      s->sysr.temp_c);
-    if (s->cfg.json_path && s->cfg.autosave_s > 0 &&
-        now - s->last_save_ns >= (uint64_t)(s->cfg.autosave_s * 1e9)) {
+    if (s->cfg.autosave_s > 0 && now - s->last_save_ns >= (uint64_t)(s->cfg.autosave_s * 1e9)) {
         char err[256];
-        if (session_save(s, s->cfg.json_path, err, sizeof err) != 0)
+        if (session_autosave_path(s, err, sizeof err) != 0 ||
+            session_save(s, s->autosave_path, err, sizeof err) != 0)
             fprintf(stderr, "llmload: autosave failed: %s\n", err);
         s->last_save_ns = now;
     }

@@ -31,6 +31,7 @@ typedef struct {
     sysmon_reading sysr; /* as of the last session_second */
     time_t started;
     uint64_t start_ns, last_save_ns;
+    char autosave_path[1024]; /* --json, else a file in --out; "" until the first autosave */
     bool unreachable;
     char unreachable_msg[200];
     llm_event burst[SESSION_BURST]; /* one drain's worth of events */
@@ -44,7 +45,12 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
  * unreachable before any request succeeded. */
 void session_drain(run_session *s);
 
-/* Once a second: closes the stats second, records gauges, autosaves when due. */
+/* Where autosaves go: --json, else a new timestamped file in --out (created). Fixed at the
+ * first call. Returns 0 or -1 with a sentence. */
+int session_autosave_path(run_session *s, char *err, size_t errlen);
+
+/* Once a second: closes the stats second, records gauges, autosaves when due (a long run
+ * is never lost with the terminal). */
 void session_second(run_session *s, uint64_t now_ns);
 
 /* Writes the snapshot JSON to path (atomically). Returns 0 or -1 with a sentence. */

@@ -275,6 +275,34 @@ static void seed_multimodal_line_runs_unchanged(void **state)
     stop(f);
 }
 
+static void long_runs_autosave_into_the_output_directory(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 200;
+    fixture *f = start(&o);
+    const char *out = tu_tmpdir();
+    char *argv[] = {LLM_BINARY, "--url",      f->url, "-c",    "2",         "--duration",
+                    "2500ms",   "--autosave", "1s",   "--out", (char *)out, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    const char *at = strstr(r.err, "results written to ");
+    assert_non_null(at);
+    char path[512];
+    sscanf(at + strlen("results written to "), "%511s", path);
+    assert_int_equal(strncmp(path, out, strlen(out)), 0); /* in --out, not the cwd */
+    cJSON *doc = load_json(path);
+    assert_true(cJSON_GetObjectItem(
+                    cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "requests"), "ok")
+                    ->valueint > 0);
+    cJSON_Delete(doc);
+    unlink(path);
+    tu_result_free(&r);
+    stop(f);
+}
+
 static void no_stream_mode_counts_tokens_from_usage(void **state)
 {
     (void)state;
@@ -308,6 +336,7 @@ int main(void)
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
         cmocka_unit_test(seed_multimodal_line_runs_unchanged),
+        cmocka_unit_test(long_runs_autosave_into_the_output_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
