@@ -1,5 +1,6 @@
 #include "run/run.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +34,7 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static void print_progress(run_session *s)
+static void print_progress(run_session *s, FILE *log)
 {
     const engine_gauges *g = &s->gauges;
     const stats_agg *t = &s->st->totals;
@@ -46,13 +47,17 @@ static void print_progress(run_session *s)
     }
     char temp[16];
     sysmon_format_temp(s->sysr.temp_c, temp, sizeof temp);
-    fprintf(stderr,
-            "[%6.0fs] step %u/%u  target %u  in-flight %u  ok %llu  failed %llu  "
-            "rps %u  tps %u  ttft p50 %s p99 %s  cpu %.0f%% (llmload %.0f%%)  temp %s%s\n",
-            elapsed, g->step + 1, g->n_steps, g->target, g->inflight, (unsigned long long)t->ok,
-            (unsigned long long)t->failed, live ? live->rps : 0, live ? live->tps : 0, p50, p99,
-            s->sysr.cpu_total_pct, s->sysr.self_cpu_pct, temp,
-            g->lost_events ? "  EVENTS LOST" : "");
+    char line[400];
+    snprintf(line, sizeof line,
+             "[%6.0fs] step %u/%u  target %u  in-flight %u  ok %llu  failed %llu  "
+             "rps %u  tps %u  ttft p50 %s p99 %s  cpu %.0f%% (llmload %.0f%%)  temp %s%s\n",
+             elapsed, g->step + 1, g->n_steps, g->target, g->inflight, (unsigned long long)t->ok,
+             (unsigned long long)t->failed, live ? live->rps : 0, live ? live->tps : 0, p50, p99,
+             s->sysr.cpu_total_pct, s->sysr.self_cpu_pct, temp,
+             g->lost_events ? "  EVENTS LOST" : "");
+    fputs(line, stderr);
+    if (log) /* -l: every printed result line goes to the log file too */
+        fputs(line, log);
 }
 
 static void handle_signal(run_session *s, int *signals_seen)
@@ -70,7 +75,7 @@ static void handle_signal(run_session *s, int *signals_seen)
     }
 }
 
-static void run_loop(run_session *s)
+static void run_loop(run_session *s, FILE *log)
 {
     int signals_seen = 0;
     uint64_t last_second = s->start_ns;
@@ -82,7 +87,7 @@ static void run_loop(run_session *s)
         if (now - last_second >= LLM_NS_PER_SEC) {
             last_second += LLM_NS_PER_SEC;
             session_second(s, now);
-            print_progress(s);
+            print_progress(s, log);
         }
     }
     session_drain(s);
@@ -90,19 +95,22 @@ static void run_loop(run_session *s)
     engine_read_gauges(s->eng, &s->gauges);
 }
 
-static void print_results(run_session *s)
+static void print_results(run_session *s, FILE *log)
 {
     stats_print_summary(stdout, s->st, s->gauges.lost_events);
     fflush(stdout);
-    if (!s->cfg.log_file)
-        return;
-    FILE *log = fopen(s->cfg.log_file, "a");
-    if (!log) {
-        fprintf(stderr, "llmload: cannot append to --log-file %s\n", s->cfg.log_file);
-        return;
-    }
-    stats_print_summary(log, s->st, s->gauges.lost_events);
-    fclose(log);
+    if (log)
+        stats_print_summary(log, s->st, s->gauges.lost_events);
+}
+
+static FILE *open_log(const char *path, char *err, size_t errlen)
+{
+    FILE *log = fopen(path, "a");
+    if (!log)
+        snprintf(err, errlen, "--log-file %s: cannot append to it (%s)", path, strerror(errno));
+    else
+        setvbuf(log, NULL, _IOLBF, 0);
+    return log;
 }
 
 int run_headless(const llm_config *cfg)
@@ -112,17 +120,22 @@ int run_headless(const llm_config *cfg)
         return LLM_EXIT_USAGE;
     char err[512] = "";
     install_signals();
-    int rc = session_open(s, cfg, err, sizeof err);
+    FILE *log = cfg->log_file ? open_log(cfg->log_file, err, sizeof err) : NULL;
+    int rc = cfg->log_file && !log ? LLM_EXIT_USAGE : session_open(s, cfg, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "llmload: %s\n", err);
         session_close(s);
         free(s);
+        if (log)
+            fclose(log);
         return rc;
     }
     fprintf(stderr, "llmload: %s  model %s  %s\n", s->cfg.url, s->model ? s->model : "(default)",
             s->plan_text);
-    run_loop(s);
-    print_results(s);
+    run_loop(s, log);
+    print_results(s, log);
+    if (log)
+        fclose(log);
     rc = session_exit_code(s);
     /* The final results go to --json, or to the file the autosaves went to. */
     const char *final_path = s->cfg.json_path      ? s->cfg.json_path

@@ -303,6 +303,36 @@ static void long_runs_autosave_into_the_output_directory(void **state)
     stop(f);
 }
 
+static void warmup_requests_are_left_out_and_progress_goes_to_the_log(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 40; /* ~0.5 s per request: the run lasts over a second */
+    fixture *f = start(&o);
+    char log[300];
+    snprintf(log, sizeof log, "%s.log", f->json);
+    char *argv[] = {LLM_BINARY, "--url",        f->url, "-c", "2", "-n",     "6",     "--warmup",
+                    "4",        "--max-tokens", "20",   "-l", log, "--json", f->json, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = load_json(f->json);
+    cJSON *totals = cJSON_GetObjectItem(doc, "totals");
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(totals, "requests"), "ok")->valueint,
+                     6);
+    assert_int_equal(cJSON_GetObjectItem(doc, "warmup_requests")->valueint, 4);
+    cJSON_Delete(doc);
+    char *logged = tu_read_file(log, NULL);
+    assert_non_null(logged);
+    assert_non_null(strstr(logged, "step 1/1"));       /* a progress line */
+    assert_non_null(strstr(logged, "6 ok, 0 failed")); /* the summary */
+    free(logged);
+    unlink(log);
+    tu_result_free(&r);
+    stop(f);
+}
+
 static void no_stream_mode_counts_tokens_from_usage(void **state)
 {
     (void)state;
@@ -337,6 +367,7 @@ int main(void)
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
         cmocka_unit_test(seed_multimodal_line_runs_unchanged),
         cmocka_unit_test(long_runs_autosave_into_the_output_directory),
+        cmocka_unit_test(warmup_requests_are_left_out_and_progress_goes_to_the_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
