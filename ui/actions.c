@@ -174,8 +174,15 @@ static void watch_step(ui_app *app)
     app->seen_any_step = true;
     app->seen_step = g->step;
     app->step_started_ns = app->now_ns;
-    long c = g->step < app->s->plan.n_steps ? app->s->plan.steps[g->step].concurrency : 0;
-    ui_log_add(app, UI_TITLE, "step %u/%u: concurrency %ld", g->step + 1, g->n_steps, c);
+    if (g->step >= app->s->plan.n_steps)
+        return;
+    const plan_step *ps = &app->s->plan.steps[g->step];
+    if (ps->rate > 0)
+        ui_log_add(app, UI_TITLE, "step %u/%u: %s test, rate %.4g/s", g->step + 1, g->n_steps,
+                   test_kind_name(ps->test), ps->rate);
+    else
+        ui_log_add(app, UI_TITLE, "step %u/%u: %s test, concurrency %ld", g->step + 1, g->n_steps,
+                   test_kind_name(ps->test), ps->concurrency);
 }
 
 static void watch_errors(ui_app *app)

@@ -126,8 +126,13 @@ static void header_line2(ui_app *app, const ui_rect *r)
                    panel_state_text(&app->g, app->stopping));
     snprintf(buf, sizeof buf, "%u/%u", app->g.step + 1, app->g.n_steps);
     x += draw_pair(app, r->y + 1, x + 1, end - x - 1, "step", buf) + 1;
-    snprintf(buf, sizeof buf, "%u", app->g.target);
-    x += draw_pair(app, r->y + 1, x + 2, end - x - 2, "target", buf) + 2;
+    /* An open-loop step is steered by its rate; the in-flight target is only a cap. */
+    double rate = app->g.step < app->s->plan.n_steps ? app->s->plan.steps[app->g.step].rate : 0;
+    if (rate > 0)
+        snprintf(buf, sizeof buf, "%.4g/s", rate);
+    else
+        snprintf(buf, sizeof buf, "%u", app->g.target);
+    x += draw_pair(app, r->y + 1, x + 2, end - x - 2, rate > 0 ? "rate" : "target", buf) + 2;
     fmt_duration((double)(app->now_ns - app->s->start_ns) / 1e9, buf, sizeof buf);
     x += draw_pair(app, r->y + 1, x + 2, end - x - 2, "elapsed", buf) + 2;
     double left = remaining_s(app);

@@ -31,7 +31,8 @@ static void draw_concurrency(ui_app *app, const ui_rect *r)
     snprintf(t, sizeof t, "%u", g->target);
     snprintf(f, sizeof f, "%u", g->inflight);
     int x = r->x;
-    x += draw_pair(app, r->y, x, r->w, "target", t);
+    bool open_loop = g->step < app->s->plan.n_steps && app->s->plan.steps[g->step].rate > 0;
+    x += draw_pair(app, r->y, x, r->w, open_loop ? "cap" : "target", t);
     draw_pair(app, r->y, x + 2, r->x + r->w - x - 2, "in-flight", f);
     double gmax = g->target > g->inflight ? g->target : g->inflight;
     draw_gauge(app, r->y + 1, r->x, r->w, g->inflight, gmax > 0 ? gmax : 1,

@@ -64,7 +64,11 @@ static void step_row(ui_app *app, int y, const ui_rect *r, size_t i, size_t ncol
     if (a && !a->opened && a->ok + a->failed == 0)
         a = NULL;
     bool current = i == app->g.step && app->g.state != ENGINE_DONE;
-    double conc = a && a->opened ? a->concurrency : (double)app->s->plan.steps[i].concurrency;
+    /* The load column: users, or requests/s for an open-loop step. */
+    const plan_step *ps = &app->s->plan.steps[i];
+    double conc = ps->rate > 0     ? ps->rate
+                  : a && a->opened ? a->concurrency
+                                   : (double)ps->concurrency;
     ui_element e = current ? UI_SELECTED : a ? UI_VALUE : UI_LABEL;
     if (current)
         draw_text(app, y, r->x, r->w, e, "%*s", r->w, "");
