@@ -39,6 +39,9 @@ const cli_option cli_options[] = {
      "llm_benchmark.py)"},
     {"--duration", {0}, "D", CLI_RUN, CLI_G_LOAD, OFF(duration_s), 1, set_duration,
      "stop after D, e.g. 30s, 5m, 8h"},
+    {"--suite", {0}, NULL, CLI_RUN, CLI_G_LOAD, OFF(suite), 0, set_flag,
+     "run_benchmarks.py's suite: 10, 100, 200, 400, 600 requests at concurrency 1, 50, 100, "
+     "200, 300, 5 s apart (implied by --use_long_context with no load options)"},
     {"--rate-ramp", {0}, "A:B:STEP", CLI_RUN, CLI_G_LOAD, 0, 0, set_rate_ramp,
      "open loop: step the rate from A to B requests/s, STEP +N or xN, e.g. 5:80:x2"},
     {"--ramp", {0}, "A:B:STEP", CLI_RUN, CLI_G_LOAD, 0, 0, set_ramp,

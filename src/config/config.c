@@ -324,6 +324,13 @@ static int check_run_options(llm_config *cfg, const cli_state *st, char *err, si
     if (cfg->long_context && !chars && !toks)
         cfg->prompt_chars = LONG_CONTEXT_CHARS;
     cfg->requests_set = cli_seen(st, "--requests") != NULL;
+    /* run_benchmarks.py's documented line is only --llm_url/--api_key/--model
+     * --use_long_context: its "full suite". Anything that sets the load is not it. */
+    if (cfg->long_context && !cfg->requests_set && !cli_seen(st, "--concurrency") &&
+        cfg->ramp_end == 0 && cfg->duration_s == 0 && cfg->rate == 0 && !cfg->seed_steps_used)
+        cfg->suite = true;
+    if (cfg->suite && !cli_seen(st, "--max-tokens"))
+        cfg->max_tokens = 100;
     if (!cfg->requests_set && cfg->duration_s == 0)
         cfg->requests = 100;
     return apply_multimodal(cfg, st, err, errlen);

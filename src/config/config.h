@@ -55,6 +55,7 @@ typedef struct llm_config {
     long ramp_start, ramp_end, ramp_step; /* --ramp A:B:STEP; ramp_end 0 = no ramp */
     bool ramp_multiply;                   /* STEP given as xK */
     bool rate_ramp;         /* --rate-ramp: the ramp's levels are rates (requests/s), not users */
+    bool suite;             /* --suite: run_benchmarks.py's steps (c 1, 50, 100, 200, 300) */
     long step_requests;     /* 0 = not set (the plan runs `requests` per step) */
     double step_duration_s; /* 0 = not set */
     double cooldown_s;

@@ -43,11 +43,36 @@ static plan_step step_of(const llm_config *cfg, long concurrency, bool ramp)
     return s;
 }
 
+/* lework/llm-benchmark's run_benchmarks.py: (requests, concurrency) pairs, 5 s between. */
+static const long suite_steps[][2] = {{10, 1}, {100, 50}, {200, 100}, {400, 200}, {600, 300}};
+
+static int suite_build(plan *out, char *err, size_t errlen)
+{
+    size_t n = sizeof suite_steps / sizeof suite_steps[0];
+    out->steps = calloc(n, sizeof *out->steps);
+    if (!out->steps) {
+        snprintf(err, errlen, "out of memory building the plan");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        out->steps[i] = (plan_step){.requests = suite_steps[i][0],
+                                    .concurrency = suite_steps[i][1],
+                                    .cooldown_s = 5,
+                                    .test = TEST_OUTPUT};
+    out->n_steps = n;
+    out->max_concurrency = suite_steps[n - 1][1];
+    out->has_test[TEST_OUTPUT] = true;
+    out->kind = "ramp";
+    return 0;
+}
+
 int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->warmup = cfg->warmup;
     out->arrivals = cfg->arrivals;
+    if (cfg->suite)
+        return suite_build(out, err, errlen);
     bool ramp = cfg->ramp_end > 0;
     long levels[4096];
     size_t n_levels = ramp ? ramp_levels(cfg, levels, 4096) : 1;

@@ -474,6 +474,8 @@ static void llm_benchmark_lines_parse_unchanged(void **state)
                      0);
     assert_true(c.long_context);
     assert_true(c.prompt_chars > 256);
+    assert_true(c.suite); /* run_benchmarks.py's line is its full suite */
+    assert_int_equal(c.max_tokens, 100);
     config_free(&c);
 
     assert_int_equal(LOAD(&c, "--llm_url", "http://your-llm-server", "--api_key", "", "--model",
@@ -486,6 +488,7 @@ static void llm_benchmark_lines_parse_unchanged(void **state)
     assert_true(c.request_timeout_s == 120);
     assert_string_equal(c.output_format, "json");
     assert_int_equal(c.concurrency, 7);
+    assert_false(c.suite);
     config_free(&c);
 }
 

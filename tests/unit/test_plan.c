@@ -209,6 +209,27 @@ static void rate_ramp_steps_the_rate_with_an_in_flight_cap(void **state)
     plan_free(&p);
 }
 
+static void suite_is_run_benchmarks_py_configurations(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.suite = true;
+    c.requests = 100;
+    plan p;
+    char err[160];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    long want[][2] = {{10, 1}, {100, 50}, {200, 100}, {400, 200}, {600, 300}};
+    assert_int_equal(p.n_steps, 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(p.steps[i].requests, want[i][0]);
+        assert_int_equal(p.steps[i].concurrency, want[i][1]);
+        assert_true(p.steps[i].cooldown_s == 5);
+    }
+    assert_int_equal(p.max_concurrency, 300);
+    plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +243,7 @@ int main(void)
         cmocka_unit_test(seed_multimodal_line_adds_a_multimodal_step_per_level),
         cmocka_unit_test(rate_with_several_tests_is_refused),
         cmocka_unit_test(rate_ramp_steps_the_rate_with_an_in_flight_cap),
+        cmocka_unit_test(suite_is_run_benchmarks_py_configurations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
