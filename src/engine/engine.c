@@ -625,7 +625,8 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
     for (long i = n - 1; i >= 0; i--) {
         req_slot *s = &e->slots[i];
         if (request_slot_init(s, e->cfg, e->url, e->headers, model, (uint32_t)i,
-                              e->plan->has_test[TEST_INPUT], err, errlen))
+                              e->plan->has_test[TEST_OUTPUT], e->plan->has_test[TEST_INPUT], err,
+                              errlen))
             return -1;
         s->owner = e;
         s->on_tokens = on_tokens;

@@ -197,6 +197,7 @@ int prompt_build_image(const llm_config *cfg, const char *model, const char *dat
     out->len = strlen(out->json);
     out->nonce_offset = PROMPT_NO_NONCE;
     out->prompt_chars = (long)strlen(text);
+    out->image = true;
     return 0;
 }
 

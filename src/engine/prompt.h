@@ -19,6 +19,7 @@ typedef struct {
     size_t len;
     size_t nonce_offset; /* where the PROMPT_NONCE_LEN nonce bytes sit in json */
     long prompt_chars;   /* characters of prompt text, for chars/4 estimates */
+    bool image;          /* carries an image (the multimodal test) */
 } prompt_body;
 
 /* Random words (seeded, not one repeated token) of exactly `chars` characters. */

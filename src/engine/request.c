@@ -65,14 +65,15 @@ static int build_input_body(req_slot *s, const llm_config *cfg, const char *mode
 
 int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
                       struct curl_slist *headers, const char *model, uint32_t index,
-                      bool input_body, char *err, size_t errlen)
+                      bool output_body, bool input_body, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->index = index;
     s->api_key = cfg->api_key;
     s->streaming = !cfg->no_stream;
     uint64_t seed = (cfg->seed_set ? cfg->seed : 0x5eed) * 1000003ULL + index;
-    if (prompt_build(cfg, model, seed, &s->body, err, errlen) != 0)
+    /* Only the bodies the plan's steps send: a multimodal-only plan needs neither. */
+    if (output_body && prompt_build(cfg, model, seed, &s->body, err, errlen) != 0)
         return -1;
     if (input_body && build_input_body(s, cfg, model, seed, err, errlen) != 0)
         return -1;
@@ -279,7 +280,11 @@ static void fail_message(req_slot *s, CURLcode rc, err_class cls, char *out, siz
     } else if (s->error_body) {
         chunk_info ci;
         chunk_decode(s->errbody, s->errbody_len, &ci);
-        if (ci.kind == CHUNK_ERROR && ci.message[0])
+        if (s->sent->image &&
+            (s->http_status == 400 || s->http_status == 415 || s->http_status == 422))
+            snprintf(out, cap, "HTTP %ld to an image request: does the model take images? %.30s",
+                     s->http_status, ci.kind == CHUNK_ERROR ? ci.message : "");
+        else if (ci.kind == CHUNK_ERROR && ci.message[0])
             snprintf(out, cap, "HTTP %ld: %.80s", s->http_status, ci.message);
         else if (s->errbody_len && s->errbody[0] == '<')
             snprintf(out, cap, "HTTP %ld with an HTML page, not JSON", s->http_status);

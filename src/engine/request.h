@@ -52,7 +52,7 @@ typedef struct req_slot {
  * Returns 0 or -1 with a sentence. */
 int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
                       struct curl_slist *headers, const char *model, uint32_t index,
-                      bool input_body, char *err, size_t errlen);
+                      bool output_body, bool input_body, char *err, size_t errlen);
 void request_slot_free(req_slot *s);
 
 /* Resets per-request state and stamps the nonce; the caller then adds s->easy to the multi. */

@@ -275,6 +275,31 @@ static void seed_multimodal_line_runs_unchanged(void **state)
     stop(f);
 }
 
+static void a_server_rejecting_images_gets_a_clear_error(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    fixture *f = start(&o);
+    char photo[300];
+    snprintf(photo, sizeof photo, "%s/p.png", tu_tmpdir());
+    FILE *img = fopen(photo, "wb");
+    assert_non_null(img);
+    fwrite("\x89PNG\r\n\x1a\n0000", 1, 12, img);
+    fclose(img);
+    /* --body-json spoils the messages, so the simulator answers 400 as a server without
+     * vision support would. */
+    char *argv[] = {LLM_BINARY, "--url", f->url,        "--image",           photo,
+                    "-n",       "2",     "--body-json", "{\"messages\": 5}", NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(strstr(r.out, "image request: does the model take images?"));
+    unlink(photo);
+    tu_result_free(&r);
+    stop(f);
+}
+
 static void long_runs_autosave_into_the_output_directory(void **state)
 {
     (void)state;
@@ -366,6 +391,7 @@ int main(void)
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
         cmocka_unit_test(seed_multimodal_line_runs_unchanged),
+        cmocka_unit_test(a_server_rejecting_images_gets_a_clear_error),
         cmocka_unit_test(long_runs_autosave_into_the_output_directory),
         cmocka_unit_test(warmup_requests_are_left_out_and_progress_goes_to_the_log),
     };
