@@ -131,50 +131,33 @@ static void on_sock_closed(uv_handle_t *h)
     free(h->data);
 }
 
-/* A poll handle per descriptor number, kept across transfers: curl removes a kept-alive
- * connection's socket when a transfer ends and adds it back for the next one, and
- * re-creating the handle each time costs an ioctl, epoll calls and an allocation. */
-static sock_ctx *sock_for(engine *e, curl_socket_t fd)
-{
-    if ((size_t)fd >= e->n_socks) {
-        size_t n = (size_t)fd * 2 + 64;
-        sock_ctx **grown = realloc(e->socks, n * sizeof *grown);
-        if (!grown)
-            return NULL;
-        memset(grown + e->n_socks, 0, (n - e->n_socks) * sizeof *grown);
-        e->socks = grown;
-        e->n_socks = n;
-    }
-    sock_ctx *ctx = e->socks[fd];
-    if (ctx)
-        return ctx;
-    ctx = calloc(1, sizeof *ctx);
-    if (!ctx || uv_poll_init_socket(&e->loop, &ctx->poll, fd) != 0) {
-        free(ctx);
-        return NULL;
-    }
-    ctx->fd = fd;
-    ctx->e = e;
-    ctx->poll.data = ctx;
-    e->socks[fd] = ctx;
-    return ctx;
-}
-
+/* One poll handle per socket while curl watches it. Handles are not kept across
+ * transfers by descriptor number: a closed number is soon another socket's (the in-process
+ * simulator's, in the demo), and closing a stale handle would touch it. */
 static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
 {
     (void)easy;
-    (void)socketp;
     engine *e = userp;
-    sock_ctx *ctx = (size_t)fd < e->n_socks ? e->socks[fd] : NULL;
+    sock_ctx *ctx = socketp;
     if (action == CURL_POLL_REMOVE) {
-        /* Stopped before curl closes the descriptor; a new socket that gets the same
-         * number later reuses the stopped handle. */
-        if (ctx)
+        if (ctx) {
             uv_poll_stop(&ctx->poll);
+            uv_close((uv_handle_t *)&ctx->poll, on_sock_closed);
+            curl_multi_assign(e->multi, fd, NULL);
+        }
         return 0;
     }
-    if (!ctx && !(ctx = sock_for(e, fd)))
-        return -1;
+    if (!ctx) {
+        ctx = calloc(1, sizeof *ctx);
+        if (!ctx || uv_poll_init_socket(&e->loop, &ctx->poll, fd) != 0) {
+            free(ctx);
+            return -1;
+        }
+        ctx->fd = fd;
+        ctx->e = e;
+        ctx->poll.data = ctx;
+        curl_multi_assign(e->multi, fd, ctx);
+    }
     int events = 0;
     if (action & CURL_POLL_IN)
         events |= UV_READABLE;
@@ -785,7 +768,6 @@ void engine_destroy(engine *e)
     }
     free(e->slots);
     free(e->busy);
-    free(e->socks);
     free(e->backlog);
     prompt_free(&e->image_body);
     prompts_free(&e->prompts);
