@@ -130,7 +130,8 @@ const cli_option cli_options[] = {
     {"--log-file", {"-l", "--log_file"}, "FILE", RC, CLI_G_OUTPUT, OFF(log_file), 0, set_string,
      "also append every printed result line to FILE (-l from llm-test.py)"},
     {"--output_format", {"--output-format"}, "FMT", CLI_RUN, CLI_G_OUTPUT, 0, 0, set_output_format,
-     "summary format of llm_benchmark.py: json, line, text, md or csv"},
+     "summary on stdout (llm_benchmark.py's option): json = the snapshot as one JSON line; "
+     "line, text, md or csv = the table"},
 
     /* the seed tools' own switches, mapped onto the options above */
     {"--input", {"-i"}, NULL, CLI_RUN, CLI_G_SEED, OFF(test_input), 0, set_flag,

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/util.h"
+#include "core/snapshot.h"
 #include "core/summary.h"
 #include "run/session.h"
 
@@ -95,9 +97,24 @@ static void run_loop(run_session *s, FILE *log)
     engine_read_gauges(s->eng, &s->gauges);
 }
 
+/* --output_format json (llm_benchmark.py's): the snapshot on one line, so a loop that
+ * appends runs to one file gets JSON Lines. */
+static void print_json_line(run_session *s)
+{
+    cJSON *doc = snapshot_build(s->st, &s->cfg, s->started, time(NULL), s->gauges.lost_events);
+    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    if (text)
+        printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(doc);
+}
+
 static void print_results(run_session *s, FILE *log)
 {
-    stats_print_summary(stdout, s->st, s->gauges.lost_events);
+    if (s->cfg.output_format && strcmp(s->cfg.output_format, "json") == 0)
+        print_json_line(s);
+    else
+        stats_print_summary(stdout, s->st, s->gauges.lost_events);
     fflush(stdout);
     if (log)
         stats_print_summary(log, s->st, s->gauges.lost_events);

@@ -300,6 +300,32 @@ static void a_server_rejecting_images_gets_a_clear_error(void **state)
     stop(f);
 }
 
+static void powershell_loop_line_appends_one_json_document_per_run(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 2000;
+    fixture *f = start(&o);
+    /* The seed's loop body: llm_benchmark.py ... --output_format json >> results_raw.json */
+    char *argv[] = {
+        LLM_BINARY,    "--llm_url",         f->url, "--api_key",       "",     "--model",
+        "llmload-sim", "--num_requests",    "6",    "--concurrency",   "2",    "--output_tokens",
+        "5",           "--request_timeout", "120",  "--output_format", "json", NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strchr(r.out, '\n'));
+    assert_null(strchr(r.out, '\n') + 1 < r.out + r.out_len ? strchr(strchr(r.out, '\n') + 1, '{')
+                                                            : NULL); /* one line */
+    cJSON *doc = cJSON_Parse(r.out);
+    assert_non_null(doc);
+    assert_string_equal(cJSON_GetObjectItem(doc, "schema")->valuestring, "llmload.snapshot/1");
+    cJSON_Delete(doc);
+    tu_result_free(&r);
+    stop(f);
+}
+
 static void long_runs_autosave_into_the_output_directory(void **state)
 {
     (void)state;
@@ -392,6 +418,7 @@ int main(void)
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
         cmocka_unit_test(seed_multimodal_line_runs_unchanged),
         cmocka_unit_test(a_server_rejecting_images_gets_a_clear_error),
+        cmocka_unit_test(powershell_loop_line_appends_one_json_document_per_run),
         cmocka_unit_test(long_runs_autosave_into_the_output_directory),
         cmocka_unit_test(warmup_requests_are_left_out_and_progress_goes_to_the_log),
     };
