@@ -23,7 +23,7 @@ for name in parser_bench.sh sim_bench.sh bench_engine.sh bench_baseline.sh bench
 done
 for s in "$here"/*.sh; do
     case " ${scripts[*]} " in *" $s "*) continue ;; esac
-    [ "$(basename "$s")" = run_all.sh ] && continue
+    case "$(basename "$s")" in run_all.sh | lib.sh) continue ;; esac
     scripts+=("$s")
 done
 
