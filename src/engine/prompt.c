@@ -145,6 +145,27 @@ int prompt_build(const llm_config *cfg, const char *model, uint64_t seed, prompt
     return 0;
 }
 
+/* Merges --body-json, prints and frees body into a body without a nonce (shared by every
+ * virtual user). Returns 0 or -1 with a sentence. */
+static int finish_shared(const llm_config *cfg, cJSON *body, long prompt_chars, prompt_body *out,
+                         char *err, size_t errlen)
+{
+    if (cfg->body_json && merge_body_json(body, cfg->body_json, err, errlen) != 0) {
+        cJSON_Delete(body);
+        return -1;
+    }
+    out->json = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!out->json) {
+        snprintf(err, errlen, "out of memory building a request body");
+        return -1;
+    }
+    out->len = strlen(out->json);
+    out->nonce_offset = PROMPT_NO_NONCE;
+    out->prompt_chars = prompt_chars;
+    return 0;
+}
+
 static cJSON *image_message(const char *text, const char *data_url)
 {
     cJSON *content = cJSON_CreateArray();
@@ -184,19 +205,8 @@ int prompt_build_image(const llm_config *cfg, const char *model, const char *dat
         text = generated;
     }
     cJSON *body = body_with(cfg, model, "messages", image_message(text, data_url));
-    if (cfg->body_json && merge_body_json(body, cfg->body_json, err, errlen) != 0) {
-        cJSON_Delete(body);
+    if (finish_shared(cfg, body, (long)strlen(text), out, err, errlen) != 0)
         return -1;
-    }
-    out->json = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    if (!out->json) {
-        snprintf(err, errlen, "out of memory building the multimodal request");
-        return -1;
-    }
-    out->len = strlen(out->json);
-    out->nonce_offset = PROMPT_NO_NONCE;
-    out->prompt_chars = (long)strlen(text);
     out->image = true;
     return 0;
 }
@@ -236,20 +246,7 @@ int prompt_build_payload(const llm_config *cfg, const char *model, cJSON *payloa
     if (max_tokens > 0)
         sized.max_tokens = max_tokens;
     cJSON *body = body_with(&sized, model, chat ? "messages" : "prompt", payload);
-    if (cfg->body_json && merge_body_json(body, cfg->body_json, err, errlen) != 0) {
-        cJSON_Delete(body);
-        return -1;
-    }
-    out->json = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    if (!out->json) {
-        snprintf(err, errlen, "out of memory building a request body");
-        return -1;
-    }
-    out->len = strlen(out->json);
-    out->nonce_offset = PROMPT_NO_NONCE;
-    out->prompt_chars = chars;
-    return 0;
+    return finish_shared(cfg, body, chars, out, err, errlen);
 }
 
 void prompt_set_nonce(prompt_body *b, uint64_t n)
