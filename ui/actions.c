@@ -177,12 +177,16 @@ static void watch_step(ui_app *app)
     if (g->step >= app->s->plan.n_steps)
         return;
     const plan_step *ps = &app->s->plan.steps[g->step];
+    /* The test kind only when it is not the usual output test: log lines stay short. */
+    char kind[24] = "";
+    if (ps->test != TEST_OUTPUT)
+        snprintf(kind, sizeof kind, ", %s test", test_kind_name(ps->test));
     if (ps->rate > 0)
-        ui_log_add(app, UI_TITLE, "step %u/%u: %s test, rate %.4g/s", g->step + 1, g->n_steps,
-                   test_kind_name(ps->test), ps->rate);
+        ui_log_add(app, UI_TITLE, "step %u/%u: rate %.4g/s%s", g->step + 1, g->n_steps, ps->rate,
+                   kind);
     else
-        ui_log_add(app, UI_TITLE, "step %u/%u: %s test, concurrency %ld", g->step + 1, g->n_steps,
-                   test_kind_name(ps->test), ps->concurrency);
+        ui_log_add(app, UI_TITLE, "step %u/%u: concurrency %ld%s", g->step + 1, g->n_steps,
+                   ps->concurrency, kind);
 }
 
 static void watch_errors(ui_app *app)
