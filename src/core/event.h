@@ -65,8 +65,11 @@ typedef struct {
 } ev_failed;
 
 typedef struct {
-    uint32_t count;  /* content events (1 per EV_TOKENS today) */
-    uint64_t gap_ns; /* since the request's previous content event; 0 for the first (ITL) */
+    /* Content events of one request that arrived in one read. The first is gap_ns after
+     * the request's previous content event (0: it is the request's first, no ITL); the
+     * other count - 1 arrived with it, an ITL of 0 each. */
+    uint32_t count;
+    uint64_t gap_ns;
 } ev_tokens;
 
 typedef struct {

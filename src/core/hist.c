@@ -50,17 +50,24 @@ uint64_t hist_bucket_high(size_t index)
     return hist_bucket_low(index) + (1ULL << (octave + 1));
 }
 
-void hist_record(hist *h, uint64_t value)
+void hist_record_n(hist *h, uint64_t value, uint64_t n)
 {
-    h->counts[hist_bucket_of(value)]++;
+    if (n == 0)
+        return;
+    h->counts[hist_bucket_of(value)] += n;
     if (value >= HIST_LIMIT)
-        h->overflow++;
+        h->overflow += n;
     if (h->total == 0 || value < h->min)
         h->min = value;
     if (value > h->max)
         h->max = value;
-    h->total++;
-    h->sum += (double)value;
+    h->total += n;
+    h->sum += (double)value * (double)n;
+}
+
+void hist_record(hist *h, uint64_t value)
+{
+    hist_record_n(h, value, 1);
 }
 
 static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)

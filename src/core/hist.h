@@ -32,6 +32,8 @@ typedef struct {
 void hist_init(hist *h);
 void hist_reset(hist *h);
 void hist_record(hist *h, uint64_t value);
+/* Records value n times (events that share one value, such as tokens of one read). */
+void hist_record_n(hist *h, uint64_t value, uint64_t n);
 /* Nearest-rank percentile: the value of rank ceil(p/100 * total), p in [0, 100]; 0 when
  * empty. Returns the midpoint of that value's bucket clamped to [min, max], so it is
  * within 1 % of the exact one; p = 0 gives min and p = 100 gives max exactly. */

@@ -429,12 +429,18 @@ static void consume_tokens(stats *st, const llm_event *ev)
 {
     const ev_tokens *t = &ev->u.tokens;
     st->open.tps += t->count;
-    if (t->gap_ns == 0)
-        return;
+    uint64_t same_read = t->count > 0 ? t->count - 1 : 0;
     stats_agg *a = step_at(st, ev->step);
-    if (a)
-        hist_record(&a->h[STATS_ITL], ns_to_us(t->gap_ns));
-    hist_record(&st->totals.h[STATS_ITL], ns_to_us(t->gap_ns));
+    hist *per_step = a ? &a->h[STATS_ITL] : NULL;
+    hist *total = &st->totals.h[STATS_ITL];
+    if (t->gap_ns) {
+        if (per_step)
+            hist_record(per_step, ns_to_us(t->gap_ns));
+        hist_record(total, ns_to_us(t->gap_ns));
+    }
+    if (per_step)
+        hist_record_n(per_step, 0, same_read);
+    hist_record_n(total, 0, same_read);
 }
 
 void stats_consume(stats *st, const llm_event *ev)

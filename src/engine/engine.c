@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "base/util.h"
@@ -15,6 +16,7 @@
 #include "engine/image.h"
 #include "engine/prompts.h"
 #include "engine/request.h"
+#include "engine/sockwatch.h"
 
 #define EVENT_RING_CAP (128 * 1024)
 #define CMD_RING_CAP 256
@@ -25,12 +27,6 @@
 #define BACKLOG_CAP (64 * 1024)
 /* A server that sends [DONE] but keeps the response open is closed after this long. */
 #define DONE_GRACE_NS (2 * LLM_NS_PER_SEC)
-
-typedef struct sock_ctx {
-    uv_poll_t poll;
-    curl_socket_t fd;
-    struct engine *e;
-} sock_ctx;
 
 struct engine {
     const llm_config *cfg;
@@ -48,9 +44,8 @@ struct engine {
     req_slot *free_list;
     prompt_body image_body; /* the multimodal test's body, shared by every slot */
     prompt_set prompts;     /* --prompts: bodies shared by every slot; n = 0 without */
-    sock_ctx **socks;       /* by descriptor number */
-    size_t n_socks;
-    req_slot **busy; /* the slots in flight, so timers visit only those */
+    sockwatch watch;        /* the sockets curl watches */
+    req_slot **busy;        /* the slots in flight, so timers visit only those */
     size_t n_busy;
     uint32_t ticks;
 
@@ -112,59 +107,40 @@ static void drain_done(engine *e);
 static void schedule(engine *e);
 static const plan_step *cur_step(engine *e);
 
-static void on_poll(uv_poll_t *h, int status, int events)
+static void on_sock_ready(void *user, int fd, int events)
 {
-    sock_ctx *ctx = h->data;
+    engine *e = user;
     int flags = 0, running;
-    if (status < 0)
-        flags = CURL_CSELECT_ERR;
-    if (events & UV_READABLE)
+    if (events & SOCKWATCH_ERR)
+        flags |= CURL_CSELECT_ERR;
+    if (events & SOCKWATCH_IN)
         flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
+    if (events & SOCKWATCH_OUT)
         flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(ctx->e->multi, ctx->fd, flags, &running);
-    drain_done(ctx->e);
+    curl_multi_socket_action(e->multi, fd, flags, &running);
+    drain_done(e);
 }
 
-static void on_sock_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-/* One poll handle per socket while curl watches it. Handles are not kept across
- * transfers by descriptor number: a closed number is soon another socket's (the in-process
- * simulator's, in the demo), and closing a stale handle would touch it. */
 static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
 {
     (void)easy;
+    (void)socketp;
     engine *e = userp;
-    sock_ctx *ctx = socketp;
-    if (action == CURL_POLL_REMOVE) {
-        if (ctx) {
-            uv_poll_stop(&ctx->poll);
-            uv_close((uv_handle_t *)&ctx->poll, on_sock_closed);
-            curl_multi_assign(e->multi, fd, NULL);
-        }
-        return 0;
-    }
-    if (!ctx) {
-        ctx = calloc(1, sizeof *ctx);
-        if (!ctx || uv_poll_init_socket(&e->loop, &ctx->poll, fd) != 0) {
-            free(ctx);
-            return -1;
-        }
-        ctx->fd = fd;
-        ctx->e = e;
-        ctx->poll.data = ctx;
-        curl_multi_assign(e->multi, fd, ctx);
-    }
     int events = 0;
-    if (action & CURL_POLL_IN)
-        events |= UV_READABLE;
-    if (action & CURL_POLL_OUT)
-        events |= UV_WRITABLE;
-    uv_poll_start(&ctx->poll, events, on_poll);
-    return 0;
+    if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
+        events |= SOCKWATCH_IN;
+    if (action == CURL_POLL_OUT || action == CURL_POLL_INOUT)
+        events |= SOCKWATCH_OUT;
+    return sockwatch_set(&e->watch, fd, events);
+}
+
+/* Every socket curl closes passes here first, so the watch never holds a number that
+ * another socket (the in-process simulator's, in the demo) may get next. */
+static int on_close_socket(void *clientp, curl_socket_t fd)
+{
+    engine *e = clientp;
+    sockwatch_forget(&e->watch, fd);
+    return close(fd);
 }
 
 static void on_curl_timeout(uv_timer_t *t)
@@ -613,6 +589,8 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
             return -1;
         s->owner = e;
         s->on_tokens = on_tokens;
+        curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+        curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETDATA, e);
         s->next_free = e->free_list;
         e->free_list = s;
     }
@@ -629,6 +607,8 @@ static int setup_loop(engine *e)
     e->arrivals.data = e;
     uv_async_init(&e->loop, &e->wake, on_wake);
     e->curl_timer.data = e->tick.data = e->wake.data = e;
+    if (sockwatch_init(&e->watch, &e->loop, false, on_sock_ready, e) != 0)
+        return -1;
     e->multi = curl_multi_init();
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
@@ -743,7 +723,7 @@ static void close_handle(uv_handle_t *h, void *arg)
 {
     (void)arg;
     if (!uv_is_closing(h))
-        uv_close(h, h->type == UV_POLL ? on_sock_closed : NULL);
+        uv_close(h, NULL);
 }
 
 void engine_destroy(engine *e)
@@ -762,6 +742,7 @@ void engine_destroy(engine *e)
         request_slot_free(&e->slots[i]);
     if (e->multi) {
         curl_multi_cleanup(e->multi);
+        sockwatch_close(&e->watch);
         uv_walk(&e->loop, close_handle, NULL);
         uv_run(&e->loop, UV_RUN_DEFAULT);
         uv_loop_close(&e->loop);

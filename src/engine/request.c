@@ -107,7 +107,7 @@ void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint6
     s->t_sched = t_sched;
     s->t0 = now;
     s->t_first_byte = s->t_first_token = s->t_first_output = s->t_last_content = s->t_done = 0;
-    s->content_events = 0;
+    s->content_events = s->read_tokens = 0;
     s->usage_completion = s->usage_prompt = 0;
     s->usage = s->finish = s->done_seen = s->stream_error = s->overflow = false;
     s->http_status = 0;
@@ -133,12 +133,13 @@ static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
 {
     uint32_t n = (uint32_t)(ci->content_events + ci->reasoning_events);
     if (n > 0) {
-        uint64_t gap = s->t_last_content ? now - s->t_last_content : 0;
+        if (s->read_tokens == 0)
+            s->read_first_gap = s->t_last_content ? now - s->t_last_content : 0;
         if (!s->t_first_token)
             s->t_first_token = now;
         s->t_last_content = now;
         s->content_events += n;
-        s->on_tokens(s, n, gap);
+        s->read_tokens += n;
     }
     if (ci->content_events > 0 && !s->t_first_output)
         s->t_first_output = now;
@@ -155,7 +156,7 @@ static int on_sse_event(void *user, const char *event, size_t event_len, const c
                         size_t data_len)
 {
     req_slot *s = user;
-    uint64_t now = llm_now_ns();
+    uint64_t now = s->t_read;
     chunk_info ci;
     chunk_decode_event(event, event_len, data, data_len, &ci);
     switch (ci.kind) {
@@ -194,6 +195,16 @@ static size_t keep_whole(req_slot *s, const char *ptr, size_t n)
     return n;
 }
 
+/* One EV_TOKENS per read, not per event: events that arrive together share one clock
+ * reading, one ring record and an ITL of 0 between them. */
+static void flush_read_tokens(req_slot *s)
+{
+    if (s->read_tokens == 0)
+        return;
+    s->on_tokens(s, s->read_tokens, s->read_first_gap);
+    s->read_tokens = 0;
+}
+
 /* --no-stream: the whole answer counts as one event that carries every token. */
 static void decode_whole(req_slot *s, uint64_t now)
 {
@@ -209,14 +220,16 @@ static void decode_whole(req_slot *s, uint64_t now)
     s->t_done = now;
     s->done_seen = true;
     on_chunk(s, &ci, now);
+    flush_read_tokens(s);
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     req_slot *s = userdata;
     size_t n = size * nmemb;
+    s->t_read = llm_now_ns();
     if (!s->t_first_byte) {
-        s->t_first_byte = llm_now_ns();
+        s->t_first_byte = s->t_read;
         curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->http_status);
         s->error_body = s->http_status < 200 || s->http_status >= 300;
     }
@@ -234,6 +247,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
         s->overflow = true;
         mark_stream_error(s, "an SSE event exceeded 64 KiB");
     }
+    flush_read_tokens(s);
     return n;
 }
 

@@ -16,7 +16,8 @@
 #define REQUEST_ERRBODY 1024
 
 struct req_slot;
-/* Called for every content-bearing SSE event (the engine publishes EV_TOKENS). */
+/* Called once per read that brought content-bearing SSE events: count of them, the first
+ * gap_ns after the request's previous one (the engine publishes one EV_TOKENS). */
 typedef void (*req_tokens_fn)(struct req_slot *s, uint32_t count, uint64_t gap_ns);
 
 typedef struct req_slot {
@@ -39,6 +40,9 @@ typedef struct req_slot {
     uint32_t step;
     uint64_t t_sched, t0, t_first_byte, t_first_token, t_first_output, t_last_content, t_done;
     uint32_t content_events;
+    uint64_t t_read;         /* when the bytes being parsed arrived */
+    uint32_t read_tokens;    /* content events in the bytes of this read so far */
+    uint64_t read_first_gap; /* ITL of the first of them */
     long usage_completion, usage_prompt;
     bool usage, finish, done_seen, stream_error, overflow;
     long http_status;

@@ -211,6 +211,22 @@ static void min_max_and_mean_are_exact(void **state)
     assert_true(hist_mean(&h) == (123457.0 + 999999.0 + 5001.0) / 3.0);
 }
 
+static void recording_n_times_equals_n_recordings(void **state)
+{
+    (void)state;
+    hist once, many;
+    hist_init(&once);
+    hist_init(&many);
+    hist_record_n(&once, 4321, 7);
+    hist_record_n(&once, 17, 0); /* nothing */
+    for (int i = 0; i < 7; i++)
+        hist_record(&many, 4321);
+    assert_memory_equal(&once, &many, sizeof once);
+    hist_record_n(&once, UINT64_MAX, 3);
+    assert_int_equal(once.overflow, 3);
+    assert_int_equal(once.total, 10);
+}
+
 static void huge_values_are_counted_in_overflow(void **state)
 {
     (void)state;
@@ -241,6 +257,7 @@ int main(void)
         cmocka_unit_test(empty_histogram_reports_zero),
         cmocka_unit_test(min_max_and_mean_are_exact),
         cmocka_unit_test(huge_values_are_counted_in_overflow),
+        cmocka_unit_test(recording_n_times_equals_n_recordings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -402,6 +402,30 @@ static void efficiency_compares_with_the_concurrency_1_step(void **state)
     free_stats(st);
 }
 
+static void events_of_one_read_add_itl_zeros(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 1, START));
+    /* A request's first read brings 3 events (first token + 2 with ITL 0), then a read of
+     * 2 events 30 ms later (one ITL of 30 ms, one of 0). */
+    llm_event first = tokens_ev(0, START + 10 * MS, 0);
+    first.u.tokens.count = 3;
+    llm_event later = tokens_ev(0, START + 40 * MS, 30 * MS);
+    later.u.tokens.count = 2;
+    feed(st, first);
+    feed(st, later);
+    const hist *itl = &stats_step(st, 0)->h[STATS_ITL];
+    assert_int_equal(itl->total, 4);
+    assert_int_equal(itl->min, 0);
+    assert_int_equal(itl->max, 30000);
+    assert_close(hist_mean(itl), 7500.0, 1e-12);
+    assert_int_equal(st->totals.h[STATS_ITL].total, 4);
+    stats_tick(st, START + SEC);
+    assert_int_equal(st->series[0].tps, 5);
+    free_stats(st);
+}
+
 static void series_tps_counts_tokens_when_events_carry_several(void **state)
 {
     (void)state;
@@ -473,6 +497,7 @@ int main(void)
         cmocka_unit_test(efficiency_is_unknown_without_a_concurrency_1_step),
         cmocka_unit_test(repeated_steps_give_mean_and_sample_sd),
         cmocka_unit_test(series_tps_counts_tokens_when_events_carry_several),
+        cmocka_unit_test(events_of_one_read_add_itl_zeros),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

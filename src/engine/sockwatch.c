@@ -1,0 +1,238 @@
+#include "engine/sockwatch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/epoll.h>
+#define SOCKWATCH_HAVE_EPOLL 1
+#define EPOLL_BATCH 512
+#endif
+
+static int grow(sockwatch *w, int fd)
+{
+    if (fd < 0)
+        return -1;
+    if ((size_t)fd < w->cap)
+        return 0;
+    size_t cap = w->cap ? w->cap : 1024;
+    while (cap <= (size_t)fd)
+        cap *= 2;
+    uint8_t *want = realloc(w->want, cap);
+    if (want)
+        w->want = want;
+    uint8_t *reg = realloc(w->registered, cap);
+    if (reg)
+        w->registered = reg;
+    uv_poll_t **polls = realloc(w->polls, cap * sizeof *polls);
+    if (polls)
+        w->polls = polls;
+    if (!want || !reg || !polls)
+        return -1;
+    memset(w->want + w->cap, 0, cap - w->cap);
+    memset(w->registered + w->cap, 0, cap - w->cap);
+    memset(w->polls + w->cap, 0, (cap - w->cap) * sizeof *polls);
+    w->cap = cap;
+    return 0;
+}
+
+/* ---- epoll backend ---- */
+
+#ifdef SOCKWATCH_HAVE_EPOLL
+static uint32_t epoll_mask(int events)
+{
+    return ((events & SOCKWATCH_IN) ? EPOLLIN : 0) | ((events & SOCKWATCH_OUT) ? EPOLLOUT : 0);
+}
+
+static int ep_ctl(sockwatch *w, int op, int fd, int events)
+{
+    struct epoll_event ev = {.events = epoll_mask(events), .data.fd = fd};
+    w->ctl_calls++;
+    return epoll_ctl(w->epfd, op, fd, &ev);
+}
+
+static int ep_set(sockwatch *w, int fd, int events)
+{
+    w->want[fd] = (uint8_t)events;
+    /* Parked: left in the set until it reports something (see on_epoll_ready). */
+    if (events == 0 || w->registered[fd] == events)
+        return 0;
+    int op = w->registered[fd] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (ep_ctl(w, op, fd, events) != 0) {
+        /* The bookkeeping and the kernel disagree (a number reused behind our back): the
+         * other operation is the right one. */
+        if (op == EPOLL_CTL_MOD && errno == ENOENT)
+            op = EPOLL_CTL_ADD;
+        else if (op == EPOLL_CTL_ADD && errno == EEXIST)
+            op = EPOLL_CTL_MOD;
+        else
+            return -1;
+        if (ep_ctl(w, op, fd, events) != 0)
+            return -1;
+    }
+    w->registered[fd] = (uint8_t)events;
+    return 0;
+}
+
+static void on_epoll_ready(uv_poll_t *h, int status, int uv_events)
+{
+    (void)status;
+    (void)uv_events;
+    sockwatch *w = h->data;
+    struct epoll_event evs[EPOLL_BATCH];
+    int n = epoll_wait(w->epfd, evs, EPOLL_BATCH, 0);
+    for (int i = 0; i < n; i++) {
+        int fd = evs[i].data.fd;
+        uint32_t got = evs[i].events;
+        /* Re-read the arrays every time: the callback may grow them. */
+        int want = (size_t)fd < w->cap ? w->want[fd] : 0;
+        if (want == 0) {
+            /* A parked socket spoke (the server closed an idle connection): take it out
+             * now, or level-triggered epoll would report it forever. */
+            if ((size_t)fd < w->cap && w->registered[fd]) {
+                ep_ctl(w, EPOLL_CTL_DEL, fd, 0);
+                w->registered[fd] = 0;
+            }
+            continue;
+        }
+        int flags = 0;
+        if (got & (EPOLLIN | EPOLLRDHUP))
+            flags |= SOCKWATCH_IN;
+        if (got & EPOLLOUT)
+            flags |= SOCKWATCH_OUT;
+        if (got & (EPOLLERR | EPOLLHUP))
+            flags |= SOCKWATCH_ERR | SOCKWATCH_IN | SOCKWATCH_OUT;
+        flags &= want | SOCKWATCH_ERR;
+        if (flags)
+            w->cb(w->user, fd, flags);
+    }
+}
+#endif
+
+/* ---- uv_poll backend ---- */
+
+static void on_uv_poll(uv_poll_t *h, int status, int uv_events)
+{
+    sockwatch *w = h->data;
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)h, &fd) != 0)
+        return;
+    int flags = status < 0 ? SOCKWATCH_ERR : 0;
+    if (uv_events & UV_READABLE)
+        flags |= SOCKWATCH_IN;
+    if (uv_events & UV_WRITABLE)
+        flags |= SOCKWATCH_OUT;
+    w->cb(w->user, fd, flags);
+}
+
+static void free_poll(uv_handle_t *h)
+{
+    free(h);
+}
+
+static int uvp_set(sockwatch *w, int fd, int events)
+{
+    uv_poll_t *p = w->polls[fd];
+    w->want[fd] = (uint8_t)events;
+    if (events == 0) {
+        if (p) {
+            w->ctl_calls++;
+            uv_poll_stop(p);
+        }
+        return 0;
+    }
+    if (!p) {
+        p = malloc(sizeof *p);
+        if (!p || uv_poll_init_socket(w->loop, p, fd) != 0) {
+            free(p);
+            return -1;
+        }
+        p->data = w;
+        w->polls[fd] = p;
+    }
+    w->ctl_calls++;
+    return uv_poll_start(p,
+                         ((events & SOCKWATCH_IN) ? UV_READABLE : 0) |
+                             ((events & SOCKWATCH_OUT) ? UV_WRITABLE : 0),
+                         on_uv_poll) == 0
+               ? 0
+               : -1;
+}
+
+/* ---- common ---- */
+
+int sockwatch_init(sockwatch *w, uv_loop_t *loop, bool portable, sockwatch_cb cb, void *user)
+{
+    memset(w, 0, sizeof *w);
+    w->loop = loop;
+    w->cb = cb;
+    w->user = user;
+    w->epfd = -1;
+#ifdef SOCKWATCH_HAVE_EPOLL
+    if (!portable) {
+        w->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (w->epfd < 0)
+            return -1;
+        if (uv_poll_init(loop, &w->ep_poll, w->epfd) != 0) {
+            close(w->epfd);
+            w->epfd = -1;
+            return -1;
+        }
+        w->ep_poll.data = w;
+        uv_poll_start(&w->ep_poll, UV_READABLE, on_epoll_ready);
+        w->use_epoll = true;
+    }
+#else
+    (void)portable;
+#endif
+    return 0;
+}
+
+int sockwatch_set(sockwatch *w, int fd, int events)
+{
+    if (grow(w, fd) != 0)
+        return -1;
+#ifdef SOCKWATCH_HAVE_EPOLL
+    if (w->use_epoll)
+        return ep_set(w, fd, events);
+#endif
+    return uvp_set(w, fd, events);
+}
+
+void sockwatch_forget(sockwatch *w, int fd)
+{
+    if (fd < 0 || (size_t)fd >= w->cap)
+        return;
+    w->want[fd] = 0;
+#ifdef SOCKWATCH_HAVE_EPOLL
+    if (w->use_epoll && w->registered[fd])
+        ep_ctl(w, EPOLL_CTL_DEL, fd, 0);
+#endif
+    w->registered[fd] = 0;
+    if (w->polls[fd]) {
+        uv_close((uv_handle_t *)w->polls[fd], free_poll);
+        w->polls[fd] = NULL;
+    }
+}
+
+void sockwatch_close(sockwatch *w)
+{
+    for (size_t fd = 0; fd < w->cap; fd++)
+        if (w->polls[fd] && !uv_is_closing((uv_handle_t *)w->polls[fd]))
+            uv_close((uv_handle_t *)w->polls[fd], free_poll);
+    if (w->use_epoll) {
+        /* uv_close takes the descriptor out of the loop at once, so it may close now. */
+        uv_close((uv_handle_t *)&w->ep_poll, NULL);
+        close(w->epfd);
+        w->epfd = -1;
+        w->use_epoll = false;
+    }
+    free(w->want);
+    free(w->registered);
+    free(w->polls);
+    w->want = w->registered = NULL;
+    w->polls = NULL;
+    w->cap = 0;
+}
