@@ -8,6 +8,9 @@
 #          per TCP segment and per read() (what a real GPU server's stream looks like)
 #   flood  sim --batch-penalty 0: 256 streams at up to 2000 tok/s each; the client falls
 #          behind and reads several tokens per read()
+# Each run is followed by h2load (nghttp2, C, HTTP/1.1) fetching the same streams from a fresh
+# simulator: it reads the bytes and parses nothing, so its CPU per 1M tokens is the floor any
+# client pays on this machine (mostly the kernel's loopback receive path).
 # Usage: bench/bench_engine.sh [paced|flood|all]   (env: LLMLOAD, RUNS, REQUESTS, SIM_CPU,
 #        CLIENT_CPU). Prints one "FIGURE" line per regime on stdout.
 set -euo pipefail
@@ -24,11 +27,31 @@ which_regimes=${1:-all}
 
 need jq jq
 need taskset util-linux
+need h2load nghttp2-client
 [ -x /usr/bin/time ] || need /usr/bin/time time
 [ -x "$LLMLOAD" ] || { echo "bench: no binary at $LLMLOAD (make build, or set LLMLOAD)" >&2; exit 2; }
 
+# The body llmload sends in this benchmark (src/engine/prompt.c), for h2load.
+prompt=$(printf 'the quick brown fox jumps over the lazy dog %.0s' $(seq 8) | cut -c1-256)
+printf '{"model":"llmload-sim","messages":[{"role":"user","content":"%s"}],"max_tokens":1000,"stream":true,"stream_options":{"include_usage":true},"ignore_eos":true,"min_tokens":1000}' \
+    "$prompt" >"$tmp/body.json"
+
+floor_run() { # floor_run SIM_ARGS... -> prints h2load's CPU s per 1M tokens
+    start_sim "$@"
+    /usr/bin/time -f '%U %S %M %e' -o "$tmp/htime" taskset -c "$CLIENT_CPU" timeout 600 \
+        h2load --h1 -c 256 -n "$REQUESTS" -d "$tmp/body.json" -H 'Content-Type: application/json' \
+        "http://127.0.0.1:$port/v1/chat/completions" >"$tmp/h2" 2>&1 || { tail -5 "$tmp/h2" >&2; exit 1; }
+    stop_sim
+    local ok user sys rest
+    ok=$(awk '/^requests:/ { print $8 }' "$tmp/h2")
+    [ "$ok" = "$REQUESTS" ] || { echo "bench: h2load: only $ok of $REQUESTS streams succeeded" >&2; exit 1; }
+    read -r user sys rest <"$tmp/htime"
+    # Every stream is exactly 1000 tokens (ignore_eos + min_tokens, as llmload's runs show).
+    awk -v u="$user" -v s="$sys" -v t="$((REQUESTS * 1000))" 'BEGIN {printf "%.3f %s %s\n", (u + s) / t * 1e6, u, s}'
+}
+
 regime() { # regime NAME BATCH_PENALTY
-    local name=$1 penalty=$2 costs=() tpss=() i
+    local name=$1 penalty=$2 costs=() tpss=() floors=() i
     local sim_args=(--slots 512 --decode-rate 2000 --batch-penalty "$penalty" --base-latency 0
         --prefill-rate 1e9)
     local run_args=(run --url "http://127.0.0.1:PORT/v1" -c 256 -n "$REQUESTS" --max-tokens 1000
@@ -59,10 +82,16 @@ regime() { # regime NAME BATCH_PENALTY
         [ "$failed" = 0 ] && [ "$lost" = 0 ] || echo "   WARNING: failures or lost events" >&2
         costs+=("$cost")
         tpss+=("$tps")
+        local floor fuser fsys
+        read -r floor fuser fsys < <(floor_run "${sim_args[@]}")
+        printf '   run %d: h2load, same streams: user %ss sys %ss -> %s s per 1M tokens\n' \
+            "$i" "$fuser" "$fsys" "$floor" >&2
+        floors+=("$floor")
     done
-    local m
+    local m f
     m=$(median "${costs[@]}")
-    echo "FIGURE engine-cost-$name: $m s CPU per 1M streamed tokens (median of $RUNS; runs: ${costs[*]}; tok/s median $(median "${tpss[@]}"); goal <= 1)"
+    f=$(median "${floors[@]}")
+    echo "FIGURE engine-cost-$name: $m s CPU per 1M streamed tokens (median of $RUNS; runs: ${costs[*]}; tok/s median $(median "${tpss[@]}"); goal <= 1); h2load reading the same streams: $f s (runs: ${floors[*]}); llmload/h2load $(awk -v a="$m" -v b="$f" 'BEGIN {printf "%.2f", a / b}')"
 }
 
 echo "bench_engine: $(date -u +%Y-%m-%dT%H:%M:%SZ) $LLMLOAD ($("$LLMLOAD" --version 2>/dev/null | head -1))" >&2
