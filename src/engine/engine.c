@@ -15,15 +15,18 @@
 #include "core/ring.h"
 #include "engine/image.h"
 #include "engine/prompts.h"
+#include "engine/ptimer.h"
 #include "engine/request.h"
 #include "engine/sockwatch.h"
 
 #define EVENT_RING_CAP (128 * 1024)
 #define CMD_RING_CAP 256
 #define TICK_MS 10
-/* Open loop: arrivals are released by a 1 ms timer, each stamped with its exact intended
- * time; those that find every in-flight place taken wait here (their wait is send lag). */
-#define ARRIVAL_TICK_MS 1
+/* Open loop: each arrival is released by a timer at its intended time (precise to tens of
+ * microseconds), or at the latest a millisecond after the last check, so pauses and new
+ * steps are seen; those that find every in-flight place taken wait here (their wait is
+ * send lag). */
+#define ARRIVAL_CHECK_NS LLM_NS_PER_MS
 #define BACKLOG_CAP (64 * 1024)
 /* A server that sends [DONE] but keeps the response open is closed after this long. */
 #define DONE_GRACE_NS (2 * LLM_NS_PER_SEC)
@@ -32,7 +35,8 @@ struct engine {
     const llm_config *cfg;
     const plan *plan;
     uv_loop_t loop;
-    uv_timer_t curl_timer, tick, arrivals;
+    uv_timer_t curl_timer, tick;
+    ptimer arrivals;
     uv_async_t wake;
     CURLM *multi;
     struct curl_slist *headers;
@@ -394,12 +398,10 @@ static bool arrivals_left(engine *e)
            e->arrivals_in_step < (uint64_t)(st->requests + (e->step == 0 ? e->plan->warmup : 0));
 }
 
-static void on_arrival(uv_timer_t *t)
+static void release_arrivals(engine *e, uint64_t now)
 {
-    engine *e = t->data;
     const plan_step *st = cur_step(e);
-    uint64_t now = llm_now_ns();
-    if (st->rate <= 0 || e->finishing)
+    if (st->rate <= 0)
         return;
     if (e->paused || e->cooling) {
         e->next_arrival_ns = now; /* no backlog builds up while paused */
@@ -411,6 +413,21 @@ static void on_arrival(uv_timer_t *t)
         e->next_arrival_ns += arrival_gap_ns(e, st->rate);
     }
     schedule(e);
+}
+
+static void on_arrival(ptimer *t)
+{
+    engine *e = t->data;
+    if (e->finishing)
+        return;
+    uint64_t now = llm_now_ns();
+    release_arrivals(e, now);
+    if (e->finishing)
+        return;
+    uint64_t next = now + ARRIVAL_CHECK_NS;
+    if (cur_step(e)->rate > 0 && !e->paused && !e->cooling && e->next_arrival_ns < next)
+        next = e->next_arrival_ns;
+    ptimer_arm_at(&e->arrivals, next);
 }
 
 static bool may_start(engine *e, uint64_t now)
@@ -538,7 +555,7 @@ static void *engine_thread(void *arg)
         enter_step(e, 0, now);
     uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
     if (e->plan->steps[0].rate > 0)
-        uv_timer_start(&e->arrivals, on_arrival, ARRIVAL_TICK_MS, ARRIVAL_TICK_MS);
+        ptimer_arm_at(&e->arrivals, now);
     schedule(e);
     uv_run(&e->loop, UV_RUN_DEFAULT);
     publish_gauges(e);
@@ -603,8 +620,8 @@ static int setup_loop(engine *e)
         return -1;
     uv_timer_init(&e->loop, &e->curl_timer);
     uv_timer_init(&e->loop, &e->tick);
-    uv_timer_init(&e->loop, &e->arrivals);
-    e->arrivals.data = e;
+    if (ptimer_init(&e->arrivals, &e->loop, false, on_arrival, e) != 0)
+        return -1;
     uv_async_init(&e->loop, &e->wake, on_wake);
     e->curl_timer.data = e->tick.data = e->wake.data = e;
     if (sockwatch_init(&e->watch, &e->loop, false, on_sock_ready, e) != 0)
@@ -743,6 +760,7 @@ void engine_destroy(engine *e)
     if (e->multi) {
         curl_multi_cleanup(e->multi);
         sockwatch_close(&e->watch);
+        ptimer_close(&e->arrivals);
         uv_walk(&e->loop, close_handle, NULL);
         uv_run(&e->loop, UV_RUN_DEFAULT);
         uv_loop_close(&e->loop);
