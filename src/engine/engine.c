@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -138,8 +139,27 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
     return sockwatch_set(&e->watch, fd, events);
 }
 
-/* Every socket curl closes passes here first, so the watch never holds a number that
- * another socket (the in-process simulator's, in the demo) may get next. */
+/* curl's own way of opening a socket, plus telling the watch that its closing will be
+ * reported (on_close_socket), so it may stay in the epoll set between transfers. Sockets
+ * curl makes otherwise (the resolver's) are taken out as soon as curl stops watching. */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    (void)purpose;
+    engine *e = clientp;
+#ifdef SOCK_CLOEXEC
+    curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+#else
+    curl_socket_t fd = socket(addr->family, addr->socktype, addr->protocol);
+#endif
+    if (fd != CURL_SOCKET_BAD && sockwatch_track(&e->watch, fd) != 0) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
+/* Every socket on_open_socket made passes here before it is closed, so the watch never holds a
+ * number that another socket (the in-process simulator's, in the demo) may get next. */
 static int on_close_socket(void *clientp, curl_socket_t fd)
 {
     engine *e = clientp;
@@ -606,6 +626,8 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
             return -1;
         s->owner = e;
         s->on_tokens = on_tokens;
+        curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+        curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETDATA, e);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETDATA, e);
         s->next_free = e->free_list;

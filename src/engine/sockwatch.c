@@ -26,13 +26,17 @@ static int grow(sockwatch *w, int fd)
     uint8_t *reg = realloc(w->registered, cap);
     if (reg)
         w->registered = reg;
+    uint8_t *tracked = realloc(w->tracked, cap);
+    if (tracked)
+        w->tracked = tracked;
     uv_poll_t **polls = realloc(w->polls, cap * sizeof *polls);
     if (polls)
         w->polls = polls;
-    if (!want || !reg || !polls)
+    if (!want || !reg || !tracked || !polls)
         return -1;
     memset(w->want + w->cap, 0, cap - w->cap);
     memset(w->registered + w->cap, 0, cap - w->cap);
+    memset(w->tracked + w->cap, 0, cap - w->cap);
     memset(w->polls + w->cap, 0, (cap - w->cap) * sizeof *polls);
     w->cap = cap;
     return 0;
@@ -56,6 +60,13 @@ static int ep_ctl(sockwatch *w, int op, int fd, int events)
 static int ep_set(sockwatch *w, int fd, int events)
 {
     w->want[fd] = (uint8_t)events;
+    if (events == 0 && !w->tracked[fd]) {
+        /* Its closing would go unseen and the entry would outlive it: out now. */
+        if (w->registered[fd])
+            ep_ctl(w, EPOLL_CTL_DEL, fd, 0);
+        w->registered[fd] = 0;
+        return 0;
+    }
     /* Parked: left in the set until it reports something (see on_epoll_ready). */
     if (events == 0 || w->registered[fd] == events)
         return 0;
@@ -190,6 +201,14 @@ int sockwatch_init(sockwatch *w, uv_loop_t *loop, bool portable, sockwatch_cb cb
     return 0;
 }
 
+int sockwatch_track(sockwatch *w, int fd)
+{
+    if (grow(w, fd) != 0)
+        return -1;
+    w->tracked[fd] = 1;
+    return 0;
+}
+
 int sockwatch_set(sockwatch *w, int fd, int events)
 {
     if (grow(w, fd) != 0)
@@ -211,6 +230,7 @@ void sockwatch_forget(sockwatch *w, int fd)
         ep_ctl(w, EPOLL_CTL_DEL, fd, 0);
 #endif
     w->registered[fd] = 0;
+    w->tracked[fd] = 0;
     if (w->polls[fd]) {
         uv_close((uv_handle_t *)w->polls[fd], free_poll);
         w->polls[fd] = NULL;
@@ -231,8 +251,9 @@ void sockwatch_close(sockwatch *w)
     }
     free(w->want);
     free(w->registered);
+    free(w->tracked);
     free(w->polls);
-    w->want = w->registered = NULL;
+    w->want = w->registered = w->tracked = NULL;
     w->polls = NULL;
     w->cap = 0;
 }

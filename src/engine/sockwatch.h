@@ -2,10 +2,11 @@
  * for them on the engine's uv loop. Engine thread only (and the thread that owns the loop).
  *
  * On Linux the sockets live in one private epoll set that the uv loop watches as a single
- * descriptor, and a socket curl stops watching between kept-alive transfers stays in the
- * set until it reports something: a request cycle on a kept-alive connection then costs
- * no epoll_ctl at all (libuv's uv_poll_start costs two per call). Elsewhere, or when asked,
- * it falls back to one uv_poll_t per socket. */
+ * descriptor, and a tracked socket (one whose closing is reported with sockwatch_forget)
+ * that curl stops watching between kept-alive transfers stays in the set until it reports
+ * something: a request cycle on a kept-alive connection then costs no epoll_ctl at all
+ * (libuv's uv_poll_start costs two per call). Elsewhere, or when asked, it falls back to
+ * one uv_poll_t per socket. */
 #ifndef LLM_SOCKWATCH_H
 #define LLM_SOCKWATCH_H
 
@@ -29,6 +30,7 @@ typedef struct sockwatch {
     uv_poll_t ep_poll;
     uint8_t *want;       /* by descriptor number: what the owner asked for (0 = parked) */
     uint8_t *registered; /* by descriptor number: what the kernel set holds (0 = absent) */
+    uint8_t *tracked;    /* by descriptor number: its closing will be reported */
     /* uv_poll backend */
     uv_poll_t **polls;  /* by descriptor number */
     size_t cap;         /* length of the arrays above */
@@ -37,6 +39,9 @@ typedef struct sockwatch {
 
 /* portable: use one uv_poll_t per socket even where epoll exists. 0 or -1. */
 int sockwatch_init(sockwatch *w, uv_loop_t *loop, bool portable, sockwatch_cb cb, void *user);
+/* The owner will call sockwatch_forget before fd is closed, so fd may stay in the set
+ * while nobody watches it. 0 or -1 (out of memory). */
+int sockwatch_track(sockwatch *w, int fd);
 /* Watch fd for events (SOCKWATCH_IN/OUT); 0 stops reporting it. 0 or -1 (out of memory or
  * the descriptor cannot be polled). */
 int sockwatch_set(sockwatch *w, int fd, int events);

@@ -93,6 +93,7 @@ static void writable_socket_is_reported(bool portable)
 static void park_and_watch_again_costs_no_epoll_ctl(bool portable)
 {
     fixture *f = open_fixture(portable);
+    assert_int_equal(sockwatch_track(&f->w, f->pair[0]), 0);
     assert_int_equal(sockwatch_set(&f->w, f->pair[0], SOCKWATCH_IN), 0);
     uint64_t ctl_after_first = f->w.ctl_calls;
     assert_int_equal(sockwatch_set(&f->w, f->pair[0], 0), 0);
@@ -127,6 +128,7 @@ static void parked_socket_is_quiet_until_watched_again(bool portable)
 static void parked_socket_that_hangs_up_is_dropped(bool portable)
 {
     fixture *f = open_fixture(portable);
+    assert_int_equal(sockwatch_track(&f->w, f->pair[0]), 0);
     assert_int_equal(sockwatch_set(&f->w, f->pair[0], SOCKWATCH_IN), 0);
     assert_int_equal(sockwatch_set(&f->w, f->pair[0], 0), 0);
     close(f->pair[1]);
@@ -140,6 +142,29 @@ static void parked_socket_that_hangs_up_is_dropped(bool portable)
     run_until(f, 1, WAIT_NS);
     assert_int_equal(f->calls, 1);
     assert_true(f->last_events & SOCKWATCH_IN);
+    close_fixture(f);
+}
+
+/* A socket whose closing will not be reported (curl's resolver's) leaves the set as soon as
+ * nobody watches it, so a later socket with its number is never mistaken for it. */
+static void untracked_socket_leaves_the_set_when_unwatched(bool portable)
+{
+    fixture *f = open_fixture(portable);
+    int fd = f->pair[0];
+    assert_int_equal(sockwatch_set(&f->w, fd, SOCKWATCH_IN), 0);
+    assert_int_equal(sockwatch_set(&f->w, fd, 0), 0);
+    if (!portable)
+        assert_int_equal(f->w.registered[fd], 0);
+    /* Closed without forget(); the next socket gets the number and wants what it had. */
+    close(f->pair[0]);
+    close(f->pair[1]);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, f->pair), 0);
+    assert_int_equal(f->pair[0], fd);
+    assert_int_equal(sockwatch_set(&f->w, fd, SOCKWATCH_IN), 0);
+    assert_int_equal(write(f->pair[1], "w", 1), 1);
+    run_until(f, 1, WAIT_NS);
+    assert_int_equal(f->calls, 1);
+    assert_int_equal(f->last_fd, fd);
     close_fixture(f);
 }
 
@@ -207,6 +232,7 @@ BOTH(park_and_watch_again_costs_no_epoll_ctl)
 BOTH(parked_socket_is_quiet_until_watched_again)
 BOTH(parked_socket_that_hangs_up_is_dropped)
 BOTH(reused_number_after_forget_is_watched_afresh)
+BOTH(untracked_socket_leaves_the_set_when_unwatched)
 BOTH(high_descriptor_numbers_grow_the_tables)
 
 int main(void)
@@ -222,6 +248,8 @@ int main(void)
         cmocka_unit_test(parked_socket_is_quiet_until_watched_again_uv_poll),
         cmocka_unit_test(parked_socket_that_hangs_up_is_dropped_epoll),
         cmocka_unit_test(parked_socket_that_hangs_up_is_dropped_uv_poll),
+        cmocka_unit_test(untracked_socket_leaves_the_set_when_unwatched_epoll),
+        cmocka_unit_test(untracked_socket_leaves_the_set_when_unwatched_uv_poll),
         cmocka_unit_test(reused_number_after_forget_is_watched_afresh_epoll),
         cmocka_unit_test(reused_number_after_forget_is_watched_afresh_uv_poll),
         cmocka_unit_test(high_descriptor_numbers_grow_the_tables_epoll),
