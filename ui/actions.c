@@ -173,7 +173,6 @@ static void watch_step(ui_app *app)
         return;
     app->seen_any_step = true;
     app->seen_step = g->step;
-    app->step_started_ns = app->now_ns;
     if (g->step >= app->s->plan.n_steps)
         return;
     const plan_step *ps = &app->s->plan.steps[g->step];

@@ -49,7 +49,6 @@ typedef struct ui_app {
     ui_log log;
     uint32_t seen_step;
     bool seen_any_step, done_noted, final_written, lost_noted, unreachable_noted;
-    uint64_t step_started_ns;
     uint64_t err_seen[ERR_CLASSES];
     char url[256]; /* the key scrubbed, user:password removed */
     chart ch;      /* scratch for the charts */

@@ -89,21 +89,22 @@ static ui_element state_color(const engine_gauges *g)
     }
 }
 
-/* Seconds left in the plan when every step is bounded by time; < 0 when unknown. */
+/* Seconds left in the plan when every step is bounded by time; < 0 when unknown. The
+ * engine's figure for the current step stands still while paused. */
 static double remaining_s(const ui_app *app)
 {
     const plan *p = &app->s->plan;
     size_t cur = app->g.step;
-    if (app->g.state == ENGINE_DONE || cur >= p->n_steps)
-        return -1; /* done: nothing left to show */
-    double left = 0;
-    for (size_t i = cur; i < p->n_steps; i++) {
+    if (app->g.state == ENGINE_DONE || cur >= p->n_steps ||
+        app->g.step_left_ms == ENGINE_LEFT_UNKNOWN)
+        return -1; /* done, or bounded by requests: nothing to show */
+    double left =
+        (double)app->g.step_left_ms / 1e3 + (cur + 1 < p->n_steps ? p->steps[cur].cooldown_s : 0);
+    for (size_t i = cur + 1; i < p->n_steps; i++) {
         if (p->steps[i].duration_s <= 0)
             return -1;
         left += p->steps[i].duration_s + (i + 1 < p->n_steps ? p->steps[i].cooldown_s : 0);
     }
-    double in_step = (double)(app->now_ns - app->step_started_ns) / 1e9;
-    left -= in_step < p->steps[cur].duration_s ? in_step : p->steps[cur].duration_s;
     return left;
 }
 

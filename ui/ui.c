@@ -149,7 +149,6 @@ static void app_init(ui_app *app, run_session *s)
     memset(app, 0, sizeof *app);
     app->s = s;
     app->steps_follow = true;
-    app->step_started_ns = s->start_ns;
     app->now_ns = llm_now_ns();
     display_url(s, app->url, sizeof app->url);
     engine_read_gauges(s->eng, &app->g);

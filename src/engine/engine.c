@@ -59,6 +59,7 @@ struct engine {
     /* scheduler state: engine thread only */
     size_t step;
     uint64_t step_started_ns, step_deadline_ns, cooldown_until_ns;
+    uint64_t paused_at_ns; /* a pause stops the step's clock: deadlines move on by its length */
     long started_in_step, warmup_left;
     long target;
     uint64_t request_counter;
@@ -70,7 +71,7 @@ struct engine {
 
     /* published to the controlling thread */
     _Atomic uint32_t g_target, g_inflight, g_step;
-    _Atomic uint64_t g_started, g_cancelled, g_lost;
+    _Atomic uint64_t g_started, g_cancelled, g_lost, g_step_left_ms;
     _Atomic int g_state;
     _Atomic bool g_manual, g_finished;
     uint32_t inflight;
@@ -92,8 +93,23 @@ static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
     publish(e, &ev);
 }
 
+/* The step's own clock: it stands still while paused. */
+static uint64_t step_clock(const engine *e, uint64_t now)
+{
+    return e->paused ? e->paused_at_ns : now;
+}
+
+static uint64_t step_left_ms(const engine *e)
+{
+    if (!e->step_deadline_ns)
+        return ENGINE_LEFT_UNKNOWN;
+    uint64_t t = step_clock(e, llm_now_ns());
+    return t >= e->step_deadline_ns ? 0 : (e->step_deadline_ns - t) / LLM_NS_PER_MS;
+}
+
 static void publish_gauges(engine *e)
 {
+    atomic_store_explicit(&e->g_step_left_ms, step_left_ms(e), memory_order_relaxed);
     atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
     atomic_store_explicit(&e->g_inflight, e->inflight, memory_order_relaxed);
     atomic_store_explicit(&e->g_step, (uint32_t)e->step, memory_order_relaxed);
@@ -286,6 +302,8 @@ static void enter_step(engine *e, size_t index, uint64_t now)
     e->step = index;
     e->started_in_step = 0;
     e->step_started_ns = now;
+    if (e->paused) /* entered while paused (the `n` key): its clock starts at the resume */
+        e->paused_at_ns = now;
     const plan_step *st = cur_step(e);
     e->step_deadline_ns =
         st->duration_s > 0 ? now + (uint64_t)(st->duration_s * LLM_NS_PER_SEC) : 0;
@@ -323,14 +341,14 @@ static bool step_exhausted(engine *e, uint64_t now)
     const plan_step *st = cur_step(e);
     if (st->requests > 0 && e->started_in_step >= st->requests)
         return true;
-    return e->step_deadline_ns && now >= e->step_deadline_ns;
+    return e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
 }
 
 static void advance(engine *e, uint64_t now)
 {
     const plan_step *st = cur_step(e);
     bool last = e->step + 1 >= e->plan->n_steps;
-    bool timed_out = e->step_deadline_ns && now >= e->step_deadline_ns;
+    bool timed_out = e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
     /* A duration-bounded end stops at once; a count-bounded one lets its requests finish. */
     if (last) {
         if (timed_out || e->inflight == 0)
@@ -344,7 +362,7 @@ static void advance(engine *e, uint64_t now)
             e->cooling = true;
             e->cooldown_until_ns = now + (uint64_t)(st->cooldown_s * LLM_NS_PER_SEC);
         }
-        if (now < e->cooldown_until_ns)
+        if (step_clock(e, now) < e->cooldown_until_ns)
             return;
         e->cooling = false;
     }
@@ -506,10 +524,20 @@ static void apply_command(engine *e, const engine_cmd *c)
         e->target = cur_step(e)->concurrency;
         break;
     case ENGINE_CMD_PAUSE:
-        e->paused = true;
+        if (!e->paused) {
+            e->paused = true;
+            e->paused_at_ns = llm_now_ns();
+        }
         break;
     case ENGINE_CMD_RESUME:
-        e->paused = false;
+        if (e->paused) {
+            uint64_t held = llm_now_ns() - e->paused_at_ns;
+            e->paused = false;
+            if (e->step_deadline_ns)
+                e->step_deadline_ns += held;
+            if (e->cooling)
+                e->cooldown_until_ns += held;
+        }
         break;
     case ENGINE_CMD_NEXT_STEP:
         if (e->step + 1 < e->plan->n_steps) {
@@ -750,6 +778,7 @@ void engine_read_gauges(engine *e, engine_gauges *g)
     g->cancelled = atomic_load_explicit(&e->g_cancelled, memory_order_relaxed);
     g->lost_events = atomic_load_explicit(&e->g_lost, memory_order_relaxed);
     g->state = (engine_state)atomic_load_explicit(&e->g_state, memory_order_relaxed);
+    g->step_left_ms = atomic_load_explicit(&e->g_step_left_ms, memory_order_relaxed);
     g->manual = atomic_load_explicit(&e->g_manual, memory_order_relaxed);
 }
 

@@ -47,7 +47,12 @@ typedef struct {
     uint64_t lost_events; /* events the ring could not take: the measurement is incomplete */
     engine_state state;
     bool manual;
+    /* time left in a duration-bounded step, standing still while paused;
+     * ENGINE_LEFT_UNKNOWN for a step bounded by requests */
+    uint64_t step_left_ms;
 } engine_gauges;
+
+#define ENGINE_LEFT_UNKNOWN UINT64_MAX
 
 typedef struct engine engine;
 

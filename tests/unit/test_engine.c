@@ -361,6 +361,49 @@ static void concurrency_change_shows_in_flight_within_100ms(void **state)
     free(r);
 }
 
+/* A pause stops the step's clock: a 1 s step paused for 0.6 s ends after about 1.6 s, and
+ * the time left the engine publishes stands still meanwhile. */
+static void pause_stops_the_step_clock(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 20;
+    start_sim(r, &o);
+    base_config(r, 1, 0);
+    r->cfg.duration_s = 1;
+    r->cfg.max_tokens = 200;
+    uint64_t t0 = llm_now_ns();
+    engine *e = start_engine(r);
+    engine_gauges g;
+    usleep(200 * 1000);
+    drain(r, e);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_PAUSE}));
+    uint64_t deadline = llm_now_ns() + 5 * LLM_NS_PER_SEC;
+    do {
+        usleep(2000);
+        engine_read_gauges(e, &g);
+    } while (g.state != ENGINE_PAUSED && llm_now_ns() < deadline);
+    assert_int_equal(g.state, ENGINE_PAUSED);
+    usleep(50 * 1000); /* a few engine ticks, so the gauges were published while paused */
+    engine_read_gauges(e, &g);
+    uint64_t left_at_pause = g.step_left_ms;
+    assert_true(left_at_pause > 0 && left_at_pause < 1000);
+    usleep(600 * 1000);
+    drain(r, e);
+    engine_read_gauges(e, &g);
+    assert_int_equal(g.state, ENGINE_PAUSED); /* the step did not end during the pause */
+    assert_int_equal(g.step_left_ms, left_at_pause);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_RESUME}));
+    run_to_end(r, e, 10);
+    double took_s = (double)(llm_now_ns() - t0) / 1e9;
+    assert_true(took_s >= 1.6 - 0.05);
+    assert_true(took_s < 5);
+    finish(r, e);
+    free(r);
+}
+
 /* Sorted intended send times of the run's requests. */
 static size_t sched_times(run_ctx *r, uint64_t *out)
 {
@@ -488,6 +531,7 @@ int main(void)
         cmocka_unit_test(each_fault_lands_in_its_error_class),
         cmocka_unit_test(dead_server_is_a_connect_error),
         cmocka_unit_test(concurrency_change_shows_in_flight_within_100ms),
+        cmocka_unit_test(pause_stops_the_step_clock),
         cmocka_unit_test(constant_rate_is_achieved_within_3_percent),
         cmocka_unit_test(poisson_gaps_look_exponential),
         cmocka_unit_test(ramp_steps_count_exactly_and_honour_the_cooldown),
