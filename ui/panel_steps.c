@@ -16,7 +16,7 @@ typedef struct {
 } step_col;
 
 static const step_col k_cols[] = {
-    {"#", 3, COL_NUM},    {"conc", 5, COL_NUM},       {"req", 6, COL_NUM},   {"RPS", 6, COL_NUM},
+    {"#", 4, COL_NUM},    {"conc", 5, COL_NUM},       {"req", 6, COL_NUM},   {"RPS", 6, COL_NUM},
     {"TPS", 6, COL_NUM},  {"tok/s/str", 10, COL_NUM}, {"TTFT50", 9, COL_MS}, {"TTFT99", 9, COL_MS},
     {"E2E50", 9, COL_MS}, {"err", 6, COL_NUM},
 };
@@ -58,6 +58,20 @@ static size_t cols_fitting(int w)
     return n;
 }
 
+/* The step number, with the test's initial (i, o, m) when the plan mixes kinds of test
+ * (the seeds' -i next to the output test): the rows are told apart at a glance. */
+static void step_label(const ui_app *app, size_t i, char *out, size_t cap)
+{
+    const plan *p = &app->s->plan;
+    int kinds = 0;
+    for (int k = 0; k < TEST_KINDS; k++)
+        kinds += p->has_test[k];
+    if (kinds > 1)
+        snprintf(out, cap, "%zu%c", i + 1, test_kind_name(p->steps[i].test)[0]);
+    else
+        snprintf(out, cap, "%zu", i + 1);
+}
+
 static void step_row(ui_app *app, int y, const ui_rect *r, size_t i, size_t ncols)
 {
     const stats_agg *a = stats_step(app->s->st, i);
@@ -76,7 +90,9 @@ static void step_row(ui_app *app, int y, const ui_rect *r, size_t i, size_t ncol
     for (size_t c = 0; c < ncols; c++) {
         char v[32];
         double val = c == 0 ? (double)(i + 1) : col_value(a, c, conc);
-        if (k_cols[c].kind == COL_MS)
+        if (c == 0)
+            step_label(app, i, v, sizeof v);
+        else if (k_cols[c].kind == COL_MS)
             llm_format_ms(val, v, sizeof v, !app->utf8);
         else
             fmt_num(val, v, sizeof v);
