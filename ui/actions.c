@@ -212,7 +212,8 @@ static void watch_end(ui_app *app)
     if (app->done_noted || !engine_finished(app->s->eng))
         return;
     app->done_noted = true;
-    session_drain(app->s); /* the engine's last events */
+    app->done_at_ns = app->now_ns; /* the header's elapsed time stops here */
+    session_drain(app->s);         /* the engine's last events */
     stats_tick(app->s->st, llm_now_ns());
     const stats_agg *t = &app->s->st->totals;
     ui_log_add(app, UI_OK, "run finished: %llu ok, %llu failed", (unsigned long long)t->ok,

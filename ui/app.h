@@ -48,6 +48,7 @@ typedef struct ui_app {
     int steps_page;    /* step rows visible, as last drawn */
     ui_log log;
     uint32_t seen_step;
+    uint64_t done_at_ns; /* when the UI saw the run finish; 0 while it runs */
     bool seen_any_step, done_noted, final_written, lost_noted, unreachable_noted;
     uint64_t err_seen[ERR_CLASSES];
     char url[256]; /* the key scrubbed, user:password removed */

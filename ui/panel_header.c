@@ -134,7 +134,8 @@ static void header_line2(ui_app *app, const ui_rect *r)
     else
         snprintf(buf, sizeof buf, "%u", app->g.target);
     x += draw_pair(app, r->y + 1, x + 2, end - x - 2, rate > 0 ? "rate" : "target", buf) + 2;
-    fmt_duration((double)(app->now_ns - app->s->start_ns) / 1e9, buf, sizeof buf);
+    uint64_t until = app->done_at_ns ? app->done_at_ns : app->now_ns;
+    fmt_duration((double)(until - app->s->start_ns) / 1e9, buf, sizeof buf);
     x += draw_pair(app, r->y + 1, x + 2, end - x - 2, "elapsed", buf) + 2;
     double left = remaining_s(app);
     if (left >= 0) {
