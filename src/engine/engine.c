@@ -99,17 +99,17 @@ static uint64_t step_clock(const engine *e, uint64_t now)
     return e->paused ? e->paused_at_ns : now;
 }
 
-static uint64_t step_left_ms(const engine *e)
+static uint64_t step_left_ms(const engine *e, uint64_t now)
 {
     if (!e->step_deadline_ns)
         return ENGINE_LEFT_UNKNOWN;
-    uint64_t t = step_clock(e, llm_now_ns());
+    uint64_t t = step_clock(e, now);
     return t >= e->step_deadline_ns ? 0 : (e->step_deadline_ns - t) / LLM_NS_PER_MS;
 }
 
-static void publish_gauges(engine *e)
+static void publish_gauges(engine *e, uint64_t now)
 {
-    atomic_store_explicit(&e->g_step_left_ms, step_left_ms(e), memory_order_relaxed);
+    atomic_store_explicit(&e->g_step_left_ms, step_left_ms(e, now), memory_order_relaxed);
     atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
     atomic_store_explicit(&e->g_inflight, e->inflight, memory_order_relaxed);
     atomic_store_explicit(&e->g_step, (uint32_t)e->step, memory_order_relaxed);
@@ -332,7 +332,7 @@ static void finish_run(engine *e)
 {
     e->finishing = true;
     cancel_inflight(e);
-    publish_gauges(e);
+    publish_gauges(e, llm_now_ns());
     uv_stop(&e->loop);
 }
 
@@ -495,7 +495,7 @@ static void schedule(engine *e)
         if (e->warmup_left == 0 && !e->step_entered)
             enter_step(e, 0, now);
     }
-    publish_gauges(e);
+    publish_gauges(e, now);
 }
 
 /* ---- commands from the controlling thread ---- */
@@ -606,7 +606,7 @@ static void *engine_thread(void *arg)
         ptimer_arm_at(&e->arrivals, now);
     schedule(e);
     uv_run(&e->loop, UV_RUN_DEFAULT);
-    publish_gauges(e);
+    publish_gauges(e, llm_now_ns());
     /* Release-store: every event pushed above is visible before "finished" is. */
     atomic_store_explicit(&e->g_finished, true, memory_order_release);
     return NULL;
