@@ -97,6 +97,22 @@ inflight_reached() { local f; f=$(inflight_now); [ -n "$f" ] && [ "$f" -ge "$T1"
 wait_for 3 inflight_reached || fail "in-flight did not reach the new target $T1"
 ok "in-flight gauge reached $T1"
 
+# A pause stops the plan's clock: "remaining" stands still while paused.
+remaining_now() { screen | grep -Eo 'remaining ~[0-9a-z]+' | head -1; }
+T send-keys -t tui 'p'
+wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t tui | sed -n 2p | grep -q '^ *paused'" ||
+    fail "p did not pause"
+sleep 0.5
+R0=$(remaining_now)
+[ -n "$R0" ] || fail "no remaining time on screen"
+sleep 2.5
+R1=$(remaining_now)
+[ "$R0" = "$R1" ] || fail "remaining time moved while paused: '$R0' -> '$R1'"
+T send-keys -t tui 'p'
+wait_for 3 sh -c "! tmux -L $SOCK capture-pane -p -t tui | sed -n 2p | grep -q '^ *paused'" ||
+    fail "p did not resume"
+ok "paused: '$R0' stood still for 2.5 s; resumed"
+
 T send-keys -t tui 's'
 # first_json KIND: the first snapshot in $OUT, "saved" (by `s`) or "final".
 first_json() {
