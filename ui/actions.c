@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "core/analysis.h"
 #include "keys.h"
 
 static void send(ui_app *app, int kind, long value)
@@ -218,6 +219,13 @@ static void watch_end(ui_app *app)
     const stats_agg *t = &app->s->st->totals;
     ui_log_add(app, UI_OK, "run finished: %llu ok, %llu failed", (unsigned long long)t->ok,
                (unsigned long long)t->failed);
+    analysis an;
+    analysis_run(app->s->st, &an);
+    if (an.has_knee)
+        ui_log_add(app, UI_WARN, "knee at %s %.4g: %s", an.knee_is_rate ? "rate" : "c",
+                   an.knee_load, an.knee_reason);
+    for (size_t i = 0; i < an.n_findings; i++)
+        ui_log_add(app, UI_VALUE, "%s", an.findings[i]);
     char path[PATH_MAX];
     if (ui_save_snapshot(app, true, path, sizeof path) == 0)
         app->final_written = true;

@@ -15,7 +15,7 @@ typedef struct {
 } ui_rect;
 
 #define UI_LOG_LINES 64
-#define UI_LOG_LEN 160
+#define UI_LOG_LEN 320 /* room for an analysis finding (ANALYSIS_TEXT) and its prefix */
 #define UI_MAX_THEMES 32
 
 typedef struct {

@@ -1,6 +1,8 @@
 /* core/snapshot: builds and writes the snapshot JSON (see snapshot.h). */
 #include "core/snapshot.h"
 
+#include "core/analysis.h"
+
 #include "base/util.h"
 
 #include <errno.h>
@@ -372,12 +374,27 @@ static cJSON *slo_verdict_json(const stats *st, const llm_slo *s)
 cJSON *snapshot_analysis_json(const stats *st, const llm_config *cfg)
 {
     cJSON *a = cJSON_CreateObject();
-    cJSON_AddNullToObject(a, "knee");
+    analysis an;
+    analysis_run(st, &an);
+    if (an.has_knee) {
+        cJSON *k = cJSON_AddObjectToObject(a, "knee");
+        cJSON_AddNumberToObject(k, an.knee_is_rate ? "rate" : "concurrency", an.knee_load);
+        add_string(k, "reason", an.knee_reason, cfg->api_key);
+    } else {
+        cJSON_AddNullToObject(a, "knee");
+    }
     if (slo_given(&cfg->slo))
         cJSON_AddItemToObject(a, "slo", slo_verdict_json(st, &cfg->slo));
     else
         cJSON_AddNullToObject(a, "slo");
-    cJSON_AddArrayToObject(a, "findings");
+    cJSON *f = cJSON_AddArrayToObject(a, "findings");
+    /* Findings may quote a server's error message: the key is redacted as everywhere. */
+    for (size_t i = 0; i < an.n_findings; i++) {
+        char *safe = redact(an.findings[i], cfg->api_key);
+        if (safe)
+            cJSON_AddItemToArray(f, cJSON_CreateString(safe));
+        free(safe);
+    }
     return a;
 }
 

@@ -1,6 +1,8 @@
 /* core/summary: the headless summary table (see summary.h). */
 #include "core/summary.h"
 
+#include "core/analysis.h"
+
 #include <math.h>
 
 static void print_cell(FILE *out, double v)
@@ -123,6 +125,17 @@ static void print_errors(FILE *out, const stats_agg *a)
     }
 }
 
+static void print_analysis(FILE *out, const stats *st)
+{
+    analysis an;
+    analysis_run(st, &an);
+    if (an.has_knee)
+        fprintf(out, "knee         %s %.4g: %s\n", an.knee_is_rate ? "rate" : "c", an.knee_load,
+                an.knee_reason);
+    for (size_t i = 0; i < an.n_findings; i++)
+        fprintf(out, "%s %s\n", i == 0 ? "findings    " : "            ", an.findings[i]);
+}
+
 void stats_print_summary(FILE *out, const stats *st, uint64_t lost_events)
 {
     const stats_agg *a = &st->totals;
@@ -131,6 +144,7 @@ void stats_print_summary(FILE *out, const stats *st, uint64_t lost_events)
     print_steps(out, st);
     print_repeats(out, st);
     print_errors(out, a);
+    print_analysis(out, st);
     if (lost_events)
         fprintf(out, "lost events  %llu: the event ring was full, the figures are incomplete\n",
                 (unsigned long long)lost_events);

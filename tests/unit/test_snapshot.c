@@ -259,7 +259,10 @@ static void snapshot_has_every_contract_key(void **state)
     check_step(need_object(doc, "totals"));
     check_series(need(doc, "series"));
     const cJSON *an = need_object(doc, "analysis");
-    assert_true(cJSON_IsNull(need(an, "knee")));
+    /* {concurrency|rate, reason} or null; here step 2 (c=4) is where errors start */
+    const cJSON *knee = need_object(an, "knee");
+    assert_int_equal(need(knee, "concurrency")->valuedouble, 4);
+    assert_non_null(strstr(need(knee, "reason")->valuestring, "errors start at c=4"));
     const cJSON *slo = need_object(an, "slo");
     need_number_or_null(slo, "met_up_to");
     need_number(slo, "goodput_rps");

@@ -1,0 +1,213 @@
+/* Tests for core/analysis: the knee and the diagnosis sentences from synthetic ramps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/analysis.h"
+#include "core/snapshot.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+#define START (1000 * SEC)
+
+static stats *new_stats(void)
+{
+    stats *st = malloc(sizeof *st);
+    assert_non_null(st);
+    assert_int_equal(stats_init(st, START, NULL), 0);
+    return st;
+}
+
+static void free_stats(stats *st)
+{
+    stats_free(st);
+    free(st);
+}
+
+/* One step of a ramp: `n` requests started evenly over 1 s, each with the given TTFT and
+ * E2E and 100 output tokens; `failed` of them fail instead (as HTTP 429). Steps are 20 s
+ * apart on the made-up clock. */
+static void add_step(stats *st, uint32_t index, uint32_t conc, uint8_t test, int n, int failed,
+                     uint64_t ttft, uint64_t e2e)
+{
+    uint64_t t = START + index * 20 * SEC;
+    llm_event step = {.kind = EV_STEP, .step = index, .t_ns = t};
+    step.u.step_change.index = index;
+    step.u.step_change.total = 8;
+    step.u.step_change.concurrency = conc;
+    step.u.step_change.test = test;
+    stats_consume(st, &step);
+    for (int i = 0; i < n; i++) {
+        uint64_t t0 = t + (uint64_t)i * SEC / (uint64_t)n;
+        llm_event ev = {.step = index, .t_ns = t0 + e2e};
+        if (i < failed) {
+            ev.kind = EV_REQUEST_FAILED;
+            ev.u.failed.t0_ns = t0;
+            ev.u.failed.elapsed_ns = e2e;
+            ev.u.failed.http_status = 429;
+            ev.u.failed.err_class = ERR_HTTP_429;
+            snprintf(ev.u.failed.message, sizeof ev.u.failed.message, "HTTP 429: slow down");
+        } else {
+            ev.kind = EV_REQUEST_DONE;
+            ev.u.done.t_sched_ns = ev.u.done.t0_ns = t0;
+            ev.u.done.ttfb_ns = ev.u.done.ttft_ns = ev.u.done.ttfo_ns = ttft;
+            ev.u.done.e2e_ns = e2e;
+            ev.u.done.output_tokens = ev.u.done.content_events = 100;
+            ev.u.done.prompt_tokens = 50;
+            ev.u.done.usage_reported = 1;
+        }
+        stats_consume(st, &ev);
+    }
+}
+
+static bool has_finding(const analysis *an, const char *needle)
+{
+    for (size_t i = 0; i < an->n_findings; i++)
+        if (strstr(an->findings[i], needle))
+            return true;
+    return false;
+}
+
+/* Throughput doubles up to c=8, then stays while TTFT jumps: the demo's shape. */
+static void saturating_ramp_has_its_knee_where_ttft_jumps(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    add_step(st, 0, 1, TEST_OUTPUT, 10, 0, 50 * MS, 1 * SEC);
+    add_step(st, 1, 2, TEST_OUTPUT, 20, 0, 50 * MS, 1 * SEC);
+    add_step(st, 2, 4, TEST_OUTPUT, 40, 0, 50 * MS, 1 * SEC);
+    add_step(st, 3, 8, TEST_OUTPUT, 80, 0, 55 * MS, 1 * SEC);
+    add_step(st, 4, 16, TEST_OUTPUT, 80, 0, 1 * SEC, 2 * SEC);
+    analysis an;
+    analysis_run(st, &an);
+    assert_true(an.has_knee);
+    assert_false(an.knee_is_rate);
+    assert_true(an.knee_load == 16);
+    assert_non_null(strstr(an.knee_reason, "from c=8 to c=16"));
+    assert_non_null(strstr(an.knee_reason, "1.00 s"));
+    assert_true(has_finding(&an, "RPS stops growing after c=8"));
+    assert_true(has_finding(&an, "TTFT p50 rises from 50.0 ms at c=1 to 1.00 s at c=16"));
+    assert_false(has_finding(&an, "failed"));
+
+    /* The snapshot carries the same knee. */
+    llm_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cJSON *a = snapshot_analysis_json(st, &cfg);
+    cJSON *knee = cJSON_GetObjectItem(a, "knee");
+    assert_true(cJSON_IsObject(knee));
+    assert_true(cJSON_GetObjectItem(knee, "concurrency")->valuedouble == 16);
+    assert_string_equal(cJSON_GetObjectItem(knee, "reason")->valuestring, an.knee_reason);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(a, "findings")), (int)an.n_findings);
+    cJSON_Delete(a);
+    free_stats(st);
+}
+
+static void healthy_ramp_has_no_knee_and_says_so(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    add_step(st, 0, 1, TEST_OUTPUT, 10, 0, 50 * MS, 1 * SEC);
+    add_step(st, 1, 2, TEST_OUTPUT, 20, 0, 52 * MS, 1 * SEC);
+    add_step(st, 2, 4, TEST_OUTPUT, 40, 0, 54 * MS, 1 * SEC);
+    analysis an;
+    analysis_run(st, &an);
+    assert_false(an.has_knee);
+    assert_true(has_finding(&an, "RPS grows at every step"));
+    assert_false(has_finding(&an, "TTFT p50 rises"));
+    llm_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cJSON *a = snapshot_analysis_json(st, &cfg);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(a, "knee")));
+    cJSON_Delete(a);
+    free_stats(st);
+}
+
+static void the_knee_is_where_errors_start(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    add_step(st, 0, 1, TEST_OUTPUT, 10, 0, 50 * MS, 1 * SEC);
+    add_step(st, 1, 2, TEST_OUTPUT, 20, 0, 50 * MS, 1 * SEC);
+    add_step(st, 2, 4, TEST_OUTPUT, 40, 4, 50 * MS, 1 * SEC);
+    analysis an;
+    analysis_run(st, &an);
+    assert_true(an.has_knee);
+    assert_true(an.knee_load == 4);
+    assert_non_null(strstr(an.knee_reason, "errors start at c=4: 4 of 40 requests failed (10.0 %"));
+    assert_non_null(strstr(an.knee_reason, "http_429"));
+    assert_true(has_finding(&an, "4 of 70 requests failed (5.7 %), most as http_429"));
+    assert_true(has_finding(&an, "HTTP 429: slow down"));
+    free_stats(st);
+}
+
+/* The seeds' -i next to the output test: the knee comes from the output steps alone. */
+static void mixed_tests_are_judged_on_the_output_steps(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    add_step(st, 0, 1, TEST_INPUT, 10, 0, 30 * MS, 30 * MS);
+    add_step(st, 1, 1, TEST_OUTPUT, 10, 0, 50 * MS, 1 * SEC);
+    add_step(st, 2, 2, TEST_INPUT, 10, 0, 900 * MS, 900 * MS); /* would look like a knee */
+    add_step(st, 3, 2, TEST_OUTPUT, 20, 0, 50 * MS, 1 * SEC);
+    analysis an;
+    analysis_run(st, &an);
+    assert_false(an.has_knee);
+    assert_true(has_finding(&an, "RPS grows at every step"));
+    free_stats(st);
+}
+
+static void long_waits_before_short_answers_are_scheduling_delay(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    add_step(st, 0, 32, TEST_OUTPUT, 32, 0, 3 * SEC, 4 * SEC);
+    analysis an;
+    analysis_run(st, &an);
+    assert_false(an.has_knee); /* one step: no ramp */
+    assert_true(has_finding(&an, "at c=32, TTFT p50 (3.00 s) is 3 times the generation time"));
+    assert_false(has_finding(&an, "generation takes the time"));
+    free_stats(st);
+}
+
+static void long_answers_are_generation_time(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    add_step(st, 0, 1, TEST_OUTPUT, 10, 0, 40 * MS, 2 * SEC);
+    analysis an;
+    analysis_run(st, &an);
+    assert_true(has_finding(&an, "at c=1, E2E p50 (2.00 s) is 50 times TTFT p50 (40.0 ms)"));
+    assert_true(has_finding(&an, "for 100 output tokens on average"));
+    free_stats(st);
+}
+
+static void nothing_measured_says_nothing(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    analysis an;
+    analysis_run(st, &an);
+    assert_false(an.has_knee);
+    assert_int_equal(an.n_findings, 0);
+    free_stats(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(saturating_ramp_has_its_knee_where_ttft_jumps),
+        cmocka_unit_test(healthy_ramp_has_no_knee_and_says_so),
+        cmocka_unit_test(the_knee_is_where_errors_start),
+        cmocka_unit_test(mixed_tests_are_judged_on_the_output_steps),
+        cmocka_unit_test(long_waits_before_short_answers_are_scheduling_delay),
+        cmocka_unit_test(long_answers_are_generation_time),
+        cmocka_unit_test(nothing_measured_says_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
