@@ -6,6 +6,7 @@
 
 #include "check/check.h"
 #include "config/config.h"
+#include "report/report.h"
 #include "run/run.h"
 #include "sim/sim.h"
 #include "ui.h"
@@ -23,6 +24,7 @@ static int run_command(llm_config *cfg)
             return ui_main(cfg);
         return run_headless(cfg);
     case LLM_CMD_REPORT:
+        return report_main(cfg);
     case LLM_CMD_MERGE:
         fprintf(stderr, "llmload: this command is not built yet; see `llmload --help`.\n");
         return LLM_EXIT_USAGE;

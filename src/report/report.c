@@ -1,0 +1,399 @@
+#include "report/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+
+#define SNAPSHOT_SCHEMA "llmload.snapshot/1"
+#define MAX_SNAPSHOT_BYTES (512L * 1024 * 1024)
+
+/* ---- reading ---- */
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static double pct(const cJSON *o, const char *metric, const char *which)
+{
+    return num(cJSON_GetObjectItemCaseSensitive(o, metric), which);
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void read_step(const cJSON *s, int index, report_step *r)
+{
+    const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "requests");
+    r->index = index;
+    r->test = str(s, "test");
+    r->concurrency = num(s, "concurrency");
+    r->rate = num(s, "rate");
+    r->duration_s = num(s, "duration_s");
+    r->ok = num(req, "ok");
+    r->failed = num(req, "failed");
+    r->rps = num(s, "rps");
+    r->tps = num(s, "tps");
+    r->output_tokens = num(cJSON_GetObjectItemCaseSensitive(s, "tokens"), "output");
+    r->ttft_mean = pct(s, "ttft_ms", "mean");
+    r->ttft_p50 = pct(s, "ttft_ms", "p50");
+    r->ttft_p99 = pct(s, "ttft_ms", "p99");
+    r->e2e_mean = pct(s, "e2e_ms", "mean");
+    r->e2e_p50 = pct(s, "e2e_ms", "p50");
+    r->e2e_p99 = pct(s, "e2e_ms", "p99");
+    r->itl_p50 = pct(s, "itl_ms", "p50");
+    r->tpot_p50 = pct(s, "tpot_ms", "p50");
+    r->stream_tps_p50 = pct(s, "per_stream_tps", "p50");
+}
+
+static char *slurp(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read it (%s)", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    long len = -1;
+    if (fseek(f, 0, SEEK_END) == 0)
+        len = ftell(f);
+    if (len < 0 || len > MAX_SNAPSHOT_BYTES || fseek(f, 0, SEEK_SET) != 0) {
+        snprintf(err, errlen, "%s: cannot read it (not a regular file, or over 512 MiB)", path);
+    } else if (!(buf = malloc((size_t)len + 1))) {
+        snprintf(err, errlen, "%s: out of memory reading it", path);
+    } else if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        snprintf(err, errlen, "%s: cannot read it (%s)", path, strerror(errno));
+        free(buf);
+        buf = NULL;
+    } else {
+        buf[len] = '\0';
+    }
+    fclose(f);
+    return buf;
+}
+
+int report_load(const char *path, report_doc *d, char *err, size_t errlen)
+{
+    memset(d, 0, sizeof *d);
+    d->path = path;
+    char *text = slurp(path, err, errlen);
+    if (!text)
+        return -1;
+    d->doc = cJSON_Parse(text);
+    free(text);
+    const char *schema = d->doc ? str(d->doc, "schema") : NULL;
+    if (!schema || strcmp(schema, SNAPSHOT_SCHEMA) != 0) {
+        snprintf(err, errlen,
+                 "%s is not an llmload snapshot (%s): give the .json that `llmload run --json`, "
+                 "`s` or the final save wrote",
+                 path, !d->doc ? "not JSON" : "no \"schema\": \"" SNAPSHOT_SCHEMA "\"");
+        report_free(d);
+        return -1;
+    }
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(d->doc, "config");
+    d->url = str(cfg, "url");
+    d->model = str(cfg, "model");
+    d->plan = str(cJSON_GetObjectItemCaseSensitive(cfg, "plan"), "kind");
+    d->started = str(d->doc, "started_at");
+    d->ended = str(d->doc, "ended_at");
+    d->version = str(cJSON_GetObjectItemCaseSensitive(d->doc, "tool"), "version");
+    d->series = cJSON_GetObjectItemCaseSensitive(d->doc, "series");
+    d->analysis = cJSON_GetObjectItemCaseSensitive(d->doc, "analysis");
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(d->doc, "steps");
+    int n = cJSON_IsArray(steps) ? cJSON_GetArraySize(steps) : 0;
+    if (n > 0 && !(d->steps = calloc((size_t)n, sizeof *d->steps))) {
+        snprintf(err, errlen, "%s: out of memory reading it", path);
+        report_free(d);
+        return -1;
+    }
+    const cJSON *s;
+    cJSON_ArrayForEach(s, steps)
+    {
+        read_step(s, (int)d->n_steps + 1, &d->steps[d->n_steps]);
+        d->n_steps++;
+    }
+    read_step(cJSON_GetObjectItemCaseSensitive(d->doc, "totals"), 0, &d->totals);
+    return 0;
+}
+
+void report_free(report_doc *d)
+{
+    cJSON_Delete(d->doc);
+    free(d->steps);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- Markdown: the seeds' report (basic figures, the table per concurrency, the best
+ * configuration, recommendations) plus the analysis ---- */
+
+static void md_num(FILE *out, double v, const char *fmt)
+{
+    if (isnan(v))
+        fputs(" - |", out);
+    else {
+        fputc(' ', out);
+        fprintf(out, fmt, v);
+        fputs(" |", out);
+    }
+}
+
+static void load_label(const report_step *s, char *buf, size_t cap)
+{
+    if (s->rate > 0)
+        snprintf(buf, cap, "%.4g/s", s->rate);
+    else if (!isnan(s->concurrency))
+        snprintf(buf, cap, "%.0f", s->concurrency);
+    else
+        snprintf(buf, cap, "-");
+}
+
+static double success_pct(const report_step *s)
+{
+    double n = s->ok + s->failed;
+    return n > 0 ? 100.0 * s->ok / n : NAN;
+}
+
+static bool has_requests(const report_step *s)
+{
+    return s->ok + s->failed > 0;
+}
+
+static void md_steps(FILE *out, const report_doc *d)
+{
+    fputs("| step | test | load | requests | success | RPS | TPS | avg latency (s) | "
+          "P99 latency (s) | TTFT p50 (ms) | TTFT p99 (ms) | TPOT p50 (ms) | tok/s per stream |\n"
+          "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+          out);
+    for (size_t i = 0; i < d->n_steps; i++) {
+        const report_step *s = &d->steps[i];
+        char load[32];
+        load_label(s, load, sizeof load);
+        fprintf(out, "| %d | %s | %s |", s->index, s->test ? s->test : "output", load);
+        md_num(out, s->ok + s->failed, "%.0f");
+        double ok = success_pct(s);
+        if (isnan(ok))
+            fputs(" - |", out);
+        else
+            fprintf(out, " %.1f %% |", ok);
+        md_num(out, s->rps, "%.2f");
+        md_num(out, s->tps, "%.1f");
+        md_num(out, s->e2e_mean / 1e3, "%.3f");
+        md_num(out, s->e2e_p99 / 1e3, "%.3f");
+        md_num(out, s->ttft_p50, "%.1f");
+        md_num(out, s->ttft_p99, "%.1f");
+        md_num(out, s->tpot_p50, "%.2f");
+        md_num(out, s->stream_tps_p50, "%.1f");
+        fputc('\n', out);
+    }
+}
+
+/* The seeds' "best configuration" and their recommendation rules. */
+static void md_best(FILE *out, const report_doc *d)
+{
+    const report_step *best_rps = NULL, *best_lat = NULL, *last = NULL;
+    size_t n_with = 0;
+    for (size_t i = 0; i < d->n_steps; i++) {
+        const report_step *s = &d->steps[i];
+        if (!has_requests(s))
+            continue;
+        n_with++;
+        last = s;
+        if (!isnan(s->rps) && (!best_rps || s->rps > best_rps->rps))
+            best_rps = s;
+        if (!isnan(s->e2e_mean) && (!best_lat || s->e2e_mean < best_lat->e2e_mean))
+            best_lat = s;
+    }
+    if (!best_rps)
+        return;
+    char load[32];
+    fputs("\n## Best configuration\n\n", out);
+    load_label(best_rps, load, sizeof load);
+    fprintf(out, "- highest RPS: step %d, load %s (%.2f req/s)\n", best_rps->index, load,
+            best_rps->rps);
+    if (best_lat) {
+        load_label(best_lat, load, sizeof load);
+        fprintf(out, "- lowest average latency: step %d, load %s (%.3f s)\n", best_lat->index, load,
+                best_lat->e2e_mean / 1e3);
+    }
+    if (n_with < 2)
+        return;
+    fputs("\n## Recommendations\n\n", out);
+    load_label(best_rps, load, sizeof load);
+    if (best_rps == last)
+        fputs("- Throughput was still growing at the highest load tried: try a higher load.\n",
+              out);
+    else if (best_rps->index == d->steps[0].index)
+        fputs("- Throughput was best at the lowest load: the load may be too high; try lower.\n",
+              out);
+    else
+        fprintf(out, "- The best load is around %s (step %d).\n", load, best_rps->index);
+    double ok = success_pct(last);
+    if (ok < 95)
+        fprintf(out,
+                "- Only %.1f %% of requests succeeded at the highest load: check the server's "
+                "resources or lower the load.\n",
+                ok);
+}
+
+static void md_analysis(FILE *out, const report_doc *d)
+{
+    const cJSON *knee = cJSON_GetObjectItemCaseSensitive(d->analysis, "knee");
+    const cJSON *findings = cJSON_GetObjectItemCaseSensitive(d->analysis, "findings");
+    if (!cJSON_IsObject(knee) && cJSON_GetArraySize(findings) == 0)
+        return;
+    fputs("\n## Analysis\n\n", out);
+    if (cJSON_IsObject(knee)) {
+        double c = num(knee, "concurrency"), r = num(knee, "rate");
+        if (!isnan(r))
+            fprintf(out, "- **knee** at %.4g req/s: %s\n", r, str(knee, "reason"));
+        else
+            fprintf(out, "- **knee** at c=%.0f: %s\n", c, str(knee, "reason"));
+    }
+    const cJSON *f;
+    cJSON_ArrayForEach(f, findings) if (cJSON_IsString(f)) fprintf(out, "- %s\n", f->valuestring);
+}
+
+void report_markdown(FILE *out, const report_doc *d)
+{
+    const report_step *t = &d->totals;
+    fprintf(out, "# llmload report: %s\n\n", d->path);
+    fprintf(out, "| | |\n|---|---|\n");
+    fprintf(out, "| target | %s |\n", d->url ? d->url : "-");
+    fprintf(out, "| model | %s |\n", d->model ? d->model : "(server default)");
+    fprintf(out, "| plan | %s |\n", d->plan ? d->plan : "-");
+    fprintf(out, "| started / ended | %s / %s |\n", d->started ? d->started : "-",
+            d->ended ? d->ended : "-");
+    fprintf(out, "| requests | %.0f ok, %.0f failed |\n", isnan(t->ok) ? 0 : t->ok,
+            isnan(t->failed) ? 0 : t->failed);
+    fprintf(out, "| output tokens | %.0f |\n", isnan(t->output_tokens) ? 0 : t->output_tokens);
+    if (!isnan(t->duration_s))
+        fprintf(out, "| test time | %.2f s |\n", t->duration_s);
+    if (!isnan(t->tps))
+        fprintf(out, "| average token rate | %.2f tok/s |\n", t->tps);
+    fprintf(out, "| llmload | %s |\n\n## Steps\n\n", d->version ? d->version : "-");
+    md_steps(out, d);
+    md_best(out, d);
+    md_analysis(out, d);
+}
+
+/* ---- CSV: one row per step ---- */
+
+static void csv_field(FILE *out, double v)
+{
+    fputc(',', out);
+    if (!isnan(v))
+        fprintf(out, "%.6g", v);
+}
+
+/* A path as one CSV field: quoted, quotes doubled. */
+static void csv_text(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; s && *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+void report_csv(FILE *out, const report_doc *d, bool with_header)
+{
+    if (with_header)
+        fputs("file,step,test,concurrency,rate,duration_s,requests_ok,requests_failed,"
+              "success_pct,rps,tps,output_tokens,ttft_mean_ms,ttft_p50_ms,ttft_p99_ms,"
+              "e2e_mean_ms,e2e_p50_ms,e2e_p99_ms,itl_p50_ms,tpot_p50_ms,per_stream_tps_p50\n",
+              out);
+    for (size_t i = 0; i < d->n_steps; i++) {
+        const report_step *s = &d->steps[i];
+        csv_text(out, d->path);
+        fprintf(out, ",%d,%s", s->index, s->test ? s->test : "output");
+        const double v[] = {s->rate > 0 ? NAN : s->concurrency,
+                            s->rate > 0 ? s->rate : NAN,
+                            s->duration_s,
+                            s->ok,
+                            s->failed,
+                            success_pct(s),
+                            s->rps,
+                            s->tps,
+                            s->output_tokens,
+                            s->ttft_mean,
+                            s->ttft_p50,
+                            s->ttft_p99,
+                            s->e2e_mean,
+                            s->e2e_p50,
+                            s->e2e_p99,
+                            s->itl_p50,
+                            s->tpot_p50,
+                            s->stream_tps_p50};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+            csv_field(out, v[k]);
+        fputc('\n', out);
+    }
+}
+
+/* ---- the subcommand ---- */
+
+int report_main(const llm_config *cfg)
+{
+    const char *format = cfg->report_format ? cfg->report_format : "md";
+    if (cfg->n_files == 0) {
+        fprintf(stderr, "llmload: report needs a snapshot file: llmload report FILE.json "
+                        "[--format md|csv|html] [-o FILE]\n");
+        return LLM_EXIT_USAGE;
+    }
+    report_doc *docs = calloc(cfg->n_files, sizeof *docs);
+    if (!docs) {
+        fprintf(stderr, "llmload: out of memory\n");
+        return LLM_EXIT_FAILED;
+    }
+    char err[512];
+    int rc = LLM_EXIT_OK;
+    size_t loaded = 0;
+    for (; loaded < cfg->n_files; loaded++) {
+        if (report_load(cfg->files[loaded], &docs[loaded], err, sizeof err) != 0) {
+            fprintf(stderr, "llmload: %s\n", err);
+            rc = LLM_EXIT_USAGE;
+            break;
+        }
+    }
+    FILE *out = stdout;
+    if (rc == LLM_EXIT_OK && cfg->output_path && !(out = fopen(cfg->output_path, "w"))) {
+        fprintf(stderr, "llmload: cannot write %s: %s\n", cfg->output_path, strerror(errno));
+        rc = LLM_EXIT_FAILED;
+    }
+    if (rc == LLM_EXIT_OK) {
+        if (strcmp(format, "html") == 0) {
+            report_html(out, docs, cfg->n_files);
+        } else {
+            for (size_t i = 0; i < cfg->n_files; i++) {
+                if (strcmp(format, "csv") == 0) {
+                    report_csv(out, &docs[i], i == 0);
+                } else {
+                    if (i > 0)
+                        fputc('\n', out);
+                    report_markdown(out, &docs[i]);
+                }
+            }
+        }
+        bool bad = fflush(out) != 0 || ferror(out);
+        if ((out != stdout && fclose(out) != 0) || bad) {
+            fprintf(stderr, "llmload: cannot write %s: %s\n",
+                    cfg->output_path ? cfg->output_path : "the output", strerror(errno));
+            rc = LLM_EXIT_FAILED;
+        } else if (cfg->output_path) {
+            fprintf(stderr, "llmload: report written to %s\n", cfg->output_path);
+        }
+    }
+    for (size_t i = 0; i < loaded; i++)
+        report_free(&docs[i]);
+    free(docs);
+    return rc;
+}
