@@ -26,7 +26,8 @@ static int run_command(llm_config *cfg)
     case LLM_CMD_REPORT:
         return report_main(cfg);
     case LLM_CMD_MERGE:
-        fprintf(stderr, "llmload: this command is not built yet; see `llmload --help`.\n");
+        fprintf(stderr, "llmload: merge is not built yet; `llmload report A.json B.json` puts "
+                        "several runs in one report (--format md|csv|html).\n");
         return LLM_EXIT_USAGE;
     }
     return LLM_EXIT_USAGE;

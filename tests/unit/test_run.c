@@ -88,6 +88,43 @@ static void headless_run_writes_results_and_never_the_key(void **state)
     stop(f);
 }
 
+/* A ramp against a 2-slot simulator saturates at c=2; its snapshot names the knee, and
+ * `llmload report` turns the snapshot into Markdown, CSV and HTML. */
+static void ramp_snapshot_has_a_knee_and_makes_reports(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 2;
+    o.decode_rate = 400;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,        "run", "--url",        f->url, "--ramp",       "1:8:x2",
+                    "--step-requests", "24",  "--max-tokens", "40",   "--ignore-eos", "--json",
+                    f->json,           NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 120, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "knee         c "));
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *knee = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "analysis"), "knee");
+    assert_true(cJSON_IsObject(knee));
+    double at = cJSON_GetObjectItem(knee, "concurrency")->valuedouble;
+    assert_true(at == 4 || at == 8); /* past the 2 slots: TTFT grows, TPS does not */
+    cJSON_Delete(doc);
+
+    static const char *const formats[][2] = {
+        {"md", "## Best configuration"}, {"csv", "file,step,test,"}, {"html", "<svg"}};
+    for (size_t i = 0; i < 3; i++) {
+        char *rep[] = {LLM_BINARY, "report", f->json, "--format", (char *)formats[i][0], NULL};
+        tu_run(rep, NULL, NULL, 30, &r);
+        assert_int_equal(r.exit_code, 0);
+        assert_non_null(strstr(r.out, formats[i][1]));
+        tu_result_free(&r);
+    }
+    stop(f);
+}
+
 static void error_rate_over_the_limit_exits_1(void **state)
 {
     (void)state;
@@ -409,6 +446,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(headless_run_writes_results_and_never_the_key),
+        cmocka_unit_test(ramp_snapshot_has_a_knee_and_makes_reports),
         cmocka_unit_test(error_rate_over_the_limit_exits_1),
         cmocka_unit_test(dead_server_exits_3_with_one_sentence),
         cmocka_unit_test(rejected_key_stops_before_any_load_with_exit_2),
