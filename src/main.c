@@ -26,9 +26,7 @@ static int run_command(llm_config *cfg)
     case LLM_CMD_REPORT:
         return report_main(cfg);
     case LLM_CMD_MERGE:
-        fprintf(stderr, "llmload: merge is not built yet; `llmload report A.json B.json` puts "
-                        "several runs in one report (--format md|csv|html).\n");
-        return LLM_EXIT_USAGE;
+        return merge_main(cfg);
     }
     return LLM_EXIT_USAGE;
 }

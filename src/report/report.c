@@ -194,46 +194,55 @@ static void md_steps(FILE *out, const report_doc *d)
     }
 }
 
-/* The seeds' "best configuration" and their recommendation rules. */
+/* The seeds' "best configuration" and their recommendation rules. The best load is the
+ * first step within 5 % of the highest RPS: a step that adds load for 0.1 % more
+ * throughput is not better. */
 static void md_best(FILE *out, const report_doc *d)
 {
-    const report_step *best_rps = NULL, *best_lat = NULL, *last = NULL;
-    size_t n_with = 0;
+    const report_step *top = NULL, *best_lat = NULL, *last = NULL, *prev = NULL;
     for (size_t i = 0; i < d->n_steps; i++) {
         const report_step *s = &d->steps[i];
         if (!has_requests(s))
             continue;
-        n_with++;
+        prev = last;
         last = s;
-        if (!isnan(s->rps) && (!best_rps || s->rps > best_rps->rps))
-            best_rps = s;
+        if (!isnan(s->rps) && (!top || s->rps > top->rps))
+            top = s;
         if (!isnan(s->e2e_mean) && (!best_lat || s->e2e_mean < best_lat->e2e_mean))
             best_lat = s;
     }
-    if (!best_rps)
+    if (!top)
         return;
+    const report_step *best = top;
+    for (size_t i = 0; i < d->n_steps; i++)
+        if (has_requests(&d->steps[i]) && d->steps[i].rps >= 0.95 * top->rps) {
+            best = &d->steps[i];
+            break;
+        }
     char load[32];
     fputs("\n## Best configuration\n\n", out);
-    load_label(best_rps, load, sizeof load);
-    fprintf(out, "- highest RPS: step %d, load %s (%.2f req/s)\n", best_rps->index, load,
-            best_rps->rps);
+    load_label(top, load, sizeof load);
+    fprintf(out, "- highest RPS: step %d, load %s (%.2f req/s)\n", top->index, load, top->rps);
     if (best_lat) {
         load_label(best_lat, load, sizeof load);
         fprintf(out, "- lowest average latency: step %d, load %s (%.3f s)\n", best_lat->index, load,
                 best_lat->e2e_mean / 1e3);
     }
-    if (n_with < 2)
+    if (!prev)
         return;
     fputs("\n## Recommendations\n\n", out);
-    load_label(best_rps, load, sizeof load);
-    if (best_rps == last)
+    load_label(best, load, sizeof load);
+    if (best == last && last->rps >= 1.10 * prev->rps)
         fputs("- Throughput was still growing at the highest load tried: try a higher load.\n",
               out);
-    else if (best_rps->index == d->steps[0].index)
+    else if (best->index == d->steps[0].index)
         fputs("- Throughput was best at the lowest load: the load may be too high; try lower.\n",
               out);
     else
-        fprintf(out, "- The best load is around %s (step %d).\n", load, best_rps->index);
+        fprintf(out,
+                "- The best load is around %s (step %d): it reaches %.2f req/s, within 5 %% "
+                "of the highest.\n",
+                load, best->index, best->rps);
     double ok = success_pct(last);
     if (ok < 95)
         fprintf(out,

@@ -1,5 +1,6 @@
-/* report: `llmload report SNAPSHOT...` — Markdown (the seeds' report), CSV per step, or one
- * self-contained HTML page with SVG charts, made from snapshot files. Main thread only. */
+/* report: what is made from snapshot files — `llmload report` (Markdown, the seeds' report;
+ * CSV per step; one self-contained HTML page with SVG charts) and `llmload merge` (one
+ * snapshot from several, merge.c). Main thread only. */
 #ifndef LLM_REPORT_H
 #define LLM_REPORT_H
 
@@ -43,5 +44,7 @@ void report_html(FILE *out, const report_doc *docs, size_t n);
 /* The subcommand: exit code per DESIGN.md §12 (2 for unreadable input, 1 when the output
  * cannot be written). */
 int report_main(const llm_config *cfg);
+/* `llmload merge FILE... -o FILE`: exit 0, 2 (bad input) or 1 (cannot write). */
+int merge_main(const llm_config *cfg);
 
 #endif

@@ -88,7 +88,7 @@ static void markdown_has_the_seeds_report(void **state)
     assert_non_null(strstr(md, "| 3 | output | 4 | 20 | 95.0 % | 1.90 |"));
     assert_non_null(strstr(md, "- highest RPS: step 2, load 2 (2.00 req/s)"));
     assert_non_null(strstr(md, "- lowest average latency: step 1, load 1 (2.000 s)"));
-    assert_non_null(strstr(md, "- The best load is around 2 (step 2)."));
+    assert_non_null(strstr(md, "- The best load is around 2 (step 2): it reaches 2.00 req/s"));
     assert_non_null(strstr(md, "- **knee** at c=4: from c=2 to c=4"));
     assert_non_null(strstr(md, "- TTFT p50 rises & rises"));
     assert_null(strstr(md, "Only ")); /* 95 % succeeded at the top: no warning */

@@ -125,6 +125,79 @@ static void ramp_snapshot_has_a_knee_and_makes_reports(void **state)
     stop(f);
 }
 
+/* The seeds' loop runs one concurrency per process; merge makes them one snapshot whose
+ * steps keep each run's figures and whose totals add up. */
+static void merge_makes_one_snapshot_of_separate_runs(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 400;
+    fixture *f = start(&o);
+    char paths[2][300], merged[300];
+    const char *conc[2] = {"1", "4"}, *reqs[2] = {"4", "12"};
+    tu_result r;
+    for (int i = 0; i < 2; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/part%d.json", tu_tmpdir(), i);
+        char *argv[] = {LLM_BINARY,     "run",
+                        "--url",        f->url,
+                        "-c",           (char *)conc[i],
+                        "-n",           (char *)reqs[i],
+                        "--max-tokens", "20",
+                        "--ignore-eos", "--json",
+                        paths[i],       NULL};
+        tu_run(argv, NULL, NULL, 60, &r);
+        assert_int_equal(r.exit_code, 0);
+        tu_result_free(&r);
+    }
+    snprintf(merged, sizeof merged, "%s/merged.json", tu_tmpdir());
+    char *argv[] = {LLM_BINARY, "merge", paths[0], paths[1], "-o", merged, NULL};
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+
+    cJSON *m = load_json(merged);
+    assert_string_equal(cJSON_GetObjectItem(m, "schema")->valuestring, "llmload.snapshot/1");
+    cJSON *steps = cJSON_GetObjectItem(m, "steps");
+    assert_int_equal(cJSON_GetArraySize(steps), 2);
+    size_t series = 0;
+    for (int i = 0; i < 2; i++) {
+        cJSON *part = load_json(paths[i]);
+        cJSON *want = cJSON_GetObjectItem(part, "totals"), *got = cJSON_GetArrayItem(steps, i);
+        assert_string_equal(cJSON_GetObjectItem(got, "source")->valuestring, paths[i]);
+        assert_int_equal(cJSON_GetObjectItem(got, "concurrency")->valueint, atoi(conc[i]));
+        assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(got, "requests"), "ok")->valueint,
+                         atoi(reqs[i]));
+        /* percentiles come back from the bucket histograms exactly */
+        for (int k = 0; k < 3; k++) {
+            const char *metric = (const char *[]){"ttft_ms", "e2e_ms", "itl_ms"}[k];
+            assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(got, metric), "p99")->valuedouble ==
+                        cJSON_GetObjectItem(cJSON_GetObjectItem(want, metric), "p99")->valuedouble);
+        }
+        series += (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(part, "series"));
+        cJSON_Delete(part);
+    }
+    cJSON *tot = cJSON_GetObjectItem(m, "totals");
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(tot, "requests"), "ok")->valueint, 16);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(tot, "tokens"), "output")->valueint,
+                     16 * 20);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(m, "series")), (int)series);
+    assert_true(cJSON_IsObject(cJSON_GetObjectItem(m, "analysis")));
+    cJSON_Delete(m);
+
+    char *no_out[] = {LLM_BINARY, "merge", paths[0], NULL};
+    tu_run(no_out, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "merge needs -o FILE"));
+    tu_result_free(&r);
+    char *missing[] = {LLM_BINARY, "merge", paths[0], "/nonexistent/x.json", "-o", merged, NULL};
+    tu_run(missing, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "/nonexistent/x.json: cannot read it"));
+    tu_result_free(&r);
+    stop(f);
+}
+
 static void error_rate_over_the_limit_exits_1(void **state)
 {
     (void)state;
@@ -447,6 +520,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(headless_run_writes_results_and_never_the_key),
         cmocka_unit_test(ramp_snapshot_has_a_knee_and_makes_reports),
+        cmocka_unit_test(merge_makes_one_snapshot_of_separate_runs),
         cmocka_unit_test(error_rate_over_the_limit_exits_1),
         cmocka_unit_test(dead_server_exits_3_with_one_sentence),
         cmocka_unit_test(rejected_key_stops_before_any_load_with_exit_2),
