@@ -348,9 +348,11 @@ void report_html(FILE *out, const report_doc *docs, size_t n)
         html_text(out, d->started ? d->started : "-");
         fputs(" to ", out);
         html_text(out, d->ended ? d->ended : "-");
-        fprintf(out, "; %.0f ok, %.0f failed, %.4g req/s, %.4g tok/s</p>\n",
-                isnan(d->totals.ok) ? 0 : d->totals.ok,
-                isnan(d->totals.failed) ? 0 : d->totals.failed, d->totals.rps, d->totals.tps);
+        fprintf(out, "; %.0f ok, %.0f failed", isnan(d->totals.ok) ? 0 : d->totals.ok,
+                isnan(d->totals.failed) ? 0 : d->totals.failed);
+        if (isfinite(d->totals.rps) && isfinite(d->totals.tps))
+            fprintf(out, ", %.4g req/s, %.4g tok/s", d->totals.rps, d->totals.tps);
+        fputs("</p>\n", out);
         html_steps(out, d);
         html_analysis(out, d);
         if (d->n_steps > 1)
