@@ -164,8 +164,13 @@ static const char *sse_next(const char *s, const char *end, char c, const char *
 static int sse_complete(sse_parser *p, const char *s, const char *eol, sse_event_fn fn, void *user)
 {
     size_t n = (size_t)(eol - s);
-    if (p->line_len == 0)
+    if (p->line_len == 0) {
+        /* A line that would not fit the buffer is an overflow even when it arrives whole,
+         * as it is when it arrives in pieces: the verdict must not depend on the splits. */
+        if (!(p->state & ST_DISCARD) && p->data_len + n > p->cap)
+            return sse_overflow(p);
         return sse_line(p, s, n, fn, user);
+    }
     int rc = sse_buffer_partial(p, s, n);
     size_t len = p->line_len;
     p->line_len = 0;

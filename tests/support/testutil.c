@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include "engine/prompt.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -129,4 +131,57 @@ int tu_refusing_port(int *holder)
     }
     *holder = fd;
     return ntohs(a.sin_port);
+}
+
+uint64_t tu_rand(uint64_t *state)
+{
+    return prompt_rng_next(state); /* the engine's xorshift64* */
+}
+
+char *tu_mutate(uint64_t *rng, const char *in, size_t n, size_t *out_len)
+{
+    static const char interesting[] = "\n\r:\"{}[]\\\0\xEF\xBB\xBF ,0-e";
+    size_t cap = 2 * n + 64, len = n;
+    char *out = malloc(cap);
+    if (!out)
+        abort();
+    memcpy(out, in, n);
+    int edits = 1 + (int)(tu_rand(rng) % 8);
+    for (int e = 0; e < edits; e++) {
+        size_t at = len ? (size_t)(tu_rand(rng) % len) : 0;
+        size_t span = 1 + (size_t)(tu_rand(rng) % 32);
+        if (at + span > len)
+            span = len - at;
+        switch (tu_rand(rng) % 6) {
+        case 0: /* flip a bit */
+            if (len)
+                out[at] = (char)(out[at] ^ (1u << (tu_rand(rng) % 8)));
+            break;
+        case 1: /* insert an interesting byte */
+            if (len + 1 < cap) {
+                memmove(out + at + 1, out + at, len - at);
+                out[at] = interesting[tu_rand(rng) % (sizeof interesting - 1)];
+                len++;
+            }
+            break;
+        case 2: /* delete a range */
+            memmove(out + at, out + at + span, len - at - span);
+            len -= span;
+            break;
+        case 3: /* duplicate a range */
+            if (len + span < cap) {
+                memmove(out + at + span, out + at, len - at);
+                len += span;
+            }
+            break;
+        case 4: /* truncate */
+            len = at;
+            break;
+        default: /* overwrite with a random byte */
+            if (len)
+                out[at] = (char)tu_rand(rng);
+        }
+    }
+    *out_len = len;
+    return out;
 }

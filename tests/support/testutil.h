@@ -4,6 +4,7 @@
 #define LLM_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     int exit_code; /* -1 when killed by the time bound or a signal */
@@ -25,6 +26,13 @@ char *tu_read_file(const char *path, size_t *len);
  * *holder stays open (a bound socket that never calls listen): connecting is refused.
  * Close *holder when done. Returns the port, or -1. */
 int tu_refusing_port(int *holder);
+
+/* Mutation fuzzing. tu_rand: xorshift64*, deterministic for a seed (print the seed when a
+ * case fails). tu_mutate: a copy of in[0..n) with 1-8 random edits (flip a bit, insert a
+ * byte the parsers care about — \n \r : " { } [ ] \\ NUL, a BOM byte —, delete or duplicate
+ * a range, truncate); *out_len gets its length. Caller frees. */
+uint64_t tu_rand(uint64_t *state);
+char *tu_mutate(uint64_t *rng, const char *in, size_t n, size_t *out_len);
 
 /* Makes a fresh temporary directory; returns its path (static storage per call slot). */
 const char *tu_tmpdir(void);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -377,6 +378,93 @@ static void non_streaming_message_content(void **state)
     assert_int_equal(ci.content_events, 1);
 }
 
+/* What any decode must leave: a known kind, a terminated message, counts within the input. */
+static void check_info(const chunk_info *ci, size_t len, uint64_t seed, int c)
+{
+    if ((unsigned)ci->kind > CHUNK_MALFORMED || ci->content_events < 0 ||
+        ci->reasoning_events < 0 || ci->content_bytes > len ||
+        memchr(ci->message, '\0', sizeof ci->message) == NULL ||
+        (ci->kind != CHUNK_DATA && (ci->content_events || ci->reasoning_events)))
+        fail_msg("seed 0x%llx case %d: kind %d, %d content, %d reasoning, %zu bytes of %zu",
+                 (unsigned long long)seed, c, (int)ci->kind, ci->content_events,
+                 ci->reasoning_events, ci->content_bytes, len);
+}
+
+/* Recorded chunks mutated at random (and a few hostile shapes) go through every decoder:
+ * no crash (the sanitizers watch), and every result is well formed. Bounded to 20,000 cases
+ * or 5 s; LLM_FUZZ_SEED overrides the seed. */
+static void mutated_chunks_decode_to_well_formed_results(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"llama.cpp/chat-stream-usage.sse",
+                                        "llama.cpp/completions-stream-usage.sse",
+                                        "streams/vllm-chat-usage.sse",
+                                        "streams/reasoning-chat-usage.sse",
+                                        "llama.cpp/chat.json",
+                                        "llama.cpp/error-400-context.json"};
+    enum { N_FILES = sizeof files / sizeof files[0], MAX_LINES = 4096 };
+    const char *env = getenv("LLM_FUZZ_SEED");
+    uint64_t seed = env ? strtoull(env, NULL, 0) : 0xC0FFEEULL, rng = seed;
+    char *texts[N_FILES];
+    const char *line[MAX_LINES];
+    size_t line_len[MAX_LINES], n_lines = 0;
+    for (size_t f = 0; f < N_FILES; f++) {
+        size_t n;
+        texts[f] = load(files[f], &n);
+        /* each "data: " payload of a stream, or the whole JSON body */
+        if (texts[f][0] == '{' && n_lines < MAX_LINES) {
+            line[n_lines] = texts[f];
+            line_len[n_lines++] = n;
+            continue;
+        }
+        for (char *p = texts[f]; (p = strstr(p, "data: ")) && n_lines < MAX_LINES;) {
+            p += 6;
+            char *e = strchr(p, '\n');
+            line[n_lines] = p;
+            line_len[n_lines++] = e ? (size_t)(e - p) : strlen(p);
+            p = e ? e : p + strlen(p);
+        }
+    }
+    assert_true(n_lines > 10);
+    time_t end = time(NULL) + 5;
+    int c = 0;
+    for (; c < 20000 && time(NULL) < end; c++) {
+        size_t k = tu_rand(&rng) % n_lines, n;
+        char *m = tu_mutate(&rng, line[k], line_len[k], &n);
+        chunk_info ci;
+        chunk_decode_event("", 0, m, n, &ci);
+        check_info(&ci, n, seed, c);
+        chunk_decode_event("error", 5, m, n, &ci);
+        check_info(&ci, n, seed, c);
+        assert_int_equal(ci.kind, CHUNK_ERROR);
+        chunk_decode_message(m, n, &ci);
+        check_info(&ci, n, seed, c);
+        free(m);
+    }
+    assert_true(c > 100);
+    /* hostile shapes: deep nesting, a huge flat array, an unterminated string */
+    size_t big = 200000;
+    char *h = malloc(big + 1);
+    assert_non_null(h);
+    memset(h, '[', big);
+    h[big] = '\0';
+    chunk_info ci;
+    chunk_decode(h, big, &ci);
+    check_info(&ci, big, seed, -1);
+    for (size_t i = 0; i < big; i++)
+        h[i] = i == 0 ? '[' : i + 1 == big ? ']' : (i % 2 ? '0' : ',');
+    chunk_decode(h, big, &ci);
+    check_info(&ci, big, seed, -2);
+    memcpy(h, "{\"choices\":[{\"delta\":{\"content\":\"", 33);
+    memset(h + 33, 'x', big - 33);
+    chunk_decode(h, big, &ci);
+    check_info(&ci, big, seed, -3);
+    assert_int_equal(ci.kind, CHUNK_MALFORMED);
+    free(h);
+    for (size_t f = 0; f < N_FILES; f++)
+        free(texts[f]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +486,7 @@ int main(void)
         cmocka_unit_test(null_finish_reason_is_not_a_finish),
         cmocka_unit_test(giant_chunk_decodes_on_the_slow_path),
         cmocka_unit_test(non_streaming_message_content),
+        cmocka_unit_test(mutated_chunks_decode_to_well_formed_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

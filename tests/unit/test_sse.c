@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -424,6 +425,62 @@ static void callback_nonzero_stops_parsing(void **state)
     free(got.log);
 }
 
+/* Mutated recordings: whatever the bytes, nothing crashes, and cutting them anywhere changes
+ * nothing — the same events and the same overflow verdict as fed whole. Bounded to 20,000
+ * cases or 5 s; the seed is in the failure message (LLM_FUZZ_SEED overrides it). */
+static void mutated_streams_parse_the_same_split_or_whole(void **state)
+{
+    (void)state;
+    const char *env = getenv("LLM_FUZZ_SEED");
+    uint64_t seed = env ? strtoull(env, NULL, 0) : 0x5EED5EEDULL, rng = seed;
+    size_t lens[N_FIXTURES];
+    char *src[N_FIXTURES];
+    for (size_t f = 0; f < N_FIXTURES; f++)
+        src[f] = load(fixtures[f], &lens[f]);
+    static const size_t caps[] = {48, 200, 4096, 65536};
+    rec whole = {0}, split = {0};
+    time_t end = time(NULL) + 5;
+    int cases = 0;
+    for (; cases < 20000 && time(NULL) < end; cases++) {
+        size_t f = tu_rand(&rng) % N_FIXTURES, n;
+        char *m = tu_mutate(&rng, src[f], lens[f], &n);
+        size_t cap = caps[tu_rand(&rng) % 4], cuts[8], ncuts = n ? tu_rand(&rng) % 8 : 0;
+        for (size_t k = 0; k < ncuts; k++)
+            cuts[k] = (size_t)(tu_rand(&rng) % (n + 1));
+        for (size_t a = 1; a < ncuts; a++) /* ascending */
+            for (size_t b = a; b > 0 && cuts[b - 1] > cuts[b]; b--) {
+                size_t t = cuts[b];
+                cuts[b] = cuts[b - 1];
+                cuts[b - 1] = t;
+            }
+        rec_reset(&whole);
+        rec_reset(&split);
+        size_t pend_whole, pend_split;
+        int rc_whole = feed_cuts(m, n, NULL, 0, cap, &whole, &pend_whole);
+        int rc_split = feed_cuts(m, n, cuts, ncuts, cap, &split, &pend_split);
+        if (rc_whole != rc_split || strcmp(rec_str(&whole), rec_str(&split)) != 0 ||
+            pend_whole != pend_split) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/fuzz-case.sse", tu_tmpdir());
+            FILE *keep = fopen(path, "wb");
+            if (keep) {
+                fwrite(m, 1, n, keep);
+                fclose(keep);
+            }
+            fail_msg("seed 0x%llx case %d (fixture %s, cap %zu, %zu cuts): fed whole, %d events "
+                     "rc %d; cut, %d events rc %d; the bytes are in %s",
+                     (unsigned long long)seed, cases, fixtures[f], cap, ncuts, whole.events,
+                     rc_whole, split.events, rc_split, path);
+        }
+        free(m);
+    }
+    assert_true(cases > 100);
+    free(whole.log);
+    free(split.log);
+    for (size_t f = 0; f < N_FIXTURES; f++)
+        free(src[f]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +503,7 @@ int main(void)
         cmocka_unit_test(finish_reports_a_stream_cut_mid_event),
         cmocka_unit_test(finish_resets_parser_for_reuse),
         cmocka_unit_test(callback_nonzero_stops_parsing),
+        cmocka_unit_test(mutated_streams_parse_the_same_split_or_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
