@@ -205,6 +205,10 @@ int sockwatch_track(sockwatch *w, int fd)
 {
     if (grow(w, fd) != 0)
         return -1;
+    /* A socket just opened: whatever the tables hold for its number belongs to one that
+     * was closed without a word, and goes. */
+    if (w->registered[fd] || w->want[fd] || w->polls[fd])
+        sockwatch_forget(w, fd);
     w->tracked[fd] = 1;
     return 0;
 }

@@ -168,6 +168,28 @@ static void untracked_socket_leaves_the_set_when_unwatched(bool portable)
     close_fixture(f);
 }
 
+/* A parked socket closed without forget(): when a new socket with its number is tracked,
+ * the stale entry goes, so watching the new one is not mistaken for "already in the set". */
+static void tracking_a_new_socket_drops_a_stale_entry(bool portable)
+{
+    fixture *f = open_fixture(portable);
+    int fd = f->pair[0];
+    assert_int_equal(sockwatch_track(&f->w, fd), 0);
+    assert_int_equal(sockwatch_set(&f->w, fd, SOCKWATCH_IN), 0);
+    assert_int_equal(sockwatch_set(&f->w, fd, 0), 0); /* parked, still in the set */
+    close(f->pair[0]);
+    close(f->pair[1]);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, f->pair), 0);
+    assert_int_equal(f->pair[0], fd);
+    assert_int_equal(sockwatch_track(&f->w, fd), 0);
+    assert_int_equal(sockwatch_set(&f->w, fd, SOCKWATCH_IN), 0);
+    assert_int_equal(write(f->pair[1], "t", 1), 1);
+    run_until(f, 1, WAIT_NS);
+    assert_int_equal(f->calls, 1);
+    assert_int_equal(f->last_fd, fd);
+    close_fixture(f);
+}
+
 /* curl closes a socket (forget first) and the next socket gets the same number. */
 static void reused_number_after_forget_is_watched_afresh(bool portable)
 {
@@ -233,6 +255,7 @@ BOTH(parked_socket_is_quiet_until_watched_again)
 BOTH(parked_socket_that_hangs_up_is_dropped)
 BOTH(reused_number_after_forget_is_watched_afresh)
 BOTH(untracked_socket_leaves_the_set_when_unwatched)
+BOTH(tracking_a_new_socket_drops_a_stale_entry)
 BOTH(high_descriptor_numbers_grow_the_tables)
 
 int main(void)
@@ -250,6 +273,8 @@ int main(void)
         cmocka_unit_test(parked_socket_that_hangs_up_is_dropped_uv_poll),
         cmocka_unit_test(untracked_socket_leaves_the_set_when_unwatched_epoll),
         cmocka_unit_test(untracked_socket_leaves_the_set_when_unwatched_uv_poll),
+        cmocka_unit_test(tracking_a_new_socket_drops_a_stale_entry_epoll),
+        cmocka_unit_test(tracking_a_new_socket_drops_a_stale_entry_uv_poll),
         cmocka_unit_test(reused_number_after_forget_is_watched_afresh_epoll),
         cmocka_unit_test(reused_number_after_forget_is_watched_afresh_uv_poll),
         cmocka_unit_test(high_descriptor_numbers_grow_the_tables_epoll),
