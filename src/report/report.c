@@ -197,8 +197,9 @@ static void md_steps(FILE *out, const report_doc *d)
 /* The seeds' "best configuration" and their recommendation rules. The best load is the
  * first step within 5 % of the highest RPS: a step that adds load for 0.1 % more
  * throughput is not better. */
-static void md_best(FILE *out, const report_doc *d)
+void report_advise(const report_doc *d, report_advice *adv)
 {
+    memset(adv, 0, sizeof *adv);
     const report_step *top = NULL, *best_lat = NULL, *last = NULL, *prev = NULL;
     for (size_t i = 0; i < d->n_steps; i++) {
         const report_step *s = &d->steps[i];
@@ -220,35 +221,50 @@ static void md_best(FILE *out, const report_doc *d)
             break;
         }
     char load[32];
-    fputs("\n## Best configuration\n\n", out);
     load_label(top, load, sizeof load);
-    fprintf(out, "- highest RPS: step %d, load %s (%.2f req/s)\n", top->index, load, top->rps);
+    snprintf(adv->best[adv->n_best++], REPORT_ADVICE_LEN,
+             "highest RPS: step %d, load %s (%.2f req/s)", top->index, load, top->rps);
     if (best_lat) {
         load_label(best_lat, load, sizeof load);
-        fprintf(out, "- lowest average latency: step %d, load %s (%.3f s)\n", best_lat->index, load,
-                best_lat->e2e_mean / 1e3);
+        snprintf(adv->best[adv->n_best++], REPORT_ADVICE_LEN,
+                 "lowest average latency: step %d, load %s (%.3f s)", best_lat->index, load,
+                 best_lat->e2e_mean / 1e3);
     }
     if (!prev)
         return;
-    fputs("\n## Recommendations\n\n", out);
     load_label(best, load, sizeof load);
+    char *r = adv->recommend[adv->n_recommend++];
     if (best == last && last->rps >= 1.10 * prev->rps)
-        fputs("- Throughput was still growing at the highest load tried: try a higher load.\n",
-              out);
+        snprintf(r, REPORT_ADVICE_LEN,
+                 "Throughput was still growing at the highest load tried: try a higher load.");
     else if (best->index == d->steps[0].index)
-        fputs("- Throughput was best at the lowest load: the load may be too high; try lower.\n",
-              out);
+        snprintf(r, REPORT_ADVICE_LEN,
+                 "Throughput was best at the lowest load: the load may be too high; try lower.");
     else
-        fprintf(out,
-                "- The best load is around %s (step %d): it reaches %.2f req/s, within 5 %% "
-                "of the highest.\n",
-                load, best->index, best->rps);
+        snprintf(r, REPORT_ADVICE_LEN,
+                 "The best load is around %s (step %d): it reaches %.2f req/s, within 5 %% of "
+                 "the highest.",
+                 load, best->index, best->rps);
     double ok = success_pct(last);
     if (ok < 95)
-        fprintf(out,
-                "- Only %.1f %% of requests succeeded at the highest load: check the server's "
-                "resources or lower the load.\n",
-                ok);
+        snprintf(adv->recommend[adv->n_recommend++], REPORT_ADVICE_LEN,
+                 "Only %.1f %% of requests succeeded at the highest load: check the server's "
+                 "resources or lower the load.",
+                 ok);
+}
+
+static void md_best(FILE *out, const report_doc *d)
+{
+    report_advice adv;
+    report_advise(d, &adv);
+    if (adv.n_best)
+        fputs("\n## Best configuration\n\n", out);
+    for (size_t i = 0; i < adv.n_best; i++)
+        fprintf(out, "- %s\n", adv.best[i]);
+    if (adv.n_recommend)
+        fputs("\n## Recommendations\n\n", out);
+    for (size_t i = 0; i < adv.n_recommend; i++)
+        fprintf(out, "- %s\n", adv.recommend[i]);
 }
 
 static void md_analysis(FILE *out, const report_doc *d)

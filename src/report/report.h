@@ -35,6 +35,16 @@ typedef struct {
 int report_load(const char *path, report_doc *d, char *err, size_t errlen);
 void report_free(report_doc *d);
 
+#define REPORT_ADVICE_LEN 200
+/* The seeds' "best configuration" lines and their recommendations, as sentences. */
+typedef struct {
+    char best[2][REPORT_ADVICE_LEN];
+    size_t n_best;
+    char recommend[2][REPORT_ADVICE_LEN];
+    size_t n_recommend;
+} report_advice;
+void report_advise(const report_doc *d, report_advice *adv);
+
 void report_markdown(FILE *out, const report_doc *d);
 /* with_header: the CSV header line first (once for several files). */
 void report_csv(FILE *out, const report_doc *d, bool with_header);

@@ -300,6 +300,19 @@ static void html_steps(FILE *out, const report_doc *d)
     fputs("</table>\n", out);
 }
 
+static void html_list(FILE *out, const char *title, char (*items)[REPORT_ADVICE_LEN], size_t n)
+{
+    if (n == 0)
+        return;
+    fprintf(out, "<h3>%s</h3><ul>\n", title);
+    for (size_t i = 0; i < n; i++) {
+        fputs("<li>", out);
+        html_text(out, items[i]);
+        fputs("</li>\n", out);
+    }
+    fputs("</ul>\n", out);
+}
+
 static void html_analysis(FILE *out, const report_doc *d)
 {
     const cJSON *knee = cJSON_GetObjectItemCaseSensitive(d->analysis, "knee");
@@ -354,6 +367,10 @@ void report_html(FILE *out, const report_doc *docs, size_t n)
             fprintf(out, ", %.4g req/s, %.4g tok/s", d->totals.rps, d->totals.tps);
         fputs("</p>\n", out);
         html_steps(out, d);
+        report_advice adv;
+        report_advise(d, &adv);
+        html_list(out, "Best configuration", adv.best, adv.n_best);
+        html_list(out, "Recommendations", adv.recommend, adv.n_recommend);
         html_analysis(out, d);
         if (d->n_steps > 1)
             charts_vs_load(out, d);

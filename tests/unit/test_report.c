@@ -129,6 +129,8 @@ static void html_is_one_page_with_charts_and_escaped_text(void **state)
     assert_non_null(strstr(html, "?a=&lt;b&gt;"));
     assert_non_null(strstr(html, "TPS fell &lt;fast&gt;"));
     assert_non_null(strstr(html, "rises &amp; rises"));
+    assert_non_null(strstr(html, "<li>highest RPS: step 2, load 2 (2.00 req/s)</li>"));
+    assert_non_null(strstr(html, "<li>The best load is around 2 (step 2)"));
     free(html);
     free(path);
 }
