@@ -17,6 +17,7 @@
 #define DECODE_E2E_FACTOR 5.0 /* E2E ≥ 5 × TTFT: generation dominates */
 #define SCHED_FACTOR 2.0      /* TTFT > 2 × (E2E − TTFT): waiting dominates */
 #define SCHED_MIN_MS 100
+#define CLIENT_BUSY_PCT 90.0 /* llmload itself near one full core */
 
 typedef struct {
     const stats_agg *a;
@@ -220,6 +221,23 @@ static void find_scheduling(const point *p, size_t n, bool rate, analysis *out)
     }
 }
 
+/* The client as the bottleneck: its engine is one thread, so near a full core of CPU its
+ * own queueing is in every latency. Said first: it qualifies everything after it. */
+static void find_client_bound(const point *p, size_t n, bool rate, analysis *out)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (p[j].a->client_cpu_max < CLIENT_BUSY_PCT)
+            continue;
+        char l[32];
+        load_text(p[j].load, rate, l, sizeof l);
+        add_finding(out,
+                    "%s %s, llmload itself used %.0f %% of a core: its own delays are in these "
+                    "latencies; give it a faster or less busy machine before trusting them",
+                    n > 1 ? "from" : "at", l, p[j].a->client_cpu_max);
+        return;
+    }
+}
+
 static void find_errors(const stats *st, analysis *out)
 {
     const stats_agg *a = &st->totals;
@@ -241,6 +259,7 @@ void analysis_run(const stats *st, analysis *out)
     uint8_t test = ramp_test(st);
     size_t n = collect(st, test, local, &rate);
     out->knee_is_rate = rate;
+    find_client_bound(local, n, rate, out);
     if (n >= 2) {
         find_knee(local, n, rate, out);
         find_saturation(local, n, rate, out);

@@ -298,6 +298,7 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     add_count(s, "slo_met", a->slo_met);
     add_number(s, "goodput_rps", stats_agg_goodput(a));
     cJSON_AddItemToObject(s, "achieved", achieved_json(a));
+    add_number(s, "client_cpu_max_pct", a->client_cpu_max > 0 ? a->client_cpu_max : NAN);
     for (int m = 0; m < STATS_METRICS; m++)
         cJSON_AddItemToObject(s, stats_metric_key((stats_metric)m), summary_json(a, m));
     cJSON *h = cJSON_AddObjectToObject(s, "histograms");

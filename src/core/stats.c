@@ -403,6 +403,22 @@ void stats_set_gauges(stats *st, int target, int inflight, double cpu_pct, doubl
     st->open.temp_c = temp_c;
 }
 
+static void keep_max(double *to, double v)
+{
+    if (v > *to)
+        *to = v;
+}
+
+void stats_set_client_cpu(stats *st, double pct)
+{
+    if (!(pct > 0))
+        return;
+    stats_agg *a = st->n_steps ? step_at(st, st->current_step) : NULL;
+    if (a)
+        keep_max(&a->client_cpu_max, pct);
+    keep_max(&st->totals.client_cpu_max, pct);
+}
+
 /* ---- records ---- */
 
 static void consume_done(stats *st, const llm_event *ev)

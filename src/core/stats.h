@@ -65,6 +65,7 @@ typedef struct {
     uint64_t slo_met;        /* successful requests that met every per-request SLO */
     uint64_t inflight_sum, inflight_samples; /* stats_set_gauges samples: achieved load */
     uint64_t target_sum;
+    double client_cpu_max;    /* llmload's own CPU, % of one core, highest second; 0 = none */
     uint64_t t_first_ns;      /* earliest request start (t0); 0 = none */
     uint64_t t_last_start_ns; /* latest request start (t0) */
     uint64_t t_last_ns;       /* latest completion (ok or failed); 0 = none */
@@ -125,6 +126,9 @@ void stats_tick(stats *st, uint64_t now_ns);
 /* Gauges of the open second, carried into the following seconds until set again. Call
  * about once a second; cpu_pct / temp_c NaN = n/a, target / inflight < 0 = unknown. */
 void stats_set_gauges(stats *st, int target, int inflight, double cpu_pct, double temp_c);
+/* llmload's own CPU over the last second (% of one core): the current step and the totals
+ * keep their highest, so a run can say when the client itself was the bottleneck. */
+void stats_set_client_cpu(stats *st, double pct);
 
 /* The last closed second ("last 1 s" on the dashboard); NULL before the first closes. */
 const stats_row *stats_live(const stats *st);

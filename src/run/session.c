@@ -112,6 +112,7 @@ void session_second(run_session *s, uint64_t now)
     sysmon_sample(&s->sys, &s->sysr);
     stats_set_gauges(s->st, (int)s->gauges.target, (int)s->gauges.inflight, s->sysr.cpu_total_pct,
                      s->sysr.temp_c);
+    stats_set_client_cpu(s->st, s->sysr.self_cpu_pct);
     if (s->cfg.autosave_s > 0 && now - s->last_save_ns >= (uint64_t)(s->cfg.autosave_s * 1e9)) {
         char err[256];
         if (session_autosave_path(s, err, sizeof err) != 0 ||

@@ -187,6 +187,33 @@ static void long_answers_are_generation_time(void **state)
     free_stats(st);
 }
 
+/* llmload near a full core: said first, from the first step where it happened. */
+static void a_busy_client_is_said_first(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    add_step(st, 0, 1, TEST_OUTPUT, 10, 0, 50 * MS, 1 * SEC);
+    stats_set_client_cpu(st, 40);
+    add_step(st, 1, 2, TEST_OUTPUT, 20, 0, 50 * MS, 1 * SEC);
+    stats_set_client_cpu(st, 95.4);
+    stats_set_client_cpu(st, 60); /* the step keeps its highest second */
+    analysis an;
+    analysis_run(st, &an);
+    assert_true(an.n_findings >= 1);
+    assert_non_null(strstr(an.findings[0], "from c=2, llmload itself used 95 % of a core"));
+    assert_true(stats_step(st, 0)->client_cpu_max == 40);
+    assert_true(stats_step(st, 1)->client_cpu_max == 95.4);
+    assert_true(st->totals.client_cpu_max == 95.4);
+    free_stats(st);
+
+    st = new_stats(); /* below 90 %: nothing said */
+    add_step(st, 0, 1, TEST_OUTPUT, 10, 0, 50 * MS, 1 * SEC);
+    stats_set_client_cpu(st, 89);
+    analysis_run(st, &an);
+    assert_false(has_finding(&an, "llmload itself"));
+    free_stats(st);
+}
+
 static void nothing_measured_says_nothing(void **state)
 {
     (void)state;
@@ -207,6 +234,7 @@ int main(void)
         cmocka_unit_test(mixed_tests_are_judged_on_the_output_steps),
         cmocka_unit_test(long_waits_before_short_answers_are_scheduling_delay),
         cmocka_unit_test(long_answers_are_generation_time),
+        cmocka_unit_test(a_busy_client_is_said_first),
         cmocka_unit_test(nothing_measured_says_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
