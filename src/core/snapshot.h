@@ -28,10 +28,10 @@ cJSON *snapshot_build(const stats *st, const llm_config *cfg, time_t started, ti
  * messages (NULL = none). */
 cJSON *snapshot_step_json(const stats_agg *a, const char *key);
 
-/* The "analysis" object: knee, SLO verdict, findings. Today: knee null, slo null unless
- * the config sets an SLO (then met_up_to: the highest step target, counting from the
- * first step, whose p99 TTFT/TPOT/E2E and error rate meet it; goodput_rps over the run),
- * findings []. The analysis module (DESIGN.md §9) fills knee and findings here. */
+/* The "analysis" object: knee ({concurrency|rate, reason} or null) and findings from
+ * core/analysis (DESIGN.md §9); slo null unless the config sets an SLO (then met_up_to: the
+ * highest step target, counting from the first step, whose p99 TTFT/TPOT/E2E and error
+ * rate meet it; goodput_rps over the run). Strings have the API key redacted. */
 cJSON *snapshot_analysis_json(const stats *st, const llm_config *cfg);
 
 /* Writes the snapshot to path atomically (path.tmp, fflush, fsync, rename). Returns 0, or
