@@ -142,7 +142,9 @@ static size_t wrap_piece(const char *p, int w, char *part, size_t cap)
 {
     utf8_clip(p, w, part, cap);
     size_t n = strlen(part);
-    if (p[n] && p[n] != ' ') {
+    if (p[n] == ' ')
+        return n + 1; /* the space at the break is used up, not carried to the next row */
+    if (p[n]) {
         char *sp = strrchr(part, ' ');
         if (sp && sp - part > w / 2)
             n = (size_t)(sp - part) + 1;
