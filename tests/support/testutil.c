@@ -138,6 +138,12 @@ uint64_t tu_rand(uint64_t *state)
     return prompt_rng_next(state); /* the engine's xorshift64* */
 }
 
+uint64_t tu_fuzz_seed(uint64_t fallback)
+{
+    const char *env = getenv("LLM_FUZZ_SEED");
+    return env ? strtoull(env, NULL, 0) : fallback;
+}
+
 char *tu_mutate(uint64_t *rng, const char *in, size_t n, size_t *out_len)
 {
     static const char interesting[] = "\n\r:\"{}[]\\\0\xEF\xBB\xBF ,0-e";

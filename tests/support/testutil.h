@@ -32,6 +32,8 @@ int tu_refusing_port(int *holder);
  * byte the parsers care about — \n \r : " { } [ ] \\ NUL, a BOM byte —, delete or duplicate
  * a range, truncate); *out_len gets its length. Caller frees. */
 uint64_t tu_rand(uint64_t *state);
+/* The seed of a fuzz case: LLM_FUZZ_SEED from the environment, else fallback. */
+uint64_t tu_fuzz_seed(uint64_t fallback);
 char *tu_mutate(uint64_t *rng, const char *in, size_t n, size_t *out_len);
 
 /* Makes a fresh temporary directory; returns its path (static storage per call slot). */

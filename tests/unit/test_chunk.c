@@ -403,8 +403,7 @@ static void mutated_chunks_decode_to_well_formed_results(void **state)
                                         "llama.cpp/chat.json",
                                         "llama.cpp/error-400-context.json"};
     enum { N_FILES = sizeof files / sizeof files[0], MAX_LINES = 4096 };
-    const char *env = getenv("LLM_FUZZ_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 0) : 0xC0FFEEULL, rng = seed;
+    uint64_t seed = tu_fuzz_seed(0xC0FFEEULL), rng = seed;
     char *texts[N_FILES];
     const char *line[MAX_LINES];
     size_t line_len[MAX_LINES], n_lines = 0;

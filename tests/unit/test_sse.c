@@ -431,8 +431,7 @@ static void callback_nonzero_stops_parsing(void **state)
 static void mutated_streams_parse_the_same_split_or_whole(void **state)
 {
     (void)state;
-    const char *env = getenv("LLM_FUZZ_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 0) : 0x5EED5EEDULL, rng = seed;
+    uint64_t seed = tu_fuzz_seed(0x5EED5EEDULL), rng = seed;
     size_t lens[N_FIXTURES];
     char *src[N_FIXTURES];
     for (size_t f = 0; f < N_FIXTURES; f++)
