@@ -383,6 +383,7 @@ static void conn_pump(sim_conn *c)
             break;
         c->busy = true;
         c->keep_alive = http_should_keep_alive(&c->parser);
+        c->http10 = c->parser.http_major == 1 && c->parser.http_minor == 0;
         c->method = c->parser.method;
         c->start_ns = uv_hrtime();
         api_on_request(c);

@@ -72,6 +72,7 @@ struct sim_conn {
     char *out, *wbuf;
     size_t out_len, out_cap, wbuf_cap;
     bool writing, reading, closing, close_after_flush, busy, pumping, keep_alive;
+    bool http10; /* the request was HTTP/1.0: a stream goes unframed and ends with a close */
     /* chunk head of the current stream: `data: {"id":…,"model":…,` */
     char *head;
     size_t head_len, head_cap;

@@ -198,6 +198,7 @@ static size_t put_hex(char *w, size_t v)
 }
 
 /* One HTTP chunk holding the concatenated pieces. */
+/* One HTTP chunk; an HTTP/1.0 client knows no chunks, so it gets the bare bytes. */
 static void chunk_put(sim_conn *c, const piece *pc, int count)
 {
     size_t len = 0;
@@ -205,15 +206,19 @@ static void chunk_put(sim_conn *c, const piece *pc, int count)
         len += pc[i].n;
     char *w = conn_reserve(c, len + 24);
     char *start = w;
-    w += put_hex(w, len);
-    *w++ = '\r';
-    *w++ = '\n';
+    if (!c->http10) {
+        w += put_hex(w, len);
+        *w++ = '\r';
+        *w++ = '\n';
+    }
     for (int i = 0; i < count; i++) {
         memcpy(w, pc[i].p, pc[i].n);
         w += pc[i].n;
     }
-    *w++ = '\r';
-    *w++ = '\n';
+    if (!c->http10) {
+        *w++ = '\r';
+        *w++ = '\n';
+    }
     c->out_len += (size_t)(w - start);
 }
 
@@ -251,9 +256,13 @@ static void proto_build_head(sim_conn *c, const sim_req *r, const char *prefix)
 void proto_stream_start(sim_conn *c, sim_req *r)
 {
     static const char hdr[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                              "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
+                              "Cache-Control: no-cache\r\n"
                               "X-Accel-Buffering: no\r\nServer: llmload-sim\r\n";
     conn_append(c, hdr, sizeof hdr - 1);
+    if (c->http10)
+        c->keep_alive = false; /* no length and no chunks: the close ends the stream */
+    else
+        conn_append(c, "Transfer-Encoding: chunked\r\n", 28);
     if (c->keep_alive)
         conn_append(c, "Connection: keep-alive\r\n\r\n", 26);
     else
@@ -320,7 +329,8 @@ void proto_stream_end(sim_conn *c, sim_req *r)
         chunk_put(c, pc, 2);
     }
     chunk_put(c, &done, 1);
-    conn_append(c, "0\r\n\r\n", 5);
+    if (!c->http10)
+        conn_append(c, "0\r\n\r\n", 5);
 }
 
 /* The non-streaming answer: the same words a stream would have carried. */

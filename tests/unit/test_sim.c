@@ -557,6 +557,32 @@ static void pipelined_requests_are_answered_in_order(void **state)
     sim_stop(s);
 }
 
+/* An HTTP/1.0 client knows no chunked encoding: its stream comes unframed and ends when
+ * the server closes the connection. */
+static void http10_stream_is_unframed_and_ends_with_a_close(void **state)
+{
+    (void)state;
+    sim_options o = opts_fast();
+    sim_server *s = sim_up(&o);
+    const char *req = "POST /v1/chat/completions HTTP/1.0\r\nContent-Type: application/json\r\n"
+                      "Content-Length: 62\r\n\r\n"
+                      "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}   ";
+    assert_int_equal(strlen(strstr(req, "{")), 62);
+    /* "until" never matches: read to the close (or 5 s) */
+    char *got = raw_exchange(sim_port(s), req, "NEVER-IN-THE-ANSWER", 1);
+    assert_non_null(strstr(got, "HTTP/1.1 200 OK"));
+    assert_null(strstr(got, "chunked"));
+    assert_non_null(strstr(got, "Connection: close"));
+    char *body = strstr(got, "\r\n\r\n");
+    assert_non_null(body);
+    body += 4;
+    assert_true(strncmp(body, "data: {", 7) == 0); /* no chunk-size line before the event */
+    assert_non_null(strstr(body, "data: [DONE]\n\n"));
+    assert_null(strstr(body, "\r\n")); /* no chunk framing anywhere in the body */
+    free(got);
+    sim_stop(s);
+}
+
 /* ---- the serving model ---- */
 
 static void requests_beyond_slots_wait_one_service_time(void **state)
@@ -931,6 +957,7 @@ int main(void)
         cmocka_unit_test(bad_json_is_400_wrong_method_405_bad_max_tokens_400),
         cmocka_unit_test(body_over_8_mib_gets_413),
         cmocka_unit_test(pipelined_requests_are_answered_in_order),
+        cmocka_unit_test(http10_stream_is_unframed_and_ends_with_a_close),
         cmocka_unit_test(requests_beyond_slots_wait_one_service_time),
         cmocka_unit_test(metrics_count_tokens_and_requests),
         cmocka_unit_test(same_seed_repeats_output_lengths),
