@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,11 +169,14 @@ static void merge_makes_one_snapshot_of_separate_runs(void **state)
         assert_int_equal(cJSON_GetObjectItem(got, "concurrency")->valueint, atoi(conc[i]));
         assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(got, "requests"), "ok")->valueint,
                          atoi(reqs[i]));
-        /* percentiles come back from the bucket histograms exactly */
+        /* percentiles come back from the bucket histograms within their 1 % (the exact
+         * minimum is not in a snapshot, so a percentile in the lowest bucket may move) */
         for (int k = 0; k < 3; k++) {
             const char *metric = (const char *[]){"ttft_ms", "e2e_ms", "itl_ms"}[k];
-            assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(got, metric), "p99")->valuedouble ==
-                        cJSON_GetObjectItem(cJSON_GetObjectItem(want, metric), "p99")->valuedouble);
+            double g = cJSON_GetObjectItem(cJSON_GetObjectItem(got, metric), "p99")->valuedouble;
+            double w = cJSON_GetObjectItem(cJSON_GetObjectItem(want, metric), "p99")->valuedouble;
+            if (fabs(g - w) > 0.01 * w + 0.001)
+                fail_msg("%s p99: merged %.3f, run %.3f", metric, g, w);
         }
         series += (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(part, "series"));
         cJSON_Delete(part);
