@@ -33,8 +33,18 @@ static void free_stats(stats *st)
 /* One step of a ramp: `n` requests started evenly over 1 s, each with the given TTFT and
  * E2E and 100 output tokens; `failed` of them fail instead (as HTTP 429). Steps are 20 s
  * apart on the made-up clock. */
+static void add_step_at(stats *st, uint32_t index, uint32_t conc, double rate, uint8_t test, int n,
+                        int failed, uint64_t ttft, uint64_t e2e);
+
 static void add_step(stats *st, uint32_t index, uint32_t conc, uint8_t test, int n, int failed,
                      uint64_t ttft, uint64_t e2e)
+{
+    add_step_at(st, index, conc, 0, test, n, failed, ttft, e2e);
+}
+
+/* The same with an open-loop rate (conc is then the in-flight cap). */
+static void add_step_at(stats *st, uint32_t index, uint32_t conc, double rate, uint8_t test, int n,
+                        int failed, uint64_t ttft, uint64_t e2e)
 {
     uint64_t t = START + index * 20 * SEC;
     llm_event step = {.kind = EV_STEP, .step = index, .t_ns = t};
@@ -42,6 +52,7 @@ static void add_step(stats *st, uint32_t index, uint32_t conc, uint8_t test, int
     step.u.step_change.total = 8;
     step.u.step_change.concurrency = conc;
     step.u.step_change.test = test;
+    step.u.step_change.rate = rate;
     stats_consume(st, &step);
     for (int i = 0; i < n; i++) {
         uint64_t t0 = t + (uint64_t)i * SEC / (uint64_t)n;
@@ -214,6 +225,28 @@ static void a_busy_client_is_said_first(void **state)
     free_stats(st);
 }
 
+/* A rate ramp: the knee is a rate, and the sentences speak of requests/s. */
+static void rate_ramp_has_its_knee_as_a_rate(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    add_step_at(st, 0, 1024, 5, TEST_OUTPUT, 10, 0, 50 * MS, 1 * SEC);
+    add_step_at(st, 1, 1024, 10, TEST_OUTPUT, 20, 0, 50 * MS, 1 * SEC);
+    add_step_at(st, 2, 1024, 20, TEST_OUTPUT, 20, 0, 2 * SEC, 3 * SEC);
+    analysis an;
+    analysis_run(st, &an);
+    assert_true(an.has_knee);
+    assert_true(an.knee_is_rate);
+    assert_true(an.knee_load == 20);
+    assert_non_null(strstr(an.knee_reason, "from 10 req/s to 20 req/s"));
+    llm_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cJSON *a = snapshot_analysis_json(st, &cfg);
+    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "knee"), "rate")->valuedouble == 20);
+    cJSON_Delete(a);
+    free_stats(st);
+}
+
 static void nothing_measured_says_nothing(void **state)
 {
     (void)state;
@@ -235,6 +268,7 @@ int main(void)
         cmocka_unit_test(long_waits_before_short_answers_are_scheduling_delay),
         cmocka_unit_test(long_answers_are_generation_time),
         cmocka_unit_test(a_busy_client_is_said_first),
+        cmocka_unit_test(rate_ramp_has_its_knee_as_a_rate),
         cmocka_unit_test(nothing_measured_says_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
