@@ -181,12 +181,12 @@ static void watch_step(ui_app *app)
     char kind[24] = "";
     if (ps->test != TEST_OUTPUT)
         snprintf(kind, sizeof kind, ", %s test", test_kind_name(ps->test));
+    char step[24];
+    plan_step_counter(&app->s->plan, g->step, g->n_steps, step, sizeof step);
     if (ps->rate > 0)
-        ui_log_add(app, UI_TITLE, "step %u/%u: rate %.4g/s%s", g->step + 1, g->n_steps, ps->rate,
-                   kind);
+        ui_log_add(app, UI_TITLE, "step %s: rate %.4g/s%s", step, ps->rate, kind);
     else
-        ui_log_add(app, UI_TITLE, "step %u/%u: concurrency %ld%s", g->step + 1, g->n_steps,
-                   ps->concurrency, kind);
+        ui_log_add(app, UI_TITLE, "step %s: concurrency %ld%s", step, ps->concurrency, kind);
 }
 
 static void watch_errors(ui_app *app)

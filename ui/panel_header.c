@@ -95,7 +95,7 @@ static double remaining_s(const ui_app *app)
 {
     const plan *p = &app->s->plan;
     size_t cur = app->g.step;
-    if (app->g.state == ENGINE_DONE || cur >= p->n_steps ||
+    if (app->g.state == ENGINE_DONE || cur >= p->n_steps || p->search ||
         app->g.step_left_ms == ENGINE_LEFT_UNKNOWN)
         return -1; /* done, or bounded by requests: nothing to show */
     double left =
@@ -125,7 +125,7 @@ static void header_line2(ui_app *app, const ui_rect *r)
     char buf[64], tmp[32];
     x += draw_text(app, r->y + 1, x, end - x, state_color(&app->g), " %s ",
                    panel_state_text(&app->g, app->stopping));
-    snprintf(buf, sizeof buf, "%u/%u", app->g.step + 1, app->g.n_steps);
+    plan_step_counter(&app->s->plan, app->g.step, app->g.n_steps, buf, sizeof buf);
     x += draw_pair(app, r->y + 1, x + 1, end - x - 1, "step", buf) + 1;
     /* An open-loop step is steered by its rate; the in-flight target is only a cap. */
     double rate = app->g.step < app->s->plan.n_steps ? app->s->plan.steps[app->g.step].rate : 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "core/analysis.h"
 #include "draw.h"
 #include "panels.h"
 
@@ -70,6 +71,15 @@ static void step_label(const ui_app *app, size_t i, char *out, size_t cap)
         snprintf(out, cap, "%zu%c", i + 1, test_kind_name(p->steps[i].test)[0]);
     else
         snprintf(out, cap, "%zu", i + 1);
+    /* A search's ended steps: met the SLO or not, the answer read down the column. */
+    const stats *st = app->s->st;
+    const stats_agg *a = stats_step(st, i);
+    if (p->search && i < st->steps_ended && a) {
+        bool met = analysis_step_meets_slo(a, &st->slo);
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "%s",
+                 met ? (app->utf8 ? "\xE2\x9C\x93" : "+") : (app->utf8 ? "\xE2\x9C\x97" : "x"));
+    }
 }
 
 static void step_row(ui_app *app, int y, const ui_rect *r, size_t i, size_t ncols)

@@ -60,6 +60,11 @@ const cli_option cli_options[] = {
      "spacing of --rate arrivals (default poisson)"},
     {"--max-inflight", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(max_inflight), 1, set_count,
      "cap on requests in flight with --rate (default unlimited)"},
+    {"--search", {0}, NULL, CLI_RUN, CLI_G_LOAD, OFF(search), 0, set_flag,
+     "find the highest concurrency (or rate, with --rate R) that meets --slo: double from -c "
+     "(or R) until a step misses, then bisect; each step is --step-requests or --step-duration"},
+    {"--search-max", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(search_max), 1, set_number,
+     "upper bound of --search (default 256 users, or 64 x R requests/s)"},
     {"--warmup", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(warmup), 0, set_count,
      "send N requests first and leave them out of the results"},
     {"--demo", {0}, NULL, CLI_RUN, CLI_G_LOAD, 0, 0, set_demo,

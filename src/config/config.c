@@ -308,6 +308,45 @@ static int apply_multimodal(llm_config *cfg, const cli_state *st, char *err, siz
 
 /* ---- cross-option checks and derived defaults ---- */
 
+bool llm_slo_given(const llm_slo *s)
+{
+    return s->ttft_s > 0 || s->tpot_s > 0 || s->e2e_s > 0 || s->errors_pct >= 0;
+}
+
+/* --search probes loads one at a time against --slo; plans with their own steps conflict. */
+static int check_search(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    const char *search = cli_seen(st, "--search");
+    if (!search) {
+        if (cli_seen(st, "--search-max"))
+            return fail(err, errlen, "--search-max bounds --search: add --search, or leave it out");
+        return 0;
+    }
+    if (!llm_slo_given(&cfg->slo))
+        return fail(err, errlen,
+                    "--search needs --slo to know which loads pass, e.g. --slo ttft=2s,errors=1%%");
+    static const char *const planned[] = {"--ramp", "--rate-ramp", "--suite", "--repeat",
+                                          "--duration"};
+    for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++)
+        if (cli_seen(st, planned[i]))
+            return fail(err, errlen,
+                        "%s and %s both make the plan; use --step-requests or --step-duration "
+                        "to size each search step",
+                        search, cli_seen(st, planned[i]));
+    if (cfg->seed_steps_used ||
+        cfg->test_input + cfg->test_output + (cfg->test_multimodal || cfg->image_file) > 1)
+        return fail(err, errlen, "%s runs one kind of step: use it with one of -i, -o, -mm",
+                    search);
+    double start =
+        cfg->rate > 0 ? cfg->rate : (double)(cfg->concurrency > 0 ? cfg->concurrency : 1);
+    if (cfg->search_max <= 0)
+        cfg->search_max = cfg->rate > 0 ? 64 * cfg->rate : 256;
+    if (cfg->search_max < start)
+        return fail(err, errlen, "--search-max %g is below the start of the search (%g)",
+                    cfg->search_max, start);
+    return 0;
+}
+
 static int check_run_options(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
 {
     const char *chars = cli_seen(st, "--prompt-chars"), *toks = cli_seen(st, "--prompt-tokens");
@@ -333,7 +372,9 @@ static int check_run_options(llm_config *cfg, const cli_state *st, char *err, si
         cfg->max_tokens = 100;
     if (!cfg->requests_set && cfg->duration_s == 0)
         cfg->requests = 100;
-    return apply_multimodal(cfg, st, err, errlen);
+    if (apply_multimodal(cfg, st, err, errlen))
+        return -1;
+    return cfg->command == LLM_CMD_RUN ? check_search(cfg, st, err, errlen) : 0;
 }
 
 static int check_files(const llm_config *cfg, char *err, size_t errlen)

@@ -34,6 +34,9 @@ typedef struct {
     double errors_pct;            /* < 0 = not set */
 } llm_slo;
 
+/* True when at least one limit is set. */
+bool llm_slo_given(const llm_slo *s);
+
 typedef struct llm_config {
     llm_command command;
     bool demo; /* --demo: in-process simulator + ramp */
@@ -64,6 +67,8 @@ typedef struct llm_config {
     llm_arrivals arrivals;
     long max_inflight; /* 0 = unlimited */
     long warmup;
+    bool search;       /* --search: the highest load that meets --slo, grown then bisected */
+    double search_max; /* --search-max: upper bound of the search (users, or requests/s) */
 
     /* workload */
     long prompt_chars;  /* default 256 */

@@ -82,9 +82,19 @@ static size_t collect(const stats *st, uint8_t test, point *pts, bool *rate)
         if (!a || a->ok + a->failed == 0 || a->test != test)
             continue;
         double load = a->rate > 0 ? a->rate : (double)a->concurrency;
-        if (n > 0 && load <= pts[n - 1].load)
+        size_t at = n;
+        if (st->search) {
+            /* A search's steps go up and down: kept in order of load, each load once. */
+            while (at > 0 && pts[at - 1].load > load)
+                at--;
+            if (at > 0 && pts[at - 1].load == load)
+                continue;
+            memmove(&pts[at + 1], &pts[at], (n - at) * sizeof *pts);
+        } else if (n > 0 && load <= pts[n - 1].load) {
             continue; /* a repeat, or a step back down: the ramp is the rising part */
-        point *p = &pts[n++];
+        }
+        n++;
+        point *p = &pts[at];
         p->a = a;
         p->load = load;
         p->rps = stats_agg_rps(a);
@@ -251,9 +261,58 @@ static void find_errors(const stats *st, analysis *out)
                 a->last_error[c][0] ? a->last_error[c] : "-");
 }
 
+bool analysis_step_meets_slo(const stats_agg *a, const llm_slo *slo)
+{
+    uint64_t n = a->ok + a->failed;
+    if (a->ok == 0 || a->cut_short)
+        return false;
+    if (slo->errors_pct >= 0 && 100.0 * (double)a->failed / (double)n > slo->errors_pct)
+        return false;
+    return !analysis_latency_over(a, slo, 99);
+}
+
+bool analysis_latency_over(const stats_agg *a, const llm_slo *slo, double pct)
+{
+    double limits_s[3] = {slo->ttft_s, slo->tpot_s, slo->e2e_s};
+    stats_metric metrics[3] = {STATS_TTFT, STATS_TPOT, STATS_E2E};
+    for (int i = 0; i < 3; i++) {
+        double ms = stats_agg_value(a, metrics[i], pct);
+        if (limits_s[i] > 0 && !isnan(ms) && ms > limits_s[i] * 1000.0)
+            return true;
+    }
+    return false;
+}
+
+void analysis_search(const stats *st, search_state *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < st->steps_ended && i < st->n_steps; i++) {
+        const stats_agg *a = stats_step(st, i);
+        if (!a || !a->opened)
+            continue;
+        out->rate = out->rate || a->rate > 0;
+        double load = a->rate > 0 ? a->rate : (double)a->concurrency;
+        out->steps++;
+        if (analysis_step_meets_slo(a, &st->slo)) {
+            if (load > out->best)
+                out->best = load;
+        } else if (out->first_miss == 0 || load < out->first_miss) {
+            out->first_miss = load;
+        }
+    }
+    out->done = st->search_done;
+}
+
 void analysis_run(const stats *st, analysis *out)
 {
     memset(out, 0, sizeof *out);
+    if (st->search) {
+        search_state s;
+        analysis_search(st, &s);
+        char text[ANALYSIS_TEXT - 8];
+        search_describe(&s, text, sizeof text);
+        add_finding(out, "search: %s", text);
+    }
     point local[MAX_POINTS]; /* 16 KiB: plans longer than this are cut for the analysis */
     bool rate;
     uint8_t test = ramp_test(st);

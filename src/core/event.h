@@ -36,6 +36,7 @@ typedef enum {
     EV_REQUEST_FAILED,   /* a request ended in an error (fail.err_class) */
     EV_TOKENS,           /* one content-bearing SSE event arrived */
     EV_STEP,             /* the plan entered a new step */
+    EV_STEP_END,         /* --search: the step's last request ended; the engine waits */
 } ev_kind;
 
 /* Durations are nanoseconds relative to t0 (the moment the request was handed to curl)

@@ -92,7 +92,9 @@ static void add_time(cJSON *o, const char *name, time_t t)
 
 static const char *plan_kind(const llm_config *cfg)
 {
-    return cfg->rate > 0 ? "rate" : cfg->ramp_end > 0 ? "ramp" : "fixed";
+    if (cfg->search)
+        return "search";
+    return cfg->rate > 0 ? "rate" : cfg->ramp_end > 0 || cfg->suite ? "ramp" : "fixed";
 }
 
 static const char *arrivals_name(llm_arrivals a)
@@ -128,6 +130,7 @@ static cJSON *plan_json(const llm_config *cfg)
     cJSON_AddStringToObject(p, "arrivals", arrivals_name(cfg->arrivals));
     add_number(p, "max_inflight", (double)cfg->max_inflight);
     add_number(p, "warmup", (double)cfg->warmup);
+    add_number(p, "search_max", cfg->search ? cfg->search_max : NAN);
     return p;
 }
 
@@ -290,6 +293,7 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
         add_number(s, "rate", a->rate);
     add_number(s, "duration_s", stats_agg_span_s(a));
     cJSON_AddStringToObject(s, "test", test_kind_name((llm_test_kind)a->test));
+    cJSON_AddBoolToObject(s, "cut_short", a->cut_short);
     cJSON_AddItemToObject(s, "requests", requests_json(a));
     cJSON_AddItemToObject(s, "error_messages", error_messages_json(a, key));
     cJSON_AddItemToObject(s, "tokens", tokens_json(a));
@@ -334,38 +338,39 @@ static cJSON *series_json(const stats *st)
     return a;
 }
 
+/* Writes the series array row by row: a soak's series holds up to 86,400 rows, and a tree
+ * of them (about 1 KB a row) would be rebuilt at every autosave. */
+static int series_stream(FILE *f, const stats *st)
+{
+    char row[1024];
+    if (fputc('[', f) == EOF)
+        return errno ? errno : EIO;
+    for (size_t i = 0; i < st->n_series; i++) {
+        cJSON *o = row_json(&st->series[i]);
+        bool ok = o && cJSON_PrintPreallocated(o, row, (int)sizeof row, 0);
+        cJSON_Delete(o);
+        if (!ok)
+            return ENOMEM;
+        if ((i > 0 && fputc(',', f) == EOF) || fputs(row, f) == EOF)
+            return errno ? errno : EIO;
+    }
+    return fputc(']', f) == EOF ? (errno ? errno : EIO) : 0;
+}
+
 /* ---- analysis ---- */
-
-static bool slo_given(const llm_slo *s)
-{
-    return s->ttft_s > 0 || s->tpot_s > 0 || s->e2e_s > 0 || s->errors_pct >= 0;
-}
-
-static bool within(double value_ms, double limit_s)
-{
-    return limit_s <= 0 || isnan(value_ms) || value_ms <= limit_s * 1000.0;
-}
-
-/* A step meets the SLO when it has completions and its p99 TTFT, TPOT and E2E and its
- * error rate are within the limits given. */
-static bool step_meets_slo(const stats_agg *a, const llm_slo *s)
-{
-    uint64_t n = a->ok + a->failed;
-    if (a->ok == 0)
-        return false;
-    if (s->errors_pct >= 0 && 100.0 * (double)a->failed / (double)n > s->errors_pct)
-        return false;
-    return within(stats_agg_value(a, STATS_TTFT, 99), s->ttft_s) &&
-           within(stats_agg_value(a, STATS_TPOT, 99), s->tpot_s) &&
-           within(stats_agg_value(a, STATS_E2E, 99), s->e2e_s);
-}
 
 static cJSON *slo_verdict_json(const stats *st, const llm_slo *s)
 {
     cJSON *o = cJSON_CreateObject();
     double met = NAN;
-    for (size_t i = 0; i < st->n_steps && step_meets_slo(&st->steps[i], s); i++)
-        met = st->steps[i].rate > 0 ? st->steps[i].rate : st->steps[i].concurrency;
+    if (st->search) {
+        search_state ss;
+        analysis_search(st, &ss);
+        met = ss.best > 0 ? ss.best : NAN;
+    } else {
+        for (size_t i = 0; i < st->n_steps && analysis_step_meets_slo(&st->steps[i], s); i++)
+            met = st->steps[i].rate > 0 ? st->steps[i].rate : st->steps[i].concurrency;
+    }
     add_number(o, "met_up_to", met);
     add_number(o, "goodput_rps", stats_agg_goodput(&st->totals));
     cJSON_AddStringToObject(o, "basis", "p99 per step");
@@ -384,7 +389,19 @@ cJSON *snapshot_analysis_json(const stats *st, const llm_config *cfg)
     } else {
         cJSON_AddNullToObject(a, "knee");
     }
-    if (slo_given(&cfg->slo))
+    if (st->search) {
+        search_state ss;
+        analysis_search(st, &ss);
+        cJSON *o = cJSON_AddObjectToObject(a, "search");
+        cJSON_AddStringToObject(o, "load", ss.rate ? "rate" : "concurrency");
+        add_number(o, "best", ss.best > 0 ? ss.best : NAN);
+        add_number(o, "first_miss", ss.first_miss > 0 ? ss.first_miss : NAN);
+        add_count(o, "steps", ss.steps);
+        cJSON_AddBoolToObject(o, "finished", ss.done);
+    } else {
+        cJSON_AddNullToObject(a, "search");
+    }
+    if (llm_slo_given(&cfg->slo))
         cJSON_AddItemToObject(a, "slo", slo_verdict_json(st, &cfg->slo));
     else
         cJSON_AddNullToObject(a, "slo");
@@ -433,8 +450,12 @@ static cJSON *repeats_json(const stats *st)
     return arr;
 }
 
-cJSON *snapshot_build(const stats *st, const llm_config *cfg, time_t started, time_t ended,
-                      uint64_t lost_events)
+/* SERIES_MARK stands in for the series when it is streamed: a control character never
+ * appears unescaped in printed JSON, so the mark is found exactly once. */
+#define SERIES_MARK "\x01"
+
+static cJSON *build(const stats *st, const llm_config *cfg, time_t started, time_t ended,
+                    uint64_t lost_events, bool series_inline)
 {
     const char *key = cfg->api_key && cfg->api_key[0] ? cfg->api_key : NULL;
     cJSON *d = cJSON_CreateObject();
@@ -455,12 +476,64 @@ cJSON *snapshot_build(const stats *st, const llm_config *cfg, time_t started, ti
     }
     cJSON_AddItemToObject(d, "totals", snapshot_step_json(&st->totals, key));
     cJSON_AddItemToObject(d, "repeats", repeats_json(st));
-    cJSON_AddItemToObject(d, "series", series_json(st));
+    if (series_inline)
+        cJSON_AddItemToObject(d, "series", series_json(st));
+    else
+        cJSON_AddRawToObject(d, "series", SERIES_MARK);
     add_count(d, "series_dropped", st->series_dropped);
     cJSON_AddItemToObject(d, "analysis", snapshot_analysis_json(st, cfg));
     add_count(d, "lost_events", lost_events);
     add_count(d, "warmup_requests", st->warmup_ok);
     return d;
+}
+
+cJSON *snapshot_build(const stats *st, const llm_config *cfg, time_t started, time_t ended,
+                      uint64_t lost_events)
+{
+    return build(st, cfg, started, ended, lost_events, true);
+}
+
+/* ---- streamed output ---- */
+
+typedef struct {
+    const stats *st;
+    const char *text; /* the document with SERIES_MARK where the series goes */
+} emit_args;
+
+static int emit(FILE *f, const emit_args *a)
+{
+    const char *mark = strstr(a->text, SERIES_MARK);
+    size_t head = mark ? (size_t)(mark - a->text) : strlen(a->text);
+    if (fwrite(a->text, 1, head, f) != head)
+        return errno ? errno : EIO;
+    if (!mark)
+        return 0;
+    int e = series_stream(f, a->st);
+    if (e)
+        return e;
+    return fputs(mark + 1, f) == EOF ? (errno ? errno : EIO) : 0;
+}
+
+/* The document without its series, printed; NULL when out of memory. */
+static char *print_head(const stats *st, const llm_config *cfg, time_t started, time_t ended,
+                        uint64_t lost_events)
+{
+    cJSON *doc = build(st, cfg, started, ended, lost_events, false);
+    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    return text;
+}
+
+int snapshot_print(FILE *f, const stats *st, const llm_config *cfg, time_t started, time_t ended,
+                   uint64_t lost_events)
+{
+    char *text = print_head(st, cfg, started, ended, lost_events);
+    if (!text)
+        return ENOMEM;
+    emit_args a = {st, text};
+    int e = emit(f, &a);
+    cJSON_free(text);
+    return e;
 }
 
 /* ---- atomic write ---- */
@@ -485,22 +558,20 @@ static void sync_dir(const char *path)
     free(copy);
 }
 
-static int write_file(const char *tmp, const char *text)
+static int write_file(const char *tmp, const emit_args *a)
 {
     FILE *f = fopen(tmp, "w");
     if (!f)
         return errno;
-    size_t n = strlen(text);
-    int e = 0;
-    if (fwrite(text, 1, n, f) != n || fputc('\n', f) == EOF || fflush(f) != 0 ||
-        fsync(fileno(f)) != 0)
+    int e = emit(f, a);
+    if (!e && (fputc('\n', f) == EOF || fflush(f) != 0 || fsync(fileno(f)) != 0))
         e = errno ? errno : EIO;
     if (fclose(f) != 0 && !e)
         e = errno ? errno : EIO;
     return e;
 }
 
-static int write_atomic(const char *path, const char *text, char *err, size_t errlen)
+static int write_atomic(const char *path, const emit_args *a, char *err, size_t errlen)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 5);
@@ -509,7 +580,7 @@ static int write_atomic(const char *path, const char *text, char *err, size_t er
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
     errno = 0;
-    int e = write_file(tmp, text);
+    int e = write_file(tmp, a);
     if (!e && rename(tmp, path) != 0)
         e = errno;
     if (e) {
@@ -525,12 +596,11 @@ static int write_atomic(const char *path, const char *text, char *err, size_t er
 int snapshot_write(const char *path, const stats *st, const llm_config *cfg, time_t started,
                    time_t ended, uint64_t lost_events, char *err, size_t errlen)
 {
-    cJSON *doc = snapshot_build(st, cfg, started, ended, lost_events);
-    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
-    cJSON_Delete(doc);
+    char *text = print_head(st, cfg, started, ended, lost_events);
     if (!text)
         return fail(err, errlen, path, ENOMEM);
-    int rc = write_atomic(path, text, err, errlen);
+    emit_args a = {st, text};
+    int rc = write_atomic(path, &a, err, errlen);
     cJSON_free(text);
     return rc;
 }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -34,19 +35,25 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key);
  * rate meet it; goodput_rps over the run). Strings have the API key redacted. */
 cJSON *snapshot_analysis_json(const stats *st, const llm_config *cfg);
 
-/* Writes the snapshot to path atomically (path.tmp, fflush, fsync, rename). Returns 0, or
+/* Writes the snapshot to path atomically (path.tmp, fflush, fsync, rename), its series
+ * streamed as in snapshot_print. Returns 0, or
  * -1 with a sentence in err ("cannot write /x/y.json: No space left on device") and no
  * temporary file left behind. */
 int snapshot_write(const char *path, const stats *st, const llm_config *cfg, time_t started,
                    time_t ended, uint64_t lost_events, char *err, size_t errlen);
 
-/* "2024-05-01T12:00:00Z" (UTC). */
+/* Prints the document unformatted to f, with no newline. The series is written row by row,
+ * so memory does not grow with the length of a soak. Returns 0 or an errno value. */
+int snapshot_print(FILE *f, const stats *st, const llm_config *cfg, time_t started, time_t ended,
+                   uint64_t lost_events);
+
 /* mkdir -p; returns 0 or -1 with errno set. */
 int snapshot_make_dirs(const char *dir);
 
 /* dir/llmload-YYYYmmdd-HHMMSS[-final][-N] (local time, no extension) not yet taken. */
 void snapshot_name(const char *dir, bool final, char *out, size_t cap);
 
+/* "2024-05-01T12:00:00Z" (UTC). */
 void snapshot_iso8601(time_t t, char *out, size_t cap);
 
 #endif

@@ -467,6 +467,11 @@ void stats_consume(stats *st, const llm_event *ev)
             st->warmup_ok++;
         return;
     }
+    if (ev->kind == EV_STEP_END) {
+        if (ev->step + 1 > st->steps_ended)
+            st->steps_ended = ev->step + 1;
+        return;
+    }
     if (ev->kind != EV_STEP)
         series_advance(st, second_of(st, ev->t_ns));
     switch (ev->kind) {

@@ -51,6 +51,7 @@ bool stats_metric_is_speed(stats_metric m);
  * they started in, whenever they end. */
 typedef struct {
     bool opened;          /* an EV_STEP opened this step (target known) */
+    bool cut_short;       /* --search ended it early: it clearly missed the SLO */
     uint8_t test;         /* llm_test_kind: an input step's figure is prefill speed */
     uint32_t concurrency; /* target concurrency of the step (max over steps in totals) */
     double rate;          /* target rate (open loop); 0 = closed loop */
@@ -103,6 +104,9 @@ typedef struct {
     size_t n_steps, cap_steps;
     uint32_t current_step; /* index of the last EV_STEP */
     uint32_t steps_total;  /* steps in the plan (from EV_STEP); 0 = unknown */
+    uint32_t steps_ended;  /* --search: EV_STEP_END seen for the steps below this index */
+    bool search;           /* the steps are a --search's probes (set by the session) */
+    bool search_done;      /* ... and the search reached its answer */
     stats_row *series;
     size_t n_series, cap_series;
     uint64_t series_dropped;

@@ -68,9 +68,14 @@ struct engine {
     uint64_t *backlog; /* intended send times, a ring of BACKLOG_CAP */
     size_t bl_head, bl_tail;
     bool paused, manual, cooling, finishing, step_entered;
+    /* search: steps given so far; the step ended early (`n`) or drained and announced; the
+     * next step, once told of it (0 = none: step 0 is never a next step) */
+    size_t n_known_steps;
+    bool step_cut, step_ended;
+    size_t probe_next;
 
     /* published to the controlling thread */
-    _Atomic uint32_t g_target, g_inflight, g_step;
+    _Atomic uint32_t g_target, g_inflight, g_step, g_n_steps;
     _Atomic uint64_t g_started, g_cancelled, g_lost, g_step_left_ms;
     _Atomic int g_state;
     _Atomic bool g_manual, g_finished;
@@ -113,6 +118,7 @@ static void publish_gauges(engine *e, uint64_t now)
     atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
     atomic_store_explicit(&e->g_inflight, e->inflight, memory_order_relaxed);
     atomic_store_explicit(&e->g_step, (uint32_t)e->step, memory_order_relaxed);
+    atomic_store_explicit(&e->g_n_steps, (uint32_t)e->n_known_steps, memory_order_relaxed);
     atomic_store_explicit(&e->g_manual, e->manual, memory_order_relaxed);
     int state = e->finishing         ? ENGINE_DONE
                 : e->paused          ? ENGINE_PAUSED
@@ -289,7 +295,7 @@ static void publish_step(engine *e)
 {
     llm_event ev = {.kind = EV_STEP, .step = (uint32_t)e->step, .t_ns = llm_now_ns()};
     ev.u.step_change.index = (uint32_t)e->step;
-    ev.u.step_change.total = (uint32_t)e->plan->n_steps;
+    ev.u.step_change.total = e->plan->search ? 0 : (uint32_t)e->plan->n_steps;
     ev.u.step_change.concurrency = (uint32_t)cur_step(e)->concurrency;
     ev.u.step_change.rate = cur_step(e)->rate;
     ev.u.step_change.test = (uint8_t)cur_step(e)->test;
@@ -300,6 +306,7 @@ static void enter_step(engine *e, size_t index, uint64_t now)
 {
     e->step_entered = true;
     e->step = index;
+    e->step_cut = e->step_ended = false;
     e->started_in_step = 0;
     e->step_started_ns = now;
     if (e->paused) /* entered while paused (the `n` key): its clock starts at the resume */
@@ -339,13 +346,40 @@ static void finish_run(engine *e)
 static bool step_exhausted(engine *e, uint64_t now)
 {
     const plan_step *st = cur_step(e);
+    if (e->step_cut)
+        return true;
     if (st->requests > 0 && e->started_in_step >= st->requests)
         return true;
     return e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
 }
 
+/* A search step ends when its requests have: the controlling thread judges it, then sends
+ * the next step (ENGINE_CMD_PROBE) or stops the run. The cool-down runs before the next. */
+static void advance_search(engine *e, uint64_t now)
+{
+    if (e->inflight > 0)
+        return;
+    if (!e->step_ended) {
+        e->step_ended = true;
+        llm_event ev = {.kind = EV_STEP_END, .step = (uint32_t)e->step, .t_ns = now};
+        publish(e, &ev);
+    }
+    if (!e->probe_next)
+        return;
+    if (e->cooling && step_clock(e, now) < e->cooldown_until_ns)
+        return;
+    e->cooling = false;
+    size_t next = e->probe_next;
+    e->probe_next = 0;
+    enter_step(e, next, now);
+}
+
 static void advance(engine *e, uint64_t now)
 {
+    if (e->plan->search) {
+        advance_search(e, now);
+        return;
+    }
     const plan_step *st = cur_step(e);
     bool last = e->step + 1 >= e->plan->n_steps;
     bool timed_out = e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
@@ -539,8 +573,24 @@ static void apply_command(engine *e, const engine_cmd *c)
                 e->cooldown_until_ns += held;
         }
         break;
+    case ENGINE_CMD_PROBE:
+        /* The step was written to the plan before this command was queued: the ring's
+         * release/acquire makes it visible here. */
+        if (e->plan->search && (size_t)c->value == e->n_known_steps &&
+            e->n_known_steps < e->plan->cap_steps) {
+            e->n_known_steps++;
+            e->probe_next = (size_t)c->value;
+            if (cur_step(e)->cooldown_s > 0) {
+                e->cooling = true;
+                e->cooldown_until_ns = step_clock(e, llm_now_ns()) +
+                                       (uint64_t)(cur_step(e)->cooldown_s * LLM_NS_PER_SEC);
+            }
+        }
+        break;
     case ENGINE_CMD_NEXT_STEP:
-        if (e->step + 1 < e->plan->n_steps) {
+        if (e->plan->search) {
+            e->step_cut = true;
+        } else if (e->step + 1 < e->plan->n_steps) {
             e->cooling = false;
             enter_step(e, e->step + 1, llm_now_ns());
         } else {
@@ -716,6 +766,8 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
     }
     e->cfg = cfg;
     e->plan = p;
+    e->n_known_steps = p->n_steps;
+    atomic_store_explicit(&e->g_n_steps, (uint32_t)p->n_steps, memory_order_relaxed);
     e->url = config_endpoint_url(
         cfg, cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "/completions" : "/chat/completions");
     e->headers = request_headers(cfg);
@@ -773,7 +825,7 @@ void engine_read_gauges(engine *e, engine_gauges *g)
     g->target = atomic_load_explicit(&e->g_target, memory_order_relaxed);
     g->inflight = atomic_load_explicit(&e->g_inflight, memory_order_relaxed);
     g->step = atomic_load_explicit(&e->g_step, memory_order_relaxed);
-    g->n_steps = (uint32_t)e->plan->n_steps;
+    g->n_steps = (uint32_t)atomic_load_explicit(&e->g_n_steps, memory_order_relaxed);
     g->started = atomic_load_explicit(&e->g_started, memory_order_relaxed);
     g->cancelled = atomic_load_explicit(&e->g_cancelled, memory_order_relaxed);
     g->lost_events = atomic_load_explicit(&e->g_lost, memory_order_relaxed);

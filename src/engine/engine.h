@@ -18,8 +18,9 @@ typedef enum {
     ENGINE_CMD_PLAN_CONTROL,   /* hand the target back to the plan */
     ENGINE_CMD_PAUSE,
     ENGINE_CMD_RESUME,
-    ENGINE_CMD_NEXT_STEP,
+    ENGINE_CMD_NEXT_STEP, /* in a search: end the step now (let its requests finish) */
     ENGINE_CMD_STOP,
+    ENGINE_CMD_PROBE, /* search: value = index of the step just added to the plan; run it */
 } engine_cmd_kind;
 
 typedef struct {
@@ -40,8 +41,8 @@ typedef enum {
 typedef struct {
     uint32_t target;
     uint32_t inflight;
-    uint32_t step; /* 0-based index of the current step */
-    uint32_t n_steps;
+    uint32_t step;        /* 0-based index of the current step */
+    uint32_t n_steps;     /* in a search: the steps the engine has been given so far */
     uint64_t started;     /* requests handed to curl, warm-up included */
     uint64_t cancelled;   /* in flight when the run was stopped: neither ok nor failed */
     uint64_t lost_events; /* events the ring could not take: the measurement is incomplete */

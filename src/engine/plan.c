@@ -66,6 +66,50 @@ static int suite_build(plan *out, char *err, size_t errlen)
     return 0;
 }
 
+/* --search: the first probe at -c (or --rate); the others come as the search goes. */
+static int search_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
+{
+    out->steps = calloc(PLAN_SEARCH_MAX_PROBES, sizeof *out->steps);
+    if (!out->steps) {
+        snprintf(err, errlen, "out of memory building the plan");
+        return -1;
+    }
+    out->cap_steps = PLAN_SEARCH_MAX_PROBES;
+    out->search = true;
+    out->search_rate = cfg->rate > 0;
+    out->kind = "search";
+    plan_step s = step_of(cfg, cfg->concurrency > 0 ? cfg->concurrency : 1, true);
+    s.test = cfg->test_input                             ? TEST_INPUT
+             : (cfg->test_multimodal || cfg->image_file) ? TEST_MULTIMODAL
+                                                         : TEST_OUTPUT;
+    out->has_test[s.test] = true;
+    if (out->search_rate) {
+        s.rate = cfg->rate;
+        s.concurrency = cfg->max_inflight > 0 ? cfg->max_inflight : PLAN_RATE_DEFAULT_CAP;
+        out->search_max = cfg->search_max > 0 ? cfg->search_max : 64 * cfg->rate;
+        out->max_concurrency = s.concurrency;
+    } else {
+        out->search_max = cfg->search_max > 0 ? cfg->search_max : 256;
+        out->max_concurrency = (long)out->search_max;
+    }
+    out->steps[0] = s;
+    out->n_steps = 1;
+    return 0;
+}
+
+long plan_add_probe(plan *p, double load)
+{
+    if (!p->search || p->n_steps >= p->cap_steps)
+        return -1;
+    plan_step s = p->steps[0];
+    if (p->search_rate)
+        s.rate = load;
+    else
+        s.concurrency = (long)load;
+    p->steps[p->n_steps] = s;
+    return (long)p->n_steps++;
+}
+
 int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -73,6 +117,8 @@ int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
     out->arrivals = cfg->arrivals;
     if (cfg->suite)
         return suite_build(out, err, errlen);
+    if (cfg->search)
+        return search_build(cfg, out, err, errlen);
     bool ramp = cfg->ramp_end > 0;
     long levels[4096];
     size_t n_levels = ramp ? ramp_levels(cfg, levels, 4096) : 1;
@@ -149,6 +195,17 @@ void plan_describe(const plan *p, char *out, size_t cap)
         snprintf(bound, sizeof bound, "%ld requests", first->requests);
     else
         snprintf(bound, sizeof bound, "%.0f s", first->duration_s);
+    if (p->search) {
+        if (p->search_rate)
+            snprintf(out, cap,
+                     "search: rate %.4g\xE2\x86\x92\xE2\x89\xA4%.4g/s for the SLO, steps "
+                     "of %s",
+                     first->rate, p->search_max, bound);
+        else
+            snprintf(out, cap, "search: c=%ld\xE2\x86\x92\xE2\x89\xA4%.0f for the SLO, steps of %s",
+                     first->concurrency, p->search_max, bound);
+        return;
+    }
     char tests[64] = "";
     if (p->has_test[TEST_INPUT] || p->has_test[TEST_MULTIMODAL]) {
         size_t n = (size_t)snprintf(tests, sizeof tests, " (");
@@ -178,4 +235,12 @@ void plan_describe(const plan *p, char *out, size_t cap)
     else
         snprintf(out, cap, "ramp c=%ld\xE2\x86\x92%ld, %zu steps of %s%s", first->concurrency,
                  last->concurrency, p->n_steps, bound, tests);
+}
+
+void plan_step_counter(const plan *p, uint32_t step, uint32_t n_steps, char *out, size_t cap)
+{
+    if (p->search)
+        snprintf(out, cap, "%u/?", step + 1);
+    else
+        snprintf(out, cap, "%u/%u", step + 1, n_steps);
 }

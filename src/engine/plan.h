@@ -1,5 +1,6 @@
 /* engine/plan: turns the configuration into an ordered list of steps (fixed = one step,
- * ramp = one per concurrency level x repeat). Built by the main thread, then read-only. */
+ * ramp = one per concurrency level x repeat, search = probes appended as it goes). Built by
+ * the main thread, then read-only but for a search's appended probes. */
 #ifndef LLM_PLAN_H
 #define LLM_PLAN_H
 
@@ -7,6 +8,7 @@
 
 #include "config/config.h"
 #include "core/event.h"
+#include "core/search.h"
 
 typedef struct {
     long concurrency;   /* closed-loop target */
@@ -26,7 +28,16 @@ typedef struct {
     const char *kind;          /* "fixed", "ramp", "rate" */
     bool has_test[TEST_KINDS]; /* which kinds of step occur: slots build a body for each */
     llm_arrivals arrivals;     /* spacing of open-loop arrivals */
+    /* --search: steps[0] is the first probe; the controlling thread appends each next probe
+     * (plan_add_probe) before telling the engine, which never reads past the probes it was
+     * told of. */
+    bool search;
+    bool search_rate;  /* the probes vary the rate, not the concurrency */
+    double search_max; /* highest load a probe may have */
+    size_t cap_steps;
 } plan;
+
+#define PLAN_SEARCH_MAX_PROBES SEARCH_MAX_STEPS
 
 /* In-flight cap of an open-loop plan when --max-inflight is not given. */
 #define PLAN_RATE_DEFAULT_CAP 1024
@@ -34,6 +45,11 @@ typedef struct {
 /* Returns 0, or -1 with a sentence in err (e.g. a ramp that produces no steps). */
 int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen);
 void plan_free(plan *p);
+/* --search: appends a probe like steps[0] at this load (users, or requests/s). Returns its
+ * index, or -1 when the plan holds PLAN_SEARCH_MAX_PROBES. Controlling thread only. */
+long plan_add_probe(plan *p, double load);
+/* "3/7", or "3/?" in a search (its length is not known ahead). step: 0-based. */
+void plan_step_counter(const plan *p, uint32_t step, uint32_t n_steps, char *out, size_t cap);
 /* One line: "ramp 1→64 x2, 7 steps of 100 requests". */
 void plan_describe(const plan *p, char *out, size_t cap);
 

@@ -162,11 +162,22 @@ static void charts_vs_load(FILE *out, const report_doc *d)
             const report_step *s = &d->steps[i];
             rate = rate || s->rate > 0;
             bool has = s->ok + s->failed > 0;
-            x[i] = s->rate > 0 ? s->rate : s->concurrency;
-            rps[i] = has ? s->rps : NAN;
-            tps[i] = has ? s->tps : NAN;
-            t50[i] = s->ttft_p50;
-            t99[i] = s->ttft_p99;
+            double load = s->rate > 0 ? s->rate : s->concurrency;
+            /* In order of load (a search's steps go up and down); equal loads keep their
+             * order: insertion sort of a few dozen points. */
+            size_t at = i;
+            for (; at > 0 && x[at - 1] > load; at--) {
+                x[at] = x[at - 1];
+                rps[at] = rps[at - 1];
+                tps[at] = tps[at - 1];
+                t50[at] = t50[at - 1];
+                t99[at] = t99[at - 1];
+            }
+            x[at] = load;
+            rps[at] = has ? s->rps : NAN;
+            tps[at] = has ? s->tps : NAN;
+            t50[at] = s->ttft_p50;
+            t99[at] = s->ttft_p99;
         }
         const char *xl = rate ? "rate (requests/s)" : "concurrency";
         chart c = {.title = "Throughput: TPS vs load",

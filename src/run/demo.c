@@ -26,13 +26,13 @@ static void demo_sim_defaults(sim_options *o)
 
 static void demo_plan_defaults(llm_config *cfg)
 {
-    if (cfg->ramp_end == 0 && !cfg->requests_set && cfg->duration_s <= 0) {
+    if (!cfg->search && cfg->ramp_end == 0 && !cfg->requests_set && cfg->duration_s <= 0) {
         cfg->ramp_start = 1;
         cfg->ramp_end = 32;
         cfg->ramp_step = 2;
         cfg->ramp_multiply = true;
     }
-    if (cfg->ramp_end > 0 && cfg->step_requests == 0 && cfg->step_duration_s <= 0)
+    if ((cfg->ramp_end > 0 || cfg->search) && cfg->step_requests == 0 && cfg->step_duration_s <= 0)
         cfg->step_duration_s = 10;
     /* Short answers: several completions a second even at c = 1 (128 is the default). */
     if (cfg->max_tokens == 128)

@@ -49,11 +49,12 @@ static void print_progress(run_session *s, FILE *log)
     }
     char temp[16];
     sysmon_format_temp(s->sysr.temp_c, temp, sizeof temp);
-    char line[400];
+    char line[400], step[24];
+    plan_step_counter(&s->plan, g->step, g->n_steps, step, sizeof step);
     snprintf(line, sizeof line,
-             "[%6.0fs] step %u/%u  target %u  in-flight %u  ok %llu  failed %llu  "
+             "[%6.0fs] step %s  target %u  in-flight %u  ok %llu  failed %llu  "
              "rps %u  tps %u  ttft p50 %s p99 %s  cpu %.0f%% (llmload %.0f%%)  temp %s%s\n",
-             elapsed, g->step + 1, g->n_steps, g->target, g->inflight, (unsigned long long)t->ok,
+             elapsed, step, g->target, g->inflight, (unsigned long long)t->ok,
              (unsigned long long)t->failed, live ? live->rps : 0, live ? live->tps : 0, p50, p99,
              s->sysr.cpu_total_pct, s->sysr.self_cpu_pct, temp,
              g->lost_events ? "  EVENTS LOST" : "");
@@ -101,12 +102,11 @@ static void run_loop(run_session *s, FILE *log)
  * appends runs to one file gets JSON Lines. */
 static void print_json_line(run_session *s)
 {
-    cJSON *doc = snapshot_build(s->st, &s->cfg, s->started, time(NULL), s->gauges.lost_events);
-    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
-    if (text)
-        printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(doc);
+    int e = snapshot_print(stdout, s->st, &s->cfg, s->started, time(NULL), s->gauges.lost_events);
+    if (e == 0)
+        putchar('\n');
+    else
+        fprintf(stderr, "llmload: cannot print the JSON results: %s\n", strerror(e));
 }
 
 static void print_results(run_session *s, FILE *log)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "core/analysis.h"
 #include "core/snapshot.h"
 #include "run/target.h"
 
@@ -52,6 +53,12 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     s->start_ns = s->last_save_ns = llm_now_ns();
     s->started = time(NULL);
     stats_init(s->st, s->start_ns, &s->cfg.slo);
+    if (s->plan.search) {
+        s->st->search = true;
+        const plan_step *first = &s->plan.steps[0];
+        search_start(&s->search, s->plan.search_rate ? first->rate : (double)first->concurrency,
+                     s->plan.search_max, s->plan.search_rate);
+    }
     if (engine_start(&s->cfg, &s->plan, s->model, &s->eng, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     engine_read_gauges(s->eng, &s->gauges);
@@ -70,6 +77,60 @@ static void note_unreachable(run_session *s)
     engine_send(s->eng, (engine_cmd){.kind = ENGINE_CMD_STOP});
 }
 
+/* ---- --search ---- */
+
+/* A step is clearly over once this many requests ended and half of them already miss a
+ * latency limit (p50 above a p99 limit), or failures run at twice the error limit and at
+ * least 10 %: waiting for the rest would only load an overloaded server longer. */
+#define SEARCH_EARLY_MIN 20
+
+static bool clearly_missed(const stats_agg *a, const llm_slo *slo)
+{
+    uint64_t n = a->ok + a->failed;
+    if (n < SEARCH_EARLY_MIN)
+        return false;
+    double fail_pct = 100.0 * (double)a->failed / (double)n;
+    if (slo->errors_pct >= 0 && fail_pct > fmax(2 * slo->errors_pct, 10))
+        return true;
+    return analysis_latency_over(a, slo, 50);
+}
+
+static void search_cut_short(run_session *s)
+{
+    uint32_t k = s->search_judged;
+    if (s->search.done || k >= s->st->n_steps || k >= s->plan.n_steps)
+        return;
+    stats_agg *a = &s->st->steps[k];
+    if (a->cut_short || !clearly_missed(a, &s->cfg.slo))
+        return;
+    a->cut_short = true;
+    engine_send(s->eng, (engine_cmd){.kind = ENGINE_CMD_NEXT_STEP, .value = k});
+}
+
+static void search_finish(run_session *s)
+{
+    s->search.done = true;
+    s->st->search_done = true;
+    engine_send(s->eng, (engine_cmd){.kind = ENGINE_CMD_STOP});
+}
+
+static void search_advance(run_session *s)
+{
+    if (!s->plan.search || s->search.done || s->search_judged >= s->st->steps_ended)
+        return;
+    while (s->search_judged < s->st->steps_ended && !s->search.done) {
+        const stats_agg *a = stats_step(s->st, s->search_judged++);
+        search_report(&s->search, a && analysis_step_meets_slo(a, &s->cfg.slo));
+    }
+    if (s->search.done) {
+        search_finish(s);
+        return;
+    }
+    long k = plan_add_probe(&s->plan, s->search.next);
+    if (k < 0 || !engine_send(s->eng, (engine_cmd){.kind = ENGINE_CMD_PROBE, .value = k}))
+        search_finish(s);
+}
+
 void session_drain(run_session *s)
 {
     size_t n;
@@ -77,6 +138,8 @@ void session_drain(run_session *s)
         for (size_t i = 0; i < n; i++)
             stats_consume(s->st, &s->burst[i]);
     note_unreachable(s);
+    if (!s->unreachable)
+        search_advance(s);
 }
 
 int session_save(run_session *s, const char *path, char *err, size_t errlen)
@@ -113,6 +176,8 @@ void session_second(run_session *s, uint64_t now)
     stats_set_gauges(s->st, (int)s->gauges.target, (int)s->gauges.inflight, s->sysr.cpu_total_pct,
                      s->sysr.temp_c);
     stats_set_client_cpu(s->st, s->sysr.self_cpu_pct);
+    if (s->plan.search)
+        search_cut_short(s);
     if (s->cfg.autosave_s > 0 && now - s->last_save_ns >= (uint64_t)(s->cfg.autosave_s * 1e9)) {
         char err[256];
         if (session_autosave_path(s, err, sizeof err) != 0 ||
@@ -120,20 +185,6 @@ void session_second(run_session *s, uint64_t now)
             fprintf(stderr, "llmload: autosave failed: %s\n", err);
         s->last_save_ns = now;
     }
-}
-
-static bool over_slo(const llm_config *cfg, const stats_agg *t)
-{
-    const llm_slo *slo = &cfg->slo;
-    uint64_t n = t->ok + t->failed;
-    double err_pct = n ? 100.0 * (double)t->failed / (double)n : 0;
-    if (slo->ttft_s > 0 && stats_agg_value(t, STATS_TTFT, 99) > slo->ttft_s * 1000)
-        return true;
-    if (slo->tpot_s > 0 && stats_agg_value(t, STATS_TPOT, 99) > slo->tpot_s * 1000)
-        return true;
-    if (slo->e2e_s > 0 && stats_agg_value(t, STATS_E2E, 99) > slo->e2e_s * 1000)
-        return true;
-    return slo->errors_pct >= 0 && err_pct > slo->errors_pct;
 }
 
 int session_exit_code(run_session *s)
@@ -145,12 +196,20 @@ int session_exit_code(run_session *s)
     }
     uint64_t n = t->ok + t->failed;
     double err_pct = n ? 100.0 * (double)t->failed / (double)n : 0;
-    if (n && err_pct > s->cfg.max_error_rate_pct) {
+    /* A search drives the server past its limit on purpose: its SLO decides, below. */
+    if (n && err_pct > s->cfg.max_error_rate_pct && !s->plan.search) {
         fprintf(stderr, "llmload: %.1f %% of requests failed, over --max-error-rate %.1f %%\n",
                 err_pct, s->cfg.max_error_rate_pct);
         return LLM_EXIT_FAILED;
     }
-    if (s->cfg.fail_on_slo && over_slo(&s->cfg, t)) {
+    if (s->cfg.fail_on_slo && s->plan.search) {
+        search_state found;
+        analysis_search(s->st, &found);
+        if (found.best == 0) {
+            fprintf(stderr, "llmload: no step of the search met the SLO given with --slo\n");
+            return LLM_EXIT_FAILED;
+        }
+    } else if (s->cfg.fail_on_slo && n && !analysis_step_meets_slo(t, &s->cfg.slo)) {
         fprintf(stderr, "llmload: the run missed an SLO given with --slo (p99 of TTFT, TPOT, "
                         "E2E, or the error rate)\n");
         return LLM_EXIT_FAILED;

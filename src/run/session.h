@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "core/search.h"
 #include "core/stats.h"
 #include "core/sysmon.h"
 #include "engine/engine.h"
@@ -32,6 +33,8 @@ typedef struct {
     time_t started;
     uint64_t start_ns, last_save_ns;
     char autosave_path[1024]; /* --json, else a file in --out; "" until the first autosave */
+    search_state search;      /* --search: the loads tried and the next */
+    uint32_t search_judged;   /* steps below this index have been judged */
     bool unreachable;
     char unreachable_msg[200];
     llm_event burst[SESSION_BURST]; /* one drain's worth of events */
@@ -42,7 +45,8 @@ typedef struct {
 int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen);
 
 /* Moves every published event into the stats; stops the engine when the target proved
- * unreachable before any request succeeded. */
+ * unreachable before any request succeeded. With --search, judges each step that ended
+ * against --slo and sends the engine the next (or stops it with the answer). */
 void session_drain(run_session *s);
 
 /* Where autosaves go: --json, else a new timestamped file in --out (created). Fixed at the
@@ -50,7 +54,7 @@ void session_drain(run_session *s);
 int session_autosave_path(run_session *s, char *err, size_t errlen);
 
 /* Once a second: closes the stats second, records gauges, autosaves when due (a long run
- * is never lost with the terminal). */
+ * is never lost with the terminal), ends a search step that clearly misses the SLO. */
 void session_second(run_session *s, uint64_t now_ns);
 
 /* Writes the snapshot JSON to path (atomically). Returns 0 or -1 with a sentence. */

@@ -247,6 +247,43 @@ static void rate_ramp_has_its_knee_as_a_rate(void **state)
     free_stats(st);
 }
 
+/* A search's steps arrive as 1, 2, 4, 8, 6, 5: the answer is replayed from the steps that
+ * ended, a step cut short misses whatever its figures, and the knee is found on the steps
+ * in order of load. */
+static void search_steps_are_replayed_and_sorted(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    st->search = true;
+    st->slo.ttft_s = 0.1;
+    st->slo.errors_pct = -1;
+    static const uint32_t loads[] = {1, 2, 4, 8, 6, 5};
+    for (uint32_t i = 0; i < 6; i++) {
+        uint64_t ttft = loads[i] <= 4 ? 30 * MS : 400 * MS;
+        add_step(st, i, loads[i], TEST_OUTPUT, 40, 0, ttft, ttft + 200 * MS);
+    }
+    search_state s;
+    st->steps_ended = 3; /* the 4th step still runs: not judged yet */
+    analysis_search(st, &s);
+    assert_true(s.best == 4 && s.first_miss == 0 && s.steps == 3 && !s.done);
+
+    st->steps_ended = 6;
+    st->search_done = true;
+    analysis_search(st, &s);
+    assert_true(s.best == 4 && s.first_miss == 5 && s.steps == 6 && s.done);
+    analysis an;
+    analysis_run(st, &an);
+    assert_string_equal(an.findings[0], "search: the highest concurrency that meets the SLO is "
+                                        "4; concurrency 5 misses it (6 steps)");
+    assert_true(an.has_knee && an.knee_load == 5); /* 4 → 5, not 4 → 8 as steps came */
+
+    st->steps[2].cut_short = true; /* c=4 ended early: it counts as a miss */
+    assert_false(analysis_step_meets_slo(&st->steps[2], &st->slo));
+    analysis_search(st, &s);
+    assert_true(s.best == 2 && s.first_miss == 4);
+    free_stats(st);
+}
+
 static void nothing_measured_says_nothing(void **state)
 {
     (void)state;
@@ -269,6 +306,7 @@ int main(void)
         cmocka_unit_test(long_answers_are_generation_time),
         cmocka_unit_test(a_busy_client_is_said_first),
         cmocka_unit_test(rate_ramp_has_its_knee_as_a_rate),
+        cmocka_unit_test(search_steps_are_replayed_and_sorted),
         cmocka_unit_test(nothing_measured_says_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

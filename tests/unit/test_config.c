@@ -319,6 +319,32 @@ static void every_bad_value_gives_one_sentence_and_exit_2(void **state)
     EXPECT_ERROR("merge needs -o FILE", "merge", "a.json");
     EXPECT_ERROR("report needs at least one snapshot FILE", "report");
     EXPECT_ERROR("--format must be md, csv or html", "report", "x.json", "--format", "pdf");
+    EXPECT_ERROR("--search needs --slo to know which loads pass", "--url", "http://h", "--search");
+    EXPECT_ERROR("--search and --ramp both make the plan; use --step-requests or "
+                 "--step-duration to size each search step",
+                 "--url", "http://h", "--search", "--slo", "ttft=1s", "--ramp", "1:8:x2");
+    EXPECT_ERROR("--search and --duration both make the plan", "--url", "http://h", "--search",
+                 "--slo", "e2e=9s", "--duration", "1m");
+    EXPECT_ERROR("--search runs one kind of step: use it with one of -i, -o, -mm", "--url",
+                 "http://h", "--search", "--slo", "errors=1%", "-i", "-o");
+    EXPECT_ERROR("--search-max bounds --search", "--url", "http://h", "--search-max", "9");
+    EXPECT_ERROR("--search-max 8 is below the start of the search (16)", "--url", "http://h",
+                 "--search", "--slo", "ttft=1s", "-c", "16", "--search-max", "8");
+}
+
+static void search_bound_defaults_to_256_users_or_64_times_the_rate(void **state)
+{
+    (void)state;
+    llm_config cfg;
+    char *users[] = {"llmload", "--url", "http://h/v1", "--search", "--slo", "ttft=1s", NULL};
+    assert_int_equal(load_argv(&cfg, users), 0);
+    assert_true(cfg.search && cfg.search_max == 256);
+    config_free(&cfg);
+    char *rate[] = {"llmload", "--url",  "http://h/v1", "--search", "--slo",
+                    "ttft=1s", "--rate", "2.5",         NULL};
+    assert_int_equal(load_argv(&cfg, rate), 0);
+    assert_true(cfg.search && cfg.search_max == 160);
+    config_free(&cfg);
 }
 
 static void env_values_are_validated_under_their_own_names(void **state)
@@ -772,6 +798,7 @@ int main(void)
         T(envfile_errors_name_the_line_and_never_the_value),
         T(crlf_dot_env_file_loads_through_config),
         T(every_bad_value_gives_one_sentence_and_exit_2),
+        T(search_bound_defaults_to_256_users_or_64_times_the_rate),
         T(env_values_are_validated_under_their_own_names),
         T(no_message_ever_contains_the_api_key),
         T(binary_never_prints_the_key),

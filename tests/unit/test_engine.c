@@ -23,7 +23,7 @@ typedef struct {
     plan plan;
     char url[64];
     /* what the run produced */
-    long ok, failed, tokens_events, steps;
+    long ok, failed, tokens_events, steps, steps_ended;
     long by_class[ERR_CLASSES];
     char last_msg[ERR_CLASSES][96];
     ev_done done[4096];
@@ -79,6 +79,9 @@ static void consume(run_ctx *r, const llm_event *ev)
         break;
     case EV_STEP:
         r->steps++;
+        break;
+    case EV_STEP_END:
+        r->steps_ended++;
         break;
     }
 }
@@ -521,6 +524,75 @@ static void ramp_steps_count_exactly_and_honour_the_cooldown(void **state)
     free(r);
 }
 
+/* Waits (bounded) until the run has announced `n` ended steps. */
+static void wait_steps_ended(run_ctx *r, engine *e, long n)
+{
+    uint64_t deadline = llm_now_ns() + 30 * LLM_NS_PER_SEC;
+    while (r->steps_ended < n && llm_now_ns() < deadline) {
+        drain(r, e);
+        usleep(2000);
+    }
+    assert_int_equal(r->steps_ended, n);
+}
+
+/* A search step ends when its requests have; the engine then starts nothing until it is
+ * told the next step (after the cool-down), and a cut (`n`) ends a step early. */
+static void search_steps_wait_for_the_next_load(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1000;
+    start_sim(r, &o);
+    base_config(r, 2, 0);
+    r->cfg.search = true;
+    r->cfg.search_max = 8;
+    r->cfg.step_requests = 6;
+    r->cfg.cooldown_s = 0.2;
+    r->cfg.max_tokens = 8;
+    engine *e = start_engine(r);
+    wait_steps_ended(r, e, 1);
+    assert_int_equal(r->ok, 6);
+    usleep(300 * 1000); /* waiting: nothing is sent */
+    drain(r, e);
+    engine_gauges g;
+    engine_read_gauges(e, &g);
+    assert_int_equal(g.started, 6);
+    assert_int_equal(g.inflight, 0);
+    assert_int_equal(g.n_steps, 1);
+    assert_int_equal(r->steps_ended, 1);
+
+    long k = plan_add_probe(&r->plan, 3); /* the controlling thread writes, then tells */
+    assert_int_equal(k, 1);
+    uint64_t told = llm_now_ns();
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_PROBE, .value = k}));
+    wait_steps_ended(r, e, 2);
+    assert_int_equal(r->steps, 2);
+    assert_int_equal(r->ok, 12);
+    for (size_t i = 6; i < r->n_done; i++) { /* after the 0.2 s cool-down */
+        assert_int_equal(r->done_step[i], 1);
+        assert_true(r->done[i].t0_ns >= told + 200 * LLM_NS_PER_MS);
+    }
+
+    /* a third step with no request bound but a long one, cut short at once */
+    k = plan_add_probe(&r->plan, 4);
+    r->plan.steps[k].requests = 100000;
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_PROBE, .value = k}));
+    usleep(250 * 1000);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_NEXT_STEP}));
+    wait_steps_ended(r, e, 3);
+    assert_true(r->ok < 12 + 1000);
+    engine_read_gauges(e, &g);
+    assert_int_equal(g.n_steps, 3);
+    assert_int_equal(g.inflight, 0);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_STOP}));
+    run_to_end(r, e, 10);
+    assert_int_equal(r->failed, 0);
+    finish(r, e);
+    free(r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -535,6 +607,7 @@ int main(void)
         cmocka_unit_test(constant_rate_is_achieved_within_3_percent),
         cmocka_unit_test(poisson_gaps_look_exponential),
         cmocka_unit_test(ramp_steps_count_exactly_and_honour_the_cooldown),
+        cmocka_unit_test(search_steps_wait_for_the_next_load),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -209,6 +209,63 @@ static void rate_ramp_steps_the_rate_with_an_in_flight_cap(void **state)
     plan_free(&p);
 }
 
+/* A search starts with one step; the controlling thread appends the others, each like the
+ * first but for its load, until the plan is full. */
+static void search_plan_grows_one_step_at_a_time(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.search = true;
+    c.concurrency = 2;
+    c.search_max = 64;
+    c.step_requests = 30;
+    c.cooldown_s = 1;
+    plan p;
+    char err[160];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    assert_string_equal(p.kind, "search");
+    assert_true(p.search && !p.search_rate);
+    assert_int_equal(p.n_steps, 1);
+    assert_int_equal(p.steps[0].concurrency, 2);
+    assert_int_equal(p.steps[0].requests, 30);
+    assert_int_equal(p.max_concurrency, 64); /* slots for the largest step allowed */
+    assert_int_equal(plan_add_probe(&p, 4), 1);
+    assert_int_equal(p.steps[1].concurrency, 4);
+    assert_int_equal(p.steps[1].requests, 30);
+    assert_true(p.steps[1].cooldown_s == 1);
+    char text[160];
+    plan_describe(&p, text, sizeof text);
+    assert_string_equal(text, "search: c=2\xE2\x86\x92\xE2\x89\xA4"
+                              "64 for the SLO, steps of 30 requests");
+    plan_step_counter(&p, 1, 2, text, sizeof text);
+    assert_string_equal(text, "2/?");
+    while (p.n_steps < PLAN_SEARCH_MAX_PROBES)
+        assert_true(plan_add_probe(&p, 3) > 0);
+    assert_int_equal(plan_add_probe(&p, 3), -1);
+    plan_free(&p);
+
+    memset(&c, 0, sizeof c);
+    c.search = true;
+    c.rate = 5;
+    c.max_inflight = 32;
+    c.step_duration_s = 10;
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    assert_true(p.search_rate && p.steps[0].rate == 5 && p.search_max == 320);
+    assert_int_equal(p.steps[0].concurrency, 32);
+    assert_int_equal(plan_add_probe(&p, 7.5), 1);
+    assert_true(p.steps[1].rate == 7.5 && p.steps[1].duration_s == 10);
+    plan_free(&p);
+
+    llm_config fixed;
+    memset(&fixed, 0, sizeof fixed);
+    assert_int_equal(plan_build(&fixed, &p, err, sizeof err), 0);
+    assert_int_equal(plan_add_probe(&p, 3), -1); /* only a search grows */
+    plan_step_counter(&p, 0, 1, text, sizeof text);
+    assert_string_equal(text, "1/1");
+    plan_free(&p);
+}
+
 static void suite_is_run_benchmarks_py_configurations(void **state)
 {
     (void)state;
@@ -243,6 +300,7 @@ int main(void)
         cmocka_unit_test(seed_multimodal_line_adds_a_multimodal_step_per_level),
         cmocka_unit_test(rate_with_several_tests_is_refused),
         cmocka_unit_test(rate_ramp_steps_the_rate_with_an_in_flight_cap),
+        cmocka_unit_test(search_plan_grows_one_step_at_a_time),
         cmocka_unit_test(suite_is_run_benchmarks_py_configurations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

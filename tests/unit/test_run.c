@@ -519,6 +519,77 @@ static void no_stream_mode_counts_tokens_from_usage(void **state)
     stop(f);
 }
 
+/* --search against a 4-slot simulator: up to 4 users every request starts at once; from 5 on,
+ * one waits a whole reply (~130 ms) for a slot, so the TTFT limit of 100 ms is met up to 4.
+ * Doubling runs 1, 2, 4, 8; bisecting runs 6, then 5. */
+static void search_finds_the_highest_concurrency_within_the_slo(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 4;
+    o.decode_rate = 500;
+    o.batch_penalty = 0;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "run",          "--url",           f->url,  "--search",
+                    "--slo",    "ttft=100ms",   "--step-requests", "24",    "--max-tokens",
+                    "64",       "--ignore-eos", "--json",          f->json, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 120, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.err, "search: c=1"));
+    assert_non_null(strstr(r.err, "step 4/?"));
+    assert_non_null(strstr(r.out,
+                           "search: the highest concurrency that meets the SLO is 4; concurrency 5 "
+                           "misses it (6 steps)"));
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *search = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "analysis"), "search");
+    assert_int_equal(cJSON_GetObjectItem(search, "best")->valueint, 4);
+    assert_int_equal(cJSON_GetObjectItem(search, "first_miss")->valueint, 5);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(search, "finished")));
+    cJSON *slo = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "analysis"), "slo");
+    assert_int_equal(cJSON_GetObjectItem(slo, "met_up_to")->valueint, 4);
+    cJSON *plan = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "config"), "plan");
+    assert_string_equal(cJSON_GetObjectItem(plan, "kind")->valuestring, "search");
+    static const int loads[] = {1, 2, 4, 8, 6, 5};
+    cJSON *steps = cJSON_GetObjectItem(doc, "steps");
+    assert_int_equal(cJSON_GetArraySize(steps), 6);
+    for (int i = 0; i < 6; i++) {
+        cJSON *step = cJSON_GetArrayItem(steps, i);
+        assert_int_equal(cJSON_GetObjectItem(step, "concurrency")->valueint, loads[i]);
+        /* a step ends with its requests: none is cut off by the next */
+        cJSON *req = cJSON_GetObjectItem(step, "requests");
+        bool cut = cJSON_IsTrue(cJSON_GetObjectItem(step, "cut_short"));
+        int done = cJSON_GetObjectItem(req, "ok")->valueint;
+        assert_true(cut ? done >= 20 && done <= 24 + 8 : done == 24);
+    }
+    cJSON_Delete(doc);
+    stop(f);
+}
+
+/* Nothing meets a 1 ms TTFT: the search says so after one step, and --fail-on-slo exits 1. */
+static void search_with_no_passing_load_fails_on_slo(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1000;
+    fixture *f = start(&o);
+    char *argv[] = {
+        LLM_BINARY, "run", "--url",           f->url, "--search",     "--slo", "ttft=1ms",
+        "-c",       "1",   "--step-requests", "5",    "--max-tokens", "4",     "--fail-on-slo",
+        NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(
+        strstr(r.out, "no step met the SLO; the lowest tried, concurrency 1, misses it"));
+    assert_non_null(strstr(r.err, "no step of the search met the SLO"));
+    tu_result_free(&r);
+    stop(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +601,8 @@ int main(void)
         cmocka_unit_test(rejected_key_stops_before_any_load_with_exit_2),
         cmocka_unit_test(unwritable_json_path_is_refused_before_the_run),
         cmocka_unit_test(fail_on_slo_exits_1_when_ttft_is_missed),
+        cmocka_unit_test(search_finds_the_highest_concurrency_within_the_slo),
+        cmocka_unit_test(search_with_no_passing_load_fails_on_slo),
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
         cmocka_unit_test(seed_multimodal_line_runs_unchanged),

@@ -380,6 +380,104 @@ static void write_over_a_directory_fails_and_removes_the_temp(void **state)
     remove_with_dir(path_in(dir, "x")); /* removes the test directory */
 }
 
+/* cJSON's heap, counted: the high-water mark of bytes it holds at once. */
+static size_t json_live, json_peak;
+
+static void *counting_malloc(size_t n)
+{
+    size_t *p = malloc(n + 16);
+    if (!p)
+        return NULL;
+    *p = n;
+    json_live += n;
+    if (json_live > json_peak)
+        json_peak = json_live;
+    return (char *)p + 16;
+}
+
+static void counting_free(void *q)
+{
+    if (!q)
+        return;
+    size_t *p = (size_t *)((char *)q - 16);
+    json_live -= *p;
+    free(p);
+}
+
+/* A soak's autosave: the series is streamed, so the JSON memory a save needs does not grow
+ * with the length of the run (a tree of 20,000 rows would hold megabytes). */
+static size_t peak_json_bytes_of_a_save(uint64_t seconds, const char *path)
+{
+    llm_config cfg;
+    fill_config(&cfg);
+    stats *st = synthetic_stats();
+    stats_tick(st, START + seconds * SEC);
+    cJSON_Hooks hooks = {counting_malloc, counting_free};
+    cJSON_InitHooks(&hooks);
+    json_live = json_peak = 0;
+    char err[256] = "";
+    int rc = snapshot_write(path, st, &cfg, 0, 0, 0, err, sizeof err);
+    cJSON_InitHooks(NULL);
+    assert_int_equal(rc, 0);
+    assert_int_equal(json_live, 0);
+    stats_free(st);
+    free(st);
+    return json_peak;
+}
+
+static void a_long_series_needs_no_more_memory_to_save(void **state)
+{
+    (void)state;
+    char *path = path_in(tu_tmpdir(), "long.json");
+    size_t short_run = peak_json_bytes_of_a_save(4, path);
+    size_t long_run = peak_json_bytes_of_a_save(20000, path);
+    assert_true(short_run > 0);
+    assert_true(long_run < short_run + 4096);
+    remove_with_dir(path);
+}
+
+/* The streamed file is the document snapshot_build makes, series and all. */
+static void streamed_file_equals_the_built_document(void **state)
+{
+    (void)state;
+    llm_config cfg;
+    fill_config(&cfg);
+    stats *st = synthetic_stats();
+    stats_set_gauges(st, 2, 3, NAN, 61.5);
+    stats_tick(st, START + 300 * SEC);
+    char *path = path_in(tu_tmpdir(), "same.json");
+    char err[256] = "";
+    assert_int_equal(snapshot_write(path, st, &cfg, 1700000000, 1700000300, 7, err, sizeof err), 0);
+    size_t len = 0;
+    char *text = tu_read_file(path, &len);
+    assert_non_null(text);
+    assert_int_equal(text[len - 1], '\n');
+    cJSON *written = cJSON_Parse(text);
+    cJSON *built = snapshot_build(st, &cfg, 1700000000, 1700000300, 7);
+    assert_non_null(written);
+    assert_non_null(built);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(written, "series")), st->n_series);
+    assert_true(st->n_series >= 300);
+    assert_true(cJSON_Compare(written, built, 1));
+
+    char *line = NULL;
+    size_t line_len = 0;
+    FILE *out = open_memstream(&line, &line_len);
+    assert_non_null(out);
+    assert_int_equal(snapshot_print(out, st, &cfg, 1700000000, 1700000300, 7), 0);
+    fclose(out);
+    assert_int_equal(line_len, len - 1);
+    assert_memory_equal(line, text, line_len);
+
+    free(line);
+    cJSON_Delete(written);
+    cJSON_Delete(built);
+    free(text);
+    stats_free(st);
+    free(st);
+    remove_with_dir(path);
+}
+
 static void summary_prints_counts_percentiles_and_errors(void **state)
 {
     (void)state;
@@ -413,6 +511,8 @@ int main(void)
         cmocka_unit_test(atomic_write_leaves_no_temp_file_and_replaces),
         cmocka_unit_test(write_into_missing_directory_fails_with_a_sentence),
         cmocka_unit_test(write_over_a_directory_fails_and_removes_the_temp),
+        cmocka_unit_test(streamed_file_equals_the_built_document),
+        cmocka_unit_test(a_long_series_needs_no_more_memory_to_save),
         cmocka_unit_test(summary_prints_counts_percentiles_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
