@@ -178,7 +178,8 @@ void advice_http(long status, const char *what, const char *url, bool models_req
     } else {
         char text[200];
         advice_server_text(body, len, text, sizeof text);
-        snprintf(out, cap, "%s returned HTTP %ld: %s", what, status, text);
+        const char *fix = http_rejected_field_advice(text);
+        snprintf(out, cap, "%s returned HTTP %ld: %s", what, status, fix ? fix : text);
     }
 }
 

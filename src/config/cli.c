@@ -193,6 +193,9 @@ const cli_option cli_options[] = {
      "length of a stall (default 5s)"},
     {"--slow-headers", {0}, "D", SIMRUN, CLI_G_SIM, OFF(sim.slow_headers_s), 0, set_duration,
      "delay before response headers, every request (default 0)"},
+    {"--reject-fields", {0}, "LIST", SIMRUN, CLI_G_SIM, 0, 0, set_sim_reject_fields,
+     "answer 400 to requests with any of these body fields, e.g. ignore_eos,stream_options "
+     "(a strict server)"},
     {"--quiet", {"-q"}, NULL, CLI_SIM, CLI_G_SIM, OFF(sim.quiet), 0, set_flag,
      "no access log lines on stderr"},
 

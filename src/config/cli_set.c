@@ -436,6 +436,13 @@ int set_sim_key(cli_state *st, const cli_option *o, const char *val)
     return copy_fixed(st, st->cfg->sim.api_key, sizeof st->cfg->sim.api_key, val, true);
 }
 
+int set_sim_reject_fields(cli_state *st, const cli_option *o, const char *val)
+{
+    (void)o;
+    return copy_fixed(st, st->cfg->sim.reject_fields, sizeof st->cfg->sim.reject_fields, val,
+                      false);
+}
+
 int set_sim_seed(cli_state *st, const cli_option *o, const char *val)
 {
     (void)o;

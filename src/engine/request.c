@@ -298,6 +298,9 @@ static void fail_message(req_slot *s, CURLcode rc, err_class cls, char *out, siz
             (s->http_status == 400 || s->http_status == 415 || s->http_status == 422))
             snprintf(out, cap, "HTTP %ld to an image request: does the model take images? %.30s",
                      s->http_status, ci.kind == CHUNK_ERROR ? ci.message : "");
+        else if (ci.kind == CHUNK_ERROR && http_rejected_field_advice(ci.message))
+            snprintf(out, cap, "HTTP %ld: %s", s->http_status,
+                     http_rejected_field_advice(ci.message));
         else if (ci.kind == CHUNK_ERROR && ci.message[0])
             snprintf(out, cap, "HTTP %ld: %.80s", s->http_status, ci.message);
         else if (s->errbody_len && s->errbody[0] == '<')

@@ -43,3 +43,14 @@ bool http_code_is_tls(CURLcode code)
         return false;
     }
 }
+
+/* Servers that refuse a field llmload sends say so in their message (OpenAI: "Unrecognized
+ * request argument supplied: ignore_eos"); the fix is an option, so the sentence names it. */
+const char *http_rejected_field_advice(const char *message)
+{
+    if (strstr(message, "stream_options") || strstr(message, "include_usage"))
+        return "the server rejects stream_options: run with --no-usage";
+    if (strstr(message, "ignore_eos") || strstr(message, "min_tokens"))
+        return "the server rejects ignore_eos/min_tokens: run without --ignore-eos";
+    return NULL;
+}

@@ -1,5 +1,6 @@
 /* proto/http: the curl settings every llmload request shares (timeouts, TLS, HTTP version,
- * no signals) and what a curl result code means. Any thread, on its own easy handles. */
+ * no signals), what a curl result code means, and what a server's refusal of a field asks. Any
+ * thread, on its own easy handles. */
 #ifndef LLM_HTTP_H
 #define LLM_HTTP_H
 
@@ -14,5 +15,9 @@ void http_apply_common(CURL *c, const llm_config *cfg, const char *url);
 
 /* True for the codes of a failed TLS handshake or certificate check. */
 bool http_code_is_tls(CURLcode code);
+
+/* The option that avoids a refusal, when a server's error message names a body field llmload
+ * sends ("Unrecognized request argument supplied: ignore_eos"): a sentence, or NULL. */
+const char *http_rejected_field_advice(const char *message);
 
 #endif

@@ -28,7 +28,10 @@ typedef struct {
     double stall_rate_pct;     /* the stream stops for stall_s mid-way */
     double stall_s;            /* default 5 */
     double slow_headers_s;     /* delay before response headers, every request; 0 = none */
-    bool quiet;                /* no access/log lines on stderr */
+    /* top-level body fields answered 400 "Unrecognized request argument supplied: NAME",
+     * comma-separated (a strict server: OpenAI's own for ignore_eos); "" = none */
+    char reject_fields[128];
+    bool quiet; /* no access/log lines on stderr */
 } sim_options;
 
 typedef struct sim_server sim_server;

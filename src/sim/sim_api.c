@@ -133,10 +133,34 @@ static bool json_true(const cJSON *obj, const char *name)
     return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, name));
 }
 
+/* --reject-fields: the first top-level field of the body that is in the list, or NULL. */
+static const char *rejected_field(const sim_server *s, const cJSON *root)
+{
+    const char *list = s->opt.reject_fields;
+    if (!list[0])
+        return NULL;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, root)
+    {
+        size_t n = strlen(f->string);
+        for (const char *p = list; (p = strstr(p, f->string)) != NULL; p += n)
+            if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+                return f->string;
+    }
+    return NULL;
+}
+
 /* Fills the request from the body; on a client error answers it and returns false. */
 static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
 {
     sim_server *s = c->srv;
+    const char *unknown = rejected_field(s, root);
+    if (unknown) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "Unrecognized request argument supplied: %.100s", unknown);
+        api_error(c, 400, "invalid_request_error", msg);
+        return false;
+    }
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     if (cJSON_IsString(model) && strcmp(model->valuestring, s->opt.model) != 0) {
         char msg[400];

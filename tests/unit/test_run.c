@@ -590,6 +590,41 @@ static void search_with_no_passing_load_fails_on_slo(void **state)
     stop(f);
 }
 
+/* A strict server refuses fields llmload sends (OpenAI's own API and ignore_eos; older
+ * servers and stream_options): the error, and `check`, name the option that avoids it. */
+static void refused_fields_name_the_option_to_drop(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1000;
+    snprintf(o.reject_fields, sizeof o.reject_fields, "ignore_eos,stream_options");
+    fixture *f = start(&o);
+    char *eos[] = {LLM_BINARY, "run",          "--url",      f->url,     "-n",
+                   "3",        "--ignore-eos", "--no-usage", "--no-tui", NULL};
+    tu_result r;
+    tu_run(eos, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(strstr(
+        r.out, "HTTP 400: the server rejects ignore_eos/min_tokens: run without --ignore-eos"));
+    tu_result_free(&r);
+    char *usage[] = {LLM_BINARY, "run", "--url", f->url, "-n", "3", "--no-tui", NULL};
+    tu_run(usage, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(strstr(r.out, "the server rejects stream_options: run with --no-usage"));
+    tu_result_free(&r);
+    char *check[] = {LLM_BINARY, "check", "--url", f->url, NULL};
+    tu_run(check, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(strstr(r.out, "the server rejects stream_options: run with --no-usage"));
+    tu_result_free(&r);
+    char *fine[] = {LLM_BINARY, "run", "--url", f->url, "-n", "3", "--no-usage", "--no-tui", NULL};
+    tu_run(fine, NULL, NULL, 30, &r); /* max_tokens is not ignore_eos: only whole names match */
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    stop(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,6 +638,7 @@ int main(void)
         cmocka_unit_test(fail_on_slo_exits_1_when_ttft_is_missed),
         cmocka_unit_test(search_finds_the_highest_concurrency_within_the_slo),
         cmocka_unit_test(search_with_no_passing_load_fails_on_slo),
+        cmocka_unit_test(refused_fields_name_the_option_to_drop),
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
         cmocka_unit_test(seed_multimodal_line_runs_unchanged),
