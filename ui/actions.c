@@ -189,6 +189,19 @@ static void watch_step(ui_app *app)
         ui_log_add(app, UI_TITLE, "step %s: concurrency %ld%s", step, ps->concurrency, kind);
 }
 
+/* The server's /metrics: once found (which engine), or why there are none. */
+static void watch_server(ui_app *app)
+{
+    const srvmon_reading *r = &app->s->srvr;
+    if (!app->s->srv || (int)r->state == app->server_state_noted)
+        return;
+    app->server_state_noted = (int)r->state;
+    if (r->state == SRVMON_OK)
+        ui_log_add(app, UI_LABEL, "server metrics: %s at %s", r->fig.engine, r->url);
+    else if (r->state == SRVMON_UNAVAILABLE)
+        ui_log_add(app, UI_WARN, "no server metrics: %s", r->note);
+}
+
 static void watch_errors(ui_app *app)
 {
     const stats_agg *t = &app->s->st->totals;
@@ -235,5 +248,6 @@ void ui_watch_run(ui_app *app)
 {
     watch_step(app);
     watch_errors(app);
+    watch_server(app);
     watch_end(app);
 }

@@ -50,6 +50,7 @@ typedef struct ui_app {
     uint32_t seen_step;
     uint64_t done_at_ns; /* when the UI saw the run finish; 0 while it runs */
     bool seen_any_step, done_noted, final_written, lost_noted, unreachable_noted;
+    int server_state_noted; /* srvmon_state last written to the Log */
     uint64_t err_seen[ERR_CLASSES];
     char url[256]; /* the key scrubbed, user:password removed */
     chart ch;      /* scratch for the charts */

@@ -24,6 +24,28 @@ static double plot_pair(ui_app *app, int w, int h, ser_field f0, ser_field f1, d
     return vmax;
 }
 
+/* "server run 8 wait 12 kv 73%" from the server's /metrics (figures it does not export are
+ * left out). */
+static void server_line(ui_app *app, int y, const ui_rect *r)
+{
+    const prom_figures *f = &app->s->srvr.fig;
+    char v[24];
+    int x = r->x, end = r->x + r->w;
+    x += draw_text(app, y, x, end - x, UI_LABEL, "server");
+    if (!isnan(f->running)) {
+        fmt_num(f->running, v, sizeof v);
+        x += draw_pair(app, y, x + 1, end - x - 1, "run", v) + 1;
+    }
+    if (!isnan(f->waiting)) {
+        fmt_num(f->waiting, v, sizeof v);
+        x += draw_pair(app, y, x + 1, end - x - 1, "wait", v) + 1;
+    }
+    if (!isnan(f->kv_used) && x + 1 < end) {
+        snprintf(v, sizeof v, "%.0f%%", f->kv_used * 100);
+        draw_pair(app, y, x + 1, end - x - 1, "kv", v);
+    }
+}
+
 static void draw_concurrency(ui_app *app, const ui_rect *r)
 {
     const engine_gauges *g = &app->g;
@@ -34,14 +56,20 @@ static void draw_concurrency(ui_app *app, const ui_rect *r)
     bool open_loop = g->step < app->s->plan.n_steps && app->s->plan.steps[g->step].rate > 0;
     x += draw_pair(app, r->y, x, r->w, open_loop ? "cap" : "target", t);
     draw_pair(app, r->y, x + 2, r->x + r->w - x - 2, "in-flight", f);
+    /* The server's own view, when its /metrics answer: what it runs and what it queues. */
+    int y = r->y + 1, h = r->h;
+    if (app->s->srvr.state == SRVMON_OK && r->h > 3) {
+        server_line(app, y++, r);
+        h--;
+    }
     double gmax = g->target > g->inflight ? g->target : g->inflight;
-    draw_gauge(app, r->y + 1, r->x, r->w, g->inflight, gmax > 0 ? gmax : 1,
+    draw_gauge(app, y, r->x, r->w, g->inflight, gmax > 0 ? gmax : 1,
                g->inflight > g->target ? UI_WARN : UI_GAUGE);
-    double vmax = plot_pair(app, r->w, r->h - 2, SER_INFLIGHT, SER_TARGET,
-                            g->target > 0 ? g->target : 1, true);
-    if (r->h <= 2)
+    double vmax =
+        plot_pair(app, r->w, h - 2, SER_INFLIGHT, SER_TARGET, g->target > 0 ? g->target : 1, true);
+    if (h <= 2)
         return;
-    draw_chart(app, &app->ch, r->y + 2, r->x, UI_GRAPH_INFLIGHT, UI_GRAPH_TARGET);
+    draw_chart(app, &app->ch, y + 1, r->x, UI_GRAPH_INFLIGHT, UI_GRAPH_TARGET);
     fmt_num(vmax, m, sizeof m);
     draw_text(app, r->y, r->x + r->w - (int)snprintf(NULL, 0, "max %s", m), r->w, UI_LABEL,
               "max %s", m);

@@ -443,6 +443,14 @@ int set_sim_reject_fields(cli_state *st, const cli_option *o, const char *val)
                       false);
 }
 
+int set_server_metrics(cli_state *st, const cli_option *o, const char *val)
+{
+    if (strcmp(val, "off") != 0 && strncmp(val, "http://", 7) != 0 &&
+        strncmp(val, "https://", 8) != 0)
+        return cli_fail(st, "must be a URL like http://host:8000/metrics, or off");
+    return set_string(st, o, val);
+}
+
 int set_sim_seed(cli_state *st, const cli_option *o, const char *val)
 {
     (void)o;

@@ -41,6 +41,7 @@ int set_sim_host(cli_state *st, const cli_option *o, const char *val);
 int set_sim_port(cli_state *st, const cli_option *o, const char *val);
 int set_sim_model(cli_state *st, const cli_option *o, const char *val);
 int set_sim_key(cli_state *st, const cli_option *o, const char *val);
+int set_server_metrics(cli_state *st, const cli_option *o, const char *val);
 int set_sim_reject_fields(cli_state *st, const cli_option *o, const char *val);
 int set_sim_seed(cli_state *st, const cli_option *o, const char *val);
 

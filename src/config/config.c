@@ -470,11 +470,11 @@ bad:
 
 void config_free(llm_config *cfg)
 {
-    char **strings[] = {&cfg->url,           &cfg->api_key,       &cfg->model,
-                        &cfg->env_file,      &cfg->prompts_file,  &cfg->image_file,
-                        &cfg->image_prompt,  &cfg->body_json,     &cfg->json_path,
-                        &cfg->out_dir,       &cfg->theme,         &cfg->log_file,
-                        &cfg->output_format, &cfg->report_format, &cfg->output_path};
+    char **strings[] = {
+        &cfg->url,           &cfg->api_key,       &cfg->model,        &cfg->env_file,
+        &cfg->prompts_file,  &cfg->image_file,    &cfg->image_prompt, &cfg->body_json,
+        &cfg->json_path,     &cfg->out_dir,       &cfg->theme,        &cfg->log_file,
+        &cfg->output_format, &cfg->report_format, &cfg->output_path,  &cfg->server_metrics};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         free(*strings[i]);
     for (size_t i = 0; i < cfg->n_headers; i++) {

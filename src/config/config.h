@@ -50,6 +50,8 @@ typedef struct llm_config {
     char *env_file; /* the env file read: --env-file PATH, or ".env" when ./.env existed; NULL =
                        none */
     bool insecure, http2;
+    char *server_metrics; /* --server-metrics: the server's Prometheus URL, "off"; NULL = the
+                             base URL's /metrics, given up on if it does not answer */
 
     /* load */
     long concurrency;                     /* -c; default 1 */

@@ -190,10 +190,15 @@ static void find_queueing(const point *p, size_t n, bool rate, analysis *out)
     load_text(b->load, rate, l1, sizeof l1);
     ms_text(a->ttft_ms, t0, sizeof t0);
     ms_text(b->ttft_ms, t1, sizeof t1);
+    /* The server's own /metrics, when read, confirm it: its queue at the last step. */
+    char seen[128] = "";
+    if (b->a->server_waiting_max >= 1)
+        snprintf(seen, sizeof seen, " (the server's /metrics showed up to %.0f waiting at %s)",
+                 b->a->server_waiting_max, l1);
     add_finding(out,
                 "TTFT p50 rises from %s at %s to %s at %s (%.3g times): requests wait in the "
-                "server's queue before their first token",
-                t0, l0, t1, l1, b->ttft_ms / a->ttft_ms);
+                "server's queue before their first token%s",
+                t0, l0, t1, l1, b->ttft_ms / a->ttft_ms, seen);
 }
 
 /* E2E ≫ TTFT: generation takes the time (slow decode or long answers). */

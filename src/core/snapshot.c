@@ -303,6 +303,7 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     add_number(s, "goodput_rps", stats_agg_goodput(a));
     cJSON_AddItemToObject(s, "achieved", achieved_json(a));
     add_number(s, "client_cpu_max_pct", a->client_cpu_max > 0 ? a->client_cpu_max : NAN);
+    add_number(s, "server_waiting_max", a->server_waiting_max);
     for (int m = 0; m < STATS_METRICS; m++)
         cJSON_AddItemToObject(s, stats_metric_key((stats_metric)m), summary_json(a, m));
     cJSON *h = cJSON_AddObjectToObject(s, "histograms");
@@ -327,6 +328,9 @@ static cJSON *row_json(const stats_row *r)
     add_count(o, "errors", r->errors);
     add_number(o, "cpu_pct", r->cpu_pct);
     add_number(o, "temp_c", r->temp_c);
+    add_number(o, "server_running", r->server_running);
+    add_number(o, "server_waiting", r->server_waiting);
+    add_number(o, "server_kv_pct", r->server_kv_pct);
     return o;
 }
 
@@ -482,6 +486,12 @@ static cJSON *build(const stats *st, const llm_config *cfg, time_t started, time
         cJSON_AddRawToObject(d, "series", SERIES_MARK);
     add_count(d, "series_dropped", st->series_dropped);
     cJSON_AddItemToObject(d, "analysis", snapshot_analysis_json(st, cfg));
+    cJSON *srv = cJSON_AddObjectToObject(d, "server_metrics");
+    if (st->server_engine)
+        cJSON_AddStringToObject(srv, "engine", st->server_engine);
+    else
+        cJSON_AddNullToObject(srv, "engine");
+    add_string(srv, "note", st->server_note[0] ? st->server_note : NULL, key);
     add_count(d, "lost_events", lost_events);
     add_count(d, "warmup_requests", st->warmup_ok);
     return d;

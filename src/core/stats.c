@@ -59,6 +59,7 @@ const char *stats_metric_unit(stats_metric m)
 static void agg_init(stats_agg *a)
 {
     memset(a, 0, sizeof *a);
+    a->server_waiting_max = NAN;
 }
 
 static uint64_t ns_to_us(uint64_t ns)
@@ -409,6 +410,20 @@ static void keep_max(double *to, double v)
         *to = v;
 }
 
+void stats_set_server(stats *st, double running, double waiting, double kv_pct)
+{
+    st->open.server_running = running;
+    st->open.server_waiting = waiting;
+    st->open.server_kv_pct = kv_pct;
+    if (isnan(waiting))
+        return;
+    stats_agg *a = st->n_steps ? step_at(st, st->current_step) : NULL;
+    stats_agg *aggs[2] = {a, &st->totals};
+    for (int i = 0; i < 2; i++)
+        if (aggs[i] && !(aggs[i]->server_waiting_max >= waiting))
+            aggs[i]->server_waiting_max = waiting;
+}
+
 void stats_set_client_cpu(stats *st, double pct)
 {
     if (!(pct > 0))
@@ -504,6 +519,7 @@ int stats_init(stats *st, uint64_t start_ns, const llm_slo *slo)
     hist_init(&st->open_ttft);
     row_clear(&st->open, 0);
     stats_set_gauges(st, -1, -1, NAN, NAN);
+    stats_set_server(st, NAN, NAN, NAN);
     return 0;
 }
 

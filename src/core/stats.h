@@ -66,10 +66,11 @@ typedef struct {
     uint64_t slo_met;        /* successful requests that met every per-request SLO */
     uint64_t inflight_sum, inflight_samples; /* stats_set_gauges samples: achieved load */
     uint64_t target_sum;
-    double client_cpu_max;    /* llmload's own CPU, % of one core, highest second; 0 = none */
-    uint64_t t_first_ns;      /* earliest request start (t0); 0 = none */
-    uint64_t t_last_start_ns; /* latest request start (t0) */
-    uint64_t t_last_ns;       /* latest completion (ok or failed); 0 = none */
+    double client_cpu_max;     /* llmload's own CPU, % of one core, highest second; 0 = none */
+    double server_waiting_max; /* most requests the server said it queued; NaN = not known */
+    uint64_t t_first_ns;       /* earliest request start (t0); 0 = none */
+    uint64_t t_last_start_ns;  /* latest request start (t0) */
+    uint64_t t_last_ns;        /* latest completion (ok or failed); 0 = none */
     hist h[STATS_METRICS];
 } stats_agg;
 
@@ -83,6 +84,9 @@ typedef struct {
     uint32_t errors; /* failed requests that ended in the second */
     double ttft_p50_ms, ttft_p99_ms; /* of the completions in the second; NaN = none */
     double cpu_pct, temp_c;          /* NaN = n/a */
+    /* the server's own /metrics (stats_set_server): requests it runs and queues, KV-cache
+     * use in %; NaN = not known */
+    double server_running, server_waiting, server_kv_pct;
 } stats_row;
 
 /* The series keeps one row per second for 24 h, then stops appending (series_dropped
@@ -107,6 +111,10 @@ typedef struct {
     uint32_t steps_ended;  /* --search: EV_STEP_END seen for the steps below this index */
     bool search;           /* the steps are a --search's probes (set by the session) */
     bool search_done;      /* ... and the search reached its answer */
+    /* the server's /metrics: the engine recognised (static string; NULL = none yet), or why
+     * there are none (set by the session) */
+    const char *server_engine;
+    char server_note[200];
     stats_row *series;
     size_t n_series, cap_series;
     uint64_t series_dropped;
@@ -130,6 +138,9 @@ void stats_tick(stats *st, uint64_t now_ns);
 /* Gauges of the open second, carried into the following seconds until set again. Call
  * about once a second; cpu_pct / temp_c NaN = n/a, target / inflight < 0 = unknown. */
 void stats_set_gauges(stats *st, int target, int inflight, double cpu_pct, double temp_c);
+/* The server's own figures for the open second (NaN = not known), carried like the gauges;
+ * the queue's highest is kept per step. */
+void stats_set_server(stats *st, double running, double waiting, double kv_pct);
 /* llmload's own CPU over the last second (% of one core): the current step and the totals
  * keep their highest, so a run can say when the client itself was the bottleneck. */
 void stats_set_client_cpu(stats *st, double pct);

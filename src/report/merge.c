@@ -84,6 +84,7 @@ static void agg_from_json(stats_agg *a, const cJSON *s, uint64_t t_start_ns)
     a->slo_met = count(s, "slo_met");
     double cpu = num(s, "client_cpu_max_pct");
     a->client_cpu_max = isfinite(cpu) ? cpu : 0;
+    a->server_waiting_max = num(s, "server_waiting_max");
     const cJSON *ach = cJSON_GetObjectItemCaseSensitive(s, "achieved");
     double inflight = num(ach, "mean_inflight"), target = num(ach, "mean_target");
     if (isfinite(inflight) && isfinite(target)) { /* the means, as 1000 samples */
@@ -121,6 +122,8 @@ static void agg_add(stats_agg *to, const stats_agg *a)
     to->slo_met += a->slo_met;
     if (a->client_cpu_max > to->client_cpu_max)
         to->client_cpu_max = a->client_cpu_max;
+    if (!(to->server_waiting_max >= a->server_waiting_max) && !isnan(a->server_waiting_max))
+        to->server_waiting_max = a->server_waiting_max;
     if (a->concurrency > to->concurrency)
         to->concurrency = a->concurrency;
     for (int m = 0; m < STATS_METRICS; m++)

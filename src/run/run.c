@@ -78,9 +78,22 @@ static void handle_signal(run_session *s, int *signals_seen)
     }
 }
 
+/* Once: which engine's /metrics are read, or why none are. */
+static void note_server_metrics(const run_session *s, srvmon_state *noted)
+{
+    if (!s->srv || s->srvr.state == *noted)
+        return;
+    *noted = s->srvr.state;
+    if (*noted == SRVMON_OK)
+        fprintf(stderr, "llmload: server metrics: %s at %s\n", s->srvr.fig.engine, s->srvr.url);
+    else if (*noted == SRVMON_UNAVAILABLE)
+        fprintf(stderr, "llmload: no server metrics: %s\n", s->srvr.note);
+}
+
 static void run_loop(run_session *s, FILE *log)
 {
     int signals_seen = 0;
+    srvmon_state noted = SRVMON_STARTING;
     uint64_t last_second = s->start_ns;
     while (!engine_finished(s->eng)) {
         usleep(POLL_INTERVAL_US);
@@ -90,6 +103,7 @@ static void run_loop(run_session *s, FILE *log)
         if (now - last_second >= LLM_NS_PER_SEC) {
             last_second += LLM_NS_PER_SEC;
             session_second(s, now);
+            note_server_metrics(s, &noted);
             print_progress(s, log);
         }
     }

@@ -29,6 +29,34 @@ static int check_writable(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* --server-metrics: a URL given is polled whatever it answers; by default the base URL's
+ * /metrics is tried and left alone when it does not answer. */
+static void start_server_metrics(run_session *s)
+{
+    const char *given = s->cfg.server_metrics;
+    if (given && strcmp(given, "off") == 0)
+        return;
+    char url[512];
+    if (given)
+        llm_strlcpy(url, given, sizeof url);
+    else
+        srvmon_default_url(s->cfg.url, url, sizeof url);
+    s->srv = srvmon_start(&s->cfg, url, given != NULL);
+}
+
+static void read_server_metrics(run_session *s)
+{
+    if (!s->srv)
+        return;
+    srvmon_read(s->srv, &s->srvr);
+    const prom_figures *f = &s->srvr.fig;
+    bool ok = s->srvr.state == SRVMON_OK;
+    stats_set_server(s->st, ok ? f->running : NAN, ok ? f->waiting : NAN,
+                     ok ? f->kv_used * 100 : NAN);
+    s->st->server_engine = ok ? f->engine : s->st->server_engine;
+    llm_strlcpy(s->st->server_note, s->srvr.note, sizeof s->st->server_note);
+}
+
 int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -62,6 +90,7 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     if (engine_start(&s->cfg, &s->plan, s->model, &s->eng, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     engine_read_gauges(s->eng, &s->gauges);
+    start_server_metrics(s);
     return 0;
 }
 
@@ -176,6 +205,7 @@ void session_second(run_session *s, uint64_t now)
     stats_set_gauges(s->st, (int)s->gauges.target, (int)s->gauges.inflight, s->sysr.cpu_total_pct,
                      s->sysr.temp_c);
     stats_set_client_cpu(s->st, s->sysr.self_cpu_pct);
+    read_server_metrics(s);
     if (s->plan.search)
         search_cut_short(s);
     if (s->cfg.autosave_s > 0 && now - s->last_save_ns >= (uint64_t)(s->cfg.autosave_s * 1e9)) {
@@ -219,6 +249,7 @@ int session_exit_code(run_session *s)
 
 void session_close(run_session *s)
 {
+    srvmon_stop(s->srv);
     engine_destroy(s->eng);
     if (s->st) {
         stats_free(s->st);

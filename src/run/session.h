@@ -15,6 +15,7 @@
 #include "core/sysmon.h"
 #include "engine/engine.h"
 #include "engine/plan.h"
+#include "engine/srvmon.h"
 #include "run/demo.h"
 
 #define SESSION_BURST 1024
@@ -30,6 +31,8 @@ typedef struct {
     engine_gauges gauges; /* as of the last session_second */
     sysmon sys;
     sysmon_reading sysr; /* as of the last session_second */
+    srvmon *srv;         /* the server's /metrics poller; NULL = off */
+    srvmon_reading srvr; /* as of the last session_second */
     time_t started;
     uint64_t start_ns, last_save_ns;
     char autosave_path[1024]; /* --json, else a file in --out; "" until the first autosave */

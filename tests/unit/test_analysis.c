@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +105,13 @@ static void saturating_ramp_has_its_knee_where_ttft_jumps(void **state)
     assert_non_null(strstr(an.knee_reason, "1.00 s"));
     assert_true(has_finding(&an, "RPS stops growing after c=8"));
     assert_true(has_finding(&an, "TTFT p50 rises from 50.0 ms at c=1 to 1.00 s at c=16"));
+    assert_false(has_finding(&an, "/metrics"));
     assert_false(has_finding(&an, "failed"));
+    /* With the server's /metrics read, its queue is cited too. */
+    stats_set_server(st, 8, 8, NAN);
+    analysis_run(st, &an);
+    assert_true(has_finding(&an, "before their first token (the server's /metrics showed up to "
+                                 "8 waiting at c=16)"));
 
     /* The snapshot carries the same knee. */
     llm_config cfg;

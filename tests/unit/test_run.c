@@ -625,6 +625,55 @@ static void refused_fields_name_the_option_to_drop(void **state)
     stop(f);
 }
 
+/* The server's own /metrics go into the series: 8 users on 4 slots are 4 running and 4
+ * waiting by the server's count; --server-metrics off leaves them out. */
+static void server_metrics_show_its_queue(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 4;
+    o.decode_rate = 100;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,   "run", "--url",        f->url, "-c",           "8",
+                    "--duration", "3s",  "--max-tokens", "400",  "--ignore-eos", "--json",
+                    f->json,      NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *srv = cJSON_GetObjectItem(doc, "server_metrics");
+    assert_string_equal(cJSON_GetObjectItem(srv, "engine")->valuestring, "llmload sim");
+    int seen = 0;
+    cJSON *row;
+    cJSON_ArrayForEach(row, cJSON_GetObjectItem(doc, "series"))
+    {
+        cJSON *run = cJSON_GetObjectItem(row, "server_running");
+        cJSON *wait = cJSON_GetObjectItem(row, "server_waiting");
+        if (cJSON_IsNumber(run) && run->valueint == 4 && wait->valueint == 4)
+            seen++;
+    }
+    assert_true(seen >= 1);
+    cJSON *step = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "steps"), 0);
+    assert_int_equal(cJSON_GetObjectItem(step, "server_waiting_max")->valueint, 4);
+    cJSON_Delete(doc);
+
+    char *off[] = {
+        LLM_BINARY,         "run", "--url",  f->url,  "-c", "2", "-n", "4", "--max-tokens", "4",
+        "--server-metrics", "off", "--json", f->json, NULL};
+    tu_run(off, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    doc = load_json(f->json);
+    srv = cJSON_GetObjectItem(doc, "server_metrics");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(srv, "engine")));
+    cJSON_ArrayForEach(row, cJSON_GetObjectItem(doc, "series"))
+        assert_true(cJSON_IsNull(cJSON_GetObjectItem(row, "server_running")));
+    cJSON_Delete(doc);
+    stop(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,6 +688,7 @@ int main(void)
         cmocka_unit_test(search_finds_the_highest_concurrency_within_the_slo),
         cmocka_unit_test(search_with_no_passing_load_fails_on_slo),
         cmocka_unit_test(refused_fields_name_the_option_to_drop),
+        cmocka_unit_test(server_metrics_show_its_queue),
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
         cmocka_unit_test(seed_multimodal_line_runs_unchanged),

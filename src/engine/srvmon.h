@@ -1,0 +1,40 @@
+/* engine/srvmon: polls the server's Prometheus /metrics once a second on its own thread
+ * (blocking curl, never the engine's loop) for running/waiting requests and KV-cache use.
+ * start/read/stop are called by the controlling thread. */
+#ifndef LLM_SRVMON_H
+#define LLM_SRVMON_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+#include "proto/prom.h"
+
+typedef enum {
+    SRVMON_STARTING = 0, /* no answer yet */
+    SRVMON_OK,           /* fig holds the last answer */
+    SRVMON_UNAVAILABLE,  /* note says why; polling stopped unless the URL was given */
+} srvmon_state;
+
+typedef struct {
+    srvmon_state state;
+    prom_figures fig; /* the last good answer (NaNs before one) */
+    char note[200];   /* why unavailable, as a sentence; "" otherwise */
+    char url[512];
+} srvmon_reading;
+
+typedef struct srvmon srvmon;
+
+/* The /metrics URL of an API base URL: "http://h:8000/v1" → "http://h:8000/metrics". */
+void srvmon_default_url(const char *base, char *out, size_t cap);
+
+/* Starts polling url (cfg gives the timeouts, TLS settings and headers, key included).
+ * insist: keep polling after a failure (the user named the URL) instead of giving up.
+ * Returns NULL when out of memory or the thread cannot start. */
+srvmon *srvmon_start(const llm_config *cfg, const char *url, bool insist);
+
+void srvmon_read(srvmon *m, srvmon_reading *out);
+
+/* Aborts a poll in progress, joins the thread, frees. NULL is ignored. */
+void srvmon_stop(srvmon *m);
+
+#endif

@@ -1,0 +1,125 @@
+/* Tests for proto/prom: the serving engines' /metrics names, read from a recorded llama.cpp
+ * page and from vLLM-, SGLang- and TGI-shaped text; mutated pages never crash it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/prom.h"
+#include "testutil.h"
+
+static bool parse(const char *text, prom_figures *f)
+{
+    return prom_parse(text, strlen(text), f);
+}
+
+static void recorded_llama_cpp_page(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *text = tu_read_file(LLM_FIXTURES "/llama.cpp/metrics.prom", &len);
+    assert_non_null(text);
+    prom_figures f;
+    assert_true(prom_parse(text, len, &f));
+    assert_string_equal(f.engine, "llama.cpp");
+    assert_true(f.running == 0 && f.waiting == 0);
+    assert_true(f.prompt_tokens == 82 && f.generation_tokens == 36);
+    assert_true(isnan(f.kv_used)); /* this build exports no cache figure */
+    free(text);
+}
+
+/* vLLM: labels on every series, one per model (added up), histograms with quoted le
+ * labels, the cache as a fraction despite "perc", a "_created" twin that is not the
+ * counter, CRLF line ends. */
+static void vllm_page_with_labels_and_two_models(void **state)
+{
+    (void)state;
+    const char *text =
+        "# HELP vllm:num_requests_running Number of requests in model execution batches.\r\n"
+        "# TYPE vllm:num_requests_running gauge\r\n"
+        "vllm:num_requests_running{engine=\"0\",model_name=\"a\"} 7.0\r\n"
+        "vllm:num_requests_running{engine=\"0\",model_name=\"b\"} 1.0\r\n"
+        "vllm:num_requests_waiting{engine=\"0\",model_name=\"a\"} 12.0\r\n"
+        "vllm:gpu_cache_usage_perc{engine=\"0\",model_name=\"a\"} 0.734\r\n"
+        "vllm:gpu_cache_usage_perc{engine=\"1\",model_name=\"a\"} 0.5\r\n"
+        "vllm:prompt_tokens_total{model_name=\"a\"} 1.5e+06\r\n"
+        "vllm:prompt_tokens_created{model_name=\"a\"} 1.7e+09\r\n"
+        "vllm:generation_tokens_total{model_name=\"a\",note=\"a } in \\\"quotes\\\"\"} 4096 "
+        "1700000000000\r\n"
+        "vllm:time_to_first_token_seconds_bucket{le=\"+Inf\",model_name=\"a\"} 90.0\r\n";
+    prom_figures f;
+    assert_true(parse(text, &f));
+    assert_string_equal(f.engine, "vLLM");
+    assert_true(f.running == 8 && f.waiting == 12);
+    assert_true(f.kv_used == 0.734);
+    assert_true(f.prompt_tokens == 1.5e6 && f.generation_tokens == 4096);
+}
+
+static void sglang_and_tgi_names(void **state)
+{
+    (void)state;
+    prom_figures f;
+    assert_true(parse("sglang:num_running_reqs{model_name=\"m\"} 3\n"
+                      "sglang:num_queue_reqs{model_name=\"m\"} 5\n"
+                      "sglang:token_usage{model_name=\"m\"} 0.25\n",
+                      &f));
+    assert_string_equal(f.engine, "SGLang");
+    assert_true(f.running == 3 && f.waiting == 5 && f.kv_used == 0.25);
+    assert_true(parse("tgi_batch_current_size 16\ntgi_queue_size 2\n", &f));
+    assert_string_equal(f.engine, "TGI");
+    assert_true(f.running == 16 && f.waiting == 2 && isnan(f.kv_used));
+}
+
+static void pages_without_known_names_say_so(void **state)
+{
+    (void)state;
+    prom_figures f;
+    assert_false(parse("", &f));
+    assert_false(parse("<html><body>Not Found</body></html>", &f));
+    assert_false(parse("# only comments\nprocess_cpu_seconds_total 12.5\n", &f));
+    assert_null(f.engine);
+    assert_true(isnan(f.running) && isnan(f.waiting));
+    /* a known name whose value does not parse, or is NaN, counts for nothing */
+    assert_false(parse("vllm:num_requests_running{model_name=\"a\"} fast\n"
+                       "vllm:num_requests_waiting NaN\n"
+                       "vllm:num_requests_running{model_name=\"unterminated} 3\n",
+                       &f));
+    /* no newline at the end, and not NUL-terminated */
+    const char page[] = "tgi_queue_size 4XXXX";
+    assert_true(prom_parse(page, strlen("tgi_queue_size 4"), &f));
+    assert_true(f.waiting == 4);
+}
+
+static void mutated_pages_never_crash(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *text = tu_read_file(LLM_FIXTURES "/llama.cpp/metrics.prom", &len);
+    assert_non_null(text);
+    uint64_t rng = tu_fuzz_seed(0x9e3779b97f4a7c15ULL);
+    for (int i = 0; i < 20000; i++) {
+        size_t n = 0;
+        char *m = tu_mutate(&rng, text, len, &n);
+        prom_figures f;
+        if (prom_parse(m, n, &f))
+            assert_non_null(f.engine);
+        free(m);
+    }
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(recorded_llama_cpp_page),
+        cmocka_unit_test(vllm_page_with_labels_and_two_models),
+        cmocka_unit_test(sglang_and_tgi_names),
+        cmocka_unit_test(pages_without_known_names_say_so),
+        cmocka_unit_test(mutated_pages_never_crash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
