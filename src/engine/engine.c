@@ -314,6 +314,8 @@ static void enter_step(engine *e, size_t index, uint64_t now)
     const plan_step *st = cur_step(e);
     e->step_deadline_ns =
         st->duration_s > 0 ? now + (uint64_t)(st->duration_s * LLM_NS_PER_SEC) : 0;
+    if (e->plan->search) /* a search judges each step at its own load: the plan steers */
+        e->manual = false;
     if (!e->manual)
         e->target = st->concurrency;
     if (st->rate > 0 && index > 0) {
