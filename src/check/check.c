@@ -5,14 +5,17 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "check/advice.h"
 #include "check/probe.h"
+#include "engine/srvmon.h"
 #include "proto/chunk.h"
 
 #define CHECK_MAX_TOKENS 16
@@ -353,6 +356,39 @@ static void check_stream(check_ctx *c)
     probe_free(&p);
 }
 
+/* Information: whether the server's /metrics can be shown during a run (see srvmon). */
+static void check_server_metrics(check_ctx *c)
+{
+    const char *given = c->cfg->server_metrics;
+    if (given && strcmp(given, "off") == 0)
+        return;
+    char url[512];
+    if (given)
+        llm_strlcpy(url, given, sizeof url);
+    else
+        srvmon_default_url(c->cfg->url, url, sizeof url);
+    srvmon *m = srvmon_start(c->cfg, url, false);
+    if (!m)
+        return;
+    srvmon_reading r;
+    uint64_t deadline = llm_now_ns() + 3 * LLM_NS_PER_SEC;
+    do {
+        usleep(10 * 1000);
+        srvmon_read(m, &r);
+    } while (r.state == SRVMON_STARTING && llm_now_ns() < deadline);
+    srvmon_stop(m);
+    if (r.state == SRVMON_OK) {
+        char kv[32] = "";
+        if (!isnan(r.fig.kv_used))
+            snprintf(kv, sizeof kv, ", KV cache %.0f %%", r.fig.kv_used * 100);
+        check_line(c, LINE_INFO, "server metrics", -1, "%s at %s: %.0f running, %.0f waiting%s",
+                   r.fig.engine, r.url, r.fig.running, r.fig.waiting, kv);
+    } else {
+        check_line(c, LINE_INFO, "server metrics", -1, "%s",
+                   r.state == SRVMON_UNAVAILABLE ? r.note : "no answer within 3 s");
+    }
+}
+
 static void check_header(check_ctx *c)
 {
     char masked[64];
@@ -393,6 +429,8 @@ int check_main(const llm_config *cfg, FILE *out)
     probe_free(&models);
     if (reach > 0 && check_chat(&c))
         check_stream(&c);
+    if (reach > 0)
+        check_server_metrics(&c);
     fflush(out);
     curl_global_cleanup();
     return check_summary(&c, reach);

@@ -30,7 +30,7 @@ const cli_option cli_options[] = {
      "do not verify the server's TLS certificate"},
     {"--http2", {0}, NULL, RC, CLI_G_TARGET, OFF(http2), 0, set_flag,
      "use HTTP/2 (multiplexed) instead of HTTP/1.1 keep-alive"},
-    {"--server-metrics", {0}, "URL|off", CLI_RUN, CLI_G_TARGET, OFF(server_metrics), 0,
+    {"--server-metrics", {0}, "URL|off", RC, CLI_G_TARGET, OFF(server_metrics), 0,
      set_server_metrics, "the server's Prometheus metrics, shown live (default: /metrics next "
      "to the API base, when it answers)"},
 

@@ -242,6 +242,8 @@ static const route llama_routes[] = {
      "llama.cpp/chat.json", NULL, 0},
     {"POST", "/v1/completions", "\"stream\":true", 200, "text/event-stream",
      "llama.cpp/completions-stream-usage.sse", NULL, 0},
+    {"GET", "/metrics", NULL, 200, "text/plain; version=0.0.4", "llama.cpp/metrics.prom", NULL,
+     0},
     {"POST", "/v1/completions", NULL, 200, "application/json", NULL,
      "{\"choices\":[{\"text\":\" upon a time\",\"index\":0,\"finish_reason\":\"length\"}],"
      "\"usage\":{\"completion_tokens\":4,\"prompt_tokens\":4}}",
@@ -382,6 +384,9 @@ static void all_probes_pass_against_recorded_llama_cpp(void **state)
     assert_contains(r.out, "12 completion tokens reported for 12 content events");
     assert_contains(r.out, "[DONE] seen");
     assert_contains(r.out, "tokens/s");
+    /* information, not a check: the recorded /metrics page is read */
+    assert_contains(r.out, "server metrics  llama.cpp at http://127.0.0.1:");
+    assert_contains(r.out, "/metrics: 0 running, 0 waiting\n");
     assert_null(strstr(r.out, "SECRET"));
     pthread_mutex_lock(&s->lock);
     assert_contains(s->requests, "Authorization: Bearer " KEY);
@@ -628,6 +633,7 @@ static void simulator_passes_every_probe(void **state)
     if (r.rc != LLM_EXIT_OK)
         fail_msg("exit %d:\n%s", r.rc, r.out);
     assert_int_equal(count(r.out, CHECK_MARK), 6);
+    assert_contains(r.out, "server metrics  llmload sim at ");
     free(r.out);
 }
 
