@@ -359,15 +359,10 @@ static void check_stream(check_ctx *c)
 /* Information: whether the server's /metrics can be shown during a run (see srvmon). */
 static void check_server_metrics(check_ctx *c)
 {
-    const char *given = c->cfg->server_metrics;
-    if (given && strcmp(given, "off") == 0)
-        return;
     char url[512];
-    if (given)
-        llm_strlcpy(url, given, sizeof url);
-    else
-        srvmon_default_url(c->cfg->url, url, sizeof url);
-    srvmon *m = srvmon_start(c->cfg, url, false);
+    bool given;
+    srvmon *m =
+        srvmon_url_of(c->cfg, url, sizeof url, &given) ? srvmon_start(c->cfg, url, false) : NULL;
     if (!m)
         return;
     srvmon_reading r;

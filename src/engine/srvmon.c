@@ -43,6 +43,19 @@ void srvmon_default_url(const char *base, char *out, size_t cap)
     snprintf(out, cap, "%.*s/metrics", (int)n, base);
 }
 
+bool srvmon_url_of(const llm_config *cfg, char *out, size_t cap, bool *given)
+{
+    const char *url = cfg->server_metrics;
+    *given = url != NULL;
+    if (url && strcmp(url, "off") == 0)
+        return false;
+    if (url)
+        llm_strlcpy(out, url, cap);
+    else
+        srvmon_default_url(cfg->url, out, cap);
+    return true;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *user)
 {
     srvmon *m = user;

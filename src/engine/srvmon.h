@@ -4,6 +4,7 @@
 #ifndef LLM_SRVMON_H
 #define LLM_SRVMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config/config.h"
@@ -26,6 +27,10 @@ typedef struct srvmon srvmon;
 
 /* The /metrics URL of an API base URL: "http://h:8000/v1" → "http://h:8000/metrics". */
 void srvmon_default_url(const char *base, char *out, size_t cap);
+
+/* The URL --server-metrics asks for: the one given (*given = true), or the base URL's
+ * /metrics. False with --server-metrics off. */
+bool srvmon_url_of(const llm_config *cfg, char *out, size_t cap, bool *given);
 
 /* Starts polling url (cfg gives the timeouts, TLS settings and headers, key included).
  * insist: keep polling after a failure (the user named the URL) instead of giving up.

@@ -33,15 +33,10 @@ static int check_writable(const char *path, char *err, size_t errlen)
  * /metrics is tried and left alone when it does not answer. */
 static void start_server_metrics(run_session *s)
 {
-    const char *given = s->cfg.server_metrics;
-    if (given && strcmp(given, "off") == 0)
-        return;
     char url[512];
-    if (given)
-        llm_strlcpy(url, given, sizeof url);
-    else
-        srvmon_default_url(s->cfg.url, url, sizeof url);
-    s->srv = srvmon_start(&s->cfg, url, given != NULL);
+    bool given;
+    if (srvmon_url_of(&s->cfg, url, sizeof url, &given))
+        s->srv = srvmon_start(&s->cfg, url, given);
 }
 
 static void read_server_metrics(run_session *s)
