@@ -230,6 +230,23 @@ void report_advise(const report_doc *d, report_advice *adv)
                  "lowest average latency: step %d, load %s (%.3f s)", best_lat->index, load,
                  best_lat->e2e_mean / 1e3);
     }
+    /* A search's steps go up and down: its own answer is the recommendation. */
+    const cJSON *search = cJSON_GetObjectItemCaseSensitive(d->analysis, "search");
+    const cJSON *found = cJSON_GetObjectItemCaseSensitive(search, "best");
+    if (cJSON_IsNumber(found)) {
+        bool rate =
+            cJSON_IsString(cJSON_GetObjectItemCaseSensitive(search, "load")) &&
+            strcmp(cJSON_GetObjectItemCaseSensitive(search, "load")->valuestring, "rate") == 0;
+        snprintf(load, sizeof load, rate ? "%.4g/s" : "%.0f", found->valuedouble);
+        /* first: it is the answer the run was for */
+        memmove(adv->best[1], adv->best[0], adv->n_best * sizeof adv->best[0]);
+        snprintf(adv->best[0], REPORT_ADVICE_LEN,
+                 "highest load that meets the SLO: %s (found by --search)", load);
+        adv->n_best++;
+        snprintf(adv->recommend[adv->n_recommend++], REPORT_ADVICE_LEN,
+                 "Keep the load at or below %s to meet the SLO.", load);
+        return;
+    }
     if (!prev)
         return;
     load_label(best, load, sizeof load);

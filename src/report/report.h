@@ -38,7 +38,7 @@ void report_free(report_doc *d);
 #define REPORT_ADVICE_LEN 200
 /* The seeds' "best configuration" lines and their recommendations, as sentences. */
 typedef struct {
-    char best[2][REPORT_ADVICE_LEN];
+    char best[3][REPORT_ADVICE_LEN];
     size_t n_best;
     char recommend[2][REPORT_ADVICE_LEN];
     size_t n_recommend;

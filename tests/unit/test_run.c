@@ -552,6 +552,13 @@ static void search_finds_the_highest_concurrency_within_the_slo(void **state)
     assert_int_equal(cJSON_GetObjectItem(slo, "met_up_to")->valueint, 4);
     cJSON *plan = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "config"), "plan");
     assert_string_equal(cJSON_GetObjectItem(plan, "kind")->valuestring, "search");
+    char *rep[] = {LLM_BINARY, "report", f->json, NULL};
+    tu_run(rep, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "## Best configuration\n\n- highest load that meets the SLO: 4 "
+                                  "(found by --search)"));
+    assert_non_null(strstr(r.out, "- Keep the load at or below 4 to meet the SLO."));
+    tu_result_free(&r);
     static const int loads[] = {1, 2, 4, 8, 6, 5};
     cJSON *steps = cJSON_GetObjectItem(doc, "steps");
     assert_int_equal(cJSON_GetArraySize(steps), 6);
