@@ -362,9 +362,10 @@ static void advance_search(engine *e, uint64_t now)
     if (e->inflight > 0)
         return;
     if (!e->step_ended) {
-        e->step_ended = true;
+        /* Not counted as lost when the ring is full: the search waits for this event, so
+         * it is offered again at the next tick until the consumer has room. */
         llm_event ev = {.kind = EV_STEP_END, .step = (uint32_t)e->step, .t_ns = now};
-        publish(e, &ev);
+        e->step_ended = ring_push_spsc(&e->events, &ev);
     }
     if (!e->probe_next)
         return;
