@@ -242,8 +242,7 @@ static const route llama_routes[] = {
      "llama.cpp/chat.json", NULL, 0},
     {"POST", "/v1/completions", "\"stream\":true", 200, "text/event-stream",
      "llama.cpp/completions-stream-usage.sse", NULL, 0},
-    {"GET", "/metrics", NULL, 200, "text/plain; version=0.0.4", "llama.cpp/metrics.prom", NULL,
-     0},
+    {"GET", "/metrics", NULL, 200, "text/plain; version=0.0.4", "llama.cpp/metrics.prom", NULL, 0},
     {"POST", "/v1/completions", NULL, 200, "application/json", NULL,
      "{\"choices\":[{\"text\":\" upon a time\",\"index\":0,\"finish_reason\":\"length\"}],"
      "\"usage\":{\"completion_tokens\":4,\"prompt_tokens\":4}}",
