@@ -16,10 +16,12 @@ build: deps
 demo: build
 	./build/llmload --demo
 
-# The whole suite under ASan+UBSan, then the threaded tests under TSan. A failed test is
-# run once more (and reported as failed in the log) because the end-to-end tests assert
-# timings (TTFT within a few ms, in-flight within 100 ms) on a shared 2-core machine.
-test: deps test-asan test-tsan
+# The optimized binary first (its -O2 warnings differ from the debug builds', and -Werror
+# must hold for what `make demo` builds), then the whole suite under ASan+UBSan, then the
+# threaded tests under TSan. A failed test is run once more (and reported as failed in the
+# log) because the end-to-end tests assert timings (TTFT within a few ms, in-flight within
+# 100 ms) on a shared 2-core machine.
+test: deps build test-asan test-tsan
 
 test-asan:
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLLM_ASAN=ON $(CMAKE_FLAGS) >/dev/null

@@ -114,7 +114,7 @@ typedef struct {
     /* the server's /metrics: the engine recognised (static string; NULL = none yet), or why
      * there are none (set by the session) */
     const char *server_engine;
-    char server_note[200];
+    char server_note[640];
     stats_row *series;
     size_t n_series, cap_series;
     uint64_t series_dropped;

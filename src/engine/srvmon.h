@@ -19,7 +19,7 @@ typedef enum {
 typedef struct {
     srvmon_state state;
     prom_figures fig; /* the last good answer (NaNs before one) */
-    char note[200];   /* why unavailable, as a sentence; "" otherwise */
+    char note[640];   /* why unavailable, as a sentence (holds a whole URL); "" otherwise */
     char url[512];
 } srvmon_reading;
 
