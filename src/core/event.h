@@ -37,6 +37,12 @@ typedef enum {
     EV_TOKENS,           /* one content-bearing SSE event arrived */
     EV_STEP,             /* the plan entered a new step */
     EV_STEP_END,         /* --search: the step's last request ended; the engine waits */
+    EV_WINDOW_END,       /* the current step's load stopped: its window closes at t_ns (the
+                            run's last step at its deadline or last request, a search step
+                            when drained); requests still in flight are followed to their end */
+    EV_PAUSE,            /* sending stopped (the `p` key or a cool-down): the window's clock */
+    EV_RESUME,           /* stands still from EV_PAUSE's t_ns to EV_RESUME's (DESIGN §4) */
+    EV_SERVER_ID,        /* the first `model` / `system_fingerprint` a response carried */
 } ev_kind;
 
 /* Durations are nanoseconds relative to t0 (the moment the request was handed to curl)
@@ -55,6 +61,11 @@ typedef struct {
     uint32_t dns_us, connect_us, tls_us; /* curl's connection timings (0 = reused) */
     uint8_t usage_reported;              /* output_tokens came from the server's usage */
     uint8_t prompt_estimated;            /* prompt_tokens is chars/4 */
+    uint8_t new_conn;   /* the request opened a connection: dns/connect/tls are its phases */
+    uint8_t reconnects; /* re-sent once on a fresh connection (a reused one failed first) */
+    uint8_t finish_grace; /* ended by the grace after finish_reason: no [DONE], no close */
+    uint8_t one_read;     /* every content event arrived in one read (a buffering proxy?) */
+    uint32_t reconnect_lost_us; /* time spent on the failed reused connection */
 } ev_done;
 
 typedef struct {
@@ -62,7 +73,9 @@ typedef struct {
     uint64_t elapsed_ns;
     uint16_t http_status; /* 0 when none */
     uint8_t err_class;
-    char message[96]; /* last message of the class; never contains the API key */
+    uint8_t reconnects;         /* as in ev_done: the retry on a fresh connection failed too */
+    uint32_t reconnect_lost_us; /* as in ev_done */
+    char message[96];           /* last message of the class; never contains the API key */
 } ev_failed;
 
 typedef struct {
@@ -74,12 +87,20 @@ typedef struct {
 } ev_tokens;
 
 typedef struct {
-    uint32_t index;       /* 0-based */
+    uint32_t index;       /* 0-based, in the order steps ran (manual steps included) */
     uint32_t total;       /* steps in the plan */
-    uint32_t concurrency; /* target concurrency (closed loop) */
+    uint32_t plan_index;  /* the plan step it runs (a manual step: the one it interrupted) */
+    uint32_t concurrency; /* target concurrency applied (closed loop) */
     double rate;          /* target rate (open loop), 0 otherwise */
     uint8_t test;         /* llm_test_kind of the step's requests */
+    uint8_t manual;       /* a hand change of the target started it */
 } ev_step;
+
+/* EV_SERVER_ID: what the server says it runs (NUL-terminated, cut to fit). */
+typedef struct {
+    char model[64];
+    char fingerprint[40];
+} ev_server_id;
 
 typedef struct {
     uint8_t kind;
@@ -92,6 +113,7 @@ typedef struct {
         ev_failed failed;
         ev_tokens tokens;
         ev_step step_change;
+        ev_server_id server_id;
     } u;
 } llm_event;
 
