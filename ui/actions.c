@@ -16,8 +16,19 @@ static void send(ui_app *app, int kind, long value)
         ui_log_add(app, UI_WARN, "command queue full: key ignored");
 }
 
+/* A search steers the load itself (each step is judged at its own load): the engine ignores
+ * hand changes, and the log says so rather than showing a change that does not happen. */
+static bool search_steers(ui_app *app)
+{
+    if (app->s->plan.search)
+        ui_log_add(app, UI_WARN, "a search sets the load itself: n ends the step, q stops");
+    return app->s->plan.search;
+}
+
 static void adjust_target(ui_app *app, long delta)
 {
+    if (search_steers(app))
+        return;
     long next = (long)app->g.target + delta;
     if (next < 1)
         delta = 1 - (long)app->g.target;
@@ -40,6 +51,8 @@ static void toggle_pause(ui_app *app)
 
 static void toggle_manual(ui_app *app)
 {
+    if (search_steers(app))
+        return;
     if (app->g.manual) {
         send(app, ENGINE_CMD_PLAN_CONTROL, 0);
         ui_log_add(app, UI_KEY, "the plan controls the target again");
@@ -170,12 +183,17 @@ void ui_theme_set(ui_app *app, const char *name_or_path)
 static void watch_step(ui_app *app)
 {
     const engine_gauges *g = &app->g;
-    if (g->state == ENGINE_STARTING || (app->seen_any_step && g->step == app->seen_step))
+    if (g->state == ENGINE_STARTING || g->state == ENGINE_WARMUP ||
+        (app->seen_any_step && g->seq == app->seen_step))
         return;
     app->seen_any_step = true;
-    app->seen_step = g->step;
+    app->seen_step = g->seq;
     if (g->step >= app->s->plan.n_steps)
         return;
+    if (g->manual) {
+        ui_log_add(app, UI_KEY, "step %u (manual): concurrency %u", g->seq + 1, g->target);
+        return;
+    }
     const plan_step *ps = &app->s->plan.steps[g->step];
     /* The test kind only when it is not the usual output test: log lines stay short. */
     char kind[24] = "";

@@ -71,6 +71,8 @@ const char *panel_state_text(const engine_gauges *g, bool stopping)
         return "paused";
     case ENGINE_COOLDOWN:
         return "cooling down";
+    case ENGINE_DRAINING:
+        return "finishing";
     case ENGINE_DONE:
         return "done";
     }
@@ -112,7 +114,7 @@ static double remaining_s(const ui_app *app)
 static void step_progress(const ui_app *app, char *out, size_t cap)
 {
     const plan *p = &app->s->plan;
-    const stats_agg *a = stats_step(app->s->st, app->g.step);
+    const stats_agg *a = stats_step(app->s->st, app->g.seq);
     out[0] = 0;
     if (app->g.step < p->n_steps && p->steps[app->g.step].requests > 0 && a)
         snprintf(out, cap, "req %llu/%ld", (unsigned long long)(a->ok + a->failed),

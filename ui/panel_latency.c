@@ -19,7 +19,7 @@ static const struct {
 
 static const stats_agg *latency_agg(const ui_app *app)
 {
-    const stats_agg *a = app->latency_step ? stats_step(app->s->st, app->g.step) : NULL;
+    const stats_agg *a = app->latency_step ? stats_step(app->s->st, app->g.seq) : NULL;
     return a ? a : &app->s->st->totals;
 }
 
@@ -89,7 +89,7 @@ static void draw_latency(ui_app *app, const ui_rect *r)
     if (a == &app->s->st->totals)
         snprintf(scope, sizeof scope, "whole run");
     else
-        snprintf(scope, sizeof scope, "step %u", app->g.step + 1);
+        snprintf(scope, sizeof scope, "step %u", app->g.seq + 1);
     int rows = r->h - 6;
     if (rows > 0)
         ttft_chart(app, r, r->y + 6, rows);

@@ -1,4 +1,5 @@
-/* Steps (one row per plan step, scrollable) and Log (the newest lines at the bottom). */
+/* Steps (one row per step run, manual ones marked `*`, then the plan's steps to come;
+ * scrollable) and Log (the newest lines at the bottom). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +39,7 @@ static double col_value(const stats_agg *a, size_t c, double conc)
     case 4:
         return a ? stats_agg_tps(a) : NAN;
     case 5:
-        return a ? stats_agg_value(a, STATS_PER_STREAM_TPS, -1) : NAN;
+        return a ? stats_agg_per_stream_tps(a) : NAN;
     case 6:
         return a ? stats_agg_value(a, STATS_TTFT, 50) : NAN;
     case 7:
@@ -61,19 +62,50 @@ static size_t cols_fitting(int w)
 
 /* The step number, with the test's initial (i, o, m) when the plan mixes kinds of test
  * (the seeds' -i next to the output test): the rows are told apart at a glance. */
-static void step_label(const ui_app *app, size_t i, char *out, size_t cap)
+/* Rows: the steps that ran (manual ones too, DESIGN §4), then the plan's steps still to
+ * come. Row i is stats step i while i < ran, else plan step (current + 1 + i - ran). */
+static size_t rows_ran(const ui_app *app)
+{
+    size_t ran = app->s->st->n_steps;
+    return app->g.state == ENGINE_STARTING || app->g.state == ENGINE_WARMUP ? 0 : ran;
+}
+
+static size_t rows_total(const ui_app *app)
+{
+    size_t ran = rows_ran(app), n = app->s->plan.n_steps;
+    size_t next = ran ? (size_t)app->g.step + 1 : 0; /* first plan step not yet run */
+    return ran + (next < n ? n - next : 0);
+}
+
+/* The plan step behind row i (the one a ran step ran, or one to come). */
+static size_t row_plan_step(const ui_app *app, size_t i, const stats_agg *a)
+{
+    size_t ran = rows_ran(app);
+    if (i < ran && a)
+        return a->plan_index;
+    return (ran ? (size_t)app->g.step + 1 : 0) + (i - ran);
+}
+
+/* The step number, with the test's initial (i, o, m) when the plan mixes kinds of test
+ * (the seeds' -i next to the output test): the rows are told apart at a glance; a hand
+ * change's step is marked with a `*`. */
+static void step_label(const ui_app *app, size_t i, const stats_agg *a, char *out, size_t cap)
 {
     const plan *p = &app->s->plan;
     int kinds = 0;
     for (int k = 0; k < TEST_KINDS; k++)
         kinds += p->has_test[k];
-    if (kinds > 1)
-        snprintf(out, cap, "%zu%c", i + 1, test_kind_name(p->steps[i].test)[0]);
+    size_t ps = row_plan_step(app, i, a);
+    if (kinds > 1 && ps < p->n_steps)
+        snprintf(out, cap, "%zu%c", i + 1, test_kind_name(p->steps[ps].test)[0]);
     else
         snprintf(out, cap, "%zu", i + 1);
+    if (a && a->manual) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "*");
+    }
     /* A search's ended steps: met the SLO or not, the answer read down the column. */
     const stats *st = app->s->st;
-    const stats_agg *a = stats_step(st, i);
     if (p->search && i < st->steps_ended && a) {
         bool met = analysis_step_meets_slo(a, &st->slo);
         size_t n = strlen(out);
@@ -84,15 +116,16 @@ static void step_label(const ui_app *app, size_t i, char *out, size_t cap)
 
 static void step_row(ui_app *app, int y, const ui_rect *r, size_t i, size_t ncols)
 {
-    const stats_agg *a = stats_step(app->s->st, i);
+    const stats_agg *a = i < rows_ran(app) ? stats_step(app->s->st, i) : NULL;
     if (a && !a->opened && a->ok + a->failed == 0)
         a = NULL;
-    bool current = i == app->g.step && app->g.state != ENGINE_DONE;
-    /* The load column: users, or requests/s for an open-loop step. */
-    const plan_step *ps = &app->s->plan.steps[i];
-    double conc = ps->rate > 0     ? ps->rate
-                  : a && a->opened ? a->concurrency
-                                   : (double)ps->concurrency;
+    bool current = i + 1 == rows_ran(app) && app->g.state != ENGINE_DONE;
+    /* The load column: the load applied (users, or requests/s for an open-loop step). */
+    size_t psi = row_plan_step(app, i, a);
+    const plan_step *ps = psi < app->s->plan.n_steps ? &app->s->plan.steps[psi] : NULL;
+    double conc = a && a->opened ? (a->rate > 0 ? a->rate : a->concurrency)
+                  : ps           ? (ps->rate > 0 ? ps->rate : (double)ps->concurrency)
+                                 : NAN;
     ui_element e = current ? UI_SELECTED : a ? UI_VALUE : UI_LABEL;
     if (current)
         draw_text(app, y, r->x, r->w, e, "%*s", r->w, "");
@@ -101,7 +134,7 @@ static void step_row(ui_app *app, int y, const ui_rect *r, size_t i, size_t ncol
         char v[32];
         double val = c == 0 ? (double)(i + 1) : col_value(a, c, conc);
         if (c == 0)
-            step_label(app, i, v, sizeof v);
+            step_label(app, i, a, v, sizeof v);
         else if (k_cols[c].kind == COL_MS)
             llm_format_ms(val, v, sizeof v, !app->utf8);
         else
@@ -115,7 +148,7 @@ static void step_row(ui_app *app, int y, const ui_rect *r, size_t i, size_t ncol
 static void clamp_scroll(ui_app *app, int n_steps, int page)
 {
     if (app->steps_follow) {
-        int cur = (int)app->g.step;
+        int cur = (int)rows_ran(app) - 1;
         if (cur < app->steps_scroll || cur >= app->steps_scroll + page)
             app->steps_scroll = cur - page + 1 > 0 ? cur - page + 1 : 0;
         if (cur < app->steps_scroll)
@@ -135,7 +168,7 @@ static void draw_steps(ui_app *app, const ui_rect *r)
         draw_text(app, r->y, x, k_cols[c].w, UI_LABEL, "%*s", k_cols[c].w - 1, k_cols[c].head);
         x += k_cols[c].w;
     }
-    int n = (int)app->s->plan.n_steps, page = r->h - 1;
+    int n = (int)rows_total(app), page = r->h - 1;
     app->steps_page = page > 0 ? page : 1;
     clamp_scroll(app, n, page);
     for (int row = 0; row < page && app->steps_scroll + row < n; row++)

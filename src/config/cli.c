@@ -69,7 +69,9 @@ const cli_option cli_options[] = {
     {"--search-max", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(search_max), 1, set_number,
      "upper bound of --search (default 256 users, or 64 x R requests/s)"},
     {"--warmup", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(warmup), 0, set_count,
-     "send N requests first and leave them out of the results"},
+     "send N requests first and leave them out of the results; step 1 starts when they ended"},
+    {"--drain-timeout", {0}, "D", CLI_RUN, CLI_G_LOAD, OFF(drain_timeout_s), 0, set_duration,
+     "at the end, wait up to D for requests in flight (default 30s); the rest count as cut"},
     {"--demo", {0}, NULL, CLI_RUN, CLI_G_LOAD, 0, 0, set_demo,
      "start the built-in simulator in-process and ramp against it"},
 

@@ -48,6 +48,7 @@ static int set_defaults(llm_config *cfg)
     cfg->slo.errors_pct = -1;
     cfg->fps = 10;
     cfg->autosave_s = 60;
+    cfg->drain_timeout_s = 30;
     cfg->out_dir = strdup("./llmload-out");
     sim_options_default(&cfg->sim);
     return cfg->out_dir ? 0 : -1;

@@ -94,6 +94,7 @@ typedef struct llm_config {
     double connect_timeout_s;  /* default 10 */
     double ttft_timeout_s;     /* 0 = none */
     double request_timeout_s;  /* default 600 */
+    double drain_timeout_s;    /* the run's end waits this long for in-flight requests; 30 */
     double max_error_rate_pct; /* default 5 */
     llm_slo slo;
     bool fail_on_slo;

@@ -43,6 +43,9 @@ typedef enum {
     EV_PAUSE,            /* sending stopped (the `p` key or a cool-down): the window's clock */
     EV_RESUME,           /* stands still from EV_PAUSE's t_ns to EV_RESUME's (DESIGN §4) */
     EV_SERVER_ID,        /* the first `model` / `system_fingerprint` a response carried */
+    EV_REQUEST_CUT,      /* still in flight when the run ended (after the drain, or at a
+                            stop): counted, neither ok nor failed; payload u.failed (t0_ns,
+                            elapsed_ns) */
 } ev_kind;
 
 /* Durations are nanoseconds relative to t0 (the moment the request was handed to curl)

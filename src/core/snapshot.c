@@ -205,6 +205,9 @@ static cJSON *requests_json(const stats_agg *a)
     cJSON *r = cJSON_CreateObject();
     add_count(r, "ok", a->ok);
     add_count(r, "failed", a->failed);
+    add_count(r, "cut", a->cut); /* in flight when the run ended: neither ok nor failed */
+    add_count(r, "finish_grace", a->finish_grace);
+    add_count(r, "one_read", a->one_read);
     cJSON *e = cJSON_AddObjectToObject(r, "errors");
     for (int c = 0; c < ERR_CLASSES; c++)
         add_count(e, err_class_name((err_class)c), a->errors[c]);
@@ -291,9 +294,18 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     add_count(s, "concurrency", a->concurrency);
     if (a->rate > 0)
         add_number(s, "rate", a->rate);
-    add_number(s, "duration_s", stats_agg_span_s(a));
+    add_number(s, "duration_s", stats_agg_window_s(a));
     cJSON_AddStringToObject(s, "test", test_kind_name((llm_test_kind)a->test));
+    cJSON_AddBoolToObject(s, "manual", a->manual);
+    add_count(s, "plan_step", a->plan_index);
     cJSON_AddBoolToObject(s, "cut_short", a->cut_short);
+    cJSON *w = cJSON_AddObjectToObject(s, "window");
+    add_number(w, "output_tokens", stats_agg_window_tokens(a));
+    add_count(w, "content_events", a->win_events);
+    add_count(w, "completed", a->win_ok);
+    add_count(w, "slo_met", a->win_slo_met);
+    add_count(s, "reconnects", a->reconnects);
+    add_number(s, "reconnect_lost_ms", (double)a->reconnect_lost_us / 1000.0);
     cJSON_AddItemToObject(s, "requests", requests_json(a));
     cJSON_AddItemToObject(s, "error_messages", error_messages_json(a, key));
     cJSON_AddItemToObject(s, "tokens", tokens_json(a));
@@ -306,6 +318,8 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     add_number(s, "server_waiting_max", a->server_waiting_max);
     for (int m = 0; m < STATS_METRICS; m++)
         cJSON_AddItemToObject(s, stats_metric_key((stats_metric)m), summary_json(a, m));
+    /* The step's per-stream speed: tokens after the first / decode time, summed (§4). */
+    add_number(cJSON_GetObjectItem(s, "per_stream_tps"), "ratio", stats_agg_per_stream_tps(a));
     cJSON *h = cJSON_AddObjectToObject(s, "histograms");
     for (int m = 0; m < STATS_METRICS; m++)
         cJSON_AddItemToObject(h, stats_metric_key((stats_metric)m),

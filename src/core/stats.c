@@ -2,6 +2,7 @@
 #include "core/stats.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,9 +127,14 @@ static void agg_speeds(stats_agg *a, const ev_done *d)
     if (decoded && d->output_tokens >= 2)
         hist_record(&a->h[STATS_TPOT], ns_to_us(decode_ns / (d->output_tokens - 1)));
     /* One token has no decode phase: E2E - TTFT is then only the stream's closing, and
-     * tokens/s over it would be a meaningless huge number (the input test sends 1). */
-    if (decoded && d->output_tokens >= 2)
-        hist_record(&a->h[STATS_PER_STREAM_TPS], milli_rate(d->output_tokens, decode_ns));
+     * tokens/s over it would be a meaningless huge number (the input test sends 1). Per
+     * request the speed is (N - 1) / decode time = 1 / TPOT; per step the ratio of the sums,
+     * so a short answer whose tokens came in one read cannot dominate. */
+    if (decoded && d->output_tokens >= 2) {
+        hist_record(&a->h[STATS_PER_STREAM_TPS], milli_rate(d->output_tokens - 1, decode_ns));
+        a->decode_tokens += d->output_tokens - 1;
+        a->decode_ns += decode_ns;
+    }
     if (d->ttft_ns && d->prompt_tokens)
         hist_record(&a->h[STATS_PREFILL_TPS], milli_rate(d->prompt_tokens, d->ttft_ns));
 }
@@ -148,6 +154,10 @@ static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
     }
     if (slo_met(slo, d))
         a->slo_met++;
+    a->reconnects += d->reconnects;
+    a->reconnect_lost_us += d->reconnect_lost_us;
+    a->finish_grace += d->finish_grace;
+    a->one_read += d->one_read;
     agg_latencies(a, d);
     agg_speeds(a, d);
     agg_span(a, d->t0_ns, ev->t_ns);
@@ -159,6 +169,8 @@ static void agg_failed(stats_agg *a, const llm_event *ev)
     unsigned cls = f->err_class < ERR_CLASSES ? f->err_class : ERR_OTHER;
     a->failed++;
     a->errors[cls]++;
+    a->reconnects += f->reconnects;
+    a->reconnect_lost_us += f->reconnect_lost_us;
     size_t n = strnlen(f->message, sizeof f->message);
     n = n < STATS_MSG_LEN - 1 ? n : STATS_MSG_LEN - 1;
     memcpy(a->last_error[cls], f->message, n);
@@ -190,15 +202,87 @@ static stats_agg *step_at(stats *st, uint32_t index)
     return &st->steps[index];
 }
 
+/* ---- windows (DESIGN.md §4) ---- */
+
+/* Extends a running window to t (records and ticks only ever move it on). */
+static void window_to(stats_agg *a, uint64_t t)
+{
+    if (a->window_running && t > a->window_mark_ns) {
+        a->window_ns += t - a->window_mark_ns;
+        a->window_mark_ns = t;
+    }
+}
+
+/* Ends a running window exactly at t. stats_tick may have carried it past t (the consumer
+ * drains after the engine published the end): the overshoot is taken back. */
+static void window_stop(stats_agg *a, uint64_t t)
+{
+    if (!a->window_running)
+        return;
+    if (t >= a->window_mark_ns)
+        a->window_ns += t - a->window_mark_ns;
+    else
+        a->window_ns -= a->window_mark_ns - t < a->window_ns ? a->window_mark_ns - t : a->window_ns;
+    a->window_running = false;
+}
+
+static void window_start(stats_agg *a, uint64_t t)
+{
+    if (a->window_running)
+        return;
+    a->window_running = true;
+    a->window_mark_ns = t;
+}
+
+
+/* The step whose window is current (the last EV_STEP's); NULL before the first. */
+static stats_agg *current_agg(stats *st)
+{
+    return st->n_steps ? step_at(st, st->current_step) : NULL;
+}
+
+/* Extends the current windows to t: called with every record's time and at each tick. */
+static void windows_to(stats *st, uint64_t t)
+{
+    stats_agg *a = current_agg(st);
+    if (a)
+        window_to(a, t);
+    window_to(&st->totals, t);
+}
+
+static void windows_stop(stats *st, uint64_t t)
+{
+    stats_agg *a = current_agg(st);
+    if (a)
+        window_stop(a, t);
+    window_stop(&st->totals, t);
+}
+
+static void windows_start(stats *st, uint64_t t)
+{
+    if (st->paused || st->load_ended)
+        return;
+    stats_agg *a = current_agg(st);
+    if (a)
+        window_start(a, t);
+    window_start(&st->totals, t);
+}
+
 static void step_open(stats *st, const llm_event *ev)
 {
     const ev_step *s = &ev->u.step_change;
-    st->current_step = s->index;
+    bool same = st->n_steps && s->index == st->current_step;
+    if (!same) {
+        windows_stop(st, ev->t_ns);
+        st->current_step = s->index;
+    }
     st->steps_total = s->total;
     stats_agg *a = step_at(st, s->index);
     if (a) {
         a->opened = true;
         a->test = s->test;
+        a->plan_index = s->plan_index;
+        a->manual = s->manual;
         a->concurrency = s->concurrency;
         a->rate = s->rate;
     }
@@ -207,6 +291,28 @@ static void step_open(stats *st, const llm_event *ev)
     if (s->rate > st->totals.rate)
         st->totals.rate = s->rate;
     st->totals.opened = true;
+    if (!same) {
+        st->load_ended = false;
+        windows_start(st, ev->t_ns);
+    }
+}
+
+static void window_event(stats *st, const llm_event *ev)
+{
+    switch (ev->kind) {
+    case EV_PAUSE:
+        windows_stop(st, ev->t_ns);
+        st->paused = true;
+        break;
+    case EV_RESUME:
+        st->paused = false;
+        windows_start(st, ev->t_ns);
+        break;
+    default: /* EV_WINDOW_END */
+        windows_stop(st, ev->t_ns);
+        st->load_ended = true;
+        break;
+    }
 }
 
 /* ---- the 1 s series ---- */
@@ -284,6 +390,7 @@ void stats_tick(stats *st, uint64_t now_ns)
 {
     /* Second s ends at start + (s+1) s: at now, every second below second_of(now) ended. */
     series_advance(st, second_of(st, now_ns));
+    windows_to(st, now_ns);
 }
 
 static void sample_load_into(stats_agg *a, uint64_t target, uint64_t inflight)
@@ -362,10 +469,13 @@ size_t stats_repeats(const stats *st, stats_repeat *out, size_t max)
 
 double stats_agg_send_rate(const stats_agg *a)
 {
-    uint64_t n = a->ok + a->failed;
-    if (n < 2 || a->t_last_start_ns <= a->t_first_ns)
-        return NAN;
-    return (double)(n - 1) / ((double)(a->t_last_start_ns - a->t_first_ns) / 1e9);
+    double w = stats_agg_window_s(a);
+    return w > 0 ? (double)(a->ok + a->failed + a->cut) / w : NAN;
+}
+
+double stats_agg_per_stream_tps(const stats_agg *a)
+{
+    return a->decode_ns ? (double)a->decode_tokens * 1e9 / (double)a->decode_ns : NAN;
 }
 
 double stats_agg_mean_inflight(const stats_agg *a)
@@ -386,7 +496,7 @@ double stats_efficiency(const stats *st, const stats_agg *a)
         const stats_agg *ref = &st->steps[i];
         if (ref->concurrency != 1 || !ref->ok || ref->test != TEST_OUTPUT)
             continue;
-        double per_stream = stats_agg_value(ref, STATS_PER_STREAM_TPS, -1);
+        double per_stream = stats_agg_per_stream_tps(ref);
         if (isnan(per_stream) || per_stream <= 0 || a->concurrency == 0)
             return NAN;
         return stats_agg_tps(a) / ((double)a->concurrency * per_stream);
@@ -442,6 +552,14 @@ static void consume_done(stats *st, const llm_event *ev)
     if (a)
         agg_done(a, ev, &st->slo);
     agg_done(&st->totals, ev, &st->slo);
+    /* Throughput belongs to the window it completed in, whichever step it started in. */
+    bool met = slo_met(&st->slo, &ev->u.done);
+    stats_agg *w[2] = {current_agg(st), &st->totals};
+    for (int i = 0; i < 2; i++)
+        if (w[i] && w[i]->window_running) {
+            w[i]->win_ok++;
+            w[i]->win_slo_met += met;
+        }
     st->open.rps++;
     if (ev->u.done.ttft_ns)
         hist_record(&st->open_ttft, ns_to_us(ev->u.done.ttft_ns));
@@ -456,10 +574,23 @@ static void consume_failed(stats *st, const llm_event *ev)
     st->open.errors++;
 }
 
+static void consume_cut(stats *st, const llm_event *ev)
+{
+    stats_agg *a = step_at(st, ev->step);
+    if (a)
+        a->cut++;
+    st->totals.cut++;
+}
+
 static void consume_tokens(stats *st, const llm_event *ev)
 {
     const ev_tokens *t = &ev->u.tokens;
     st->open.tps += t->count;
+    stats_agg *cur = current_agg(st);
+    if (cur && cur->window_running)
+        cur->win_events += t->count;
+    if (st->totals.window_running)
+        st->totals.win_events += t->count;
     uint64_t same_read = t->count > 0 ? t->count - 1 : 0;
     stats_agg *a = step_at(st, ev->step);
     hist *per_step = a ? &a->h[STATS_ITL] : NULL;
@@ -474,6 +605,15 @@ static void consume_tokens(stats *st, const llm_event *ev)
     hist_record_n(total, 0, same_read);
 }
 
+static void consume_server_id(stats *st, const llm_event *ev)
+{
+    const ev_server_id *id = &ev->u.server_id;
+    snprintf(st->server_model, sizeof st->server_model, "%.*s", (int)sizeof id->model,
+             id->model);
+    snprintf(st->server_fingerprint, sizeof st->server_fingerprint, "%.*s",
+             (int)sizeof id->fingerprint, id->fingerprint);
+}
+
 void stats_consume(stats *st, const llm_event *ev)
 {
     st->events++;
@@ -482,13 +622,27 @@ void stats_consume(stats *st, const llm_event *ev)
             st->warmup_ok++;
         return;
     }
-    if (ev->kind == EV_STEP_END) {
+    switch (ev->kind) {
+    case EV_STEP_END:
         if (ev->step + 1 > st->steps_ended)
             st->steps_ended = ev->step + 1;
         return;
+    case EV_SERVER_ID:
+        consume_server_id(st, ev);
+        return;
+    case EV_STEP:
+        step_open(st, ev);
+        return;
+    case EV_WINDOW_END:
+    case EV_PAUSE:
+    case EV_RESUME:
+        window_event(st, ev);
+        return;
+    default:
+        break;
     }
-    if (ev->kind != EV_STEP)
-        series_advance(st, second_of(st, ev->t_ns));
+    series_advance(st, second_of(st, ev->t_ns));
+    windows_to(st, ev->t_ns);
     switch (ev->kind) {
     case EV_REQUEST_DONE:
         consume_done(st, ev);
@@ -496,11 +650,11 @@ void stats_consume(stats *st, const llm_event *ev)
     case EV_REQUEST_FAILED:
         consume_failed(st, ev);
         break;
+    case EV_REQUEST_CUT:
+        consume_cut(st, ev);
+        break;
     case EV_TOKENS:
         consume_tokens(st, ev);
-        break;
-    case EV_STEP:
-        step_open(st, ev);
         break;
     default:
         break;
@@ -542,32 +696,38 @@ const stats_agg *stats_step(const stats *st, size_t i)
     return i < st->n_steps ? &st->steps[i] : NULL;
 }
 
-double stats_agg_span_s(const stats_agg *a)
+double stats_agg_window_s(const stats_agg *a)
 {
-    if (a->t_first_ns == 0 || a->t_last_ns <= a->t_first_ns)
-        return 0.0;
-    return (double)(a->t_last_ns - a->t_first_ns) / 1e9;
+    return (double)a->window_ns / 1e9;
 }
 
-static double per_span(const stats_agg *a, uint64_t n)
+static double per_window(const stats_agg *a, double n)
 {
-    double span = stats_agg_span_s(a);
-    return span > 0 ? (double)n / span : 0.0;
+    double w = stats_agg_window_s(a);
+    return w > 0 ? n / w : 0.0;
+}
+
+double stats_agg_window_tokens(const stats_agg *a)
+{
+    double per_event = a->usage_events && a->usage_tokens
+                           ? (double)a->usage_tokens / (double)a->usage_events
+                           : 1.0;
+    return (double)a->win_events * per_event;
 }
 
 double stats_agg_rps(const stats_agg *a)
 {
-    return per_span(a, a->ok);
+    return per_window(a, (double)a->win_ok);
 }
 
 double stats_agg_tps(const stats_agg *a)
 {
-    return per_span(a, a->output_tokens);
+    return per_window(a, stats_agg_window_tokens(a));
 }
 
 double stats_agg_goodput(const stats_agg *a)
 {
-    return per_span(a, a->slo_met);
+    return per_window(a, (double)a->win_slo_met);
 }
 
 double stats_agg_value(const stats_agg *a, stats_metric m, double p)

@@ -47,15 +47,22 @@ bool stats_metric_is_speed(stats_metric m);
 
 #define STATS_MSG_LEN 96
 
-/* Figures of one step, or of the whole run (stats.totals). Requests count in the step
- * they started in, whenever they end. */
+/* Figures of one step, or of the whole run (stats.totals), under DESIGN.md §4's window
+ * rules. Latencies, tokens and errors count in the step the request started in, followed
+ * to its end. Throughput counts what completed or arrived inside the step's window (from
+ * the EV_STEP that applied its load to the next EV_STEP, EV_WINDOW_END or the end, less
+ * pauses and cool-downs), whichever step the request started in; the run's window is the
+ * union of its steps'. */
 typedef struct {
     bool opened;          /* an EV_STEP opened this step (target known) */
     bool cut_short;       /* --search ended it early: it clearly missed the SLO */
+    bool manual;          /* a hand change of the target started it */
     uint8_t test;         /* llm_test_kind: an input step's figure is prefill speed */
-    uint32_t concurrency; /* target concurrency of the step (max over steps in totals) */
+    uint32_t plan_index;  /* the plan step it ran (a manual step: the one it interrupted) */
+    uint32_t concurrency; /* concurrency applied in the step (max over steps in totals) */
     double rate;          /* target rate (open loop); 0 = closed loop */
     uint64_t ok, failed;
+    uint64_t cut; /* still in flight when the run ended (after the drain): neither */
     uint64_t errors[ERR_CLASSES];
     char last_error[ERR_CLASSES][STATS_MSG_LEN]; /* last message of each class; "" = none */
     uint64_t output_tokens, prompt_tokens;       /* successful requests */
@@ -63,7 +70,13 @@ typedef struct {
     uint64_t content_events; /* content events of the successful requests */
     uint64_t usage_tokens;   /* completion_tokens reported by the server ... */
     uint64_t usage_events;   /* ... and the content events of those same requests */
+    uint64_t decode_tokens;  /* output tokens after the first, of requests with >= 2 ... */
+    uint64_t decode_ns;      /* ... and their E2E - TTFT: per-stream TPS as a ratio of sums */
     uint64_t slo_met;        /* successful requests that met every per-request SLO */
+    uint64_t reconnects;     /* requests re-sent once on a fresh connection */
+    uint64_t reconnect_lost_us;
+    uint64_t finish_grace;   /* ended by the grace after finish_reason (no [DONE], no close) */
+    uint64_t one_read;       /* requests whose content all arrived in one read */
     uint64_t inflight_sum, inflight_samples; /* stats_set_gauges samples: achieved load */
     uint64_t target_sum;
     double client_cpu_max;     /* llmload's own CPU, % of one core, highest second; 0 = none */
@@ -71,6 +84,10 @@ typedef struct {
     uint64_t t_first_ns;       /* earliest request start (t0); 0 = none */
     uint64_t t_last_start_ns;  /* latest request start (t0) */
     uint64_t t_last_ns;        /* latest completion (ok or failed); 0 = none */
+    /* the window: its length so far, and (while it runs) the time it was last extended to */
+    uint64_t window_ns, window_mark_ns;
+    bool window_running;
+    uint64_t win_ok, win_slo_met, win_events; /* completions, SLO-met ones, content events */
     hist h[STATS_METRICS];
 } stats_agg;
 
@@ -107,6 +124,9 @@ typedef struct {
     stats_agg *steps; /* index = plan step; grows as steps appear */
     size_t n_steps, cap_steps;
     uint32_t current_step; /* index of the last EV_STEP */
+    bool paused;           /* between EV_PAUSE and EV_RESUME */
+    bool load_ended;       /* EV_WINDOW_END closed the current step's window */
+    char server_model[64], server_fingerprint[40]; /* EV_SERVER_ID; "" = not seen */
     uint32_t steps_total;  /* steps in the plan (from EV_STEP); 0 = unknown */
     uint32_t steps_ended;  /* --search: EV_STEP_END seen for the steps below this index */
     bool search;           /* the steps are a --search's probes (set by the session) */
@@ -150,15 +170,21 @@ const stats_row *stats_live(const stats *st);
 /* Step i or NULL. */
 const stats_agg *stats_step(const stats *st, size_t i);
 
-/* Seconds from the first request start to the last completion; 0 when unknown. */
-double stats_agg_span_s(const stats_agg *a);
-/* Successful completions / span; 0 when the span is 0. */
+/* The window's length in seconds (DESIGN.md §4); 0 before it opens. */
+double stats_agg_window_s(const stats_agg *a);
+/* Successful completions inside the window / the window; 0 when the window is 0. */
 double stats_agg_rps(const stats_agg *a);
-/* Output tokens / span. */
+/* Output tokens that arrived inside the window / the window: content events x the tokens
+ * per event the server's usage showed (1 until it shows any). */
 double stats_agg_tps(const stats_agg *a);
-/* Requests sent per second between the first and the last start: the achieved rate of an
- * open-loop step (DESIGN.md §4 "achieved load"); NaN with fewer than 2 requests. */
+/* Tokens that arrived inside the window (the numerator of stats_agg_tps). */
+double stats_agg_window_tokens(const stats_agg *a);
+/* Requests started inside the window / the window: the achieved rate of an open-loop step
+ * (DESIGN.md §4 "achieved load"); NaN before the window opens. */
 double stats_agg_send_rate(const stats_agg *a);
+/* Per-stream TPS of the step as a ratio of sums: tokens after the first / decode time over
+ * its requests with >= 2 tokens (DESIGN.md §4); NaN when none. */
+double stats_agg_per_stream_tps(const stats_agg *a);
 
 /* Mean in-flight requests and mean target over the once-a-second gauge samples taken
  * while the step was current (DESIGN.md §4 "achieved load"); NaN without samples. */
@@ -166,8 +192,8 @@ double stats_agg_mean_inflight(const stats_agg *a);
 double stats_agg_mean_target(const stats_agg *a);
 
 /* TPS at the step's concurrency / (concurrency x per-stream TPS measured at c = 1), the
- * reference being the mean per-stream TPS of the first concurrency-1 step; NaN when the
- * plan has no such step. */
+ * reference being the per-stream TPS (ratio of sums) of the first concurrency-1 step; NaN
+ * when the run has no such step. */
 double stats_efficiency(const stats *st, const stats_agg *a);
 
 /* Consecutive steps with the same concurrency, rate and test (--repeat K): the mean and
@@ -185,7 +211,7 @@ enum { STATS_REPEAT_RPS, STATS_REPEAT_TPS, STATS_REPEAT_TTFT_P50, STATS_REPEAT_E
  * step count too, so a caller can tell whether any step was repeated). */
 size_t stats_repeats(const stats *st, stats_repeat *out, size_t max);
 
-/* SLO-meeting completions / span. */
+/* SLO-meeting completions inside the window / the window. */
 double stats_agg_goodput(const stats_agg *a);
 /* Percentile (p in [0, 100]) or, with p < 0, the mean of a metric in its display unit;
  * NaN when nothing was recorded. */

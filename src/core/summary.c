@@ -46,11 +46,25 @@ static void print_latencies(FILE *out, const stats_agg *a)
 static void print_head(FILE *out, const stats_agg *a)
 {
     uint64_t n = a->ok + a->failed;
-    fprintf(out, "requests     %llu ok, %llu failed (%.1f %%) over %.2f s\n",
+    fprintf(out, "requests     %llu ok, %llu failed (%.1f %%) in a window of %.2f s",
             (unsigned long long)a->ok, (unsigned long long)a->failed,
-            n ? 100.0 * (double)a->failed / (double)n : 0.0, stats_agg_span_s(a));
-    fprintf(out, "throughput   %.2f req/s, %.1f output tok/s\n", stats_agg_rps(a),
-            stats_agg_tps(a));
+            n ? 100.0 * (double)a->failed / (double)n : 0.0, stats_agg_window_s(a));
+    if (a->cut)
+        fprintf(out, "; %llu still in flight at the end (cut, not counted)",
+                (unsigned long long)a->cut);
+    fputc('\n', out);
+    if (a->reconnects)
+        fprintf(out,
+                "reconnects   %llu requests re-sent on a fresh connection after a kept-alive "
+                "one failed before any answer (%.1f ms lost)\n",
+                (unsigned long long)a->reconnects, (double)a->reconnect_lost_us / 1000.0);
+    if (a->finish_grace)
+        fprintf(out,
+                "stream ends  %llu streams sent finish_reason but neither [DONE] nor a close: "
+                "ended after a grace\n",
+                (unsigned long long)a->finish_grace);
+    fprintf(out, "throughput   %.2f req/s, %.1f output tok/s (completed and arrived in the window)\n",
+            stats_agg_rps(a), stats_agg_tps(a));
     fprintf(out, "tokens       %llu output, %llu prompt%s\n", (unsigned long long)a->output_tokens,
             (unsigned long long)a->prompt_tokens,
             a->estimated ? " (estimated: the server did not report usage for all)" : "");
@@ -71,7 +85,7 @@ static void print_step_row(FILE *out, size_t i, const stats_agg *a)
     print_cell(out, stats_agg_value(a, STATS_TTFT, 50));
     print_cell(out, stats_agg_value(a, STATS_TTFT, 99));
     print_cell(out, a->test == TEST_INPUT ? NAN : stats_agg_value(a, STATS_TPOT, 50));
-    print_cell(out, a->test == TEST_INPUT ? NAN : stats_agg_value(a, STATS_PER_STREAM_TPS, 50));
+    print_cell(out, a->test == TEST_INPUT ? NAN : stats_agg_per_stream_tps(a));
     print_cell(out, stats_agg_value(a, STATS_PREFILL_TPS, 50));
     fputc('\n', out);
 }

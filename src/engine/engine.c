@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,6 +32,23 @@
 #define BACKLOG_CAP (64 * 1024)
 /* A server that sends [DONE] but keeps the response open is closed after this long. */
 #define DONE_GRACE_NS (2 * LLM_NS_PER_SEC)
+/* Hand changes of the target closer together than this make one manual step. */
+#define MANUAL_MERGE_NS LLM_NS_PER_SEC
+
+/* Where the scheduler is. Transitions: WARMUP -> LOAD (the warm-up's requests ended, or
+ * `n`); LOAD -> LOAD (next plan step, or a manual step); LOAD -> SETTLE (a count-bounded
+ * step whose next needs nothing in flight: a cool-down, a search's verdict, the run's end);
+ * LOAD -> DRAIN (the last step's deadline); SETTLE -> COOLDOWN | PROBE_WAIT | DONE;
+ * COOLDOWN -> LOAD; PROBE_WAIT -> COOLDOWN | LOAD; DRAIN -> DONE; any -> DONE on STOP. */
+typedef enum {
+    PHASE_WARMUP,     /* warm-up requests; no window is open */
+    PHASE_LOAD,       /* a step's load is applied: its window runs */
+    PHASE_SETTLE,     /* the step sends no more; its window runs until nothing is in flight */
+    PHASE_COOLDOWN,   /* --cooldown between steps: idle, outside every window */
+    PHASE_PROBE_WAIT, /* search: the step drained and was announced; waiting for the next */
+    PHASE_DRAIN,      /* the run's load ended: requests in flight finish, bounded in time */
+    PHASE_DONE,
+} engine_phase;
 
 struct engine {
     const llm_config *cfg;
@@ -56,10 +74,17 @@ struct engine {
 
     spsc_ring events, commands;
 
-    /* scheduler state: engine thread only */
-    size_t step;
-    uint64_t step_started_ns, step_deadline_ns, cooldown_until_ns;
+    /* scheduler state: engine thread only. One phase (below) plus the pause, which
+     * stands apart: any phase can be paused. */
+    engine_phase phase;
+    engine_phase after_settle; /* PHASE_SETTLE: where to go once nothing is in flight */
+    size_t step;               /* the plan step */
+    uint32_t seq;              /* the step running, as published (manual steps count) */
+    uint64_t step_started_ns, seq_started_ns, step_deadline_ns, cooldown_until_ns;
+    uint64_t drain_until_ns;
     uint64_t paused_at_ns; /* a pause stops the step's clock: deadlines move on by its length */
+    bool paused, idle_published; /* idle = paused or cooling down: windows stand still */
+    bool manual;
     long started_in_step, warmup_left;
     long target;
     uint64_t request_counter;
@@ -67,19 +92,21 @@ struct engine {
     uint64_t next_arrival_ns, arrivals_in_step, rng;
     uint64_t *backlog; /* intended send times, a ring of BACKLOG_CAP */
     size_t bl_head, bl_tail;
-    bool paused, manual, cooling, finishing, step_entered;
-    /* search: steps given so far; the step ended early (`n`) or drained and announced; the
-     * next step, once told of it (0 = none: step 0 is never a next step) */
+    /* search: steps given so far; the step ended early (`n`); the next step, once told of it
+     * (0 = none: step 0 is never a next step) */
     size_t n_known_steps;
-    bool step_cut, step_ended;
-    size_t probe_next;
+    bool step_cut, step_announced;
+    size_t probe_next, pending_step;
+    uint32_t published_steps;
 
     /* published to the controlling thread */
-    _Atomic uint32_t g_target, g_inflight, g_step, g_n_steps;
+    _Atomic uint32_t g_target, g_inflight, g_step, g_seq, g_n_steps;
     _Atomic uint64_t g_started, g_cancelled, g_lost, g_step_left_ms;
     _Atomic int g_state;
-    _Atomic bool g_manual, g_finished;
+    _Atomic bool g_manual, g_finished, g_stop; /* g_stop: a STOP the command ring had no room for */
     uint32_t inflight;
+    bool loop_ready, arrivals_ready, watch_ready; /* what setup_loop made: destroy closes it */
+    bool thread_started;
 };
 
 static void publish(engine *e, const llm_event *ev)
@@ -112,20 +139,52 @@ static uint64_t step_left_ms(const engine *e, uint64_t now)
     return t >= e->step_deadline_ns ? 0 : (e->step_deadline_ns - t) / LLM_NS_PER_MS;
 }
 
+static engine_state state_of(const engine *e)
+{
+    if (e->phase == PHASE_DONE)
+        return ENGINE_DONE;
+    if (e->paused)
+        return ENGINE_PAUSED;
+    switch (e->phase) {
+    case PHASE_WARMUP:
+        return ENGINE_WARMUP;
+    case PHASE_COOLDOWN:
+        return ENGINE_COOLDOWN;
+    case PHASE_DRAIN:
+        return ENGINE_DRAINING;
+    default:
+        return ENGINE_RUNNING;
+    }
+}
+
 static void publish_gauges(engine *e, uint64_t now)
 {
     atomic_store_explicit(&e->g_step_left_ms, step_left_ms(e, now), memory_order_relaxed);
     atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
     atomic_store_explicit(&e->g_inflight, e->inflight, memory_order_relaxed);
     atomic_store_explicit(&e->g_step, (uint32_t)e->step, memory_order_relaxed);
+    atomic_store_explicit(&e->g_seq, e->seq, memory_order_relaxed);
     atomic_store_explicit(&e->g_n_steps, (uint32_t)e->n_known_steps, memory_order_relaxed);
     atomic_store_explicit(&e->g_manual, e->manual, memory_order_relaxed);
-    int state = e->finishing         ? ENGINE_DONE
-                : e->paused          ? ENGINE_PAUSED
-                : e->cooling         ? ENGINE_COOLDOWN
-                : e->warmup_left > 0 ? ENGINE_WARMUP
-                                     : ENGINE_RUNNING;
-    atomic_store_explicit(&e->g_state, state, memory_order_relaxed);
+    atomic_store_explicit(&e->g_state, (int)state_of(e), memory_order_relaxed);
+}
+
+/* Records the time-only events of the window rules (EV_PAUSE, EV_RESUME, EV_WINDOW_END). */
+static void publish_mark(engine *e, ev_kind kind, uint64_t now)
+{
+    llm_event ev = {.kind = (uint8_t)kind, .step = e->seq, .t_ns = now};
+    publish(e, &ev);
+}
+
+/* Windows stand still while sending is paused or a cool-down runs: one EV_PAUSE when that
+ * begins, one EV_RESUME when it ends, whichever of the two caused it. */
+static void sync_idle(engine *e, uint64_t now)
+{
+    bool idle = e->paused || e->phase == PHASE_COOLDOWN;
+    if (idle == e->idle_published)
+        return;
+    e->idle_published = idle;
+    publish_mark(e, idle ? EV_PAUSE : EV_RESUME, now);
 }
 
 /* ---- curl multi <-> libuv glue (the pattern of curl's docs/examples/multi-uv.c) ---- */
@@ -265,13 +324,9 @@ static bool start_request(engine *e, uint64_t t_sched)
     if (!s)
         return false;
     e->free_list = s->next_free;
-    bool warmup = e->warmup_left > 0;
-    request_begin(s, ++e->request_counter, t_sched, llm_now_ns(), (uint32_t)e->step, warmup,
+    bool warmup = e->phase == PHASE_WARMUP;
+    request_begin(s, ++e->request_counter, t_sched, llm_now_ns(), e->seq, warmup,
                   body_for(e, s));
-    if (warmup)
-        e->warmup_left--;
-    else
-        e->started_in_step++;
     e->inflight++;
     s->busy_pos = (uint32_t)e->n_busy;
     e->busy[e->n_busy++] = s;
@@ -291,22 +346,33 @@ static const plan_step *cur_step(engine *e)
     return &e->plan->steps[e->step];
 }
 
-static void publish_step(engine *e)
+static void publish_step(engine *e, uint64_t now)
 {
-    llm_event ev = {.kind = EV_STEP, .step = (uint32_t)e->step, .t_ns = llm_now_ns()};
-    ev.u.step_change.index = (uint32_t)e->step;
+    llm_event ev = {.kind = EV_STEP, .step = e->seq, .t_ns = now};
+    ev.u.step_change.index = e->seq;
     ev.u.step_change.total = e->plan->search ? 0 : (uint32_t)e->plan->n_steps;
-    ev.u.step_change.concurrency = (uint32_t)cur_step(e)->concurrency;
+    ev.u.step_change.plan_index = (uint32_t)e->step;
+    ev.u.step_change.concurrency = (uint32_t)e->target;
     ev.u.step_change.rate = cur_step(e)->rate;
     ev.u.step_change.test = (uint8_t)cur_step(e)->test;
+    ev.u.step_change.manual = e->manual;
     publish(e, &ev);
 }
 
+/* The next published step: the first is 0. */
+static void next_seq(engine *e, uint64_t now)
+{
+    e->seq = e->published_steps++;
+    e->seq_started_ns = now;
+}
+
+/* Applies plan step `index` from now: its clock, its target (unless the keyboard holds it),
+ * and a new published step. */
 static void enter_step(engine *e, size_t index, uint64_t now)
 {
-    e->step_entered = true;
     e->step = index;
-    e->step_cut = e->step_ended = false;
+    e->phase = PHASE_LOAD;
+    e->step_cut = false;
     e->started_in_step = 0;
     e->step_started_ns = now;
     if (e->paused) /* entered while paused (the `n` key): its clock starts at the resume */
@@ -318,7 +384,7 @@ static void enter_step(engine *e, size_t index, uint64_t now)
         e->manual = false;
     if (!e->manual)
         e->target = st->concurrency;
-    if (st->rate > 0 && index > 0) {
+    if (st->rate > 0) {
         /* A new rate starts from now; arrivals the last step could not send are dropped. */
         e->next_arrival_ns = now;
         e->arrivals_in_step = 0;
@@ -326,23 +392,49 @@ static void enter_step(engine *e, size_t index, uint64_t now)
         e->bl_head = e->bl_tail;
         atomic_fetch_add_explicit(&e->g_cancelled, dropped, memory_order_relaxed);
     }
-    publish_step(e);
+    sync_idle(e, now); /* a cool-down ends here: the resume comes before the new step */
+    next_seq(e, now);
+    publish_step(e, now);
 }
 
-static void cancel_inflight(engine *e)
+/* Requests still in flight when the run ends: counted as cut, one record each. */
+static void cut_inflight(engine *e, uint64_t now)
 {
     while (e->n_busy > 0) {
+        req_slot *s = e->busy[e->n_busy - 1];
+        if (!s->warmup) {
+            llm_event ev = {.kind = EV_REQUEST_CUT, .step = s->step, .t_ns = now};
+            ev.u.failed.t0_ns = s->t0;
+            ev.u.failed.elapsed_ns = now - s->t0;
+            publish(e, &ev);
+        }
         atomic_fetch_add_explicit(&e->g_cancelled, 1, memory_order_relaxed);
-        release_slot(e, e->busy[e->n_busy - 1]);
+        release_slot(e, s);
     }
 }
 
-static void finish_run(engine *e)
+/* The load of the running step stops now (its window closes) unless it already did. */
+static void end_window(engine *e, uint64_t now)
 {
-    e->finishing = true;
-    cancel_inflight(e);
-    publish_gauges(e, llm_now_ns());
+    if (e->phase == PHASE_LOAD || e->phase == PHASE_SETTLE)
+        publish_mark(e, EV_WINDOW_END, now);
+}
+
+static void finish_run(engine *e, uint64_t now)
+{
+    end_window(e, now);
+    cut_inflight(e, now);
+    e->phase = PHASE_DONE;
+    publish_gauges(e, now);
     uv_stop(&e->loop);
+}
+
+/* The run's load ended: what is in flight may finish, for --drain-timeout at most. */
+static void start_drain(engine *e, uint64_t now)
+{
+    end_window(e, now);
+    e->phase = PHASE_DRAIN;
+    e->drain_until_ns = now + (uint64_t)(e->cfg->drain_timeout_s * LLM_NS_PER_SEC);
 }
 
 static bool step_exhausted(engine *e, uint64_t now)
@@ -355,55 +447,115 @@ static bool step_exhausted(engine *e, uint64_t now)
     return e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
 }
 
-/* A search step ends when its requests have: the controlling thread judges it, then sends
- * the next step (ENGINE_CMD_PROBE) or stops the run. The cool-down runs before the next. */
-static void advance_search(engine *e, uint64_t now)
+static bool last_step(const engine *e)
 {
-    if (e->inflight > 0)
-        return;
-    if (!e->step_ended) {
+    return !e->plan->search && e->step + 1 >= e->plan->n_steps;
+}
+
+static void start_cooldown(engine *e, double seconds, uint64_t now)
+{
+    e->phase = PHASE_COOLDOWN;
+    e->cooldown_until_ns = now + (uint64_t)(seconds * LLM_NS_PER_SEC);
+    sync_idle(e, now);
+}
+
+/* The step sends no more: what comes next. */
+static void step_done(engine *e, uint64_t now)
+{
+    const plan_step *st = cur_step(e);
+    bool timed = e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
+    if (e->plan->search) {
+        e->phase = PHASE_SETTLE;
+        e->after_settle = PHASE_PROBE_WAIT;
+    } else if (last_step(e)) {
+        /* A deadline ends the window at once; a count ends it with the last request. */
+        if (timed)
+            start_drain(e, now);
+        else {
+            e->phase = PHASE_SETTLE;
+            e->after_settle = PHASE_DONE;
+        }
+    } else if (st->cooldown_s > 0) {
+        e->phase = PHASE_SETTLE;
+        e->after_settle = PHASE_COOLDOWN;
+    } else {
+        enter_step(e, e->step + 1, now);
+    }
+}
+
+/* Nothing is in flight any more after a step that waited for it. */
+static void settled(engine *e, uint64_t now)
+{
+    switch (e->after_settle) {
+    case PHASE_PROBE_WAIT: {
+        end_window(e, now);
+        e->phase = PHASE_PROBE_WAIT;
+        break;
+    }
+    case PHASE_COOLDOWN:
+        end_window(e, now);
+        start_cooldown(e, cur_step(e)->cooldown_s, now);
+        break;
+    default:
+        finish_run(e, now);
+        break;
+    }
+}
+
+/* A search step ends when its requests have: the controlling thread judges it (on
+ * EV_STEP_END), then sends the next step (ENGINE_CMD_PROBE) or stops the run. The
+ * cool-down runs before the next. */
+static void wait_probe(engine *e, uint64_t now)
+{
+    if (!e->step_announced) {
         /* Not counted as lost when the ring is full: the search waits for this event, so
          * it is offered again at the next tick until the consumer has room. */
-        llm_event ev = {.kind = EV_STEP_END, .step = (uint32_t)e->step, .t_ns = now};
-        e->step_ended = ring_push_spsc(&e->events, &ev);
+        llm_event ev = {.kind = EV_STEP_END, .step = e->seq, .t_ns = now};
+        e->step_announced = ring_push_spsc(&e->events, &ev);
     }
     if (!e->probe_next)
         return;
-    if (e->cooling && step_clock(e, now) < e->cooldown_until_ns)
-        return;
-    e->cooling = false;
     size_t next = e->probe_next;
     e->probe_next = 0;
+    e->step_announced = false;
+    if (cur_step(e)->cooldown_s > 0) {
+        e->pending_step = next;
+        start_cooldown(e, cur_step(e)->cooldown_s, now);
+        return;
+    }
     enter_step(e, next, now);
 }
 
+/* Moves the scheduler on as far as it can go now. */
 static void advance(engine *e, uint64_t now)
 {
-    if (e->plan->search) {
-        advance_search(e, now);
-        return;
+    switch (e->phase) {
+    case PHASE_WARMUP:
+        if (e->warmup_left <= 0 && e->inflight == 0)
+            enter_step(e, 0, now);
+        break;
+    case PHASE_LOAD:
+        if (step_exhausted(e, now))
+            step_done(e, now);
+        break;
+    case PHASE_SETTLE:
+        if (e->inflight == 0)
+            settled(e, now);
+        break;
+    case PHASE_COOLDOWN:
+        if (step_clock(e, now) >= e->cooldown_until_ns)
+            enter_step(e, e->plan->search ? e->pending_step : e->step + 1, now);
+        break;
+    case PHASE_PROBE_WAIT:
+        wait_probe(e, now);
+        break;
+    case PHASE_DRAIN:
+        if (e->inflight == 0 || now >= e->drain_until_ns)
+            finish_run(e, now);
+        break;
+    case PHASE_DONE:
+        break;
     }
-    const plan_step *st = cur_step(e);
-    bool last = e->step + 1 >= e->plan->n_steps;
-    bool timed_out = e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
-    /* A duration-bounded end stops at once; a count-bounded one lets its requests finish. */
-    if (last) {
-        if (timed_out || e->inflight == 0)
-            finish_run(e);
-        return;
-    }
-    if (st->cooldown_s > 0) {
-        if (e->inflight > 0)
-            return;
-        if (!e->cooling) {
-            e->cooling = true;
-            e->cooldown_until_ns = now + (uint64_t)(st->cooldown_s * LLM_NS_PER_SEC);
-        }
-        if (step_clock(e, now) < e->cooldown_until_ns)
-            return;
-        e->cooling = false;
-    }
-    enter_step(e, e->step + 1, now);
 }
 
 /* ---- open loop ---- */
@@ -450,18 +602,25 @@ static double gamma_sample(double k, uint64_t *rng)
 }
 
 /* Gap to the next arrival: Poisson (exponential gaps), constant, or gamma with shape 0.5
- * (mean the same, twice Poisson's variance: bursts). */
+ * (mean the same, twice Poisson's variance: bursts). At least 1 ns, so the arrival clock
+ * always moves on. */
 static uint64_t arrival_gap_ns(engine *e, double rate)
 {
-    double mean = 1e9 / rate;
+    double mean = 1e9 / rate, gap;
     switch (e->plan->arrivals) {
     case LLM_ARRIVALS_CONSTANT:
-        return (uint64_t)mean;
+        gap = mean;
+        break;
     case LLM_ARRIVALS_GAMMA:
-        return (uint64_t)(mean * gamma_sample(0.5, &e->rng) / 0.5);
+        gap = mean * gamma_sample(0.5, &e->rng) / 0.5;
+        break;
     default:
-        return (uint64_t)(-log(uniform01(&e->rng)) * mean);
+        gap = -log(uniform01(&e->rng)) * mean;
+        break;
     }
+    if (!(gap >= 1))
+        return 1;
+    return gap < 1e18 ? (uint64_t)gap : (uint64_t)1e18;
 }
 
 static bool arrivals_left(engine *e)
@@ -469,20 +628,23 @@ static bool arrivals_left(engine *e)
     const plan_step *st = cur_step(e);
     if (e->step_deadline_ns && e->next_arrival_ns >= e->step_deadline_ns)
         return false;
-    return st->requests == 0 ||
-           e->arrivals_in_step < (uint64_t)(st->requests + (e->step == 0 ? e->plan->warmup : 0));
+    return st->requests == 0 || e->arrivals_in_step < (uint64_t)st->requests;
 }
+
+/* At most this many arrivals are released per call, so a rate far beyond what can be
+ * sent cannot hold the loop (each call returns to it; the backlog keeps the rest). */
+#define ARRIVALS_PER_CALL 4096
 
 static void release_arrivals(engine *e, uint64_t now)
 {
     const plan_step *st = cur_step(e);
     if (st->rate <= 0)
         return;
-    if (e->paused || e->cooling) {
+    if (e->paused || e->phase != PHASE_LOAD) {
         e->next_arrival_ns = now; /* no backlog builds up while paused */
         return;
     }
-    while (e->next_arrival_ns <= now && arrivals_left(e)) {
+    for (int n = 0; n < ARRIVALS_PER_CALL && e->next_arrival_ns <= now && arrivals_left(e); n++) {
         backlog_push(e, e->next_arrival_ns);
         e->arrivals_in_step++;
         e->next_arrival_ns += arrival_gap_ns(e, st->rate);
@@ -493,88 +655,153 @@ static void release_arrivals(engine *e, uint64_t now)
 static void on_arrival(ptimer *t)
 {
     engine *e = t->data;
-    if (e->finishing)
+    if (e->phase == PHASE_DONE)
         return;
     uint64_t now = llm_now_ns();
     release_arrivals(e, now);
-    if (e->finishing)
+    if (e->phase == PHASE_DONE)
         return;
     uint64_t next = now + ARRIVAL_CHECK_NS;
-    if (cur_step(e)->rate > 0 && !e->paused && !e->cooling && e->next_arrival_ns < next)
+    if (cur_step(e)->rate > 0 && !e->paused && e->phase == PHASE_LOAD && e->next_arrival_ns < next)
         next = e->next_arrival_ns;
     ptimer_arm_at(&e->arrivals, next);
 }
 
 static bool may_start(engine *e, uint64_t now)
 {
-    if (e->paused || e->cooling || e->inflight >= (uint32_t)e->target)
+    if (e->paused || e->inflight >= (uint32_t)e->target)
         return false;
-    if (e->warmup_left <= 0 && step_exhausted(e, now))
+    if (e->phase == PHASE_WARMUP)
+        return e->warmup_left > 0;
+    if (e->phase != PHASE_LOAD || step_exhausted(e, now))
         return false;
     return cur_step(e)->rate <= 0 || !backlog_empty(e);
 }
 
 static void schedule(engine *e)
 {
-    if (e->finishing)
+    if (e->phase == PHASE_DONE)
         return;
     uint64_t now = llm_now_ns();
-    if (e->step_entered && step_exhausted(e, now))
-        advance(e, now);
-    if (e->finishing)
-        return;
-    while (may_start(e, now)) {
-        bool open_loop = cur_step(e)->rate > 0;
+    advance(e, now);
+    while (e->phase != PHASE_DONE && may_start(e, now)) {
+        bool open_loop = e->phase == PHASE_LOAD && cur_step(e)->rate > 0;
         uint64_t t_sched = open_loop ? e->backlog[e->bl_head++ % BACKLOG_CAP] : now;
+        bool warmup = e->phase == PHASE_WARMUP;
         if (!start_request(e, t_sched))
             break;
-        /* Step 0's clock starts when the warm-up is done, not when the run starts. */
-        if (e->warmup_left == 0 && !e->step_entered)
-            enter_step(e, 0, now);
+        if (warmup)
+            e->warmup_left--;
+        else
+            e->started_in_step++;
+        advance(e, now); /* a count reached ends the step at once */
     }
-    publish_gauges(e, now);
+    if (e->phase != PHASE_DONE)
+        publish_gauges(e, now);
 }
 
 /* ---- commands from the controlling thread ---- */
 
-static void set_target(engine *e, long target)
+/* A hand change of the target (DESIGN §4): the plan step ends and a manual step at the
+ * applied target starts, on the plan step's remaining budget; changes within a second of
+ * the last make one step. Outside a step's load (warm-up, cool-down) it waits for the next
+ * step, which then starts manual. A search steers the load itself and ignores it. */
+static void set_target(engine *e, long target, uint64_t now)
 {
+    if (e->plan->search)
+        return;
     if (target < 0)
         target = 0;
     if ((size_t)target > e->n_slots)
         target = (long)e->n_slots;
+    bool merge = e->manual && now - e->seq_started_ns < MANUAL_MERGE_NS;
     e->target = target;
     e->manual = true;
+    if (e->phase != PHASE_LOAD)
+        return;
+    if (!merge)
+        next_seq(e, now);
+    publish_step(e, now); /* the same index again: stats take the new target */
+}
+
+static void pause_sending(engine *e, uint64_t now)
+{
+    if (e->paused)
+        return;
+    e->paused = true;
+    e->paused_at_ns = now;
+    sync_idle(e, now);
+}
+
+static void resume_sending(engine *e, uint64_t now)
+{
+    if (!e->paused)
+        return;
+    uint64_t held = now - e->paused_at_ns;
+    e->paused = false;
+    if (e->step_deadline_ns)
+        e->step_deadline_ns += held;
+    if (e->phase == PHASE_COOLDOWN)
+        e->cooldown_until_ns += held;
+    sync_idle(e, now);
+}
+
+/* `n`: the warm-up ends, the step ends (a search's lets its requests finish), a cool-down
+ * is cut short, the last step finishes the run. */
+static void next_step(engine *e, uint64_t now)
+{
+    switch (e->phase) {
+    case PHASE_WARMUP:
+        e->warmup_left = 0;
+        enter_step(e, 0, now);
+        break;
+    case PHASE_LOAD:
+        if (e->plan->search)
+            e->step_cut = true;
+        else if (last_step(e))
+            start_drain(e, now);
+        else
+            enter_step(e, e->step + 1, now);
+        break;
+    case PHASE_SETTLE:
+        if (!e->plan->search && !last_step(e)) {
+            end_window(e, now);
+            enter_step(e, e->step + 1, now);
+        }
+        break;
+    case PHASE_COOLDOWN:
+        e->cooldown_until_ns = 0;
+        break;
+    case PHASE_DRAIN:
+        finish_run(e, now);
+        break;
+    default:
+        break;
+    }
 }
 
 static void apply_command(engine *e, const engine_cmd *c)
 {
+    uint64_t now = llm_now_ns();
     switch (c->kind) {
     case ENGINE_CMD_SET_TARGET:
-        set_target(e, c->value);
+        set_target(e, c->value, now);
         break;
     case ENGINE_CMD_ADJUST_TARGET:
-        set_target(e, e->target + c->value);
+        set_target(e, e->target + c->value, now);
         break;
     case ENGINE_CMD_PLAN_CONTROL:
+        if (!e->manual)
+            break;
         e->manual = false;
-        e->target = cur_step(e)->concurrency;
+        if (e->phase == PHASE_LOAD) /* the plan step runs again, whole, at its own load */
+            enter_step(e, e->step, now);
         break;
     case ENGINE_CMD_PAUSE:
-        if (!e->paused) {
-            e->paused = true;
-            e->paused_at_ns = llm_now_ns();
-        }
+        pause_sending(e, now);
         break;
     case ENGINE_CMD_RESUME:
-        if (e->paused) {
-            uint64_t held = llm_now_ns() - e->paused_at_ns;
-            e->paused = false;
-            if (e->step_deadline_ns)
-                e->step_deadline_ns += held;
-            if (e->cooling)
-                e->cooldown_until_ns += held;
-        }
+        resume_sending(e, now);
         break;
     case ENGINE_CMD_PROBE:
         /* The step was written to the plan before this command was queued: the ring's
@@ -583,25 +810,13 @@ static void apply_command(engine *e, const engine_cmd *c)
             e->n_known_steps < e->plan->cap_steps) {
             e->n_known_steps++;
             e->probe_next = (size_t)c->value;
-            if (cur_step(e)->cooldown_s > 0) {
-                e->cooling = true;
-                e->cooldown_until_ns = step_clock(e, llm_now_ns()) +
-                                       (uint64_t)(cur_step(e)->cooldown_s * LLM_NS_PER_SEC);
-            }
         }
         break;
     case ENGINE_CMD_NEXT_STEP:
-        if (e->plan->search) {
-            e->step_cut = true;
-        } else if (e->step + 1 < e->plan->n_steps) {
-            e->cooling = false;
-            enter_step(e, e->step + 1, llm_now_ns());
-        } else {
-            finish_run(e);
-        }
+        next_step(e, now);
         break;
     case ENGINE_CMD_STOP:
-        finish_run(e);
+        finish_run(e, now);
         break;
     }
 }
@@ -611,8 +826,10 @@ static void on_wake(uv_async_t *a)
     engine *e = a->data;
     engine_cmd cmds[32];
     size_t n;
-    while (!e->finishing && (n = ring_pop_burst_spsc(&e->commands, cmds, 32)) > 0)
-        for (size_t i = 0; i < n && !e->finishing; i++)
+    if (atomic_load_explicit(&e->g_stop, memory_order_acquire))
+        finish_run(e, llm_now_ns());
+    while (e->phase != PHASE_DONE && (n = ring_pop_burst_spsc(&e->commands, cmds, 32)) > 0)
+        for (size_t i = 0; i < n && e->phase != PHASE_DONE; i++)
             apply_command(e, &cmds[i]);
     schedule(e);
 }
@@ -652,45 +869,69 @@ static void *engine_thread(void *arg)
     e->warmup_left = e->plan->warmup;
     e->target = e->plan->steps[0].concurrency;
     e->next_arrival_ns = now;
+    e->phase = PHASE_WARMUP;
     if (e->warmup_left == 0)
         enter_step(e, 0, now);
-    uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
-    if (e->plan->steps[0].rate > 0)
+    int rc = uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
+    if (rc == 0 && e->plan->steps[0].rate > 0)
         ptimer_arm_at(&e->arrivals, now);
-    schedule(e);
-    uv_run(&e->loop, UV_RUN_DEFAULT);
+    if (rc == 0) {
+        schedule(e);
+        uv_run(&e->loop, UV_RUN_DEFAULT);
+    } else {
+        finish_run(e, llm_now_ns());
+    }
     publish_gauges(e, llm_now_ns());
     /* Release-store: every event pushed above is visible before "finished" is. */
     atomic_store_explicit(&e->g_finished, true, memory_order_release);
     return NULL;
 }
 
-static int raise_fd_limit(long need, char *err, size_t errlen)
+/* Open files a run may need beyond one per user: the resolver, epoll, timers, the
+ * process's own files. */
+#define FD_HEADROOM 64
+
+/* The open-files limit, raised as far as allowed towards `want`; 0 when unknown. */
+static long fd_limit_towards(long want)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return 0;
-    if ((rlim_t)need <= rl.rlim_cur)
-        return 0;
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-    if ((rlim_t)need > rl.rlim_cur) {
-        snprintf(err, errlen,
-                 "concurrency needs %ld open files but the limit is %lu: raise it with "
-                 "`ulimit -n %ld`",
-                 need, (unsigned long)rl.rlim_cur, need);
-        return -1;
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)want > rl.rlim_cur) {
+        struct rlimit up = rl;
+        up.rlim_cur = rl.rlim_max == RLIM_INFINITY || (rlim_t)want < rl.rlim_max
+                          ? (rlim_t)want
+                          : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl = up;
     }
-    return 0;
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX
+                                                                          : (long)rl.rlim_cur;
+}
+
+/* Users the engine can hold: twice the plan's highest (room for the keyboard), at least
+ * 64, fewer when the open-files limit allows fewer; -1 with a sentence when it cannot even
+ * hold the plan. */
+static long slot_count(const plan *p, char *err, size_t errlen)
+{
+    long want = p->max_concurrency * 2 < 64 ? 64 : p->max_concurrency * 2;
+    long limit = fd_limit_towards(want + FD_HEADROOM);
+    if (limit == 0 || limit - FD_HEADROOM >= want)
+        return want;
+    if (limit - FD_HEADROOM >= p->max_concurrency)
+        return limit - FD_HEADROOM; /* the keyboard's headroom shrinks; the gauges say so */
+    snprintf(err, errlen,
+             "concurrency %ld needs %ld open files but the limit is %ld: raise it with "
+             "`ulimit -n %ld`",
+             p->max_concurrency, p->max_concurrency + FD_HEADROOM, limit,
+             p->max_concurrency + FD_HEADROOM);
+    return -1;
 }
 
 static int create_slots(engine *e, const char *model, char *err, size_t errlen)
 {
-    /* Room to raise the target from the keyboard beyond the plan, without allocating later. */
-    long n = e->plan->max_concurrency * 2;
-    if (n < 64)
-        n = 64;
-    if (raise_fd_limit(e->plan->max_concurrency + 64, err, errlen) != 0)
+    long n = slot_count(e->plan, err, errlen);
+    if (n < 0)
         return -1;
     e->slots = calloc((size_t)n, sizeof *e->slots);
     e->busy = calloc((size_t)n, sizeof *e->busy);
@@ -717,19 +958,38 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
     return 0;
 }
 
-static int setup_loop(engine *e)
+/* The loop, its handles and the multi handle; on failure, whatever was made is closed by
+ * engine_destroy (loop_ready says the loop exists). */
+static int setup_loop(engine *e, char *err, size_t errlen)
 {
-    if (uv_loop_init(&e->loop) != 0)
+    int rc = uv_loop_init(&e->loop);
+    if (rc == 0) {
+        e->loop_ready = true;
+        rc = uv_timer_init(&e->loop, &e->curl_timer);
+    }
+    if (rc == 0)
+        rc = uv_timer_init(&e->loop, &e->tick);
+    if (rc == 0)
+        rc = uv_async_init(&e->loop, &e->wake, on_wake);
+    if (rc == 0 && ptimer_init(&e->arrivals, &e->loop, false, on_arrival, e) != 0)
+        rc = UV_ENOMEM;
+    if (rc == 0) {
+        e->arrivals_ready = true;
+        if (sockwatch_init(&e->watch, &e->loop, false, on_sock_ready, e) != 0)
+            rc = UV_ENOMEM;
+        else
+            e->watch_ready = true;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot set up the event loop: %s", uv_strerror(rc));
         return -1;
-    uv_timer_init(&e->loop, &e->curl_timer);
-    uv_timer_init(&e->loop, &e->tick);
-    if (ptimer_init(&e->arrivals, &e->loop, false, on_arrival, e) != 0)
-        return -1;
-    uv_async_init(&e->loop, &e->wake, on_wake);
+    }
     e->curl_timer.data = e->tick.data = e->wake.data = e;
-    if (sockwatch_init(&e->watch, &e->loop, false, on_sock_ready, e) != 0)
-        return -1;
     e->multi = curl_multi_init();
+    if (!e->multi) {
+        snprintf(err, errlen, "cannot create the curl multi handle (out of memory?)");
+        return -1;
+    }
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
@@ -794,7 +1054,7 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
         engine_destroy(e);
         return -1;
     }
-    if (create_slots(e, model, err, errlen) != 0 || setup_loop(e) != 0) {
+    if (create_slots(e, model, err, errlen) != 0 || setup_loop(e, err, errlen) != 0) {
         engine_destroy(e);
         return -1;
     }
@@ -804,6 +1064,7 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
         engine_destroy(e);
         return -1;
     }
+    e->thread_started = true;
     *out = e;
     return 0;
 }
@@ -828,6 +1089,8 @@ void engine_read_gauges(engine *e, engine_gauges *g)
     g->target = atomic_load_explicit(&e->g_target, memory_order_relaxed);
     g->inflight = atomic_load_explicit(&e->g_inflight, memory_order_relaxed);
     g->step = atomic_load_explicit(&e->g_step, memory_order_relaxed);
+    g->seq = atomic_load_explicit(&e->g_seq, memory_order_relaxed);
+    g->max_target = (uint32_t)e->n_slots;
     g->n_steps = (uint32_t)atomic_load_explicit(&e->g_n_steps, memory_order_relaxed);
     g->started = atomic_load_explicit(&e->g_started, memory_order_relaxed);
     g->cancelled = atomic_load_explicit(&e->g_cancelled, memory_order_relaxed);
@@ -853,8 +1116,12 @@ void engine_destroy(engine *e)
 {
     if (!e)
         return;
-    if (e->thread) {
-        engine_send(e, (engine_cmd){.kind = ENGINE_CMD_STOP});
+    if (e->thread_started) {
+        /* A full command ring must not lose the STOP: the flag reaches the loop anyway. */
+        if (!engine_send(e, (engine_cmd){.kind = ENGINE_CMD_STOP})) {
+            atomic_store_explicit(&e->g_stop, true, memory_order_release);
+            uv_async_send(&e->wake);
+        }
         pthread_join(e->thread, NULL);
     }
     if (e->multi) {
@@ -863,10 +1130,13 @@ void engine_destroy(engine *e)
     }
     for (size_t i = 0; i < e->n_slots; i++)
         request_slot_free(&e->slots[i]);
-    if (e->multi) {
+    if (e->multi)
         curl_multi_cleanup(e->multi);
-        sockwatch_close(&e->watch);
-        ptimer_close(&e->arrivals);
+    if (e->loop_ready) {
+        if (e->watch_ready)
+            sockwatch_close(&e->watch);
+        if (e->arrivals_ready)
+            ptimer_close(&e->arrivals);
         uv_walk(&e->loop, close_handle, NULL);
         uv_run(&e->loop, UV_RUN_DEFAULT);
         uv_loop_close(&e->loop);

@@ -13,13 +13,16 @@
 #include "engine/plan.h"
 
 typedef enum {
-    ENGINE_CMD_SET_TARGET = 1, /* value = new concurrency; takes manual control */
-    ENGINE_CMD_ADJUST_TARGET,  /* value = delta (may be negative); takes manual control */
-    ENGINE_CMD_PLAN_CONTROL,   /* hand the target back to the plan */
+    ENGINE_CMD_SET_TARGET = 1, /* value = new concurrency; takes manual control: the plan
+                                  step ends and a manual step starts at the applied target
+                                  (changes within 1 s are one); ignored in a search */
+    ENGINE_CMD_ADJUST_TARGET,  /* value = delta (may be negative); as SET_TARGET */
+    ENGINE_CMD_PLAN_CONTROL,   /* hand the target back to the plan: its step starts again */
     ENGINE_CMD_PAUSE,
     ENGINE_CMD_RESUME,
-    ENGINE_CMD_NEXT_STEP, /* in a search: end the step now (let its requests finish) */
-    ENGINE_CMD_STOP,
+    ENGINE_CMD_NEXT_STEP, /* next plan step (ends the warm-up; in a search: end the step now,
+                             letting its requests finish; on the last step: finish) */
+    ENGINE_CMD_STOP,      /* end now: requests in flight are cut (EV_REQUEST_CUT) */
     ENGINE_CMD_PROBE, /* search: value = index of the step just added to the plan; run it */
 } engine_cmd_kind;
 
@@ -34,6 +37,7 @@ typedef enum {
     ENGINE_RUNNING,
     ENGINE_PAUSED,
     ENGINE_COOLDOWN,
+    ENGINE_DRAINING, /* the load ended; requests in flight finish (--drain-timeout) */
     ENGINE_DONE,
 } engine_state;
 
@@ -41,7 +45,10 @@ typedef enum {
 typedef struct {
     uint32_t target;
     uint32_t inflight;
-    uint32_t step;        /* 0-based index of the current step */
+    uint32_t step;        /* 0-based index of the current plan step */
+    uint32_t seq;         /* 0-based index of the step running (stats' index: manual steps
+                             count too) */
+    uint32_t max_target;  /* the most users the engine can run (slots, open-files limit) */
     uint32_t n_steps;     /* in a search: the steps the engine has been given so far */
     uint64_t started;     /* requests handed to curl, warm-up included */
     uint64_t cancelled;   /* in flight when the run was stopped: neither ok nor failed */

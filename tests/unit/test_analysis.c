@@ -32,8 +32,8 @@ static void free_stats(stats *st)
 }
 
 /* One step of a ramp: `n` requests started evenly over 1 s, each with the given TTFT and
- * E2E and 100 output tokens; `failed` of them fail instead (as HTTP 429). Steps are 20 s
- * apart on the made-up clock. */
+ * E2E and 100 output tokens (one a read); `failed` of them fail instead (as HTTP 429).
+ * Steps are 20 s apart on the made-up clock: each step's window is 20 s. */
 static void add_step_at(stats *st, uint32_t index, uint32_t conc, double rate, uint8_t test, int n,
                         int failed, uint64_t ttft, uint64_t e2e);
 
@@ -66,6 +66,14 @@ static void add_step_at(stats *st, uint32_t index, uint32_t conc, double rate, u
             ev.u.failed.err_class = ERR_HTTP_429;
             snprintf(ev.u.failed.message, sizeof ev.u.failed.message, "HTTP 429: slow down");
         } else {
+            /* its 100 tokens, one a read, from TTFT to the end: the window's throughput */
+            for (uint64_t k = 0; k < 100; k++) {
+                uint64_t gap = k ? (e2e - ttft) / 99 : 0;
+                llm_event tok = {.kind = EV_TOKENS, .step = index, .t_ns = t0 + ttft + k * gap};
+                tok.u.tokens.count = 1;
+                tok.u.tokens.gap_ns = gap;
+                stats_consume(st, &tok);
+            }
             ev.kind = EV_REQUEST_DONE;
             ev.u.done.t_sched_ns = ev.u.done.t0_ns = t0;
             ev.u.done.ttfb_ns = ev.u.done.ttft_ns = ev.u.done.ttfo_ns = ttft;
@@ -76,6 +84,8 @@ static void add_step_at(stats *st, uint32_t index, uint32_t conc, double rate, u
         }
         stats_consume(st, &ev);
     }
+    llm_event end = {.kind = EV_WINDOW_END, .step = index, .t_ns = t + 20 * SEC};
+    stats_consume(st, &end);
 }
 
 static bool has_finding(const analysis *an, const char *needle)

@@ -62,6 +62,20 @@ static llm_event tokens_ev(uint32_t step, uint64_t t, uint64_t gap)
     return ev;
 }
 
+static llm_event mark_ev(ev_kind kind, uint64_t t)
+{
+    llm_event ev = {.kind = (uint8_t)kind, .t_ns = t};
+    return ev;
+}
+
+/* count content events of one read at t */
+static llm_event read_ev(uint32_t step, uint64_t t, uint32_t count)
+{
+    llm_event ev = tokens_ev(step, t, 0);
+    ev.u.tokens.count = count;
+    return ev;
+}
+
 static stats *new_stats(const llm_slo *slo)
 {
     stats *st = malloc(sizeof *st);
@@ -116,8 +130,9 @@ static void ten_requests_give_known_latencies_tpot_and_speeds(void **state)
     /* TPOT = (E2E - TTFT) / (tokens - 1) = 1000 ms / 100 */
     assert_close(stats_agg_value(a, STATS_TPOT, 50), 10.0, 1e-9);
     assert_int_equal(a->h[STATS_TPOT].total, 10);
-    /* per-stream TPS = 101 tokens / 1 s */
-    assert_close(stats_agg_value(a, STATS_PER_STREAM_TPS, 50), 101.0, 1e-9);
+    /* per-stream TPS = the 100 tokens after the first / 1 s of decode = 1 / TPOT */
+    assert_close(stats_agg_value(a, STATS_PER_STREAM_TPS, 50), 100.0, 1e-9);
+    assert_close(stats_agg_per_stream_tps(a), 100.0, 1e-9);
     /* prefill = 50 prompt tokens / TTFT: best at TTFT 10 ms */
     assert_close(stats_agg_value(a, STATS_PREFILL_TPS, 100), 5000.0, 1e-9);
     assert_close(stats_agg_value(a, STATS_TTFB, 100), 50.0, 1e-9);
@@ -126,20 +141,150 @@ static void ten_requests_give_known_latencies_tpot_and_speeds(void **state)
     free_stats(st);
 }
 
-static void rps_and_tps_use_first_start_to_last_completion(void **state)
+/* feed_ten with each request's 101 tokens arriving at its end, and the window closed at
+ * the last completion (2.1 s after the step opened). */
+static void feed_ten_window(stats *st)
+{
+    feed(st, step_ev(0, 4, START));
+    for (uint64_t i = 1; i <= 10; i++) {
+        uint64_t t0 = START + i * 100 * MS, e2e = i * 10 * MS + SEC;
+        feed(st, read_ev(0, t0 + e2e, 101));
+        feed(st, done_ev(0, t0, i * 10 * MS, e2e, 101));
+    }
+    feed(st, mark_ev(EV_WINDOW_END, START + 2100 * MS));
+}
+
+static void rps_and_tps_count_what_ended_or_arrived_in_the_window(void **state)
 {
     (void)state;
     stats *st = new_stats(NULL);
-    feed_ten(st);
+    feed_ten_window(st);
     const stats_agg *a = stats_step(st, 0);
-    /* first t0 = 0.1 s, last end = 1.0 + 0.1 + 1.0 = 2.1 s: span 2 s */
-    assert_close(stats_agg_span_s(a), 2.0, 1e-12);
-    assert_close(stats_agg_rps(a), 5.0, 1e-12);
-    assert_close(stats_agg_tps(a), 1010.0 / 2.0, 1e-12);
+    /* the window: from the step's EV_STEP to EV_WINDOW_END */
+    assert_close(stats_agg_window_s(a), 2.1, 1e-12);
+    assert_close(stats_agg_rps(a), 10 / 2.1, 1e-12);
+    assert_close(stats_agg_tps(a), 1010.0 / 2.1, 1e-12);
     assert_int_equal(a->output_tokens, 1010);
     assert_int_equal(a->prompt_tokens, 500);
     assert_false(a->estimated);
-    assert_close(stats_agg_rps(&st->totals), 5.0, 1e-12);
+    assert_close(stats_agg_rps(&st->totals), 10 / 2.1, 1e-12);
+    assert_close(stats_agg_window_s(&st->totals), 2.1, 1e-12);
+    free_stats(st);
+}
+
+/* Defect 1 of issue 11: a step's throughput was what its own requests produced over the
+ * span from their first start to their last end; with unequal lengths a step's last
+ * requests run into the next step (or are cut at the end) and the figure read low. Now the
+ * tokens that arrive while step 1 runs are step 1's throughput, whoever sent them, and the
+ * latencies stay with the step the request started in. */
+static void tokens_count_in_the_window_they_arrive_in(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 2, START));
+    feed(st, read_ev(0, START + 500 * MS, 30)); /* request A (step 0) */
+    feed(st, read_ev(0, START + 1500 * MS, 30));
+    feed(st, step_ev(1, 4, START + 2 * SEC));
+    feed(st, read_ev(0, START + 2500 * MS, 40)); /* A again: after step 1 opened */
+    feed(st, done_ev(0, START + 100 * MS, 400 * MS, 2500 * MS, 100));
+    feed(st, read_ev(1, START + 3 * SEC, 50)); /* request B (step 1) */
+    feed(st, done_ev(1, START + 2100 * MS, 100 * MS, 900 * MS, 50));
+    feed(st, mark_ev(EV_WINDOW_END, START + 4 * SEC));
+    feed(st, read_ev(1, START + 4500 * MS, 7)); /* after the load ended: drained, no window */
+    const stats_agg *s0 = stats_step(st, 0), *s1 = stats_step(st, 1);
+    assert_close(stats_agg_window_s(s0), 2.0, 1e-12);
+    assert_close(stats_agg_window_s(s1), 2.0, 1e-12);
+    assert_close(stats_agg_tps(s0), 60 / 2.0, 1e-12);
+    assert_close(stats_agg_tps(s1), 90 / 2.0, 1e-12);
+    assert_close(stats_agg_rps(s0), 0, 1e-12); /* A completed in step 1's window */
+    assert_close(stats_agg_rps(s1), 2 / 2.0, 1e-12);
+    assert_int_equal(s0->ok, 1); /* ... but its latencies are step 0's */
+    assert_close(stats_agg_value(s0, STATS_E2E, 100), 2500, 1e-9);
+    assert_close(stats_agg_tps(&st->totals), 150 / 4.0, 1e-12);
+    free_stats(st);
+}
+
+/* Defect 2 of issue 11: a pause counted as working time. */
+static void a_pause_and_a_cooldown_are_not_window_time(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 1, START));
+    feed(st, read_ev(0, START + 500 * MS, 10));
+    feed(st, mark_ev(EV_PAUSE, START + SEC));
+    feed(st, read_ev(0, START + 1200 * MS, 5)); /* in flight during the pause: not counted */
+    stats_tick(st, START + 5 * SEC);            /* ticks while paused add nothing */
+    feed(st, mark_ev(EV_RESUME, START + 7 * SEC));
+    feed(st, read_ev(0, START + 7500 * MS, 10));
+    stats_tick(st, START + 8500 * MS); /* a tick past the end the engine will publish ... */
+    feed(st, mark_ev(EV_WINDOW_END, START + 8 * SEC)); /* ... is taken back */
+    const stats_agg *a = stats_step(st, 0);
+    assert_close(stats_agg_window_s(a), 2.0, 1e-12);
+    assert_close(stats_agg_tps(a), 20 / 2.0, 1e-12);
+    assert_close(stats_agg_window_s(&st->totals), 2.0, 1e-12);
+    free_stats(st);
+}
+
+/* Defect 4 of issue 11: a hand change of the target starts a manual step at the applied
+ * load (the engine sends EV_STEP with a new index); changes within a second reuse the
+ * index and only change the load. */
+static void a_manual_step_records_the_applied_load(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 4, START));
+    feed(st, read_ev(0, START + 500 * MS, 10));
+    llm_event m = step_ev(1, 13, START + SEC);
+    m.u.step_change.manual = 1;
+    m.u.step_change.plan_index = 0;
+    feed(st, m);
+    m.u.step_change.concurrency = 14;
+    m.t_ns = START + 1300 * MS;
+    feed(st, m);
+    feed(st, read_ev(0, START + 1500 * MS, 20));
+    feed(st, mark_ev(EV_WINDOW_END, START + 3 * SEC));
+    assert_int_equal(st->n_steps, 2);
+    const stats_agg *a = stats_step(st, 1);
+    assert_true(a->manual);
+    assert_int_equal(a->concurrency, 14);
+    assert_int_equal(a->plan_index, 0);
+    assert_close(stats_agg_window_s(a), 2.0, 1e-12);
+    assert_close(stats_agg_window_s(stats_step(st, 0)), 1.0, 1e-12);
+    assert_false(stats_step(st, 0)->manual);
+    assert_close(stats_agg_tps(a), 20 / 2.0, 1e-12);
+    free_stats(st);
+}
+
+/* Defect 11 of issue 11: per-stream TPS per step is a ratio of sums, so a short answer
+ * whose tokens came in one read (E2E - TTFT of microseconds) cannot dominate. */
+static void per_stream_tps_of_a_step_is_a_ratio_of_sums(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 2, START));
+    feed(st, done_ev(0, START, 100 * MS, 100 * MS + 1000, 2)); /* 1 token in 1 µs */
+    feed(st, done_ev(0, START, 100 * MS, 100 * MS + SEC, 101)); /* 100 tokens in 1 s */
+    const stats_agg *a = stats_step(st, 0);
+    assert_close(stats_agg_per_stream_tps(a), 101 / 1.000001, 1e-9);
+    /* the per-request figures are (N - 1) / decode = 1 / TPOT: 1e6 and 100 tok/s */
+    assert_close(stats_agg_value(a, STATS_PER_STREAM_TPS, 100), 1e6, 0.01);
+    assert_close(stats_agg_value(a, STATS_PER_STREAM_TPS, 0), 100, 1e-9);
+    free_stats(st);
+}
+
+static void requests_cut_at_the_end_are_counted_apart(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 2, START));
+    feed(st, done_ev(0, START, 100 * MS, SEC, 10));
+    llm_event cut = {.kind = EV_REQUEST_CUT, .step = 0, .t_ns = START + 40 * SEC};
+    cut.u.failed.t0_ns = START + SEC;
+    feed(st, cut);
+    assert_int_equal(stats_step(st, 0)->cut, 1);
+    assert_int_equal(st->totals.cut, 1);
+    assert_int_equal(st->totals.failed, 0);
+    assert_int_equal(st->totals.ok, 1);
     free_stats(st);
 }
 
@@ -148,9 +293,9 @@ static void goodput_counts_requests_within_the_slo(void **state)
     (void)state;
     llm_slo slo = {.ttft_s = 0.05, .errors_pct = -1};
     stats *st = new_stats(&slo);
-    feed_ten(st);
+    feed_ten_window(st);
     assert_int_equal(st->totals.slo_met, 5); /* TTFT 10..50 ms */
-    assert_close(stats_agg_goodput(&st->totals), 2.5, 1e-12);
+    assert_close(stats_agg_goodput(&st->totals), 5 / 2.1, 1e-12);
     free_stats(st);
 
     llm_slo tight = {.tpot_s = 0.009, .errors_pct = -1};
@@ -202,7 +347,7 @@ static void request_counts_in_the_step_it_started_in(void **state)
     assert_int_equal(stats_step(st, 1)->concurrency, 2);
     assert_int_equal(st->totals.ok, 2);
     assert_int_equal(st->totals.concurrency, 2);
-    assert_close(stats_agg_span_s(stats_step(st, 0)), 4.0, 1e-12);
+    assert_close(stats_agg_window_s(stats_step(st, 0)), 2.0, 1e-12);
     free_stats(st);
 }
 
@@ -391,11 +536,15 @@ static void efficiency_compares_with_the_concurrency_1_step(void **state)
     stats *st = new_stats(NULL);
     /* c = 1: one request, 100 tokens decoded in 1 s after a 0.1 s TTFT: 100 tok/s. */
     feed(st, step_ev(0, 1, S));
-    feed(st, done_ev(0, S, S / 10, S + S / 10, 100));
-    /* c = 4: four such requests side by side over the same 1.1 s: 400 tokens / 1.1 s. */
-    feed(st, step_ev(1, 4, 3 * S));
+    feed(st, read_ev(0, 2 * S + S / 10, 100));
+    feed(st, done_ev(0, S, S / 10, S + S / 10, 101));
+    /* c = 4: four such requests side by side over the next 1.1 s: 400 tokens / 1.1 s. */
+    uint64_t t1 = 2 * S + S / 10;
+    feed(st, step_ev(1, 4, t1));
+    feed(st, read_ev(1, t1 + S + S / 10, 400));
     for (int i = 0; i < 4; i++)
-        feed(st, done_ev(1, 3 * S, S / 10, S + S / 10, 100));
+        feed(st, done_ev(1, t1, S / 10, S + S / 10, 101));
+    feed(st, mark_ev(EV_WINDOW_END, t1 + S + S / 10));
     double want = (400 / 1.1) / (4 * 100.0);
     assert_close(stats_efficiency(st, stats_step(st, 1)), want, 0.01);
     assert_close(stats_efficiency(st, stats_step(st, 0)), 1 / 1.1, 0.01);
@@ -446,14 +595,16 @@ static void repeated_steps_give_mean_and_sample_sd(void **state)
 {
     (void)state;
     stats *st = new_stats(NULL);
-    uint64_t e2e[3] = {S, S, 2 * S}; /* two requests per step over 1 s, 1 s, 2 s: 2, 2, 1 rps */
+    /* two requests per step in windows of 1 s, 1 s, 2 s: 2, 2, 1 rps */
+    uint64_t e2e[3] = {S, S, 2 * S}, t = START;
     for (uint32_t k = 0; k < 3; k++) {
-        feed(st, step_ev(k, 2, START + k * 10 * S));
+        feed(st, step_ev(k, 2, t));
         for (int i = 0; i < 2; i++)
-            feed(st, done_ev(k, START + k * 10 * S, 100 * MS, e2e[k], 10));
+            feed(st, done_ev(k, t, 100 * MS, e2e[k], 10));
+        t += e2e[k];
     }
-    feed(st, step_ev(3, 4, START + 40 * S)); /* a different setting: a group of its own */
-    feed(st, done_ev(3, START + 40 * S, 100 * MS, S, 10));
+    feed(st, step_ev(3, 4, t)); /* a different setting: a group of its own */
+    feed(st, done_ev(3, t, 100 * MS, S, 10));
     stats_repeat g[8];
     assert_int_equal(stats_repeats(st, g, 8), 2);
     assert_int_equal(g[0].n, 3);
@@ -480,7 +631,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ten_requests_give_known_latencies_tpot_and_speeds),
-        cmocka_unit_test(rps_and_tps_use_first_start_to_last_completion),
+        cmocka_unit_test(rps_and_tps_count_what_ended_or_arrived_in_the_window),
+        cmocka_unit_test(tokens_count_in_the_window_they_arrive_in),
+        cmocka_unit_test(a_pause_and_a_cooldown_are_not_window_time),
+        cmocka_unit_test(a_manual_step_records_the_applied_load),
+        cmocka_unit_test(per_stream_tps_of_a_step_is_a_ratio_of_sums),
+        cmocka_unit_test(requests_cut_at_the_end_are_counted_apart),
         cmocka_unit_test(goodput_counts_requests_within_the_slo),
         cmocka_unit_test(warmup_events_are_not_counted),
         cmocka_unit_test(request_counts_in_the_step_it_started_in),
