@@ -71,6 +71,9 @@ void ptimer_arm_at(ptimer *t, uint64_t when_ns)
         return;
     }
 #endif
+    /* libuv counts the wait from the loop's cached time, which lags the clock by however
+     * long this iteration has run: refresh it, or a busy loop fires the timer early. */
+    uv_update_time(t->fallback.loop);
     uint64_t now = llm_now_ns();
     uint64_t wait_ms = when_ns > now ? (when_ns - now + LLM_NS_PER_MS - 1) / LLM_NS_PER_MS : 0;
     uv_timer_start(&t->fallback, on_fallback, wait_ms, 0);
