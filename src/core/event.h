@@ -64,8 +64,8 @@ typedef struct {
     uint32_t dns_us, connect_us, tls_us; /* curl's connection timings (0 = reused) */
     uint8_t usage_reported;              /* output_tokens came from the server's usage */
     uint8_t prompt_estimated;            /* prompt_tokens is chars/4 */
-    uint8_t new_conn;   /* the request opened a connection: dns/connect/tls are its phases */
-    uint8_t reconnects; /* re-sent once on a fresh connection (a reused one failed first) */
+    uint8_t new_conn;     /* the request opened a connection: dns/connect/tls are its phases */
+    uint8_t reconnects;   /* re-sent once on a fresh connection (a reused one failed first) */
     uint8_t finish_grace; /* ended by the grace after finish_reason: no [DONE], no close */
     uint8_t one_read;     /* every content event arrived in one read (a buffering proxy?) */
     uint32_t reconnect_lost_us; /* time spent on the failed reused connection */

@@ -234,7 +234,6 @@ static void window_start(stats_agg *a, uint64_t t)
     a->window_mark_ns = t;
 }
 
-
 /* The step whose window is current (the last EV_STEP's); NULL before the first. */
 static stats_agg *current_agg(stats *st)
 {
@@ -608,8 +607,7 @@ static void consume_tokens(stats *st, const llm_event *ev)
 static void consume_server_id(stats *st, const llm_event *ev)
 {
     const ev_server_id *id = &ev->u.server_id;
-    snprintf(st->server_model, sizeof st->server_model, "%.*s", (int)sizeof id->model,
-             id->model);
+    snprintf(st->server_model, sizeof st->server_model, "%.*s", (int)sizeof id->model, id->model);
     snprintf(st->server_fingerprint, sizeof st->server_fingerprint, "%.*s",
              (int)sizeof id->fingerprint, id->fingerprint);
 }

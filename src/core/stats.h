@@ -75,8 +75,8 @@ typedef struct {
     uint64_t slo_met;        /* successful requests that met every per-request SLO */
     uint64_t reconnects;     /* requests re-sent once on a fresh connection */
     uint64_t reconnect_lost_us;
-    uint64_t finish_grace;   /* ended by the grace after finish_reason (no [DONE], no close) */
-    uint64_t one_read;       /* requests whose content all arrived in one read */
+    uint64_t finish_grace; /* ended by the grace after finish_reason (no [DONE], no close) */
+    uint64_t one_read;     /* requests whose content all arrived in one read */
     uint64_t inflight_sum, inflight_samples; /* stats_set_gauges samples: achieved load */
     uint64_t target_sum;
     double client_cpu_max;     /* llmload's own CPU, % of one core, highest second; 0 = none */
@@ -127,10 +127,10 @@ typedef struct {
     bool paused;           /* between EV_PAUSE and EV_RESUME */
     bool load_ended;       /* EV_WINDOW_END closed the current step's window */
     char server_model[64], server_fingerprint[40]; /* EV_SERVER_ID; "" = not seen */
-    uint32_t steps_total;  /* steps in the plan (from EV_STEP); 0 = unknown */
-    uint32_t steps_ended;  /* --search: EV_STEP_END seen for the steps below this index */
-    bool search;           /* the steps are a --search's probes (set by the session) */
-    bool search_done;      /* ... and the search reached its answer */
+    uint32_t steps_total; /* steps in the plan (from EV_STEP); 0 = unknown */
+    uint32_t steps_ended; /* --search: EV_STEP_END seen for the steps below this index */
+    bool search;          /* the steps are a --search's probes (set by the session) */
+    bool search_done;     /* ... and the search reached its answer */
     /* the server's /metrics: the engine recognised (static string; NULL = none yet), or why
      * there are none (set by the session) */
     const char *server_engine;

@@ -63,7 +63,8 @@ static void print_head(FILE *out, const stats_agg *a)
                 "stream ends  %llu streams sent finish_reason but neither [DONE] nor a close: "
                 "ended after a grace\n",
                 (unsigned long long)a->finish_grace);
-    fprintf(out, "throughput   %.2f req/s, %.1f output tok/s (completed and arrived in the window)\n",
+    fprintf(out,
+            "throughput   %.2f req/s, %.1f output tok/s (completed and arrived in the window)\n",
             stats_agg_rps(a), stats_agg_tps(a));
     fprintf(out, "tokens       %llu output, %llu prompt%s\n", (unsigned long long)a->output_tokens,
             (unsigned long long)a->prompt_tokens,

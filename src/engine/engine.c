@@ -325,8 +325,7 @@ static bool start_request(engine *e, uint64_t t_sched)
         return false;
     e->free_list = s->next_free;
     bool warmup = e->phase == PHASE_WARMUP;
-    request_begin(s, ++e->request_counter, t_sched, llm_now_ns(), e->seq, warmup,
-                  body_for(e, s));
+    request_begin(s, ++e->request_counter, t_sched, llm_now_ns(), e->seq, warmup, body_for(e, s));
     e->inflight++;
     s->busy_pos = (uint32_t)e->n_busy;
     e->busy[e->n_busy++] = s;
@@ -899,9 +898,8 @@ static long fd_limit_towards(long want)
         return 0;
     if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)want > rl.rlim_cur) {
         struct rlimit up = rl;
-        up.rlim_cur = rl.rlim_max == RLIM_INFINITY || (rlim_t)want < rl.rlim_max
-                          ? (rlim_t)want
-                          : rl.rlim_max;
+        up.rlim_cur =
+            rl.rlim_max == RLIM_INFINITY || (rlim_t)want < rl.rlim_max ? (rlim_t)want : rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &up) == 0)
             rl = up;
     }

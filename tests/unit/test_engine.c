@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "core/stats.h"
 #include "engine/engine.h"
 #include "sim/sim.h"
 #include "testutil.h"
@@ -30,6 +31,11 @@ typedef struct {
     uint32_t done_step[4096];
     size_t n_done;
     uint64_t first_t0, last_end;
+    long cut, warmup_done;
+    uint64_t last_warmup_end, first_step_t;
+    ev_step step_evs[64]; /* every EV_STEP, in order */
+    size_t n_step_evs;
+    stats *st; /* the same events folded as the session does */
 } run_ctx;
 
 static void start_sim(run_ctx *r, sim_options *o)
@@ -57,7 +63,20 @@ static void base_config(run_ctx *r, long concurrency, long requests)
 
 static void consume(run_ctx *r, const llm_event *ev)
 {
+    if (r->st)
+        stats_consume(r->st, ev);
+    if (ev->warmup) {
+        if (ev->kind == EV_REQUEST_DONE) {
+            r->warmup_done++;
+            if (ev->t_ns > r->last_warmup_end)
+                r->last_warmup_end = ev->t_ns;
+        }
+        return;
+    }
     switch (ev->kind) {
+    case EV_REQUEST_CUT:
+        r->cut++;
+        break;
     case EV_REQUEST_DONE:
         r->ok++;
         if (r->n_done < 4096) {
@@ -79,6 +98,10 @@ static void consume(run_ctx *r, const llm_event *ev)
         break;
     case EV_STEP:
         r->steps++;
+        if (!r->first_step_t)
+            r->first_step_t = ev->t_ns;
+        if (r->n_step_evs < 64)
+            r->step_evs[r->n_step_evs++] = ev->u.step_change;
         break;
     case EV_STEP_END:
         r->steps_ended++;
@@ -89,6 +112,9 @@ static void consume(run_ctx *r, const llm_event *ev)
 static engine *start_engine(run_ctx *r)
 {
     char err[256];
+    r->st = malloc(sizeof *r->st);
+    assert_non_null(r->st);
+    stats_init(r->st, llm_now_ns(), NULL);
     assert_int_equal(plan_build(&r->cfg, &r->plan, err, sizeof err), 0);
     engine *e = NULL;
     int rc = engine_start(&r->cfg, &r->plan, NULL, &e, err, sizeof err);
@@ -122,6 +148,11 @@ static void run_to_end(run_ctx *r, engine *e, double limit_s)
 static void finish(run_ctx *r, engine *e)
 {
     engine_destroy(e);
+    if (r->st) {
+        stats_free(r->st);
+        free(r->st);
+        r->st = NULL;
+    }
     plan_free(&r->plan);
     sim_stop(r->sim);
 }
@@ -317,8 +348,7 @@ static void dead_server_is_a_connect_error(void **state)
     base_config(r, 2, 4);
     engine *e = start_engine(r);
     run_to_end(r, e, 30);
-    engine_destroy(e);
-    plan_free(&r->plan);
+    finish(r, e); /* no simulator: sim_stop(NULL) is a no-op */
     close(holder);
     assert_int_equal(r->by_class[ERR_CONNECT], 4);
     free(r);
@@ -593,6 +623,196 @@ static void search_steps_wait_for_the_next_load(void **state)
     free(r);
 }
 
+/* Waits for the engine's state (failing after 5 s). */
+static void wait_state(engine *e, run_ctx *r, engine_state want)
+{
+    engine_gauges g;
+    uint64_t deadline = llm_now_ns() + 5 * LLM_NS_PER_SEC;
+    do {
+        usleep(2000);
+        drain(r, e);
+        engine_read_gauges(e, &g);
+    } while (g.state != want && llm_now_ns() < deadline);
+    assert_int_equal(g.state, want);
+}
+
+/* Issue 11, defect 2: a pause counted as working time, so RPS halved after a pause. The
+ * window stands still while paused: a 1 s step paused for 1.5 s has a 1 s window and the
+ * throughput of an unpaused second. */
+static void a_pause_is_outside_the_step_window(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 200;
+    o.batch_penalty = 0;
+    o.base_latency_s = 0.005;
+    start_sim(r, &o);
+    base_config(r, 2, 0);
+    r->cfg.duration_s = 1.2;
+    r->cfg.max_tokens = 10; /* 50 ms a request */
+    r->cfg.drain_timeout_s = 5;
+    uint64_t t0 = llm_now_ns();
+    engine *e = start_engine(r);
+    usleep(400 * 1000);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_PAUSE}));
+    wait_state(e, r, ENGINE_PAUSED);
+    usleep(1500 * 1000);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_RESUME}));
+    run_to_end(r, e, 20);
+    double wall = (double)(llm_now_ns() - t0) / 1e9;
+    double window = stats_agg_window_s(&r->st->totals);
+    double tps = stats_agg_tps(&r->st->totals);
+    double in_window = stats_agg_window_tokens(&r->st->totals);
+    print_message("wall %.2f s, window %.3f s, tps %.1f, tokens %.0f of %ld in the window\n", wall,
+                  window, tps, in_window, r->tokens_events);
+    assert_true(wall > 2.6);
+    assert_true(fabs(window - 1.2) < 0.08);
+    /* Outside the window are only the tokens of the two requests in flight when the pause
+     * began and of the two drained at the end: 10 tokens each at most. */
+    assert_true(in_window >= (double)r->tokens_events - 40);
+    assert_true(in_window < (double)r->tokens_events);
+    finish(r, e);
+    free(r);
+}
+
+/* Issue 11, defect 3: step 1 began when the last warm-up request was sent, not done, so
+ * warm-up requests ran inside its window. */
+static void step_one_opens_when_the_warmup_requests_have_ended(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 100;
+    start_sim(r, &o);
+    base_config(r, 4, 8);
+    r->cfg.warmup = 6;
+    r->cfg.max_tokens = 20; /* ~200 ms a request */
+    engine *e = start_engine(r);
+    run_to_end(r, e, 30);
+    assert_int_equal(r->warmup_done, 6);
+    assert_int_equal(r->ok, 8);
+    assert_true(r->first_step_t >= r->last_warmup_end);
+    assert_int_equal(r->st->totals.ok, 8);
+    finish(r, e);
+    free(r);
+}
+
+/* `n` during the warm-up ends the warm-up; it does not skip step 1. */
+static void next_during_the_warmup_starts_step_one(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 50;
+    start_sim(r, &o);
+    base_config(r, 2, 0);
+    r->cfg.ramp_start = 2;
+    r->cfg.ramp_end = 4;
+    r->cfg.ramp_step = 2;
+    r->cfg.step_requests = 4;
+    r->cfg.warmup = 100;
+    r->cfg.max_tokens = 10;
+    engine *e = start_engine(r);
+    wait_state(e, r, ENGINE_WARMUP);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_NEXT_STEP}));
+    run_to_end(r, e, 30);
+    assert_int_equal(r->n_step_evs, 2);
+    assert_int_equal(r->step_evs[0].plan_index, 0);
+    assert_int_equal(r->step_evs[0].concurrency, 2);
+    assert_int_equal(r->step_evs[1].plan_index, 1);
+    assert_int_equal(r->ok, 8);
+    finish(r, e);
+    free(r);
+}
+
+/* Issue 11, defect 4: a hand change of the target was recorded as the plan's load. It now
+ * ends the plan step and starts a manual step at the applied target; presses within a
+ * second are one change; the next plan step keeps the hand's target and says so. */
+static void a_hand_change_starts_a_manual_step_at_the_applied_load(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 32;
+    o.decode_rate = 200;
+    start_sim(r, &o);
+    base_config(r, 2, 0);
+    r->cfg.ramp_start = 2;
+    r->cfg.ramp_end = 4;
+    r->cfg.ramp_step = 2;
+    r->cfg.step_duration_s = 1;
+    r->cfg.max_tokens = 10;
+    r->cfg.drain_timeout_s = 5;
+    engine *e = start_engine(r);
+    usleep(300 * 1000);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_ADJUST_TARGET, .value = 10}));
+    usleep(100 * 1000);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_ADJUST_TARGET, .value = 2}));
+    run_to_end(r, e, 20);
+    /* step 0: plan 0 at 2; step 1: manual at 12, then 14 (same index); step 2: plan 1 */
+    assert_int_equal(r->n_step_evs, 4);
+    assert_int_equal(r->step_evs[1].index, 1);
+    assert_true(r->step_evs[1].manual);
+    assert_int_equal(r->step_evs[1].concurrency, 12);
+    assert_int_equal(r->step_evs[2].index, 1);
+    assert_int_equal(r->step_evs[2].concurrency, 14);
+    assert_int_equal(r->step_evs[3].index, 2);
+    assert_int_equal(r->step_evs[3].plan_index, 1);
+    assert_true(r->step_evs[3].manual);
+    assert_int_equal(r->step_evs[3].concurrency, 14);
+    const stats_agg *m = stats_step(r->st, 1);
+    assert_non_null(m);
+    assert_true(m->manual);
+    assert_int_equal(m->concurrency, 14);
+    /* the plan step's own window ended at the change: about 0.3 s, not its 1 s */
+    assert_true(stats_agg_window_s(stats_step(r->st, 0)) < 0.5);
+    assert_true(fabs(stats_agg_window_s(&r->st->totals) - 2.0) < 0.1);
+    finish(r, e);
+    free(r);
+}
+
+/* Issue 11, defect 1: the last step's deadline cancelled what was in flight (its tokens
+ * lost, its time kept). Now the window ends at the deadline, the requests in flight
+ * finish (their latencies count), and what --drain-timeout still cuts is counted. */
+static void the_end_drains_then_counts_what_is_cut(void **state)
+{
+    (void)state;
+    for (int cut = 0; cut < 2; cut++) {
+        run_ctx *r = calloc(1, sizeof *r);
+        sim_options o;
+        sim_options_default(&o);
+        o.decode_rate = 40;
+        o.batch_penalty = 0;
+        start_sim(r, &o);
+        base_config(r, 4, 0);
+        r->cfg.duration_s = 0.5;
+        r->cfg.max_tokens = 30; /* ~0.75 s a request: all four are in flight at the end */
+        r->cfg.drain_timeout_s = cut ? 0.2 : 10;
+        engine *e = start_engine(r);
+        run_to_end(r, e, 20);
+        engine_gauges g;
+        engine_read_gauges(e, &g);
+        print_message("cut=%d: ok %ld, cut %ld, started %llu\n", cut, r->ok, r->cut,
+                      (unsigned long long)g.started);
+        assert_int_equal(r->ok + r->failed + r->cut, (long)g.started);
+        if (cut) {
+            assert_int_equal(r->cut, 4);
+            assert_int_equal(r->st->totals.cut, 4);
+        } else {
+            assert_int_equal(r->cut, 0);
+            assert_int_equal(r->ok, 4);
+        }
+        assert_true(fabs(stats_agg_window_s(&r->st->totals) - 0.5) < 0.05);
+        finish(r, e);
+        free(r);
+    }
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -608,6 +828,11 @@ int main(void)
         cmocka_unit_test(poisson_gaps_look_exponential),
         cmocka_unit_test(ramp_steps_count_exactly_and_honour_the_cooldown),
         cmocka_unit_test(search_steps_wait_for_the_next_load),
+        cmocka_unit_test(a_pause_is_outside_the_step_window),
+        cmocka_unit_test(step_one_opens_when_the_warmup_requests_have_ended),
+        cmocka_unit_test(next_during_the_warmup_starts_step_one),
+        cmocka_unit_test(a_hand_change_starts_a_manual_step_at_the_applied_load),
+        cmocka_unit_test(the_end_drains_then_counts_what_is_cut),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

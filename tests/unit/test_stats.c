@@ -262,7 +262,7 @@ static void per_stream_tps_of_a_step_is_a_ratio_of_sums(void **state)
     (void)state;
     stats *st = new_stats(NULL);
     feed(st, step_ev(0, 2, START));
-    feed(st, done_ev(0, START, 100 * MS, 100 * MS + 1000, 2)); /* 1 token in 1 µs */
+    feed(st, done_ev(0, START, 100 * MS, 100 * MS + 1000, 2));  /* 1 token in 1 µs */
     feed(st, done_ev(0, START, 100 * MS, 100 * MS + SEC, 101)); /* 100 tokens in 1 s */
     const stats_agg *a = stats_step(st, 0);
     assert_close(stats_agg_per_stream_tps(a), 101 / 1.000001, 1e-9);
