@@ -237,9 +237,9 @@ static void watch_end(ui_app *app)
         app->lost_noted = true;
         ui_log_add(app, UI_ERROR, "the event ring overflowed: the measurement is incomplete");
     }
-    if (app->s->unreachable && !app->unreachable_noted) {
+    if (app->s->stop_code && !app->unreachable_noted) {
         app->unreachable_noted = true;
-        ui_log_add(app, UI_ERROR, "%s", app->s->unreachable_msg);
+        ui_log_add(app, UI_ERROR, "%s", app->s->stop_msg);
     }
     if (app->done_noted || !engine_finished(app->s->eng))
         return;

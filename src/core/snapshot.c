@@ -177,12 +177,17 @@ static void workload_json(cJSON *c, const llm_config *cfg, const char *key)
     add_number(c, "seed", cfg->seed_set ? (double)cfg->seed : NAN);
 }
 
-static cJSON *config_json(const llm_config *cfg)
+/* config: the model is the one sent (given, or the server's first when none was); what the
+ * server said it ran (its responses' `model` and `system_fingerprint`) stands beside it. */
+static cJSON *config_json(const llm_config *cfg, const stats *st)
 {
     const char *key = cfg->api_key && cfg->api_key[0] ? cfg->api_key : NULL;
     cJSON *c = cJSON_CreateObject();
     add_string(c, "url", cfg->url, key);
     add_string(c, "model", cfg->model, key);
+    add_string(c, "server_model", st->server_model[0] ? st->server_model : NULL, key);
+    add_string(c, "system_fingerprint", st->server_fingerprint[0] ? st->server_fingerprint : NULL,
+               key);
     cJSON_AddStringToObject(c, "endpoint",
                             cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "completions" : "chat");
     cJSON_AddBoolToObject(c, "api_key_set", key != NULL);
@@ -485,7 +490,7 @@ static cJSON *build(const stats *st, const llm_config *cfg, time_t started, time
     cJSON_AddStringToObject(tool, "version", LLMLOAD_VERSION);
     add_time(d, "started_at", started);
     add_time(d, "ended_at", ended);
-    cJSON_AddItemToObject(d, "config", config_json(cfg));
+    cJSON_AddItemToObject(d, "config", config_json(cfg, st));
     cJSON *steps = cJSON_AddArrayToObject(d, "steps");
     for (size_t i = 0; i < st->n_steps; i++) {
         cJSON *step = snapshot_step_json(&st->steps[i], key);

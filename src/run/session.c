@@ -63,6 +63,8 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     int rc = target_resolve_model(&s->cfg, &s->model, err, errlen);
     if (rc != 0)
         return rc;
+    if (!s->cfg.model) /* the snapshot records the model sent, even when the server chose */
+        s->cfg.model = s->model;
     if (plan_build(&s->cfg, &s->plan, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     plan_describe(&s->plan, s->plan_text, sizeof s->plan_text);
@@ -89,15 +91,28 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     return 0;
 }
 
+/* The first answers decide (issue 11, defect 9): while nothing has succeeded, a 404 says
+ * every request will fail the same way (a model the server does not serve, or a URL without
+ * its /v1): stop before more load, exit 2, with the sentence `llmload check` would give. */
+static void note_rejected(run_session *s)
+{
+    const stats_agg *t = &s->st->totals;
+    const char *msg = t->last_error[ERR_HTTP_4XX];
+    if (s->stop_code || t->ok || !t->errors[ERR_HTTP_4XX] || strncmp(msg, "HTTP 404", 8) != 0)
+        return;
+    s->stop_code = LLM_EXIT_USAGE;
+    target_rejection_advice(&s->cfg, msg, s->stop_msg, sizeof s->stop_msg);
+    engine_send(s->eng, (engine_cmd){.kind = ENGINE_CMD_STOP});
+}
+
 static void note_unreachable(run_session *s)
 {
     const stats_agg *t = &s->st->totals;
-    if (s->unreachable || t->ok || !t->errors[ERR_CONNECT] || t->failed != t->errors[ERR_CONNECT])
+    if (s->stop_code || t->ok || !t->errors[ERR_CONNECT] || t->failed != t->errors[ERR_CONNECT])
         return;
-    s->unreachable = true;
-    snprintf(s->unreachable_msg, sizeof s->unreachable_msg,
-             "cannot reach %s (%s): is the server running?", s->cfg.url,
-             t->last_error[ERR_CONNECT]);
+    s->stop_code = LLM_EXIT_UNREACHABLE;
+    snprintf(s->stop_msg, sizeof s->stop_msg, "cannot reach %s (%s): is the server running?",
+             s->cfg.url, t->last_error[ERR_CONNECT]);
     engine_send(s->eng, (engine_cmd){.kind = ENGINE_CMD_STOP});
 }
 
@@ -162,7 +177,8 @@ void session_drain(run_session *s)
         for (size_t i = 0; i < n; i++)
             stats_consume(s->st, &s->burst[i]);
     note_unreachable(s);
-    if (!s->unreachable)
+    note_rejected(s);
+    if (!s->stop_code)
         search_advance(s);
 }
 
@@ -215,9 +231,9 @@ void session_second(run_session *s, uint64_t now)
 int session_exit_code(run_session *s)
 {
     const stats_agg *t = &s->st->totals;
-    if (s->unreachable) {
-        fprintf(stderr, "llmload: %s\n", s->unreachable_msg);
-        return LLM_EXIT_UNREACHABLE;
+    if (s->stop_code) {
+        fprintf(stderr, "llmload: %s\n", s->stop_msg);
+        return s->stop_code;
     }
     uint64_t n = t->ok + t->failed;
     double err_pct = n ? 100.0 * (double)t->failed / (double)n : 0;

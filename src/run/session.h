@@ -38,8 +38,10 @@ typedef struct {
     char autosave_path[1024]; /* --json, else a file in --out; "" until the first autosave */
     search_state search;      /* --search: the loads tried and the next */
     uint32_t search_judged;   /* steps below this index have been judged */
-    bool unreachable;
-    char unreachable_msg[200];
+    /* the run was stopped before any success because every request would fail: the exit
+     * code (3: unreachable; 2: a model or endpoint the server rejects) and why; 0 = not */
+    int stop_code;
+    char stop_msg[512];
     llm_event burst[SESSION_BURST]; /* one drain's worth of events */
 } run_session;
 
@@ -48,8 +50,9 @@ typedef struct {
 int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen);
 
 /* Moves every published event into the stats; stops the engine when the target proved
- * unreachable before any request succeeded. With --search, judges each step that ended
- * against --slo and sends the engine the next (or stops it with the answer). */
+ * unreachable, or answered 404 (model or endpoint), before any request succeeded. With --search,
+ * judges each step that ended against --slo and sends the engine the next (or stops it with the
+ * answer). */
 void session_drain(run_session *s);
 
 /* Where autosaves go: --json, else a new timestamped file in --out (created). Fixed at the

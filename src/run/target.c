@@ -55,3 +55,49 @@ int target_resolve_model(const llm_config *cfg, char **model, char *err, size_t 
     free(url);
     return result;
 }
+
+/* A 404 that names a model ("The model `x` does not exist", "model 'x' not found") is about
+ * the model; any other 404 is about the path. */
+static bool mentions_model(const char *msg)
+{
+    return strcasestr(msg, "model") != NULL;
+}
+
+void target_rejection_advice(const llm_config *cfg, const char *msg, char *out, size_t cap)
+{
+    char v1[512];
+    if (!mentions_model(msg)) {
+        if (advice_suggest_v1(cfg->url, v1, sizeof v1))
+            snprintf(out, cap,
+                     "%s from the %s endpoint before any request succeeded: did you mean "
+                     "--url %s?",
+                     msg, cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "completions" : "chat", v1);
+        else
+            snprintf(out, cap,
+                     "%s before any request succeeded: the server has no %s endpoint there; "
+                     "check --url (and --endpoint)",
+                     msg,
+                     cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "/completions"
+                                                               : "/chat/completions");
+        return;
+    }
+    char list[256] = "", first[8];
+    bool found = false;
+    char *url = config_endpoint_url(cfg, "/models");
+    probe p;
+    if (url && probe_run(&p, cfg, url, NULL, false) == CURLE_OK && p.status == 200 && p.body)
+        advice_models(p.body, p.body_len, cfg->model, list, sizeof list, first, sizeof first,
+                      &found);
+    if (url)
+        probe_free(&p);
+    free(url);
+    int n = (int)strlen(msg);
+    while (n > 0 && (msg[n - 1] == '.' || msg[n - 1] == ' '))
+        n--; /* the server's sentence goes on after a semicolon */
+    if (list[0])
+        snprintf(out, cap, "%.*s; the server serves %s: set --model (or MODEL_NAME) to one of them",
+                 n, msg, list);
+    else
+        snprintf(out, cap, "%.*s: set --model (or MODEL_NAME) to a model the server serves", n,
+                 msg);
+}

@@ -13,4 +13,9 @@
  * when nothing answers (refused, DNS, TLS, timeout). */
 int target_resolve_model(const llm_config *cfg, char **model, char *err, size_t errlen);
 
+/* One sentence for a run stopped by a 404 before any success: a model the server does not
+ * serve (with the names it serves, read from /models) or an endpoint that is not there
+ * ("did you mean …/v1?"). msg: the failure's message ("HTTP 404: …"). */
+void target_rejection_advice(const llm_config *cfg, const char *msg, char *out, size_t cap);
+
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "sim/sim.h"
 #include "testutil.h"
 
@@ -701,6 +702,9 @@ static void variable_lengths_give_the_arrived_throughput_and_repeats_agree(void 
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
     cJSON *doc = load_json(f->json);
+    /* Issue 11, defect 10: the model sent is recorded even when the server chose it. */
+    cJSON *config = cJSON_GetObjectItem(doc, "config");
+    assert_string_equal(cJSON_GetObjectItem(config, "model")->valuestring, "llmload-sim");
     cJSON *totals = cJSON_GetObjectItem(doc, "totals");
     double tps = cJSON_GetObjectItem(totals, "tps")->valuedouble;
     double window = cJSON_GetObjectItem(totals, "duration_s")->valuedouble;
@@ -725,9 +729,47 @@ static void variable_lengths_give_the_arrived_throughput_and_repeats_agree(void 
     stop(f);
 }
 
+/* Issue 11, defect 9: a model the server does not serve got the whole load (35,539
+ * requests in 2 s, exit 1), and a URL without /v1 likewise. The first answers decide:
+ * the run stops before more load, exit 2, with the sentence `llmload check` gives. */
+static void a_rejected_model_or_path_stops_the_run_with_exit_2(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "run", "--no-tui",   "--url", f->url,   "--model", "zzz",
+                    "-c",       "8",   "--duration", "10s",   "--json", f->json,   NULL};
+    tu_result r;
+    uint64_t t0 = llm_now_ns();
+    tu_run(argv, NULL, NULL, 30, &r);
+    double took = (double)(llm_now_ns() - t0) / 1e9;
+    assert_int_equal(r.exit_code, 2);
+    assert_true(took < 5);
+    assert_non_null(strstr(r.err, "the server serves llmload-sim: set --model"));
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *req = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "requests");
+    assert_true(cJSON_GetObjectItem(req, "failed")->valueint < 1000);
+    cJSON_Delete(doc);
+
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", sim_port(f->sim));
+    char *nov1[] = {LLM_BINARY, "run", "--no-tui",   "--url", base,
+                    "-c",       "8",   "--duration", "10s",   NULL};
+    tu_run(nov1, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 2);
+    char want[128];
+    snprintf(want, sizeof want, "did you mean --url %s/v1?", base);
+    assert_non_null(strstr(r.err, want));
+    tu_result_free(&r);
+    stop(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_rejected_model_or_path_stops_the_run_with_exit_2),
         cmocka_unit_test(variable_lengths_give_the_arrived_throughput_and_repeats_agree),
         cmocka_unit_test(headless_run_writes_results_and_never_the_key),
         cmocka_unit_test(ramp_snapshot_has_a_knee_and_makes_reports),
