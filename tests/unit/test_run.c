@@ -766,9 +766,40 @@ static void a_rejected_model_or_path_stops_the_run_with_exit_2(void **state)
     stop(f);
 }
 
+/* Issue 11, defect 14: at low rates the open-loop RPS was overstated (--rate 0.5 for 3 s
+ * said 0.98 req/s: two requests over the 2 s between the first start and the last end).
+ * Constant arrivals at 0 s and 2 s complete inside a 3 s window: 0.67 req/s. */
+static void a_low_rate_reads_its_completions_over_the_window(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 2000;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "run",        "--no-tui", "--url",      f->url, "--rate",
+                    "0.5",      "--arrivals", "constant", "--duration", "3s",   "--max-tokens",
+                    "5",        "--json",     f->json,    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *totals = cJSON_GetObjectItem(doc, "totals");
+    double rps = cJSON_GetObjectItem(totals, "rps")->valuedouble;
+    double window = cJSON_GetObjectItem(totals, "duration_s")->valuedouble;
+    int ok = cJSON_GetObjectItem(cJSON_GetObjectItem(totals, "requests"), "ok")->valueint;
+    print_message("rps %.3f, %d ok in %.3f s\n", rps, ok, window);
+    assert_int_equal(ok, 2);
+    assert_true(fabs(window - 3) < 0.05);
+    assert_true(fabs(rps - 2 / 3.0) < 0.02);
+    cJSON_Delete(doc);
+    stop(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_low_rate_reads_its_completions_over_the_window),
         cmocka_unit_test(a_rejected_model_or_path_stops_the_run_with_exit_2),
         cmocka_unit_test(variable_lengths_give_the_arrived_throughput_and_repeats_agree),
         cmocka_unit_test(headless_run_writes_results_and_never_the_key),
