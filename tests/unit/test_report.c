@@ -52,27 +52,27 @@ static char *write_tmp(const char *name, const char *text)
 }
 
 /* Runs `fn` on the loaded snapshot into a memory buffer. */
-static char *render(void (*fn)(FILE *, const report_doc *), const char *path)
+static char *render(void (*fn)(FILE *, const snap_doc *), const char *path)
 {
-    report_doc d;
+    snap_doc d;
     char err[256];
-    assert_int_equal(report_load(path, &d, err, sizeof err), 0);
+    assert_int_equal(snap_load(path, &d, err, sizeof err), 0);
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
     assert_non_null(m);
     fn(m, &d);
     fclose(m);
-    report_free(&d);
+    snap_free(&d);
     return buf;
 }
 
-static void csv_with_header(FILE *out, const report_doc *d)
+static void csv_with_header(FILE *out, const snap_doc *d)
 {
     report_csv(out, d, true);
 }
 
-static void html_one(FILE *out, const report_doc *d)
+static void html_one(FILE *out, const snap_doc *d)
 {
     report_html(out, d, 1);
 }
@@ -174,15 +174,15 @@ static void bad_inputs_get_a_sentence_and_exit_2(void **state)
 {
     (void)state;
     char err[512];
-    report_doc d;
-    assert_int_equal(report_load("/nonexistent/x.json", &d, err, sizeof err), -1);
+    snap_doc d;
+    assert_int_equal(snap_load("/nonexistent/x.json", &d, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot read it"));
     char *p = write_tmp("notjson.json", "{oops");
-    assert_int_equal(report_load(p, &d, err, sizeof err), -1);
+    assert_int_equal(snap_load(p, &d, err, sizeof err), -1);
     assert_non_null(strstr(err, "is not an llmload snapshot (not JSON)"));
     free(p);
     p = write_tmp("other.json", "{\"schema\":\"something/2\"}");
-    assert_int_equal(report_load(p, &d, err, sizeof err), -1);
+    assert_int_equal(snap_load(p, &d, err, sizeof err), -1);
     assert_non_null(strstr(err, "is not an llmload snapshot (no \"schema\""));
     const char *files[] = {p};
     assert_int_equal(run_report(files, 1, "md", NULL), 2);
