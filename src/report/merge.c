@@ -184,19 +184,20 @@ static void tokens_json(cJSON *s, const parts *p)
     add_number(t, "tokens_per_event", ratio(SUM(p, usage_tokens), usage_events));
 }
 
-/* Send rate over the whole: every part's requests over the sum of its sending spans. */
+/* Send rate over the whole: every part's gaps between sends over the sum of its sending
+ * spans (the pause between two runs is no gap of the load). */
 static double send_rate(const parts *p)
 {
-    double requests = 0, span = 0;
+    double gaps = 0, span = 0;
     for (size_t i = 0; i < p->n; i++) {
         const snap_step *s = p->part[i];
         double n = (isfinite(s->ok) ? s->ok : 0) + (isfinite(s->failed) ? s->failed : 0);
         if (!(s->send_rate > 0) || n < 2)
             continue;
-        requests += n - (span > 0 ? 0 : 1); /* n - 1 gaps in the first, n in the others */
+        gaps += n - 1;
         span += (n - 1) / s->send_rate;
     }
-    return ratio(requests, span);
+    return ratio(gaps, span);
 }
 
 static void achieved_json(cJSON *s, const parts *p, double rate)
