@@ -50,6 +50,27 @@ static int refuse_twice(const llm_config *cfg)
     return -1;
 }
 
+/* The differing values, for a field that holds no credentials (not the URL). */
+static void config_values(const snap_doc *a, const snap_doc *b, const char *field, char *out,
+                          size_t cap)
+{
+    const char *va = NULL, *vb = NULL;
+    if (strcmp(field, "config.model") == 0) {
+        va = a->config.model;
+        vb = b->config.model;
+    } else if (strcmp(field, "config.endpoint") == 0) {
+        va = a->config.endpoint;
+        vb = b->config.endpoint;
+    } else if (strcmp(field, "config.plan.kind") == 0) {
+        va = a->config.plan;
+        vb = b->config.plan;
+    } else {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, cap, " (%s, %s)", va ? va : "none", vb ? vb : "none");
+}
+
 /* Runs of different targets, models, endpoints or plans do not add up to one run. */
 static int refuse_mixed(const snap_doc *docs, size_t n, bool force)
 {
@@ -57,10 +78,12 @@ static int refuse_mixed(const snap_doc *docs, size_t n, bool force)
         const char *field = snap_config_differs(&docs[0], &docs[i]);
         if (!field)
             continue;
+        char values[160];
+        config_values(&docs[0], &docs[i], field, values, sizeof values);
         fprintf(stderr,
-                "llmload: %s and %s differ in %s: they are not runs of the same test, and their "
-                "figures would not add up to one (--force merges anyway)\n",
-                docs[0].path, docs[i].path, field);
+                "llmload: %s and %s differ in %s%s: they are not runs of the same test, and "
+                "their figures would not add up to one (--force merges anyway)\n",
+                docs[0].path, docs[i].path, field, values);
         return -1;
     }
     return 0;

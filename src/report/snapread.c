@@ -342,6 +342,25 @@ void snap_free(snap_doc *d)
 
 /* ---- derived ---- */
 
+/* A summary without "min": the writer's percentile is its bucket's midpoint clamped to
+ * [min, max], so a written percentile in the lowest bucket above that midpoint is the exact
+ * minimum. Otherwise any minimum up to the midpoint gives the same percentiles: the lowest
+ * bucket's edge will do. */
+static uint64_t written_min(const hist *h, const snap_summary *sum)
+{
+    const double written[] = {sum->p50, sum->p90, sum->p95, sum->p99, sum->p999};
+    size_t low = hist_bucket_of(h->min);
+    uint64_t mid = h->min + (hist_bucket_high(low) - h->min) / 2, min = h->min;
+    for (size_t i = 0; i < sizeof written / sizeof written[0]; i++) {
+        if (!isfinite(written[i]) || written[i] < 0)
+            continue;
+        uint64_t v = (uint64_t)llround(written[i] * FROM_DISPLAY);
+        if (hist_bucket_of(v) == low && v > mid && (min == h->min || v < min))
+            min = v;
+    }
+    return min;
+}
+
 void snap_hist_build(const snap_step *s, stats_metric m, hist *h)
 {
     hist_init(h);
@@ -361,10 +380,12 @@ void snap_hist_build(const snap_step *s, stats_metric m, hist *h)
     const snap_summary *sum = &s->m[m];
     /* The exact extremes when the summary has them (values with 3 decimals in the display
      * unit are whole recorded units); the mean gives back the exact sum. */
-    if (isfinite(sum->min) && sum->min >= 0)
-        h->min = (uint64_t)llround(sum->min * FROM_DISPLAY);
     if (isfinite(sum->max) && sum->max >= 0)
         h->max = (uint64_t)llround(sum->max * FROM_DISPLAY);
+    if (isfinite(sum->min) && sum->min >= 0)
+        h->min = (uint64_t)llround(sum->min * FROM_DISPLAY);
+    else
+        h->min = written_min(h, sum);
     double mean = isfinite(sum->mean) ? sum->mean * FROM_DISPLAY : 0;
     h->sum = mean * (double)h->total;
 }

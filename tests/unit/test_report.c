@@ -513,6 +513,135 @@ static void two_runs_add_up_windows_and_histograms(void **state)
     free(out);
 }
 
+/* Runs the binary; returns its exit code, stderr in *err (caller frees). */
+static int run_cli(char **argv, char **err)
+{
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    *err = strdup(r.err ? r.err : "");
+    int rc = r.exit_code;
+    tu_result_free(&r);
+    return rc;
+}
+
+static void expect_refused(char **argv, const char *says)
+{
+    char *err;
+    int rc = run_cli(argv, &err);
+    if (rc != 2 || !strstr(err, says))
+        fail_msg("exit %d, stderr: %s (wanted 2 and \"%s\")", rc, err, says);
+    free(err);
+}
+
+static void expect_merged(char **argv)
+{
+    char *err;
+    int rc = run_cli(argv, &err);
+    if (rc != 0)
+        fail_msg("exit %d, stderr: %s", rc, err);
+    free(err);
+}
+
+/* Runs of another target, model, endpoint or plan are not one run: refused, naming the
+ * field, unless --force; credentials in the URL and a trailing '/' do not make another
+ * target (and are never printed). */
+static void merge_refuses_runs_of_different_tests_unless_forced(void **state)
+{
+    (void)state;
+    fx_run base = FX_RUN;
+    char *a = fx_write("a.json", base), *out = tmp_path("m.json");
+    static const struct {
+        const char *field, *value;
+    } other[] = {{"config.url", "http://user:pw@10.0.0.6:8000/v1"},
+                 {"config.model", "m2"},
+                 {"config.endpoint", "completions"},
+                 {"config.plan.kind", "ramp"}};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        fx_run r = base;
+        if (i == 0)
+            r.url = other[i].value;
+        else if (i == 1)
+            r.model = other[i].value;
+        else if (i == 2)
+            r.endpoint = other[i].value;
+        else
+            r.plan = other[i].value;
+        char *b = fx_write("b.json", r);
+        char *argv[] = {LLM_BINARY, "merge", a, b, "-o", out, NULL};
+        char *err;
+        assert_int_equal(run_cli(argv, &err), 2);
+        if (!strstr(err, other[i].field) || !strstr(err, "--force merges anyway") ||
+            strstr(err, "pw"))
+            fail_msg("the refusal should name %s and --force, and no credentials: %s",
+                     other[i].field, err);
+        free(err);
+        char *forced[] = {LLM_BINARY, "merge", a, b, "-o", out, "--force", NULL};
+        expect_merged(forced);
+        free(b);
+    }
+    fx_run same = base;
+    same.url = "http://user:pw@10.0.0.5:8000/v1/";
+    char *b = fx_write("b.json", same);
+    char *argv[] = {LLM_BINARY, "merge", a, b, "-o", out, NULL};
+    expect_merged(argv);
+    free(b);
+    free(a);
+    free(out);
+}
+
+/* A file twice (by path, or another name of the same file) would count its run twice. */
+static void merge_refuses_the_same_file_twice_unless_forced(void **state)
+{
+    (void)state;
+    char *a = fx_write("a.json", (fx_run)FX_RUN), *out = tmp_path("m.json");
+    char *sym = tmp_path("link.json"), *hard = tmp_path("hard.json");
+    assert_int_equal(symlink(a, sym), 0);
+    char *twice[] = {LLM_BINARY, "merge", a, a, "-o", out, NULL};
+    expect_refused(twice, "are the same file");
+    char *by_link[] = {LLM_BINARY, "merge", a, sym, "-o", out, NULL};
+    expect_refused(by_link, "--force merges anyway");
+    if (link(a, hard) == 0) { /* another name, the same inode */
+        char *by_hard[] = {LLM_BINARY, "merge", hard, a, "-o", out, NULL};
+        expect_refused(by_hard, "are the same file");
+    }
+    char *forced[] = {LLM_BINARY, "merge", a, a, "--force", "-o", out, NULL};
+    expect_merged(forced);
+    free(a);
+    free(out);
+    free(sym);
+    free(hard);
+}
+
+/* `report X.json -o X.json` once replaced the snapshot with Markdown: an output that is an
+ * input (the same file by any name) is refused with exit 2 and the input stays as it was. */
+static void an_output_that_is_an_input_is_refused(void **state)
+{
+    (void)state;
+    char *a = fx_write("a.json", (fx_run)FX_RUN), *b = fx_write("b.json", (fx_run)FX_RUN);
+    char *link = tmp_path("link.json");
+    assert_int_equal(symlink(a, link), 0);
+    size_t len_a, len_b;
+    char *before_a = tu_read_file(a, &len_a), *before_b = tu_read_file(b, &len_b);
+    char *report[] = {LLM_BINARY, "report", a, "-o", a, NULL};
+    expect_refused(report, "would overwrite the input");
+    char *by_link[] = {LLM_BINARY, "report", b, a, "--format", "html", "-o", link, NULL};
+    expect_refused(by_link, "would overwrite the input");
+    char *merge[] = {LLM_BINARY, "merge", a, b, "-o", b, NULL};
+    expect_refused(merge, "would overwrite the input");
+    size_t n;
+    char *after = tu_read_file(a, &n);
+    assert_true(n == len_a && memcmp(after, before_a, n) == 0);
+    free(after);
+    after = tu_read_file(b, &n);
+    assert_true(n == len_b && memcmp(after, before_b, n) == 0);
+    free(after);
+    free(before_a);
+    free(before_b);
+    free(a);
+    free(b);
+    free(link);
+}
+
 static void several_files_make_one_csv(void **state)
 {
     (void)state;
@@ -577,6 +706,9 @@ int main(void)
         cmocka_unit_test(one_file_merge_reproduces_steps_totals_and_analysis),
         cmocka_unit_test(merge_of_an_older_file_keeps_its_run_time_and_rates),
         cmocka_unit_test(two_runs_add_up_windows_and_histograms),
+        cmocka_unit_test(merge_refuses_runs_of_different_tests_unless_forced),
+        cmocka_unit_test(merge_refuses_the_same_file_twice_unless_forced),
+        cmocka_unit_test(an_output_that_is_an_input_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
