@@ -416,6 +416,32 @@ static cJSON *series_json(const snap_doc *docs, size_t n)
     return out;
 }
 
+/* Each file's --repeat groups, their step numbers counted in the merged steps. */
+static cJSON *repeats_json(const snap_doc *docs, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t before = 0;
+    for (size_t i = 0; i < n; before += docs[i].n_steps, i++) {
+        for (size_t k = 0; k < docs[i].n_repeats; k++) {
+            const snap_repeat *r = &docs[i].repeats[k];
+            cJSON *o = cJSON_CreateObject();
+            add_number(o, "first_step", r->first_step + (double)before);
+            add_number(o, "steps", r->steps);
+            add_number(o, "concurrency", r->concurrency);
+            if (r->rate > 0)
+                add_number(o, "rate", r->rate);
+            cJSON_AddStringToObject(o, "test", r->test ? r->test : "output");
+            for (int f = 0; f < SNAP_REPEAT_FIGURES; f++) {
+                cJSON *fig = cJSON_AddObjectToObject(o, snap_repeat_keys[f]);
+                add_number(fig, "mean", r->mean[f]);
+                add_number(fig, "sd", r->sd[f]);
+            }
+            cJSON_AddItemToArray(arr, o);
+        }
+    }
+    return arr;
+}
+
 /* ---- analysis of several runs: core/analysis over the merged steps ---- */
 
 static uint8_t test_of(const char *name)
@@ -548,6 +574,7 @@ static cJSON *merged_doc(const snap_doc *docs, size_t n, size_t n_steps, const p
     cJSON_AddItemToObject(d, "config", cfg);
     cJSON_AddItemToObject(d, "steps", steps_json(docs, n));
     cJSON_AddItemToObject(d, "totals", totals_json(p));
+    cJSON_AddItemToObject(d, "repeats", repeats_json(docs, n));
     cJSON_AddItemToObject(d, "series", series_json(docs, n));
     cJSON *analysis = analysis_json(docs, n, n_steps);
     if (!analysis) {

@@ -170,7 +170,32 @@ static int read_steps(const cJSON *steps, snap_doc *d)
     return 0;
 }
 
-/* ---- series, analysis, config ---- */
+/* ---- series, repeats, analysis, config ---- */
+
+const char *const snap_repeat_keys[SNAP_REPEAT_FIGURES] = {"rps", "tps", "ttft_p50_ms",
+                                                           "e2e_p50_ms"};
+
+static int read_repeats(const cJSON *repeats, snap_doc *d)
+{
+    int n = cJSON_IsArray(repeats) ? cJSON_GetArraySize(repeats) : 0;
+    if (n > 0 && !(d->repeats = calloc((size_t)n, sizeof *d->repeats)))
+        return -1;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, repeats)
+    {
+        snap_repeat *r = &d->repeats[d->n_repeats++];
+        r->first_step = num_of(o, "first_step");
+        r->steps = num_of(o, "steps");
+        r->concurrency = num_of(o, "concurrency");
+        r->rate = num_of(o, "rate");
+        r->test = str_of(o, "test");
+        for (int f = 0; f < SNAP_REPEAT_FIGURES; f++) {
+            r->mean[f] = num_of(key_of(o, snap_repeat_keys[f]), "mean");
+            r->sd[f] = num_of(key_of(o, snap_repeat_keys[f]), "sd");
+        }
+    }
+    return 0;
+}
 
 static int read_series(const cJSON *series, snap_doc *d)
 {
@@ -297,7 +322,7 @@ static int read_doc(snap_doc *d)
     const cJSON *totals = key_of(j, "totals");
     d->has_totals = cJSON_IsObject(totals);
     if (read_steps(key_of(j, "steps"), d) != 0 || read_step(totals, 0, &d->totals) != 0 ||
-        read_series(key_of(j, "series"), d) != 0)
+        read_series(key_of(j, "series"), d) != 0 || read_repeats(key_of(j, "repeats"), d) != 0)
         return -1;
     return read_analysis(key_of(j, "analysis"), &d->analysis);
 }
@@ -335,6 +360,7 @@ void snap_free(snap_doc *d)
     free_step(&d->totals);
     free(d->steps);
     free(d->series);
+    free(d->repeats);
     free(d->analysis.findings);
     cJSON_Delete(d->json);
     memset(d, 0, sizeof *d);

@@ -65,6 +65,16 @@ typedef struct {
     const cJSON *json;
 } snap_row;
 
+/* One group of repeated steps (--repeat K): the mean and sample SD of its figures. */
+#define SNAP_REPEAT_FIGURES 4
+extern const char *const snap_repeat_keys[SNAP_REPEAT_FIGURES]; /* "rps", "tps", ... */
+typedef struct {
+    double first_step, steps; /* first_step: 0-based index into steps[] */
+    double concurrency, rate;
+    const char *test;
+    double mean[SNAP_REPEAT_FIGURES], sd[SNAP_REPEAT_FIGURES];
+} snap_repeat;
+
 typedef struct {
     bool has_knee;
     double knee_load;  /* concurrency, or a rate when knee_is_rate */
@@ -97,6 +107,8 @@ typedef struct {
     size_t n_steps;
     snap_step totals;
     bool has_totals;
+    snap_repeat *repeats;
+    size_t n_repeats;
     snap_row *series;
     size_t n_series;
     double series_dropped, lost_events, warmup_requests;

@@ -217,6 +217,19 @@ static char *fx_write(const char *name, fx_run r)
         cJSON_AddItemToArray(steps, fx_step_json(&k_search[i], i, i + 1, r.windows));
     fx_step t = fx_totals(r.windows);
     cJSON_AddItemToObject(d, "totals", fx_step_json(&t, 0, FX_STEPS, r.windows));
+    cJSON *rep = cJSON_CreateObject();
+    cJSON_AddNumberToObject(rep, "first_step", 1);
+    cJSON_AddNumberToObject(rep, "steps", 2);
+    cJSON_AddNumberToObject(rep, "concurrency", 0);
+    cJSON_AddNumberToObject(rep, "rate", 4);
+    cJSON_AddStringToObject(rep, "test", "output");
+    static const char *const figs[] = {"rps", "tps", "ttft_p50_ms", "e2e_p50_ms"};
+    for (int f = 0; f < 4; f++) {
+        cJSON *fig = cJSON_AddObjectToObject(rep, figs[f]);
+        cJSON_AddNumberToObject(fig, "mean", 3.5 + f);
+        cJSON_AddNumberToObject(fig, "sd", 0.25 * f);
+    }
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(d, "repeats"), rep);
     cJSON *series = cJSON_AddArrayToObject(d, "series");
     for (int i = 0; i < 3; i++) {
         cJSON *row = cJSON_CreateObject();
@@ -452,6 +465,7 @@ static void one_file_merge_reproduces_steps_totals_and_analysis(void **state)
     }
     same_figures(at(want, "totals"), at(got, "totals"), "totals");
     assert_true(cJSON_Compare(at(want, "analysis"), at(got, "analysis"), true));
+    assert_true(cJSON_Compare(at(want, "repeats"), at(got, "repeats"), true));
     assert_string_equal(at(got, "config.a_key_from_a_newer_writer")->valuestring, "is passed on");
     assert_int_equal(cJSON_GetArraySize(at(got, "series")), 3);
     cJSON_Delete(want);
@@ -506,6 +520,10 @@ static void two_runs_add_up_windows_and_histograms(void **state)
     assert_true(cJSON_IsObject(at(got, "analysis.search")));
     assert_true(at(got, "analysis.search.best")->valuedouble == 6);
     assert_true(at(cJSON_GetArrayItem(at(got, "series"), 3), "t")->valuedouble == 3);
+    const cJSON *reps = at(got, "repeats"); /* the second file's, at its merged step numbers */
+    assert_int_equal(cJSON_GetArraySize(reps), 2);
+    assert_true(at(cJSON_GetArrayItem(reps, 1), "first_step")->valuedouble == 1 + FX_STEPS);
+    assert_true(at(cJSON_GetArrayItem(reps, 1), "tps.sd")->valuedouble == 0.25);
     cJSON_Delete(one);
     cJSON_Delete(got);
     free(a);
