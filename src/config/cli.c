@@ -208,7 +208,10 @@ const cli_option cli_options[] = {
     {"--format", {0}, "md|csv|html", CLI_REPORT, CLI_G_REPORT, 0, 0, set_report_format,
      "report format (default md)"},
     {"--output", {"-o"}, "FILE", CLI_REPORT | CLI_MERGE, CLI_G_REPORT, OFF(output_path), 0,
-     set_string, "write to FILE (report: default stdout; merge: required)"},
+     set_string, "write to FILE (report: default stdout; merge: required); never one of the "
+     "input files"},
+    {"--force", {0}, NULL, CLI_MERGE, CLI_G_REPORT, OFF(force), 0, set_flag,
+     "merge runs of different targets, models, endpoints or plans, or a file given twice"},
 
     /* general (acted on before parsing; listed for help and lookup) */
     {"--help", {"-h"}, NULL, CLI_ALL, CLI_G_GENERAL, 0, 0, set_none,

@@ -128,6 +128,8 @@ typedef struct llm_config {
     size_t n_files;
     char *report_format; /* md|csv|html */
     char *output_path;   /* -o */
+    bool force;          /* merge --force: merge runs that differ in target, model, endpoint
+                            or plan, or a file given twice */
 
     /* sim */
     sim_options sim;

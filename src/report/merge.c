@@ -1,167 +1,409 @@
-/* merge: `llmload merge A.json B.json ... -o ALL.json` — one snapshot from several (the
- * seeds' loop runs one concurrency per process): the steps of every file in order, totals
- * from the merged histograms, the series end to end, and the analysis of the whole. */
+/* merge: `llmload merge A.json B.json ... -o ALL.json [--force]` — one snapshot from runs
+ * made one after another (the seeds' loop runs one concurrency per process), read through
+ * report/snapread. Every file's steps as written, in order; totals added up from each
+ * file's totals (histograms bucket by bucket, counts, and the windows: the runs' durations
+ * follow each other, never a span rebuilt from timestamps); the series end to end; the
+ * analysis of the whole (a single file's own analysis as written). */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/util.h"
-#include "core/analysis.h"
 #include "core/snapshot.h"
 #include "report/report.h"
 
-#define T_BASE_NS LLM_NS_PER_SEC /* span needs t_first != 0 */
-#define FROM_DISPLAY 1000.0      /* recorded units (µs, mtok/s) per display unit */
+#define T_BASE_NS LLM_NS_PER_SEC /* stats spans need t_first != 0 */
 
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
+/* ---- refusals ---- */
 
-static uint64_t count(const cJSON *o, const char *key)
+/* The same file given twice (same path, or same device and inode) counts a run twice. */
+static const char *file_twice(const llm_config *cfg, const char **other)
 {
-    double v = num(o, key);
-    return isfinite(v) && v > 0 ? (uint64_t)v : 0;
-}
-
-/* A histogram back from its buckets; the exact max and mean come from the metric's summary. */
-static void hist_from_json(hist *h, const cJSON *hj, const cJSON *summary)
-{
-    hist_init(h);
-    const cJSON *b;
-    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(hj, "buckets"))
-    {
-        double low = cJSON_GetArrayItem(b, 0) ? cJSON_GetArrayItem(b, 0)->valuedouble : NAN;
-        double n = cJSON_GetArrayItem(b, 2) ? cJSON_GetArrayItem(b, 2)->valuedouble : NAN;
-        if (!(low >= 0) || !(n > 0))
-            continue;
-        h->counts[hist_bucket_of((uint64_t)low)] += (uint64_t)n;
-        if (h->total == 0)
-            h->min = (uint64_t)low;
-        h->total += (uint64_t)n;
-    }
-    h->overflow = count(hj, "overflow");
-    double max = num(summary, "max"), mean = num(summary, "mean");
-    h->max = isfinite(max) ? (uint64_t)llround(max * FROM_DISPLAY) : h->min;
-    h->sum = isfinite(mean) ? mean * FROM_DISPLAY * (double)h->total : 0;
-}
-
-static void agg_from_json(stats_agg *a, const cJSON *s, uint64_t t_start_ns)
-{
-    memset(a, 0, sizeof *a);
-    a->opened = true;
-    const char *test = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "test"));
-    for (int k = 0; test && k < TEST_KINDS; k++)
-        if (strcmp(test, test_kind_name((llm_test_kind)k)) == 0)
-            a->test = (uint8_t)k;
-    a->concurrency = (uint32_t)count(s, "concurrency");
-    double rate = num(s, "rate");
-    a->rate = isfinite(rate) ? rate : 0;
-    const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "requests");
-    a->ok = count(req, "ok");
-    a->failed = count(req, "failed");
-    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(req, "errors");
-    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(s, "error_messages");
-    for (int c = 0; c < ERR_CLASSES; c++) {
-        const char *name = err_class_name((err_class)c);
-        a->errors[c] = count(errs, name);
-        const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msgs, name));
-        if (m)
-            llm_strlcpy(a->last_error[c], m, sizeof a->last_error[c]);
-    }
-    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(s, "tokens");
-    a->output_tokens = count(tok, "output");
-    a->prompt_tokens = count(tok, "prompt");
-    a->estimated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tok, "estimated"));
-    a->content_events = count(tok, "content_events");
-    a->usage_tokens = count(tok, "usage_tokens");
-    double per_event = num(tok, "tokens_per_event");
-    a->usage_events = isfinite(per_event) && per_event > 0
-                          ? (uint64_t)llround((double)a->usage_tokens / per_event)
-                          : 0;
-    a->slo_met = count(s, "slo_met");
-    double cpu = num(s, "client_cpu_max_pct");
-    a->client_cpu_max = isfinite(cpu) ? cpu : 0;
-    a->server_waiting_max = num(s, "server_waiting_max");
-    const cJSON *ach = cJSON_GetObjectItemCaseSensitive(s, "achieved");
-    double inflight = num(ach, "mean_inflight"), target = num(ach, "mean_target");
-    if (isfinite(inflight) && isfinite(target)) { /* the means, as 1000 samples */
-        a->inflight_samples = 1000;
-        a->inflight_sum = (uint64_t)llround(inflight * 1000);
-        a->target_sum = (uint64_t)llround(target * 1000);
-    }
-    double dur = num(s, "duration_s");
-    a->t_first_ns = a->t_last_start_ns = t_start_ns;
-    a->t_last_ns = t_start_ns + (isfinite(dur) && dur > 0 ? (uint64_t)(dur * 1e9) : 0);
-    const cJSON *hists = cJSON_GetObjectItemCaseSensitive(s, "histograms");
-    for (int m = 0; m < STATS_METRICS; m++) {
-        const char *key = stats_metric_key((stats_metric)m);
-        hist_from_json(&a->h[m], cJSON_GetObjectItemCaseSensitive(hists, key),
-                       cJSON_GetObjectItemCaseSensitive(s, key));
-    }
-}
-
-/* Totals of runs made one after another: counts add up, spans follow each other. */
-static void agg_add(stats_agg *to, const stats_agg *a)
-{
-    to->ok += a->ok;
-    to->failed += a->failed;
-    for (int c = 0; c < ERR_CLASSES; c++) {
-        to->errors[c] += a->errors[c];
-        if (a->last_error[c][0])
-            memcpy(to->last_error[c], a->last_error[c], sizeof to->last_error[c]);
-    }
-    to->output_tokens += a->output_tokens;
-    to->prompt_tokens += a->prompt_tokens;
-    to->estimated = to->estimated || a->estimated;
-    to->content_events += a->content_events;
-    to->usage_tokens += a->usage_tokens;
-    to->usage_events += a->usage_events;
-    to->slo_met += a->slo_met;
-    if (a->client_cpu_max > to->client_cpu_max)
-        to->client_cpu_max = a->client_cpu_max;
-    if (!(to->server_waiting_max >= a->server_waiting_max) && !isnan(a->server_waiting_max))
-        to->server_waiting_max = a->server_waiting_max;
-    if (a->concurrency > to->concurrency)
-        to->concurrency = a->concurrency;
-    for (int m = 0; m < STATS_METRICS; m++)
-        hist_add(&to->h[m], &a->h[m]);
-    /* The steps were laid end to end (merge_main), so the span runs first to last. */
-    if (!to->t_first_ns)
-        to->t_first_ns = to->t_last_start_ns = a->t_first_ns;
-    if (a->t_last_ns > to->t_last_ns)
-        to->t_last_ns = a->t_last_ns;
-}
-
-static int load_all(const llm_config *cfg, report_doc *docs, size_t *n_steps)
-{
-    char err[512];
-    *n_steps = 0;
+    struct stat a, b;
     for (size_t i = 0; i < cfg->n_files; i++) {
-        if (report_load(cfg->files[i], &docs[i], err, sizeof err) != 0) {
-            fprintf(stderr, "llmload: %s\n", err);
-            for (size_t k = 0; k < i; k++)
-                report_free(&docs[k]);
-            return -1;
+        bool si = stat(cfg->files[i], &a) == 0;
+        for (size_t k = i + 1; k < cfg->n_files; k++) {
+            bool same = strcmp(cfg->files[i], cfg->files[k]) == 0 ||
+                        (si && stat(cfg->files[k], &b) == 0 && a.st_dev == b.st_dev &&
+                         a.st_ino == b.st_ino);
+            if (same) {
+                *other = cfg->files[k];
+                return cfg->files[i];
+            }
         }
-        *n_steps += docs[i].n_steps;
+    }
+    return NULL;
+}
+
+static int refuse_twice(const llm_config *cfg)
+{
+    const char *other = NULL, *first = file_twice(cfg, &other);
+    if (!first || cfg->force)
+        return 0;
+    fprintf(stderr,
+            "llmload: %s and %s are the same file: merging it twice counts its run twice; give "
+            "each snapshot once (--force merges anyway)\n",
+            first, other);
+    return -1;
+}
+
+/* The differing values, for a field that holds no credentials (not the URL). */
+static void config_values(const snap_doc *a, const snap_doc *b, const char *field, char *out,
+                          size_t cap)
+{
+    const char *va = NULL, *vb = NULL;
+    if (strcmp(field, "config.model") == 0) {
+        va = a->config.model;
+        vb = b->config.model;
+    } else if (strcmp(field, "config.endpoint") == 0) {
+        va = a->config.endpoint;
+        vb = b->config.endpoint;
+    } else if (strcmp(field, "config.plan.kind") == 0) {
+        va = a->config.plan;
+        vb = b->config.plan;
+    } else {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, cap, " (%s, %s)", va ? va : "none", vb ? vb : "none");
+}
+
+/* Runs of different targets, models, endpoints or plans do not add up to one run. */
+static int refuse_mixed(const snap_doc *docs, size_t n, bool force)
+{
+    for (size_t i = 1; i < n && !force; i++) {
+        const char *field = snap_config_differs(&docs[0], &docs[i]);
+        if (!field)
+            continue;
+        char values[160];
+        config_values(&docs[0], &docs[i], field, values, sizeof values);
+        fprintf(stderr,
+                "llmload: %s and %s differ in %s%s: they are not runs of the same test, and "
+                "their figures would not add up to one (--force merges anyway)\n",
+                docs[0].path, docs[i].path, field, values);
+        return -1;
     }
     return 0;
 }
 
+/* ---- small JSON helpers (the writer's number format: 3 decimals, null for none) ---- */
+
+static void add_number(cJSON *o, const char *name, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, name, round(v * 1000.0) / 1000.0);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+/* ---- totals: the runs' figures added up ---- */
+
+/* The whole run of each file: its totals, or its steps when it has none. */
+typedef struct {
+    const snap_step **part;
+    size_t n;
+} parts;
+
+static int collect_parts(const snap_doc *docs, size_t n, parts *p)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < n; i++)
+        cap += docs[i].has_totals ? 1 : docs[i].n_steps;
+    p->n = 0;
+    if (!(p->part = calloc(cap ? cap : 1, sizeof *p->part)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (docs[i].has_totals)
+            p->part[p->n++] = &docs[i].totals;
+        else
+            for (size_t k = 0; k < docs[i].n_steps; k++)
+                p->part[p->n++] = &docs[i].steps[k];
+    }
+    return 0;
+}
+
+#define FIELD(s, off) (*(const double *)((const char *)(s) + (off)))
+
+/* Sum of a field over the parts that have it; NaN when none has it. */
+static double sum_of(const parts *p, size_t off)
+{
+    double sum = NAN;
+    for (size_t i = 0; i < p->n; i++) {
+        double v = FIELD(p->part[i], off);
+        if (isfinite(v))
+            sum = isnan(sum) ? v : sum + v;
+    }
+    return sum;
+}
+
+static double max_of(const parts *p, size_t off)
+{
+    double max = NAN;
+    for (size_t i = 0; i < p->n; i++) {
+        double v = FIELD(p->part[i], off);
+        if (isfinite(v) && !(max >= v))
+            max = v;
+    }
+    return max;
+}
+
+/* A per-second figure over the whole: weighted by each part's duration. */
+static double per_duration(const parts *p, size_t off)
+{
+    double sum = 0, dur = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        double v = FIELD(p->part[i], off), d = p->part[i]->duration_s;
+        if (isfinite(v) && isfinite(d)) {
+            sum += v * d;
+            dur += d;
+        }
+    }
+    return dur > 0 ? sum / dur : NAN;
+}
+
+static double ratio(double a, double b)
+{
+    return isfinite(a) && isfinite(b) && b > 0 ? a / b : NAN;
+}
+
+#define SUM(p, f) sum_of(p, offsetof(snap_step, f))
+#define MAX(p, f) max_of(p, offsetof(snap_step, f))
+
+static void requests_json(cJSON *s, const parts *p)
+{
+    cJSON *r = cJSON_AddObjectToObject(s, "requests");
+    add_number(r, "ok", SUM(p, ok));
+    add_number(r, "failed", SUM(p, failed));
+    cJSON *e = cJSON_AddObjectToObject(r, "errors");
+    cJSON *m = cJSON_AddObjectToObject(s, "error_messages");
+    for (int c = 0; c < ERR_CLASSES; c++) {
+        add_number(e, err_class_name((err_class)c), SUM(p, errors[c]));
+        const char *last = NULL; /* the last message of the class, as in one run */
+        for (size_t i = 0; i < p->n; i++)
+            last = p->part[i]->error_messages[c] ? p->part[i]->error_messages[c] : last;
+        if (last)
+            cJSON_AddStringToObject(m, err_class_name((err_class)c), last);
+    }
+}
+
+static void tokens_json(cJSON *s, const parts *p)
+{
+    cJSON *t = cJSON_AddObjectToObject(s, "tokens");
+    double usage_events = 0;
+    bool estimated = false;
+    for (size_t i = 0; i < p->n; i++) {
+        estimated = estimated || p->part[i]->estimated;
+        double e = ratio(p->part[i]->usage_tokens, p->part[i]->tokens_per_event);
+        usage_events += isfinite(e) ? e : 0;
+    }
+    add_number(t, "output", SUM(p, output_tokens));
+    add_number(t, "prompt", SUM(p, prompt_tokens));
+    cJSON_AddBoolToObject(t, "estimated", estimated);
+    add_number(t, "content_events", SUM(p, content_events));
+    add_number(t, "usage_tokens", SUM(p, usage_tokens));
+    add_number(t, "tokens_per_event", ratio(SUM(p, usage_tokens), usage_events));
+}
+
+/* Send rate over the whole: every part's gaps between sends over the sum of its sending
+ * spans (the pause between two runs is no gap of the load). */
+static double send_rate(const parts *p)
+{
+    double gaps = 0, span = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const snap_step *s = p->part[i];
+        double n = (isfinite(s->ok) ? s->ok : 0) + (isfinite(s->failed) ? s->failed : 0);
+        if (!(s->send_rate > 0) || n < 2)
+            continue;
+        gaps += n - 1;
+        span += (n - 1) / s->send_rate;
+    }
+    return ratio(gaps, span);
+}
+
+static void achieved_json(cJSON *s, const parts *p, double rate)
+{
+    cJSON *o = cJSON_AddObjectToObject(s, "achieved");
+    double inflight = per_duration(p, offsetof(snap_step, mean_inflight));
+    double target = per_duration(p, offsetof(snap_step, mean_target));
+    add_number(o, "mean_inflight", inflight);
+    add_number(o, "mean_target", target);
+    bool known = isfinite(inflight) && target > 0;
+    add_number(o, "ratio", known ? inflight / target : NAN);
+    bool missed = known && inflight < 0.95 * target;
+    if (rate > 0) { /* open loop: as the writer, the target is a rate */
+        double sent = send_rate(p);
+        add_number(o, "rate", sent);
+        missed = isfinite(sent) && sent < 0.95 * rate;
+    }
+    cJSON_AddBoolToObject(o, "missed_target", missed);
+}
+
+/* Per-stream TPS as a ratio of sums (decode tokens / decode time): each part's ratio
+ * weighted by its decode tokens (tokens after the first of its successful requests). */
+static double stream_ratio(const parts *p)
+{
+    double tokens = 0, time = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const snap_step *s = p->part[i];
+        double r = s->m[STATS_PER_STREAM_TPS].ratio, w = s->output_tokens - s->ok;
+        if (isfinite(r) && r > 0 && isfinite(w) && w > 0) {
+            tokens += w;
+            time += w / r;
+        }
+    }
+    return ratio(tokens, time);
+}
+
+static void metric_json(cJSON *s, cJSON *hists, const parts *p, stats_metric m)
+{
+    hist h, one;
+    hist_init(&h);
+    bool any = false, all_min = p->n > 0;
+    double min = INFINITY;
+    for (size_t i = 0; i < p->n; i++) {
+        snap_hist_build(p->part[i], m, &one);
+        hist_add(&h, &one);
+        any = any || p->part[i]->h[m].present;
+        double v = p->part[i]->m[m].min;
+        all_min = all_min && (isfinite(v) || one.total == 0);
+        if (isfinite(v) && one.total && v < min)
+            min = v;
+    }
+    cJSON *o = cJSON_AddObjectToObject(s, stats_metric_key(m));
+    bool empty = h.total == 0;
+    cJSON_AddNumberToObject(o, "count", (double)h.total);
+    add_number(o, "mean", empty ? NAN : hist_mean(&h) / 1000.0);
+    if (all_min && isfinite(min)) /* only when every part had its exact minimum */
+        add_number(o, "min", min);
+    static const struct {
+        const char *name;
+        double p;
+    } cols[] = {{"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p999", 99.9}, {"max", 100}};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        add_number(o, cols[i].name, empty ? NAN : (double)hist_percentile(&h, cols[i].p) / 1000.0);
+    if (m == STATS_PER_STREAM_TPS && isfinite(stream_ratio(p)))
+        add_number(o, "ratio", stream_ratio(p));
+    if (!any)
+        return;
+    cJSON *hj = cJSON_AddObjectToObject(hists, stats_metric_key(m));
+    cJSON_AddStringToObject(hj, "unit", stats_metric_hist_unit(m));
+    cJSON_AddNumberToObject(hj, "overflow", (double)h.overflow);
+    cJSON *b = cJSON_AddArrayToObject(hj, "buckets");
+    for (size_t i = 0; !empty && i < HIST_BUCKETS; i++) {
+        if (!h.counts[i])
+            continue;
+        double row[3] = {(double)hist_bucket_low(i), (double)hist_bucket_high(i),
+                         (double)h.counts[i]};
+        cJSON_AddItemToArray(b, cJSON_CreateDoubleArray(row, 3));
+    }
+}
+
+static bool any_flag(const parts *p, size_t off)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (*(const bool *)((const char *)p->part[i] + off))
+            return true;
+    return false;
+}
+
+/* The window figures: duration, what completed and arrived inside it, and the rates. */
+static void window_json(cJSON *s, const parts *p)
+{
+    double tokens = NAN, completed = NAN;
+    for (size_t i = 0; i < p->n; i++) {
+        double t = snap_window_tokens(p->part[i]), c = snap_window_completed(p->part[i]);
+        if (isfinite(t))
+            tokens = isnan(tokens) ? t : tokens + t;
+        if (isfinite(c))
+            completed = isnan(completed) ? c : completed + c;
+    }
+    double dur = SUM(p, duration_s);
+    add_number(s, "duration_s", dur);
+    cJSON *w = cJSON_AddObjectToObject(s, "window");
+    add_number(w, "output_tokens", tokens);
+    add_number(w, "completed", completed);
+    add_number(s, "rps", ratio(completed, dur));
+    add_number(s, "tps", ratio(tokens, dur));
+    add_number(s, "goodput_rps", per_duration(p, offsetof(snap_step, goodput_rps)));
+}
+
+static cJSON *totals_json(const parts *p)
+{
+    cJSON *s = cJSON_CreateObject();
+    double rate = MAX(p, rate);
+    add_number(s, "concurrency", MAX(p, concurrency));
+    if (rate > 0)
+        add_number(s, "rate", rate);
+    cJSON_AddStringToObject(s, "test", p->n && p->part[0]->test ? p->part[0]->test : "output");
+    cJSON_AddBoolToObject(s, "manual", any_flag(p, offsetof(snap_step, manual)));
+    cJSON_AddBoolToObject(s, "cut_short", any_flag(p, offsetof(snap_step, cut_short)));
+    requests_json(s, p);
+    tokens_json(s, p);
+    window_json(s, p);
+    add_number(s, "slo_met", SUM(p, slo_met));
+    add_number(s, "reconnects", SUM(p, reconnects));
+    achieved_json(s, p, rate);
+    add_number(s, "client_cpu_max_pct", MAX(p, client_cpu_max_pct));
+    add_number(s, "server_waiting_max", MAX(p, server_waiting_max));
+    cJSON *hists = cJSON_CreateObject();
+    for (int m = 0; m < STATS_METRICS; m++)
+        metric_json(s, hists, p, (stats_metric)m);
+    cJSON_AddItemToObject(s, "histograms", hists);
+    return s;
+}
+
+/* ---- steps, series ---- */
+
+/* The first concurrency-1 output step with completions: the efficiency's reference. */
+static const snap_step *efficiency_ref(const snap_doc *docs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < docs[i].n_steps; k++) {
+            const snap_step *s = &docs[i].steps[k];
+            if (s->concurrency == 1 && s->ok > 0 && (!s->test || !strcmp(s->test, "output")))
+                return s;
+        }
+    return NULL;
+}
+
+/* Each step as its file wrote it, with where it came from; an efficiency its own file
+ * could not give (no c=1 step there) from the merged runs' c=1 step. */
+static cJSON *steps_json(const snap_doc *docs, size_t n)
+{
+    const snap_step *ref = efficiency_ref(docs, n);
+    double per_stream = ref ? ref->m[STATS_PER_STREAM_TPS].mean : NAN;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < docs[i].n_steps; k++) {
+            const snap_step *s = &docs[i].steps[k];
+            cJSON *o = cJSON_Duplicate(s->json, true);
+            if (!o)
+                continue;
+            if (!s->source)
+                cJSON_AddStringToObject(o, "source", docs[i].path);
+            bool output = !s->test || strcmp(s->test, "output") == 0;
+            if (isnan(s->efficiency) && output && per_stream > 0 && s->concurrency > 0) {
+                cJSON_DeleteItemFromObjectCaseSensitive(o, "efficiency");
+                add_number(o, "efficiency", s->tps / (s->concurrency * per_stream));
+            }
+            cJSON_AddItemToArray(arr, o);
+        }
+    }
+    return arr;
+}
+
 /* The series of every file end to end: each file's seconds follow the last one's. */
-static cJSON *series_json(const report_doc *docs, size_t n)
+static cJSON *series_json(const snap_doc *docs, size_t n)
 {
     cJSON *out = cJSON_CreateArray();
     double offset = 0;
     for (size_t i = 0; i < n; i++) {
         double last = -1;
-        const cJSON *row;
-        cJSON_ArrayForEach(row, docs[i].series)
-        {
-            cJSON *copy = cJSON_Duplicate(row, true);
+        for (size_t k = 0; k < docs[i].n_series; k++) {
+            cJSON *copy = cJSON_Duplicate(docs[i].series[k].json, true);
             cJSON *t = cJSON_GetObjectItemCaseSensitive(copy, "t");
             if (cJSON_IsNumber(t)) {
                 last = t->valuedouble;
@@ -174,7 +416,146 @@ static cJSON *series_json(const report_doc *docs, size_t n)
     return out;
 }
 
-static cJSON *merged_doc(report_doc *docs, size_t n, stats *st)
+/* Each file's --repeat groups, their step numbers counted in the merged steps. */
+static cJSON *repeats_json(const snap_doc *docs, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t before = 0;
+    for (size_t i = 0; i < n; before += docs[i].n_steps, i++) {
+        for (size_t k = 0; k < docs[i].n_repeats; k++) {
+            const snap_repeat *r = &docs[i].repeats[k];
+            cJSON *o = cJSON_CreateObject();
+            add_number(o, "first_step", r->first_step + (double)before);
+            add_number(o, "steps", r->steps);
+            add_number(o, "concurrency", r->concurrency);
+            if (r->rate > 0)
+                add_number(o, "rate", r->rate);
+            cJSON_AddStringToObject(o, "test", r->test ? r->test : "output");
+            for (int f = 0; f < SNAP_REPEAT_FIGURES; f++) {
+                cJSON *fig = cJSON_AddObjectToObject(o, snap_repeat_keys[f]);
+                add_number(fig, "mean", r->mean[f]);
+                add_number(fig, "sd", r->sd[f]);
+            }
+            cJSON_AddItemToArray(arr, o);
+        }
+    }
+    return arr;
+}
+
+/* ---- analysis of several runs: core/analysis over the merged steps ---- */
+
+static uint8_t test_of(const char *name)
+{
+    for (int k = 0; name && k < TEST_KINDS; k++)
+        if (strcmp(name, test_kind_name((llm_test_kind)k)) == 0)
+            return (uint8_t)k;
+    return TEST_OUTPUT;
+}
+
+static uint64_t whole(double v)
+{
+    return isfinite(v) && v > 0 ? (uint64_t)llround(v) : 0;
+}
+
+/* What core/analysis reads of a step, from the model. The step's window is laid on the
+ * time line so that the span helpers give back its duration. */
+static void agg_from_step(stats_agg *a, const snap_step *s)
+{
+    memset(a, 0, sizeof *a);
+    a->opened = true;
+    a->cut_short = s->cut_short;
+    a->test = test_of(s->test);
+    a->concurrency = (uint32_t)whole(s->concurrency);
+    a->rate = s->rate > 0 ? s->rate : 0;
+    a->ok = whole(s->ok);
+    a->failed = whole(s->failed);
+    for (int c = 0; c < ERR_CLASSES; c++) {
+        a->errors[c] = whole(s->errors[c]);
+        if (s->error_messages[c])
+            llm_strlcpy(a->last_error[c], s->error_messages[c], sizeof a->last_error[c]);
+    }
+    a->output_tokens = whole(snap_window_tokens(s));
+    a->prompt_tokens = whole(s->prompt_tokens);
+    a->estimated = s->estimated;
+    a->slo_met = whole(s->slo_met);
+    a->client_cpu_max = isfinite(s->client_cpu_max_pct) ? s->client_cpu_max_pct : 0;
+    a->server_waiting_max = s->server_waiting_max;
+    double dur = isfinite(s->duration_s) && s->duration_s > 0 ? s->duration_s : 0;
+    a->t_first_ns = a->t_last_start_ns = T_BASE_NS;
+    a->t_last_ns = T_BASE_NS + (uint64_t)llround(dur * 1e9);
+    for (int m = 0; m < STATS_METRICS; m++)
+        snap_hist_build(s, (stats_metric)m, &a->h[m]);
+}
+
+static bool all_search(const snap_doc *docs, size_t n, bool *finished)
+{
+    bool all = n > 0;
+    *finished = true;
+    for (size_t i = 0; i < n; i++) {
+        all = all && docs[i].config.plan && strcmp(docs[i].config.plan, "search") == 0;
+        *finished = *finished && docs[i].analysis.search_finished;
+    }
+    return all;
+}
+
+static cJSON *analysis_json(const snap_doc *docs, size_t n, size_t n_steps)
+{
+    if (n == 1 && docs[0].analysis.json) /* one run: its own analysis, as written */
+        return cJSON_Duplicate(docs[0].analysis.json, true);
+    stats *st = calloc(1, sizeof *st);
+    if (!st || stats_init(st, T_BASE_NS, &docs[0].config.slo) != 0 ||
+        !(st->steps = calloc(n_steps ? n_steps : 1, sizeof *st->steps))) {
+        free(st);
+        return NULL;
+    }
+    st->n_steps = st->cap_steps = st->steps_ended = n_steps;
+    st->search = all_search(docs, n, &st->search_done);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < docs[i].n_steps; j++)
+            agg_from_step(&st->steps[k++], &docs[i].steps[j]);
+    llm_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.slo = docs[0].config.slo;
+    cJSON *a = snapshot_analysis_json(st, &cfg);
+    stats_free(st);
+    free(st);
+    return a;
+}
+
+/* ---- the document ---- */
+
+static double sum_doc(const snap_doc *docs, size_t n, size_t off)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = *(const double *)((const char *)&docs[i] + off);
+        sum += isfinite(v) ? v : 0;
+    }
+    return sum;
+}
+
+static void add_run_state(cJSON *d, const snap_doc *docs, size_t n)
+{
+    const char *reason = NULL;
+    bool interrupted = false;
+    for (size_t i = 0; i < n; i++) {
+        interrupted = interrupted || docs[i].interrupted;
+        if (!reason && docs[i].interrupted)
+            reason = docs[i].stop_reason;
+    }
+    cJSON_AddBoolToObject(d, "interrupted", interrupted);
+    if (reason)
+        cJSON_AddStringToObject(d, "stop_reason", reason);
+    add_number(d, "series_dropped", sum_doc(docs, n, offsetof(snap_doc, series_dropped)));
+    add_number(d, "lost_events", sum_doc(docs, n, offsetof(snap_doc, lost_events)));
+    add_number(d, "warmup_requests", sum_doc(docs, n, offsetof(snap_doc, warmup_requests)));
+    const cJSON *srv = cJSON_GetObjectItemCaseSensitive(docs[0].json, "server_metrics");
+    if (srv)
+        cJSON_AddItemToObject(d, "server_metrics", cJSON_Duplicate(srv, true));
+}
+
+static cJSON *merged_doc(const snap_doc *docs, size_t n, size_t n_steps, const parts *p)
 {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "schema", SNAPSHOT_SCHEMA);
@@ -184,32 +565,58 @@ static cJSON *merged_doc(report_doc *docs, size_t n, stats *st)
     cJSON_AddStringToObject(d, "started_at", docs[0].started ? docs[0].started : "");
     cJSON_AddStringToObject(d, "ended_at", docs[n - 1].ended ? docs[n - 1].ended : "");
     /* The first file's config (it never holds the key), and where each part came from. */
-    cJSON *cfg = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(docs[0].doc, "config"), true);
-    cJSON *from = cJSON_AddArrayToObject(cfg ? cfg : d, "merged_from");
+    cJSON *cfg =
+        docs[0].config.json ? cJSON_Duplicate(docs[0].config.json, true) : cJSON_CreateObject();
+    cJSON_DeleteItemFromObjectCaseSensitive(cfg, "merged_from");
+    cJSON *from = cJSON_AddArrayToObject(cfg, "merged_from");
     for (size_t i = 0; i < n; i++)
         cJSON_AddItemToArray(from, cJSON_CreateString(docs[i].path));
-    cJSON_AddItemToObject(d, "config", cfg ? cfg : cJSON_CreateObject());
-    cJSON *steps = cJSON_AddArrayToObject(d, "steps");
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < docs[i].n_steps; j++, k++) {
-            cJSON *s = snapshot_step_json(&st->steps[k], NULL);
-            cJSON_AddStringToObject(s, "source", docs[i].path);
-            cJSON_AddItemToArray(steps, s);
-        }
-    }
-    cJSON_AddItemToObject(d, "totals", snapshot_step_json(&st->totals, NULL));
+    cJSON_AddItemToObject(d, "config", cfg);
+    cJSON_AddItemToObject(d, "steps", steps_json(docs, n));
+    cJSON_AddItemToObject(d, "totals", totals_json(p));
+    cJSON_AddItemToObject(d, "repeats", repeats_json(docs, n));
     cJSON_AddItemToObject(d, "series", series_json(docs, n));
-    llm_config none;
-    memset(&none, 0, sizeof none);
-    cJSON_AddItemToObject(d, "analysis", snapshot_analysis_json(st, &none));
-    double lost = 0;
-    for (size_t i = 0; i < n; i++) {
-        double l = num(docs[i].doc, "lost_events");
-        lost += isfinite(l) ? l : 0;
+    cJSON *analysis = analysis_json(docs, n, n_steps);
+    if (!analysis) {
+        cJSON_Delete(d);
+        return NULL;
     }
-    cJSON_AddNumberToObject(d, "lost_events", lost);
+    cJSON_AddItemToObject(d, "analysis", analysis);
+    add_run_state(d, docs, n);
     return d;
+}
+
+static int load_all(const llm_config *cfg, snap_doc *docs, size_t *n_steps)
+{
+    char err[512];
+    *n_steps = 0;
+    for (size_t i = 0; i < cfg->n_files; i++) {
+        if (snap_load(cfg->files[i], &docs[i], err, sizeof err) != 0) {
+            fprintf(stderr, "llmload: %s\n", err);
+            for (size_t k = 0; k < i; k++)
+                snap_free(&docs[k]);
+            return -1;
+        }
+        *n_steps += docs[i].n_steps;
+    }
+    return 0;
+}
+
+static int write_doc(const llm_config *cfg, const cJSON *doc, size_t n_steps)
+{
+    char *text = doc ? cJSON_Print(doc) : NULL;
+    FILE *f = text ? fopen(cfg->output_path, "w") : NULL;
+    bool ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok)
+        fprintf(stderr, "llmload: cannot write %s: %s\n", cfg->output_path,
+                text ? strerror(errno) : "out of memory");
+    else
+        fprintf(stderr, "llmload: %zu steps from %zu files merged into %s\n", n_steps, cfg->n_files,
+                cfg->output_path);
+    free(text);
+    return ok ? LLM_EXIT_OK : LLM_EXIT_FAILED;
 }
 
 int merge_main(const llm_config *cfg)
@@ -219,61 +626,30 @@ int merge_main(const llm_config *cfg)
                         "A.json B.json ... -o ALL.json\n");
         return LLM_EXIT_USAGE;
     }
-    report_doc *docs = calloc(cfg->n_files, sizeof *docs);
-    stats *st = calloc(1, sizeof *st);
+    if (report_output_is_input(cfg) != 0 || refuse_twice(cfg) != 0)
+        return LLM_EXIT_USAGE;
+    snap_doc *docs = calloc(cfg->n_files, sizeof *docs);
     size_t n_steps = 0;
-    if (!docs || !st || stats_init(st, T_BASE_NS, NULL) != 0) {
+    if (!docs) {
         fprintf(stderr, "llmload: out of memory\n");
-        free(docs);
-        free(st);
         return LLM_EXIT_FAILED;
     }
     if (load_all(cfg, docs, &n_steps) != 0) {
-        stats_free(st);
-        free(st);
         free(docs);
         return LLM_EXIT_USAGE;
     }
-    int rc = LLM_EXIT_OK;
-    st->steps = calloc(n_steps ? n_steps : 1, sizeof *st->steps);
-    if (!st->steps) {
-        fprintf(stderr, "llmload: out of memory\n");
-        rc = LLM_EXIT_FAILED;
-    } else {
-        st->n_steps = st->cap_steps = n_steps;
-        uint64_t t = T_BASE_NS;
-        size_t k = 0;
-        for (size_t i = 0; i < cfg->n_files; i++) {
-            const cJSON *s;
-            cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(docs[i].doc, "steps"))
-            {
-                agg_from_json(&st->steps[k], s, t);
-                t = st->steps[k].t_last_ns;
-                agg_add(&st->totals, &st->steps[k]);
-                k++;
-            }
-        }
-        cJSON *doc = merged_doc(docs, cfg->n_files, st);
-        char *text = doc ? cJSON_Print(doc) : NULL;
-        FILE *f = text ? fopen(cfg->output_path, "w") : NULL;
-        bool ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-        if (f && fclose(f) != 0)
-            ok = false;
-        if (!ok) {
-            fprintf(stderr, "llmload: cannot write %s: %s\n", cfg->output_path,
-                    text ? strerror(errno) : "out of memory");
-            rc = LLM_EXIT_FAILED;
-        } else {
-            fprintf(stderr, "llmload: %zu steps from %zu files merged into %s\n", n_steps,
-                    cfg->n_files, cfg->output_path);
-        }
-        free(text);
+    int rc = LLM_EXIT_USAGE;
+    parts p = {0};
+    if (refuse_mixed(docs, cfg->n_files, cfg->force) == 0) {
+        cJSON *doc = collect_parts(docs, cfg->n_files, &p) == 0
+                         ? merged_doc(docs, cfg->n_files, n_steps, &p)
+                         : NULL;
+        rc = write_doc(cfg, doc, n_steps);
         cJSON_Delete(doc);
     }
+    free(p.part);
     for (size_t i = 0; i < cfg->n_files; i++)
-        report_free(&docs[i]);
+        snap_free(&docs[i]);
     free(docs);
-    stats_free(st);
-    free(st);
     return rc;
 }

@@ -4,131 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/util.h"
-
-#define SNAPSHOT_SCHEMA "llmload.snapshot/1"
-#define MAX_SNAPSHOT_BYTES (512L * 1024 * 1024)
-
-/* ---- reading ---- */
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static double pct(const cJSON *o, const char *metric, const char *which)
-{
-    return num(cJSON_GetObjectItemCaseSensitive(o, metric), which);
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void read_step(const cJSON *s, int index, report_step *r)
-{
-    const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "requests");
-    r->index = index;
-    r->test = str(s, "test");
-    r->concurrency = num(s, "concurrency");
-    r->rate = num(s, "rate");
-    r->duration_s = num(s, "duration_s");
-    r->ok = num(req, "ok");
-    r->failed = num(req, "failed");
-    r->rps = num(s, "rps");
-    r->tps = num(s, "tps");
-    r->output_tokens = num(cJSON_GetObjectItemCaseSensitive(s, "tokens"), "output");
-    r->ttft_mean = pct(s, "ttft_ms", "mean");
-    r->ttft_p50 = pct(s, "ttft_ms", "p50");
-    r->ttft_p99 = pct(s, "ttft_ms", "p99");
-    r->e2e_mean = pct(s, "e2e_ms", "mean");
-    r->e2e_p50 = pct(s, "e2e_ms", "p50");
-    r->e2e_p99 = pct(s, "e2e_ms", "p99");
-    r->itl_p50 = pct(s, "itl_ms", "p50");
-    r->tpot_p50 = pct(s, "tpot_ms", "p50");
-    r->stream_tps_p50 = pct(s, "per_stream_tps", "p50");
-}
-
-static char *slurp(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot read it (%s)", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    long len = -1;
-    if (fseek(f, 0, SEEK_END) == 0)
-        len = ftell(f);
-    if (len < 0 || len > MAX_SNAPSHOT_BYTES || fseek(f, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s: cannot read it (not a regular file, or over 512 MiB)", path);
-    } else if (!(buf = malloc((size_t)len + 1))) {
-        snprintf(err, errlen, "%s: out of memory reading it", path);
-    } else if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        snprintf(err, errlen, "%s: cannot read it (%s)", path, strerror(errno));
-        free(buf);
-        buf = NULL;
-    } else {
-        buf[len] = '\0';
-    }
-    fclose(f);
-    return buf;
-}
-
-int report_load(const char *path, report_doc *d, char *err, size_t errlen)
-{
-    memset(d, 0, sizeof *d);
-    d->path = path;
-    char *text = slurp(path, err, errlen);
-    if (!text)
-        return -1;
-    d->doc = cJSON_Parse(text);
-    free(text);
-    const char *schema = d->doc ? str(d->doc, "schema") : NULL;
-    if (!schema || strcmp(schema, SNAPSHOT_SCHEMA) != 0) {
-        snprintf(err, errlen,
-                 "%s is not an llmload snapshot (%s): give the .json that `llmload run --json`, "
-                 "`s` or the final save wrote",
-                 path, !d->doc ? "not JSON" : "no \"schema\": \"" SNAPSHOT_SCHEMA "\"");
-        report_free(d);
-        return -1;
-    }
-    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(d->doc, "config");
-    d->url = str(cfg, "url");
-    d->model = str(cfg, "model");
-    d->plan = str(cJSON_GetObjectItemCaseSensitive(cfg, "plan"), "kind");
-    d->started = str(d->doc, "started_at");
-    d->ended = str(d->doc, "ended_at");
-    d->version = str(cJSON_GetObjectItemCaseSensitive(d->doc, "tool"), "version");
-    d->series = cJSON_GetObjectItemCaseSensitive(d->doc, "series");
-    d->analysis = cJSON_GetObjectItemCaseSensitive(d->doc, "analysis");
-    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(d->doc, "steps");
-    int n = cJSON_IsArray(steps) ? cJSON_GetArraySize(steps) : 0;
-    if (n > 0 && !(d->steps = calloc((size_t)n, sizeof *d->steps))) {
-        snprintf(err, errlen, "%s: out of memory reading it", path);
-        report_free(d);
-        return -1;
-    }
-    const cJSON *s;
-    cJSON_ArrayForEach(s, steps)
-    {
-        read_step(s, (int)d->n_steps + 1, &d->steps[d->n_steps]);
-        d->n_steps++;
-    }
-    read_step(cJSON_GetObjectItemCaseSensitive(d->doc, "totals"), 0, &d->totals);
-    return 0;
-}
-
-void report_free(report_doc *d)
-{
-    cJSON_Delete(d->doc);
-    free(d->steps);
-    memset(d, 0, sizeof *d);
-}
 
 /* ---- Markdown: the seeds' report (basic figures, the table per concurrency, the best
  * configuration, recommendations) plus the analysis ---- */
@@ -144,7 +22,7 @@ static void md_num(FILE *out, double v, const char *fmt)
     }
 }
 
-static void load_label(const report_step *s, char *buf, size_t cap)
+static void load_label(const snap_step *s, char *buf, size_t cap)
 {
     if (s->rate > 0)
         snprintf(buf, cap, "%.4g/s", s->rate);
@@ -154,25 +32,25 @@ static void load_label(const report_step *s, char *buf, size_t cap)
         snprintf(buf, cap, "-");
 }
 
-static double success_pct(const report_step *s)
+static double success_pct(const snap_step *s)
 {
     double n = s->ok + s->failed;
     return n > 0 ? 100.0 * s->ok / n : NAN;
 }
 
-static bool has_requests(const report_step *s)
+static bool has_requests(const snap_step *s)
 {
     return s->ok + s->failed > 0;
 }
 
-static void md_steps(FILE *out, const report_doc *d)
+static void md_steps(FILE *out, const snap_doc *d)
 {
     fputs("| step | test | load | requests | success | RPS | TPS | avg latency (s) | "
           "P99 latency (s) | TTFT p50 (ms) | TTFT p99 (ms) | TPOT p50 (ms) | tok/s per stream |\n"
           "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
           out);
     for (size_t i = 0; i < d->n_steps; i++) {
-        const report_step *s = &d->steps[i];
+        const snap_step *s = &d->steps[i];
         char load[32];
         load_label(s, load, sizeof load);
         fprintf(out, "| %d | %s | %s |", s->index, s->test ? s->test : "output", load);
@@ -184,12 +62,12 @@ static void md_steps(FILE *out, const report_doc *d)
             fprintf(out, " %.1f %% |", ok);
         md_num(out, s->rps, "%.2f");
         md_num(out, s->tps, "%.1f");
-        md_num(out, s->e2e_mean / 1e3, "%.3f");
-        md_num(out, s->e2e_p99 / 1e3, "%.3f");
-        md_num(out, s->ttft_p50, "%.1f");
-        md_num(out, s->ttft_p99, "%.1f");
-        md_num(out, s->tpot_p50, "%.2f");
-        md_num(out, s->stream_tps_p50, "%.1f");
+        md_num(out, s->m[STATS_E2E].mean / 1e3, "%.3f");
+        md_num(out, s->m[STATS_E2E].p99 / 1e3, "%.3f");
+        md_num(out, s->m[STATS_TTFT].p50, "%.1f");
+        md_num(out, s->m[STATS_TTFT].p99, "%.1f");
+        md_num(out, s->m[STATS_TPOT].p50, "%.2f");
+        md_num(out, s->m[STATS_PER_STREAM_TPS].p50, "%.1f");
         fputc('\n', out);
     }
 }
@@ -197,24 +75,25 @@ static void md_steps(FILE *out, const report_doc *d)
 /* The seeds' "best configuration" and their recommendation rules. The best load is the
  * first step within 5 % of the highest RPS: a step that adds load for 0.1 % more
  * throughput is not better. */
-void report_advise(const report_doc *d, report_advice *adv)
+void report_advise(const snap_doc *d, report_advice *adv)
 {
     memset(adv, 0, sizeof *adv);
-    const report_step *top = NULL, *best_lat = NULL, *last = NULL, *prev = NULL;
+    const snap_step *top = NULL, *best_lat = NULL, *last = NULL, *prev = NULL;
     for (size_t i = 0; i < d->n_steps; i++) {
-        const report_step *s = &d->steps[i];
+        const snap_step *s = &d->steps[i];
         if (!has_requests(s))
             continue;
         prev = last;
         last = s;
         if (!isnan(s->rps) && (!top || s->rps > top->rps))
             top = s;
-        if (!isnan(s->e2e_mean) && (!best_lat || s->e2e_mean < best_lat->e2e_mean))
+        if (!isnan(s->m[STATS_E2E].mean) &&
+            (!best_lat || s->m[STATS_E2E].mean < best_lat->m[STATS_E2E].mean))
             best_lat = s;
     }
     if (!top)
         return;
-    const report_step *best = top;
+    const snap_step *best = top;
     for (size_t i = 0; i < d->n_steps; i++)
         if (has_requests(&d->steps[i]) && d->steps[i].rps >= 0.95 * top->rps) {
             best = &d->steps[i];
@@ -228,16 +107,13 @@ void report_advise(const report_doc *d, report_advice *adv)
         load_label(best_lat, load, sizeof load);
         snprintf(adv->best[adv->n_best++], REPORT_ADVICE_LEN,
                  "lowest average latency: step %d, load %s (%.3f s)", best_lat->index, load,
-                 best_lat->e2e_mean / 1e3);
+                 best_lat->m[STATS_E2E].mean / 1e3);
     }
     /* A search's steps go up and down: its own answer is the recommendation. */
-    const cJSON *search = cJSON_GetObjectItemCaseSensitive(d->analysis, "search");
-    const cJSON *found = cJSON_GetObjectItemCaseSensitive(search, "best");
-    if (cJSON_IsNumber(found)) {
-        bool rate =
-            cJSON_IsString(cJSON_GetObjectItemCaseSensitive(search, "load")) &&
-            strcmp(cJSON_GetObjectItemCaseSensitive(search, "load")->valuestring, "rate") == 0;
-        snprintf(load, sizeof load, rate ? "%.4g/s" : "%.0f", found->valuedouble);
+    const snap_analysis *an = &d->analysis;
+    if (an->has_search && isfinite(an->search_best)) {
+        bool rate = an->search_rate;
+        snprintf(load, sizeof load, rate ? "%.4g/s" : "%.0f", an->search_best);
         /* first: it is the answer the run was for */
         memmove(adv->best[1], adv->best[0], adv->n_best * sizeof adv->best[0]);
         snprintf(adv->best[0], REPORT_ADVICE_LEN,
@@ -270,7 +146,7 @@ void report_advise(const report_doc *d, report_advice *adv)
                  ok);
 }
 
-static void md_best(FILE *out, const report_doc *d)
+static void md_best(FILE *out, const snap_doc *d)
 {
     report_advice adv;
     report_advise(d, &adv);
@@ -284,32 +160,29 @@ static void md_best(FILE *out, const report_doc *d)
         fprintf(out, "- %s\n", adv.recommend[i]);
 }
 
-static void md_analysis(FILE *out, const report_doc *d)
+static void md_analysis(FILE *out, const snap_doc *d)
 {
-    const cJSON *knee = cJSON_GetObjectItemCaseSensitive(d->analysis, "knee");
-    const cJSON *findings = cJSON_GetObjectItemCaseSensitive(d->analysis, "findings");
-    if (!cJSON_IsObject(knee) && cJSON_GetArraySize(findings) == 0)
+    const snap_analysis *an = &d->analysis;
+    if (!an->has_knee && an->n_findings == 0)
         return;
     fputs("\n## Analysis\n\n", out);
-    if (cJSON_IsObject(knee)) {
-        double c = num(knee, "concurrency"), r = num(knee, "rate");
-        if (!isnan(r))
-            fprintf(out, "- **knee** at %.4g req/s: %s\n", r, str(knee, "reason"));
-        else
-            fprintf(out, "- **knee** at c=%.0f: %s\n", c, str(knee, "reason"));
-    }
-    const cJSON *f;
-    cJSON_ArrayForEach(f, findings) if (cJSON_IsString(f)) fprintf(out, "- %s\n", f->valuestring);
+    const char *reason = an->knee_reason ? an->knee_reason : "-";
+    if (an->has_knee && an->knee_is_rate)
+        fprintf(out, "- **knee** at %.4g req/s: %s\n", an->knee_load, reason);
+    else if (an->has_knee)
+        fprintf(out, "- **knee** at c=%.0f: %s\n", an->knee_load, reason);
+    for (size_t i = 0; i < an->n_findings; i++)
+        fprintf(out, "- %s\n", an->findings[i]);
 }
 
-void report_markdown(FILE *out, const report_doc *d)
+void report_markdown(FILE *out, const snap_doc *d)
 {
-    const report_step *t = &d->totals;
+    const snap_step *t = &d->totals;
     fprintf(out, "# llmload report: %s\n\n", d->path);
     fprintf(out, "| | |\n|---|---|\n");
-    fprintf(out, "| target | %s |\n", d->url ? d->url : "-");
-    fprintf(out, "| model | %s |\n", d->model ? d->model : "(server default)");
-    fprintf(out, "| plan | %s |\n", d->plan ? d->plan : "-");
+    fprintf(out, "| target | %s |\n", d->config.url ? d->config.url : "-");
+    fprintf(out, "| model | %s |\n", d->config.model ? d->config.model : "(server default)");
+    fprintf(out, "| plan | %s |\n", d->config.plan ? d->config.plan : "-");
     fprintf(out, "| started / ended | %s / %s |\n", d->started ? d->started : "-",
             d->ended ? d->ended : "-");
     fprintf(out, "| requests | %.0f ok, %.0f failed |\n", isnan(t->ok) ? 0 : t->ok,
@@ -346,15 +219,16 @@ static void csv_text(FILE *out, const char *s)
     fputc('"', out);
 }
 
-void report_csv(FILE *out, const report_doc *d, bool with_header)
+void report_csv(FILE *out, const snap_doc *d, bool with_header)
 {
     if (with_header)
         fputs("file,step,test,concurrency,rate,duration_s,requests_ok,requests_failed,"
               "success_pct,rps,tps,output_tokens,ttft_mean_ms,ttft_p50_ms,ttft_p99_ms,"
-              "e2e_mean_ms,e2e_p50_ms,e2e_p99_ms,itl_p50_ms,tpot_p50_ms,per_stream_tps_p50\n",
+              "m[STATS_E2E].mean_ms,e2e_p50_ms,e2e_p99_ms,itl_p50_ms,tpot_p50_ms,per_stream_tps_"
+              "p50\n",
               out);
     for (size_t i = 0; i < d->n_steps; i++) {
-        const report_step *s = &d->steps[i];
+        const snap_step *s = &d->steps[i];
         csv_text(out, d->path);
         fprintf(out, ",%d,%s", s->index, s->test ? s->test : "output");
         const double v[] = {s->rate > 0 ? NAN : s->concurrency,
@@ -366,15 +240,15 @@ void report_csv(FILE *out, const report_doc *d, bool with_header)
                             s->rps,
                             s->tps,
                             s->output_tokens,
-                            s->ttft_mean,
-                            s->ttft_p50,
-                            s->ttft_p99,
-                            s->e2e_mean,
-                            s->e2e_p50,
-                            s->e2e_p99,
-                            s->itl_p50,
-                            s->tpot_p50,
-                            s->stream_tps_p50};
+                            s->m[STATS_TTFT].mean,
+                            s->m[STATS_TTFT].p50,
+                            s->m[STATS_TTFT].p99,
+                            s->m[STATS_E2E].mean,
+                            s->m[STATS_E2E].p50,
+                            s->m[STATS_E2E].p99,
+                            s->m[STATS_ITL].p50,
+                            s->m[STATS_TPOT].p50,
+                            s->m[STATS_PER_STREAM_TPS].p50};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
             csv_field(out, v[k]);
         fputc('\n', out);
@@ -382,6 +256,23 @@ void report_csv(FILE *out, const report_doc *d, bool with_header)
 }
 
 /* ---- the subcommand ---- */
+
+int report_output_is_input(const llm_config *cfg)
+{
+    struct stat out, in;
+    if (!cfg->output_path || stat(cfg->output_path, &out) != 0)
+        return 0; /* not there yet: it cannot be an input */
+    for (size_t i = 0; i < cfg->n_files; i++) {
+        if (stat(cfg->files[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+            fprintf(stderr,
+                    "llmload: -o %s is the input %s: writing it would overwrite the input; give "
+                    "another output file\n",
+                    cfg->output_path, cfg->files[i]);
+            return LLM_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
 
 int report_main(const llm_config *cfg)
 {
@@ -391,7 +282,9 @@ int report_main(const llm_config *cfg)
                         "[--format md|csv|html] [-o FILE]\n");
         return LLM_EXIT_USAGE;
     }
-    report_doc *docs = calloc(cfg->n_files, sizeof *docs);
+    if (report_output_is_input(cfg) != 0)
+        return LLM_EXIT_USAGE;
+    snap_doc *docs = calloc(cfg->n_files, sizeof *docs);
     if (!docs) {
         fprintf(stderr, "llmload: out of memory\n");
         return LLM_EXIT_FAILED;
@@ -400,7 +293,7 @@ int report_main(const llm_config *cfg)
     int rc = LLM_EXIT_OK;
     size_t loaded = 0;
     for (; loaded < cfg->n_files; loaded++) {
-        if (report_load(cfg->files[loaded], &docs[loaded], err, sizeof err) != 0) {
+        if (snap_load(cfg->files[loaded], &docs[loaded], err, sizeof err) != 0) {
             fprintf(stderr, "llmload: %s\n", err);
             rc = LLM_EXIT_USAGE;
             break;
@@ -435,7 +328,7 @@ int report_main(const llm_config *cfg)
         }
     }
     for (size_t i = 0; i < loaded; i++)
-        report_free(&docs[i]);
+        snap_free(&docs[i]);
     free(docs);
     return rc;
 }

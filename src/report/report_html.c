@@ -150,7 +150,7 @@ static void svg_chart(FILE *out, const chart *c)
     fputs("</svg></figure>\n", out);
 }
 
-static void charts_vs_load(FILE *out, const report_doc *d)
+static void charts_vs_load(FILE *out, const snap_doc *d)
 {
     size_t n = d->n_steps;
     double *x = calloc(n ? n : 1, sizeof *x), *rps = calloc(n ? n : 1, sizeof *rps),
@@ -159,7 +159,7 @@ static void charts_vs_load(FILE *out, const report_doc *d)
     if (x && rps && tps && t50 && t99) {
         bool rate = false;
         for (size_t i = 0; i < n; i++) {
-            const report_step *s = &d->steps[i];
+            const snap_step *s = &d->steps[i];
             rate = rate || s->rate > 0;
             bool has = s->ok + s->failed > 0;
             double load = s->rate > 0 ? s->rate : s->concurrency;
@@ -176,8 +176,8 @@ static void charts_vs_load(FILE *out, const report_doc *d)
             x[at] = load;
             rps[at] = has ? s->rps : NAN;
             tps[at] = has ? s->tps : NAN;
-            t50[at] = s->ttft_p50;
-            t99[at] = s->ttft_p99;
+            t50[at] = s->m[STATS_TTFT].p50;
+            t99[at] = s->m[STATS_TTFT].p99;
         }
         const char *xl = rate ? "rate (requests/s)" : "concurrency";
         chart c = {.title = "Throughput: TPS vs load",
@@ -218,32 +218,23 @@ static void charts_vs_load(FILE *out, const report_doc *d)
     free(t99);
 }
 
-static double row_num(const cJSON *row, const char *key)
+static void charts_over_time(FILE *out, const snap_doc *d)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static void charts_over_time(FILE *out, const report_doc *d)
-{
-    size_t n = cJSON_IsArray(d->series) ? (size_t)cJSON_GetArraySize(d->series) : 0;
+    size_t n = d->n_series;
     if (n == 0)
         return;
     double *t = calloc(n, sizeof *t), *tps = calloc(n, sizeof *tps), *rps = calloc(n, sizeof *rps),
            *t50 = calloc(n, sizeof *t50), *t99 = calloc(n, sizeof *t99),
            *inflight = calloc(n, sizeof *inflight);
     if (t && tps && rps && t50 && t99 && inflight) {
-        size_t i = 0;
-        const cJSON *row;
-        cJSON_ArrayForEach(row, d->series)
-        {
-            t[i] = row_num(row, "t");
-            tps[i] = row_num(row, "tps");
-            rps[i] = row_num(row, "rps");
-            t50[i] = row_num(row, "ttft_p50_ms");
-            t99[i] = row_num(row, "ttft_p99_ms");
-            inflight[i] = row_num(row, "inflight");
-            i++;
+        for (size_t i = 0; i < n; i++) {
+            const snap_row *row = &d->series[i];
+            t[i] = row->t;
+            tps[i] = row->tps;
+            rps[i] = row->rps;
+            t50[i] = row->ttft_p50_ms;
+            t99[i] = row->ttft_p99_ms;
+            inflight[i] = row->inflight;
         }
         chart c = {.title = "TPS over time",
                    .x_label = "seconds",
@@ -283,23 +274,29 @@ static void charts_over_time(FILE *out, const report_doc *d)
 
 /* The Markdown report's figures, as HTML: the same writer into a <pre> would lose the
  * table, so the steps table is written again here. */
-static void html_steps(FILE *out, const report_doc *d)
+static void html_steps(FILE *out, const snap_doc *d)
 {
     fputs("<table><tr><th>step</th><th>test</th><th>load</th><th>requests</th><th>failed</th>"
           "<th>RPS</th><th>TPS</th><th>TTFT p50 (ms)</th><th>TTFT p99 (ms)</th>"
           "<th>E2E p50 (s)</th><th>TPOT p50 (ms)</th><th>tok/s per stream</th></tr>\n",
           out);
     for (size_t i = 0; i < d->n_steps; i++) {
-        const report_step *s = &d->steps[i];
+        const snap_step *s = &d->steps[i];
         fprintf(out, "<tr><td>%d</td><td>", s->index);
         html_text(out, s->test ? s->test : "output");
         if (s->rate > 0)
             fprintf(out, "</td><td>%.4g/s</td>", s->rate);
         else
             fprintf(out, "</td><td>%.0f</td>", s->concurrency);
-        const double v[] = {s->ok + s->failed, s->failed,   s->rps,           s->tps,
-                            s->ttft_p50,       s->ttft_p99, s->e2e_p50 / 1e3, s->tpot_p50,
-                            s->stream_tps_p50};
+        const double v[] = {s->ok + s->failed,
+                            s->failed,
+                            s->rps,
+                            s->tps,
+                            s->m[STATS_TTFT].p50,
+                            s->m[STATS_TTFT].p99,
+                            s->m[STATS_E2E].p50 / 1e3,
+                            s->m[STATS_TPOT].p50,
+                            s->m[STATS_PER_STREAM_TPS].p50};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
             if (isnan(v[k]))
                 fputs("<td>-</td>", out);
@@ -324,32 +321,26 @@ static void html_list(FILE *out, const char *title, char (*items)[REPORT_ADVICE_
     fputs("</ul>\n", out);
 }
 
-static void html_analysis(FILE *out, const report_doc *d)
+static void html_analysis(FILE *out, const snap_doc *d)
 {
-    const cJSON *knee = cJSON_GetObjectItemCaseSensitive(d->analysis, "knee");
-    const cJSON *findings = cJSON_GetObjectItemCaseSensitive(d->analysis, "findings");
-    if (!cJSON_IsObject(knee) && cJSON_GetArraySize(findings) == 0)
+    const snap_analysis *an = &d->analysis;
+    if (!an->has_knee && an->n_findings == 0)
         return;
     fputs("<h3>Analysis</h3><ul>\n", out);
-    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(knee, "reason");
-    if (cJSON_IsString(reason)) {
+    if (an->has_knee && an->knee_reason) {
         fputs("<li><b>knee</b>: ", out);
-        html_text(out, reason->valuestring);
+        html_text(out, an->knee_reason);
         fputs("</li>\n", out);
     }
-    const cJSON *f;
-    cJSON_ArrayForEach(f, findings)
-    {
-        if (!cJSON_IsString(f))
-            continue;
+    for (size_t i = 0; i < an->n_findings; i++) {
         fputs("<li>", out);
-        html_text(out, f->valuestring);
+        html_text(out, an->findings[i]);
         fputs("</li>\n", out);
     }
     fputs("</ul>\n", out);
 }
 
-void report_html(FILE *out, const report_doc *docs, size_t n)
+void report_html(FILE *out, const snap_doc *docs, size_t n)
 {
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>llmload report</title>\n"
           "<style>body{font-family:sans-serif;margin:24px;color:#222}"
@@ -359,15 +350,15 @@ void report_html(FILE *out, const report_doc *docs, size_t n)
           "<h1>llmload report</h1>\n",
           out);
     for (size_t i = 0; i < n; i++) {
-        const report_doc *d = &docs[i];
+        const snap_doc *d = &docs[i];
         fputs("<h2>", out);
         html_text(out, d->path);
         fputs("</h2>\n<p>target <b>", out);
-        html_text(out, d->url ? d->url : "-");
+        html_text(out, d->config.url ? d->config.url : "-");
         fputs("</b>, model <b>", out);
-        html_text(out, d->model ? d->model : "(server default)");
+        html_text(out, d->config.model ? d->config.model : "(server default)");
         fputs("</b>, plan <b>", out);
-        html_text(out, d->plan ? d->plan : "-");
+        html_text(out, d->config.plan ? d->config.plan : "-");
         fputs("</b>, ", out);
         html_text(out, d->started ? d->started : "-");
         fputs(" to ", out);

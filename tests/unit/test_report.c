@@ -1,12 +1,16 @@
-/* Tests for report/: Markdown, CSV and HTML from snapshot files, and every bad input. */
+/* Tests for report/: Markdown, CSV and HTML from snapshot files, merge (exact figures, the
+ * refusals), outputs that would overwrite an input, and every bad input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report/report.h"
 #include "testutil.h"
@@ -51,28 +55,234 @@ static char *write_tmp(const char *name, const char *text)
     return path;
 }
 
-/* Runs `fn` on the loaded snapshot into a memory buffer. */
-static char *render(void (*fn)(FILE *, const report_doc *), const char *path)
+/* ---- a snapshot in the window format of DESIGN §4, built as the writer builds one ---- */
+
+/* One step: its window, what completed and arrived inside it, its flags. Each of its ok
+ * requests gets a TTFT, an E2E and a per-stream TPS (values on bucket edges, so that the
+ * histogram gives them back exactly). */
+typedef struct {
+    double rate, dur, send_rate, inflight, target;
+    int ok, failed, reconnects, slo_met;
+    double win_tokens, win_completed;
+    bool manual, cut_short;
+} fx_step;
+
+/* A --search over rate: 8/s missed the SLO and was cut short; the last step was taken by
+ * hand. Completions and tokens inside each window differ from the step's own requests. */
+static const fx_step k_search[] = {
+    {2, 10.5, 1.98, 4.1, 4.2, 20, 0, 0, 20, 410, 19, false, false},
+    {4, 10.25, 3.9, 8.3, 8.4, 40, 1, 1, 38, 790, 38, false, false},
+    {8, 4.75, 7.2, 19.5, 20, 30, 6, 0, 3, 560, 25, false, true},
+    {6, 12, 5.96, 12.2, 12.5, 70, 0, 2, 66, 1390, 69, true, false},
+};
+#define FX_STEPS (sizeof k_search / sizeof k_search[0])
+
+static double r3(double v)
 {
-    report_doc d;
+    return round(v * 1000.0) / 1000.0;
+}
+
+static uint64_t on_edge(uint64_t v)
+{
+    return hist_bucket_low(hist_bucket_of(v));
+}
+
+/* TTFT, E2E (µs) and per-stream TPS (mtok/s) of the steps [from, to). */
+static void fx_record(size_t from, size_t to, hist h[3])
+{
+    for (int m = 0; m < 3; m++)
+        hist_init(&h[m]);
+    for (size_t i = from; i < to; i++)
+        for (int j = 0; j < k_search[i].ok; j++) {
+            hist_record(&h[0], on_edge(30000 + 9000 * i + 1100 * (uint64_t)j));
+            hist_record(&h[1], on_edge(900000 + 70000 * i + 23000 * (uint64_t)j));
+            hist_record(&h[2], on_edge(38000 + 500 * (uint64_t)j));
+        }
+}
+
+static void fx_metric(cJSON *s, cJSON *hists, const char *key, const char *unit, const hist *h,
+                      double ratio)
+{
+    static const char *const names[] = {"p50", "p90", "p95", "p99", "p999", "max"};
+    static const double pcts[] = {50, 90, 95, 99, 99.9, 100};
+    cJSON *o = cJSON_AddObjectToObject(s, key);
+    cJSON_AddNumberToObject(o, "count", (double)h->total);
+    cJSON_AddNumberToObject(o, "mean", r3(hist_mean(h) / 1000.0));
+    for (size_t i = 0; i < 6; i++)
+        cJSON_AddNumberToObject(o, names[i], r3((double)hist_percentile(h, pcts[i]) / 1000.0));
+    if (isfinite(ratio))
+        cJSON_AddNumberToObject(o, "ratio", ratio);
+    cJSON *hj = cJSON_AddObjectToObject(hists, key);
+    cJSON_AddStringToObject(hj, "unit", unit);
+    cJSON_AddNumberToObject(hj, "overflow", 0);
+    cJSON *b = cJSON_AddArrayToObject(hj, "buckets");
+    for (size_t i = 0; i < HIST_BUCKETS; i++)
+        if (h->counts[i]) {
+            double row[3] = {(double)hist_bucket_low(i), (double)hist_bucket_high(i),
+                             (double)h->counts[i]};
+            cJSON_AddItemToArray(b, cJSON_CreateDoubleArray(row, 3));
+        }
+}
+
+/* The STEP object of s (one step, or the totals with the sums); windows = false writes
+ * what a writer from before the step windows wrote (no window, manual, reconnects). */
+static cJSON *fx_step_json(const fx_step *s, size_t from, size_t to, bool windows)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "concurrency", 0);
+    cJSON_AddNumberToObject(o, "rate", s->rate);
+    cJSON_AddNumberToObject(o, "duration_s", s->dur);
+    cJSON_AddStringToObject(o, "test", "output");
+    cJSON_AddBoolToObject(o, "cut_short", s->cut_short);
+    cJSON *req = cJSON_AddObjectToObject(o, "requests");
+    cJSON_AddNumberToObject(req, "ok", s->ok);
+    cJSON_AddNumberToObject(req, "failed", s->failed);
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(req, "errors"), "stream", s->failed);
+    cJSON *tok = cJSON_AddObjectToObject(o, "tokens");
+    cJSON_AddNumberToObject(tok, "output", 20.0 * s->ok);
+    cJSON_AddNumberToObject(tok, "prompt", 64.0 * s->ok);
+    cJSON_AddBoolToObject(tok, "estimated", false);
+    cJSON_AddNumberToObject(o, "rps", r3(s->win_completed / s->dur));
+    cJSON_AddNumberToObject(o, "tps", r3(s->win_tokens / s->dur));
+    cJSON_AddNumberToObject(o, "slo_met", s->slo_met);
+    cJSON_AddNumberToObject(o, "goodput_rps", r3(s->slo_met / s->dur));
+    cJSON *ach = cJSON_AddObjectToObject(o, "achieved");
+    cJSON_AddNumberToObject(ach, "mean_inflight", s->inflight);
+    cJSON_AddNumberToObject(ach, "mean_target", s->target);
+    cJSON_AddNumberToObject(ach, "ratio", r3(s->inflight / s->target));
+    cJSON_AddNumberToObject(ach, "rate", s->send_rate);
+    cJSON_AddBoolToObject(ach, "missed_target", s->send_rate < 0.95 * s->rate);
+    if (windows) {
+        cJSON_AddBoolToObject(o, "manual", s->manual);
+        cJSON_AddNumberToObject(o, "reconnects", s->reconnects);
+        cJSON *w = cJSON_AddObjectToObject(o, "window");
+        cJSON_AddNumberToObject(w, "output_tokens", s->win_tokens);
+        cJSON_AddNumberToObject(w, "completed", s->win_completed);
+    }
+    hist h[3];
+    fx_record(from, to, h);
+    cJSON *hists = cJSON_CreateObject();
+    fx_metric(o, hists, "ttft_ms", "us", &h[0], NAN);
+    fx_metric(o, hists, "e2e_ms", "us", &h[1], NAN);
+    fx_metric(o, hists, "per_stream_tps", "mtok/s", &h[2], windows ? 41.25 : NAN);
+    cJSON_AddItemToObject(o, "histograms", hists);
+    return o;
+}
+
+/* The whole run: sums of the steps; an older writer's totals span the run from the first
+ * start to the last end, shorter than the steps' spans laid end to end. */
+static fx_step fx_totals(bool windows)
+{
+    fx_step t = {.rate = 8, .send_rate = 4.1, .inflight = 11.2, .target = 11.5};
+    for (size_t i = 0; i < FX_STEPS; i++) {
+        t.dur += k_search[i].dur;
+        t.ok += k_search[i].ok;
+        t.failed += k_search[i].failed;
+        t.reconnects += k_search[i].reconnects;
+        t.slo_met += k_search[i].slo_met;
+        t.win_tokens += k_search[i].win_tokens;
+        t.win_completed += k_search[i].win_completed;
+    }
+    if (!windows)
+        t.dur = 23.75;
+    return t;
+}
+
+typedef struct {
+    const char *url, *model, *endpoint, *plan;
+    bool windows;
+} fx_run;
+
+#define FX_RUN                                                                                     \
+    {                                                                                              \
+        "http://10.0.0.5:8000/v1", "m1", "chat", "search", true                                    \
+    }
+
+static char *fx_write(const char *name, fx_run r)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "schema", "llmload.snapshot/1");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "tool"), "version", "0.2.0");
+    cJSON_AddStringToObject(d, "started_at", "2026-12-01T10:00:00Z");
+    cJSON_AddStringToObject(d, "ended_at", "2026-12-01T10:00:40Z");
+    cJSON *cfg = cJSON_AddObjectToObject(d, "config");
+    cJSON_AddStringToObject(cfg, "url", r.url);
+    cJSON_AddStringToObject(cfg, "model", r.model);
+    cJSON_AddStringToObject(cfg, "endpoint", r.endpoint);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(cfg, "plan"), "kind", r.plan);
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(cfg, "slo"), "ttft_s", 0.2);
+    cJSON_AddStringToObject(cfg, "a_key_from_a_newer_writer", "is passed on");
+    cJSON *steps = cJSON_AddArrayToObject(d, "steps");
+    for (size_t i = 0; i < FX_STEPS; i++)
+        cJSON_AddItemToArray(steps, fx_step_json(&k_search[i], i, i + 1, r.windows));
+    fx_step t = fx_totals(r.windows);
+    cJSON_AddItemToObject(d, "totals", fx_step_json(&t, 0, FX_STEPS, r.windows));
+    cJSON *rep = cJSON_CreateObject();
+    cJSON_AddNumberToObject(rep, "first_step", 1);
+    cJSON_AddNumberToObject(rep, "steps", 2);
+    cJSON_AddNumberToObject(rep, "concurrency", 0);
+    cJSON_AddNumberToObject(rep, "rate", 4);
+    cJSON_AddStringToObject(rep, "test", "output");
+    static const char *const figs[] = {"rps", "tps", "ttft_p50_ms", "e2e_p50_ms"};
+    for (int f = 0; f < 4; f++) {
+        cJSON *fig = cJSON_AddObjectToObject(rep, figs[f]);
+        cJSON_AddNumberToObject(fig, "mean", 3.5 + f);
+        cJSON_AddNumberToObject(fig, "sd", 0.25 * f);
+    }
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(d, "repeats"), rep);
+    cJSON *series = cJSON_AddArrayToObject(d, "series");
+    for (int i = 0; i < 3; i++) {
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddNumberToObject(row, "t", i);
+        cJSON_AddNumberToObject(row, "tps", 40 + i);
+        cJSON_AddItemToArray(series, row);
+    }
+    cJSON *an = cJSON_AddObjectToObject(d, "analysis");
+    cJSON_AddNullToObject(an, "knee");
+    cJSON *search = cJSON_AddObjectToObject(an, "search");
+    cJSON_AddStringToObject(search, "load", "rate");
+    cJSON_AddNumberToObject(search, "best", 6);
+    cJSON_AddNumberToObject(search, "first_miss", 8);
+    cJSON_AddNumberToObject(search, "steps", 4);
+    cJSON_AddBoolToObject(search, "finished", true);
+    cJSON *slo = cJSON_AddObjectToObject(an, "slo");
+    cJSON_AddNumberToObject(slo, "met_up_to", 6);
+    cJSON_AddNumberToObject(slo, "goodput_rps", r3(t.slo_met / t.dur));
+    cJSON_AddItemToObject(
+        an, "findings",
+        cJSON_CreateStringArray((const char *[]){"search: the highest rate that meets the SLO is "
+                                                 "6/s; 8/s misses it (4 steps)"},
+                                1));
+    cJSON_AddNumberToObject(d, "lost_events", 0);
+    char *text = cJSON_PrintUnformatted(d);
+    char *path = write_tmp(name, text);
+    cJSON_free(text);
+    cJSON_Delete(d);
+    return path;
+}
+
+/* Runs `fn` on the loaded snapshot into a memory buffer. */
+static char *render(void (*fn)(FILE *, const snap_doc *), const char *path)
+{
+    snap_doc d;
     char err[256];
-    assert_int_equal(report_load(path, &d, err, sizeof err), 0);
+    assert_int_equal(snap_load(path, &d, err, sizeof err), 0);
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
     assert_non_null(m);
     fn(m, &d);
     fclose(m);
-    report_free(&d);
+    snap_free(&d);
     return buf;
 }
 
-static void csv_with_header(FILE *out, const report_doc *d)
+static void csv_with_header(FILE *out, const snap_doc *d)
 {
     report_csv(out, d, true);
 }
 
-static void html_one(FILE *out, const report_doc *d)
+static void html_one(FILE *out, const snap_doc *d)
 {
     report_html(out, d, 1);
 }
@@ -147,6 +357,309 @@ static int run_report(const char **files, size_t n, const char *format, const ch
     return report_main(&cfg);
 }
 
+/* ---- merge ---- */
+
+static int run_merge(const char **files, size_t n, const char *out)
+{
+    llm_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.command = LLM_CMD_MERGE;
+    cfg.files = (char **)files;
+    cfg.n_files = n;
+    cfg.output_path = (char *)out;
+    return merge_main(&cfg);
+}
+
+static char *tmp_path(const char *name)
+{
+    char *p = malloc(strlen(tu_tmpdir()) + strlen(name) + 2);
+    assert_non_null(p);
+    sprintf(p, "%s/%s", tu_tmpdir(), name);
+    return p;
+}
+
+static cJSON *read_json(const char *path)
+{
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    cJSON *d = cJSON_Parse(text);
+    free(text);
+    assert_non_null(d);
+    return d;
+}
+
+/* The value at a dotted path ("achieved.rate"); NULL when absent. */
+static const cJSON *at(const cJSON *o, const char *path)
+{
+    char key[64];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        snprintf(key, sizeof key, "%.*s", (int)n, path);
+        o = cJSON_GetObjectItemCaseSensitive(o, key);
+        path += n + (path[n] == '.');
+    }
+    return o;
+}
+
+/* Every figure a report, the analysis or compare reads of a STEP is the same in got. */
+static void same_figures(const cJSON *want, const cJSON *got, const char *where)
+{
+    static const char *const paths[] = {"duration_s",
+                                        "rps",
+                                        "tps",
+                                        "goodput_rps",
+                                        "rate",
+                                        "manual",
+                                        "cut_short",
+                                        "reconnects",
+                                        "slo_met",
+                                        "requests.ok",
+                                        "requests.failed",
+                                        "requests.errors.stream",
+                                        "tokens.output",
+                                        "tokens.prompt",
+                                        "window.output_tokens",
+                                        "window.completed",
+                                        "achieved.rate",
+                                        "achieved.mean_inflight",
+                                        "achieved.mean_target",
+                                        "achieved.ratio",
+                                        "achieved.missed_target",
+                                        "ttft_ms.count",
+                                        "ttft_ms.mean",
+                                        "ttft_ms.p50",
+                                        "ttft_ms.p90",
+                                        "ttft_ms.p99",
+                                        "ttft_ms.max",
+                                        "e2e_ms.mean",
+                                        "e2e_ms.p50",
+                                        "e2e_ms.p99",
+                                        "per_stream_tps.p50",
+                                        "per_stream_tps.ratio",
+                                        "per_stream_tps.mean"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const cJSON *w = at(want, paths[i]), *g = at(got, paths[i]);
+        if (!w)
+            continue; /* not in this fixture */
+        if (!g || !cJSON_Compare(w, g, true))
+            fail_msg("%s %s: merged %s, input %s", where, paths[i],
+                     g ? cJSON_PrintUnformatted(g) : "(missing)", cJSON_PrintUnformatted(w));
+    }
+}
+
+/* A merge of one file is that file: the same steps and totals figures (windows, rates,
+ * send rate, percentiles from the histograms, flags) and its search's answer. */
+static void one_file_merge_reproduces_steps_totals_and_analysis(void **state)
+{
+    (void)state;
+    char *in = fx_write("search.json", (fx_run)FX_RUN), *out = tmp_path("merged.json");
+    const char *files[] = {in};
+    assert_int_equal(run_merge(files, 1, out), 0);
+    cJSON *want = read_json(in), *got = read_json(out);
+    const cJSON *ws = at(want, "steps"), *gs = at(got, "steps");
+    assert_int_equal(cJSON_GetArraySize(gs), (int)FX_STEPS);
+    for (int i = 0; i < (int)FX_STEPS; i++) {
+        char where[32];
+        snprintf(where, sizeof where, "step %d", i + 1);
+        same_figures(cJSON_GetArrayItem(ws, i), cJSON_GetArrayItem(gs, i), where);
+    }
+    same_figures(at(want, "totals"), at(got, "totals"), "totals");
+    assert_true(cJSON_Compare(at(want, "analysis"), at(got, "analysis"), true));
+    assert_true(cJSON_Compare(at(want, "repeats"), at(got, "repeats"), true));
+    assert_string_equal(at(got, "config.a_key_from_a_newer_writer")->valuestring, "is passed on");
+    assert_int_equal(cJSON_GetArraySize(at(got, "series")), 3);
+    cJSON_Delete(want);
+    cJSON_Delete(got);
+    free(in);
+    free(out);
+}
+
+/* A file from before the step windows: its totals' run time is the run's (shorter than its
+ * steps' spans laid end to end), and its rates stay what it says. */
+static void merge_of_an_older_file_keeps_its_run_time_and_rates(void **state)
+{
+    (void)state;
+    fx_run r = FX_RUN;
+    r.windows = false;
+    char *in = fx_write("old.json", r), *out = tmp_path("merged.json");
+    const char *files[] = {in};
+    assert_int_equal(run_merge(files, 1, out), 0);
+    cJSON *want = read_json(in), *got = read_json(out);
+    same_figures(at(want, "totals"), at(got, "totals"), "totals");
+    assert_true(at(got, "totals.duration_s")->valuedouble == 23.75);
+    cJSON_Delete(want);
+    cJSON_Delete(got);
+    free(in);
+    free(out);
+}
+
+/* Two runs one after the other: durations and windows add, histograms add bucket by bucket. */
+static void two_runs_add_up_windows_and_histograms(void **state)
+{
+    (void)state;
+    char *a = fx_write("a.json", (fx_run)FX_RUN), *b = fx_write("b.json", (fx_run)FX_RUN);
+    char *out = tmp_path("merged.json");
+    const char *files[] = {a, b};
+    assert_int_equal(run_merge(files, 2, out), 0);
+    cJSON *one = read_json(a), *got = read_json(out);
+    const cJSON *t1 = at(one, "totals"), *t = at(got, "totals");
+    assert_int_equal(cJSON_GetArraySize(at(got, "steps")), 2 * (int)FX_STEPS);
+    assert_true(at(t, "duration_s")->valuedouble == 2 * at(t1, "duration_s")->valuedouble);
+    assert_true(at(t, "window.completed")->valuedouble ==
+                2 * at(t1, "window.completed")->valuedouble);
+    assert_true(at(t, "requests.ok")->valuedouble == 2 * at(t1, "requests.ok")->valuedouble);
+    assert_true(at(t, "ttft_ms.count")->valuedouble == 2 * at(t1, "ttft_ms.count")->valuedouble);
+    /* the same run twice: the same rates, percentiles and send rate */
+    static const char *const same[] = {"rps",         "tps",        "ttft_ms.p50",  "ttft_ms.p99",
+                                       "ttft_ms.max", "e2e_ms.p90", "achieved.rate"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        if (fabs(at(t, same[i])->valuedouble - at(t1, same[i])->valuedouble) > 0.0015)
+            fail_msg("totals %s: merged %g, one run %g", same[i], at(t, same[i])->valuedouble,
+                     at(t1, same[i])->valuedouble);
+    assert_true(cJSON_IsTrue(at(cJSON_GetArrayItem(at(got, "steps"), 6), "cut_short")));
+    assert_true(cJSON_IsObject(at(got, "analysis.search")));
+    assert_true(at(got, "analysis.search.best")->valuedouble == 6);
+    assert_true(at(cJSON_GetArrayItem(at(got, "series"), 3), "t")->valuedouble == 3);
+    const cJSON *reps = at(got, "repeats"); /* the second file's, at its merged step numbers */
+    assert_int_equal(cJSON_GetArraySize(reps), 2);
+    assert_true(at(cJSON_GetArrayItem(reps, 1), "first_step")->valuedouble == 1 + FX_STEPS);
+    assert_true(at(cJSON_GetArrayItem(reps, 1), "tps.sd")->valuedouble == 0.25);
+    cJSON_Delete(one);
+    cJSON_Delete(got);
+    free(a);
+    free(b);
+    free(out);
+}
+
+/* Runs the binary; returns its exit code, stderr in *err (caller frees). */
+static int run_cli(char **argv, char **err)
+{
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    *err = strdup(r.err ? r.err : "");
+    int rc = r.exit_code;
+    tu_result_free(&r);
+    return rc;
+}
+
+static void expect_refused(char **argv, const char *says)
+{
+    char *err;
+    int rc = run_cli(argv, &err);
+    if (rc != 2 || !strstr(err, says))
+        fail_msg("exit %d, stderr: %s (wanted 2 and \"%s\")", rc, err, says);
+    free(err);
+}
+
+static void expect_merged(char **argv)
+{
+    char *err;
+    int rc = run_cli(argv, &err);
+    if (rc != 0)
+        fail_msg("exit %d, stderr: %s", rc, err);
+    free(err);
+}
+
+/* Runs of another target, model, endpoint or plan are not one run: refused, naming the
+ * field, unless --force; credentials in the URL and a trailing '/' do not make another
+ * target (and are never printed). */
+static void merge_refuses_runs_of_different_tests_unless_forced(void **state)
+{
+    (void)state;
+    fx_run base = FX_RUN;
+    char *a = fx_write("a.json", base), *out = tmp_path("m.json");
+    static const struct {
+        const char *field, *value;
+    } other[] = {{"config.url", "http://user:pw@10.0.0.6:8000/v1"},
+                 {"config.model", "m2"},
+                 {"config.endpoint", "completions"},
+                 {"config.plan.kind", "ramp"}};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        fx_run r = base;
+        if (i == 0)
+            r.url = other[i].value;
+        else if (i == 1)
+            r.model = other[i].value;
+        else if (i == 2)
+            r.endpoint = other[i].value;
+        else
+            r.plan = other[i].value;
+        char *b = fx_write("b.json", r);
+        char *argv[] = {LLM_BINARY, "merge", a, b, "-o", out, NULL};
+        char *err;
+        assert_int_equal(run_cli(argv, &err), 2);
+        if (!strstr(err, other[i].field) || !strstr(err, "--force merges anyway") ||
+            strstr(err, "pw"))
+            fail_msg("the refusal should name %s and --force, and no credentials: %s",
+                     other[i].field, err);
+        free(err);
+        char *forced[] = {LLM_BINARY, "merge", a, b, "-o", out, "--force", NULL};
+        expect_merged(forced);
+        free(b);
+    }
+    fx_run same = base;
+    same.url = "http://user:pw@10.0.0.5:8000/v1/";
+    char *b = fx_write("b.json", same);
+    char *argv[] = {LLM_BINARY, "merge", a, b, "-o", out, NULL};
+    expect_merged(argv);
+    free(b);
+    free(a);
+    free(out);
+}
+
+/* A file twice (by path, or another name of the same file) would count its run twice. */
+static void merge_refuses_the_same_file_twice_unless_forced(void **state)
+{
+    (void)state;
+    char *a = fx_write("a.json", (fx_run)FX_RUN), *out = tmp_path("m.json");
+    char *sym = tmp_path("link.json"), *hard = tmp_path("hard.json");
+    assert_int_equal(symlink(a, sym), 0);
+    char *twice[] = {LLM_BINARY, "merge", a, a, "-o", out, NULL};
+    expect_refused(twice, "are the same file");
+    char *by_link[] = {LLM_BINARY, "merge", a, sym, "-o", out, NULL};
+    expect_refused(by_link, "--force merges anyway");
+    if (link(a, hard) == 0) { /* another name, the same inode */
+        char *by_hard[] = {LLM_BINARY, "merge", hard, a, "-o", out, NULL};
+        expect_refused(by_hard, "are the same file");
+    }
+    char *forced[] = {LLM_BINARY, "merge", a, a, "--force", "-o", out, NULL};
+    expect_merged(forced);
+    free(a);
+    free(out);
+    free(sym);
+    free(hard);
+}
+
+/* `report X.json -o X.json` once replaced the snapshot with Markdown: an output that is an
+ * input (the same file by any name) is refused with exit 2 and the input stays as it was. */
+static void an_output_that_is_an_input_is_refused(void **state)
+{
+    (void)state;
+    char *a = fx_write("a.json", (fx_run)FX_RUN), *b = fx_write("b.json", (fx_run)FX_RUN);
+    char *link = tmp_path("link.json");
+    assert_int_equal(symlink(a, link), 0);
+    size_t len_a, len_b;
+    char *before_a = tu_read_file(a, &len_a), *before_b = tu_read_file(b, &len_b);
+    char *report[] = {LLM_BINARY, "report", a, "-o", a, NULL};
+    expect_refused(report, "would overwrite the input");
+    char *by_link[] = {LLM_BINARY, "report", b, a, "--format", "html", "-o", link, NULL};
+    expect_refused(by_link, "would overwrite the input");
+    char *merge[] = {LLM_BINARY, "merge", a, b, "-o", b, NULL};
+    expect_refused(merge, "would overwrite the input");
+    size_t n;
+    char *after = tu_read_file(a, &n);
+    assert_true(n == len_a && memcmp(after, before_a, n) == 0);
+    free(after);
+    after = tu_read_file(b, &n);
+    assert_true(n == len_b && memcmp(after, before_b, n) == 0);
+    free(after);
+    free(before_a);
+    free(before_b);
+    free(a);
+    free(b);
+    free(link);
+}
+
 static void several_files_make_one_csv(void **state)
 {
     (void)state;
@@ -174,15 +687,15 @@ static void bad_inputs_get_a_sentence_and_exit_2(void **state)
 {
     (void)state;
     char err[512];
-    report_doc d;
-    assert_int_equal(report_load("/nonexistent/x.json", &d, err, sizeof err), -1);
+    snap_doc d;
+    assert_int_equal(snap_load("/nonexistent/x.json", &d, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot read it"));
     char *p = write_tmp("notjson.json", "{oops");
-    assert_int_equal(report_load(p, &d, err, sizeof err), -1);
+    assert_int_equal(snap_load(p, &d, err, sizeof err), -1);
     assert_non_null(strstr(err, "is not an llmload snapshot (not JSON)"));
     free(p);
     p = write_tmp("other.json", "{\"schema\":\"something/2\"}");
-    assert_int_equal(report_load(p, &d, err, sizeof err), -1);
+    assert_int_equal(snap_load(p, &d, err, sizeof err), -1);
     assert_non_null(strstr(err, "is not an llmload snapshot (no \"schema\""));
     const char *files[] = {p};
     assert_int_equal(run_report(files, 1, "md", NULL), 2);
@@ -208,6 +721,12 @@ int main(void)
         cmocka_unit_test(several_files_make_one_csv),
         cmocka_unit_test(bad_inputs_get_a_sentence_and_exit_2),
         cmocka_unit_test(unwritable_output_is_exit_1),
+        cmocka_unit_test(one_file_merge_reproduces_steps_totals_and_analysis),
+        cmocka_unit_test(merge_of_an_older_file_keeps_its_run_time_and_rates),
+        cmocka_unit_test(two_runs_add_up_windows_and_histograms),
+        cmocka_unit_test(merge_refuses_runs_of_different_tests_unless_forced),
+        cmocka_unit_test(merge_refuses_the_same_file_twice_unless_forced),
+        cmocka_unit_test(an_output_that_is_an_input_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
