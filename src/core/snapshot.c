@@ -247,8 +247,8 @@ static cJSON *summary_json(const stats_agg *a, stats_metric m)
     static const struct {
         const char *name;
         double p;
-    } cols[] = {{"mean", -1}, {"p50", 50},    {"p90", 90}, {"p95", 95},
-                {"p99", 99},  {"p999", 99.9}, {"max", 100}};
+    } cols[] = {{"mean", -1}, {"min", 0},  {"p50", 50},    {"p90", 90},
+                {"p95", 95},  {"p99", 99}, {"p999", 99.9}, {"max", 100}};
     cJSON *o = cJSON_CreateObject();
     add_count(o, "count", a->h[m].total);
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
@@ -299,7 +299,8 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     add_count(s, "concurrency", a->concurrency);
     if (a->rate > 0)
         add_number(s, "rate", a->rate);
-    add_number(s, "duration_s", stats_agg_window_s(a));
+    /* not rounded: RPS and TPS are the window's counts over it, for a reader (merge) too */
+    cJSON_AddNumberToObject(s, "duration_s", stats_agg_window_s(a));
     cJSON_AddStringToObject(s, "test", test_kind_name((llm_test_kind)a->test));
     cJSON_AddBoolToObject(s, "manual", a->manual);
     add_count(s, "plan_step", a->plan_index);
@@ -324,7 +325,10 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     for (int m = 0; m < STATS_METRICS; m++)
         cJSON_AddItemToObject(s, stats_metric_key((stats_metric)m), summary_json(a, m));
     /* The step's per-stream speed: tokens after the first / decode time, summed (§4). */
-    add_number(cJSON_GetObjectItem(s, "per_stream_tps"), "ratio", stats_agg_per_stream_tps(a));
+    cJSON *ps = cJSON_GetObjectItem(s, "per_stream_tps");
+    add_number(ps, "ratio", stats_agg_per_stream_tps(a));
+    add_count(ps, "decode_tokens", a->decode_tokens);
+    cJSON_AddNumberToObject(ps, "decode_s", (double)a->decode_ns / 1e9);
     cJSON *h = cJSON_AddObjectToObject(s, "histograms");
     for (int m = 0; m < STATS_METRICS; m++)
         cJSON_AddItemToObject(h, stats_metric_key((stats_metric)m),

@@ -474,15 +474,28 @@ static void agg_from_step(stats_agg *a, const snap_step *s)
         if (s->error_messages[c])
             llm_strlcpy(a->last_error[c], s->error_messages[c], sizeof a->last_error[c]);
     }
-    a->output_tokens = whole(snap_window_tokens(s));
+    a->output_tokens = whole(s->output_tokens);
     a->prompt_tokens = whole(s->prompt_tokens);
     a->estimated = s->estimated;
     a->slo_met = whole(s->slo_met);
     a->client_cpu_max = isfinite(s->client_cpu_max_pct) ? s->client_cpu_max_pct : 0;
     a->server_waiting_max = s->server_waiting_max;
+    a->manual = s->manual;
+    a->reconnects = whole(s->reconnects);
     double dur = isfinite(s->duration_s) && s->duration_s > 0 ? s->duration_s : 0;
     a->t_first_ns = a->t_last_start_ns = T_BASE_NS;
     a->t_last_ns = T_BASE_NS + (uint64_t)llround(dur * 1e9);
+    /* the window the stats queries divide by: its length and what it counted (tokens as
+     * events at one token each, so stats_agg_tps gives the file's figure) */
+    a->window_ns = (uint64_t)llround(dur * 1e9);
+    a->win_ok = whole(snap_window_completed(s));
+    a->win_events = whole(snap_window_tokens(s));
+    a->win_slo_met = isfinite(s->goodput_rps) ? whole(s->goodput_rps * dur) : 0;
+    double ratio = s->m[STATS_PER_STREAM_TPS].ratio;
+    if (isfinite(ratio) && ratio > 0) { /* a ratio of sums, on a basis of one second */
+        a->decode_ns = 1000000000ULL;
+        a->decode_tokens = whole(ratio);
+    }
     for (int m = 0; m < STATS_METRICS; m++)
         snap_hist_build(s, (stats_metric)m, &a->h[m]);
 }
