@@ -134,6 +134,13 @@ static void draw_errors(ui_app *app, const ui_rect *r)
         draw_text(app, y, r->x + 16, r->w - 16, UI_MAIN, "%s", t->last_error[c]);
         y++;
     }
+    /* Re-sent on a fresh connection: not errors, but never hidden (DESIGN §4). */
+    if (y < r->y + r->h && (t->reconnects || t->cut)) {
+        char v[24], c[24];
+        fmt_num((double)t->reconnects, v, sizeof v);
+        fmt_num((double)t->cut, c, sizeof c);
+        draw_text(app, y, r->x, r->w, UI_LABEL, "reconnects %s  cut at the end %s", v, c);
+    }
 }
 
 const ui_panel panel_latency = {"Latency", 7, 40, draw_latency};
