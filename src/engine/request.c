@@ -406,17 +406,24 @@ static void location_shown(const char *loc, char *out, size_t cap)
         snprintf(out, cap, "%s", loc);
 }
 
+/* The status for a message: three digits (the modulo tells the compiler so, and -O2's
+ * format-truncation checks then see that every message fits the event's 96 bytes). */
+static int status_shown(const req_slot *s)
+{
+    return (int)(s->http_status % 1000);
+}
+
 static void http_error_message(req_slot *s, char *out, size_t cap)
 {
-    long st = s->http_status;
+    int st = status_shown(s);
     if (st >= 300 && st < 400) {
         char loc[sizeof s->location];
         location_shown(s->location, loc, sizeof loc);
-        snprintf(out, cap, "HTTP %ld: the server redirected to %.50s: fix --url", st, loc);
+        snprintf(out, cap, "HTTP %d: the server redirected to %.48s: fix --url", st, loc);
         return;
     }
     if (s->errbody_len == 0) {
-        snprintf(out, cap, "HTTP %ld with an empty body%s", st,
+        snprintf(out, cap, "HTTP %d with an empty body%s", st,
                  st == 429   ? ": the server is rate limiting"
                  : st >= 500 ? ": the server failed or is overloaded"
                              : "");
@@ -425,16 +432,16 @@ static void http_error_message(req_slot *s, char *out, size_t cap)
     chunk_info ci;
     chunk_decode(s->errbody, s->errbody_len, &ci);
     if (s->sent->image && (st == 400 || st == 415 || st == 422))
-        snprintf(out, cap, "HTTP %ld to an image request: does the model take images? %.30s", st,
+        snprintf(out, cap, "HTTP %d to an image request: does the model take images? %.30s", st,
                  ci.kind == CHUNK_ERROR ? ci.message : "");
     else if (ci.kind == CHUNK_ERROR && http_rejected_field_advice(ci.message))
-        snprintf(out, cap, "HTTP %ld: %s", st, http_rejected_field_advice(ci.message));
+        snprintf(out, cap, "HTTP %d: %s", st, http_rejected_field_advice(ci.message));
     else if (ci.kind == CHUNK_ERROR && ci.message[0])
-        snprintf(out, cap, "HTTP %ld: %.80s", st, ci.message);
+        snprintf(out, cap, "HTTP %d: %.80s", st, ci.message);
     else if (s->errbody[0] == '<')
-        snprintf(out, cap, "HTTP %ld with an HTML page, not JSON", st);
+        snprintf(out, cap, "HTTP %d with an HTML page, not JSON", st);
     else
-        snprintf(out, cap, "HTTP %ld: %.60s", st, s->errbody);
+        snprintf(out, cap, "HTTP %d: %.60s", st, s->errbody);
 }
 
 /* Content-Encoding other than identity: curl is not asked to decode, so nothing parses. */
@@ -446,24 +453,23 @@ static bool body_compressed(const req_slot *s)
 /* A 2xx that did not give an answer: say which of the usual causes it was. */
 static void answer_message(req_slot *s, char *out, size_t cap)
 {
-    long st = s->http_status;
+    int st = status_shown(s);
     if (body_compressed(s))
         snprintf(out, cap,
-                 "HTTP %ld: the server compressed the %s (Content-Encoding: %.20s): turn its "
-                 "compression off",
-                 st, s->streaming ? "stream" : "answer", s->content_encoding);
+                 "HTTP %d: the server compressed the %s (Content-Encoding: %.12s): turn it off", st,
+                 s->streaming ? "stream" : "answer", s->content_encoding);
     else if (s->stream_error)
         snprintf(out, cap, "%s", s->stream_msg);
     else if (s->streaming && !s->t_first_byte)
-        snprintf(out, cap, "HTTP %ld with an empty body", st);
+        snprintf(out, cap, "HTTP %d with an empty body", st);
     else if (s->streaming && s->sse.events == 0 &&
              strncasecmp(s->content_type, "application/json", 16) == 0)
         snprintf(out, cap,
-                 "HTTP %ld: one JSON document, not an SSE stream (stream set to false, e.g. by "
+                 "HTTP %d: one JSON document, not an SSE stream (stream set to false, e.g. by "
                  "--body-json?)",
                  st);
     else if (s->streaming && s->sse.events == 0)
-        snprintf(out, cap, "HTTP %ld (%.30s) but no SSE events: does the server stream?", st,
+        snprintf(out, cap, "HTTP %d (%.30s) but no SSE events: does the server stream?", st,
                  s->content_type[0] ? s->content_type : "no Content-Type");
     else
         snprintf(out, cap, "stream ended without [DONE] or a finish_reason (cut)");
