@@ -11,6 +11,8 @@
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata);
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata);
+static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port);
 
 /* After finish_reason (and the usage asked for), this much silence ends a stream that sends
  * neither [DONE] nor a close; longer while the usage asked for has not come. */
@@ -60,6 +62,10 @@ static void slot_set_options(req_slot *s, const llm_config *cfg, const char *url
     curl_easy_setopt(c, CURLOPT_PRIVATE, s);
     http_apply_common(c, cfg, url);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    /* Seeing each send is how a re-send curl does on its own (a reused connection found dead
+     * after the request went out) is counted rather than hidden. */
+    s->attempts_known = curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq) == CURLE_OK &&
+                        curl_easy_setopt(c, CURLOPT_PREREQDATA, s) == CURLE_OK;
 }
 
 /* The input test's body: the same prompt length, one token asked for (seeds' -i). */
@@ -143,6 +149,8 @@ void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint6
         (void)rc;
     }
     s->reconnect_lost_ns = 0;
+    s->attempts = 0;
+    s->t_attempt_first = s->t_attempt_last = 0;
     s->sent = body && body->json ? body : &s->body;
     prompt_set_nonce(s->sent, request_number);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->sent->json);
@@ -330,6 +338,21 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
         break;
     }
     return n;
+}
+
+/* Right before the request goes out on a connection (new or reused): once per send. */
+static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+    (void)conn_primary_ip;
+    (void)conn_local_ip;
+    (void)conn_primary_port;
+    (void)conn_local_port;
+    req_slot *s = clientp;
+    s->t_attempt_last = llm_now_ns();
+    if (s->attempts++ == 0)
+        s->t_attempt_first = s->t_attempt_last;
+    return CURL_PREREQFUNC_OK;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -527,6 +550,17 @@ static void fill_connection_times(req_slot *s, ev_done *d)
     d->tls_us = tls > conn ? (uint32_t)(tls - conn) : 0;
 }
 
+/* A request sent more than once was re-sent on a fresh connection, by llmload or by curl's own
+ * retry of a reused connection that died: either way a reconnect, and the time lost is from
+ * the first send to the last. */
+static void settle_reconnects(req_slot *s)
+{
+    if (!s->attempts_known || s->attempts < 2)
+        return;
+    s->reconnects = 1;
+    s->reconnect_lost_ns = s->t_attempt_last - s->t_attempt_first;
+}
+
 static uint32_t lost_us(const req_slot *s)
 {
     uint64_t us = s->reconnect_lost_ns / 1000;
@@ -575,6 +609,7 @@ void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev)
     ev->step = s->step;
     ev->warmup = s->warmup;
     read_status(s);
+    settle_reconnects(s);
     if (!s->streaming && result == CURLE_OK && !s->error_body && !s->overflow &&
         !body_compressed(s))
         decode_whole(s, now);

@@ -66,9 +66,15 @@ typedef struct req_slot {
     /* --no-stream answers: grown as needed up to REQUEST_WHOLE_MAX, kept across requests */
     char *whole;
     size_t whole_cap;
-    /* the request was re-sent once on a fresh connection; time lost on the reused one */
+    /* the request was re-sent on a fresh connection (by llmload, or by curl itself when it
+     * sees the reused one died); time lost on the reused one */
     uint8_t reconnects;
     uint64_t reconnect_lost_ns;
+    /* sends of the request in flight (curl's PREREQFUNCTION: once per connection it goes out
+     * on), the first's and the last's time; attempts_known false when libcurl lacks it */
+    bool attempts_known;
+    uint32_t attempts;
+    uint64_t t_attempt_first, t_attempt_last;
 } req_slot;
 
 /* Creates the easy handle and the body once; headers is shared by every slot.

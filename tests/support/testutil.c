@@ -203,11 +203,13 @@ struct tu_canned {
     int listener, port;
     const char *reply;
     size_t len;
+    int keepalive_once;
     pthread_t thread;
     atomic_bool stop;
     atomic_int accepts;
     struct {
         int fd;
+        int answered;
         size_t got;
         char head[8192];
     } conn[CANNED_CONNS];
@@ -241,12 +243,22 @@ static void canned_read(struct tu_canned *c, int i)
         c->conn[i].got += (size_t)n;
     if (!c->reply || !room || !canned_request_done(c, i))
         return;
+    if (c->keepalive_once && c->conn[i].answered) {
+        close(c->conn[i].fd);
+        c->conn[i].fd = -1;
+        return;
+    }
     size_t off = 0;
     while (off < c->len) {
         ssize_t w = send(c->conn[i].fd, c->reply + off, c->len - off, MSG_NOSIGNAL);
         if (w <= 0)
             break;
         off += (size_t)w;
+    }
+    if (c->keepalive_once) {
+        c->conn[i].answered = 1;
+        c->conn[i].got = 0;
+        return;
     }
     close(c->conn[i].fd);
     c->conn[i].fd = -1;
@@ -262,6 +274,7 @@ static void canned_accept(struct tu_canned *c)
         if (c->conn[i].fd < 0) {
             c->conn[i].fd = fd;
             c->conn[i].got = 0;
+            c->conn[i].answered = 0;
             return;
         }
     close(fd);
@@ -294,7 +307,7 @@ static void *canned_thread(void *arg)
     return NULL;
 }
 
-tu_canned *tu_canned_start(const char *reply, size_t len)
+static tu_canned *canned_start(const char *reply, size_t len, int keepalive_once)
 {
     struct tu_canned *c = calloc(1, sizeof *c);
     if (!c)
@@ -303,6 +316,7 @@ tu_canned *tu_canned_start(const char *reply, size_t len)
         c->conn[i].fd = -1;
     c->reply = reply;
     c->len = len;
+    c->keepalive_once = keepalive_once;
     c->listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t alen = sizeof a;
@@ -317,6 +331,16 @@ tu_canned *tu_canned_start(const char *reply, size_t len)
     }
     c->port = ntohs(a.sin_port);
     return c;
+}
+
+tu_canned *tu_canned_start(const char *reply, size_t len)
+{
+    return canned_start(reply, len, 0);
+}
+
+tu_canned *tu_canned_start_keepalive_once(const char *reply, size_t len)
+{
+    return canned_start(reply, len, 1);
 }
 
 int tu_canned_port(const tu_canned *c)

@@ -33,6 +33,10 @@ int tu_refusing_port(int *holder);
  * connections it accepted. tu_canned_stop ends it (within 50 ms) and frees it. */
 typedef struct tu_canned tu_canned;
 tu_canned *tu_canned_start(const char *reply, size_t len);
+/* Like tu_canned_start, but the connection stays open after the reply (give it a
+ * Content-Length); the next request on it is read and never answered: the connection just
+ * closes (a server that drops kept-alive connections). */
+tu_canned *tu_canned_start_keepalive_once(const char *reply, size_t len);
 int tu_canned_port(const tu_canned *c);
 int tu_canned_accepts(tu_canned *c);
 void tu_canned_stop(tu_canned *c);

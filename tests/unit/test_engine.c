@@ -652,6 +652,7 @@ static void server_id_event_names_the_sims_model_once(void **state)
     assert_int_equal(r->server_ids, 1);
     assert_string_equal(r->server_id.model, "acme/served-model-7b");
     assert_string_equal(r->server_id.fingerprint, ""); /* the sim sends none */
+    assert_int_equal(r->reconnects, 0);                /* kept-alive connections that stay up */
     for (size_t i = 0; i < r->n_done; i++)
         assert_false(r->done[i].one_read);
     free(r);

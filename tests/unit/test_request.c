@@ -203,6 +203,56 @@ static void stream_that_arrives_in_one_read_is_marked_one_read(void **state)
     assert_true(ev.u.done.one_read);
 }
 
+/* A kept-alive connection the server drops when the next request arrives: curl re-sends that
+ * request on a new connection by itself. It is counted as a reconnect, not hidden. */
+static void curls_own_resend_on_a_dead_reused_connection_is_a_reconnect(void **state)
+{
+    (void)state;
+    static const char reply[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: keep-alive\r\n"
+        "Content-Length: 84\r\n\r\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"a\"},\"finish_reason\":\"stop\"}]}\n\n"
+        "data: [DONE]\n\n";
+    tu_canned *srv = tu_canned_start_keepalive_once(reply, sizeof reply - 1);
+    assert_non_null(srv);
+    char base[64], err[256];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d/v1", tu_canned_port(srv));
+    llm_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.url = base;
+    cfg.prompt_chars = 40;
+    cfg.max_tokens = 4;
+    cfg.temperature = -1;
+    cfg.connect_timeout_s = 5;
+    cfg.request_timeout_s = 10;
+    char *url = config_endpoint_url(&cfg, "/chat/completions");
+    struct curl_slist *headers = request_headers(&cfg);
+    req_slot *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    if (request_slot_init(s, &cfg, url, headers, NULL, 0, true, false, err, sizeof err) != 0)
+        fail_msg("request_slot_init: %s", err);
+    s->on_tokens = count_tokens;
+    llm_event ev[2];
+    for (int i = 0; i < 2; i++) {
+        uint64_t now = llm_now_ns();
+        request_begin(s, (uint64_t)i + 1, now, now, 0, false, NULL);
+        CURLcode rc = curl_easy_perform(s->easy);
+        request_finish(s, rc, llm_now_ns(), &ev[i]);
+        assert_int_equal(ev[i].kind, EV_REQUEST_DONE);
+    }
+    assert_int_equal(tu_canned_accepts(srv), 2);
+    assert_true(ev[0].u.done.new_conn);
+    assert_int_equal(ev[0].u.done.reconnects, 0);
+    assert_true(ev[1].u.done.new_conn); /* its answer came over the second connection */
+    assert_int_equal(ev[1].u.done.reconnects, 1);
+    assert_true(ev[1].u.done.reconnect_lost_us > 0);
+    request_slot_free(s);
+    free(s);
+    curl_slist_free_all(headers);
+    free(url);
+    tu_canned_stop(srv);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -214,6 +264,7 @@ int main(void)
         cmocka_unit_test(json_answer_to_a_stream_request_suspects_stream_false),
         cmocka_unit_test(no_stream_answers_grow_past_64_kib_up_to_16_mib),
         cmocka_unit_test(stream_that_arrives_in_one_read_is_marked_one_read),
+        cmocka_unit_test(curls_own_resend_on_a_dead_reused_connection_is_a_reconnect),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
