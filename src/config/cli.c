@@ -198,6 +198,12 @@ const cli_option cli_options[] = {
      "length of a stall (default 5s)"},
     {"--slow-headers", {0}, "D", SIMRUN, CLI_G_SIM, OFF(sim.slow_headers_s), 0, set_duration,
      "delay before response headers, every request (default 0)"},
+    {"--close-after-stream", {0}, "MS", CLI_SIM, CLI_G_SIM, OFF(sim.close_after_stream_ms), 0,
+     set_int_count,
+     "close each keep-alive connection MS ms after a stream (0 = at once), unanswered, "
+     "like llama.cpp's server"},
+    {"--no-done", {0}, NULL, CLI_SIM, CLI_G_SIM, OFF(sim.no_done), 0, set_flag,
+     "end streams after finish_reason and usage with no [DONE], the response left open"},
     {"--reject-fields", {0}, "LIST", SIMRUN, CLI_G_SIM, 0, 0, set_sim_reject_fields,
      "answer 400 to requests with any of these body fields, e.g. ignore_eos,stream_options "
      "(a strict server)"},

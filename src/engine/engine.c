@@ -20,6 +20,7 @@
 #include "engine/ptimer.h"
 #include "engine/request.h"
 #include "engine/sockwatch.h"
+#include "proto/chunk.h"
 
 #define EVENT_RING_CAP (128 * 1024)
 #define CMD_RING_CAP 256
@@ -71,6 +72,7 @@ struct engine {
     req_slot **busy;        /* the slots in flight, so timers visit only those */
     size_t n_busy;
     uint32_t ticks;
+    bool server_id_sent; /* EV_SERVER_ID went out: one per run */
 
     spsc_ring events, commands;
 
@@ -122,6 +124,22 @@ static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
         .kind = EV_TOKENS, .warmup = s->warmup, .step = s->step, .t_ns = s->t_last_content};
     ev.u.tokens.count = count;
     ev.u.tokens.gap_ns = gap_ns;
+    publish(e, &ev);
+}
+
+/* The first response that names the server's model or fingerprint: one EV_SERVER_ID. */
+static void on_server_id(req_slot *s, const char *model, size_t model_len, const char *fp,
+                         size_t fp_len)
+{
+    engine *e = s->owner;
+    if (e->server_id_sent)
+        return;
+    llm_event ev = {.kind = EV_SERVER_ID, .warmup = s->warmup, .step = s->step, .t_ns = s->t_read};
+    chunk_copy_string(ev.u.server_id.model, sizeof ev.u.server_id.model, model ? model : "",
+                      model_len);
+    chunk_copy_string(ev.u.server_id.fingerprint, sizeof ev.u.server_id.fingerprint, fp ? fp : "",
+                      fp_len);
+    e->server_id_sent = true;
     publish(e, &ev);
 }
 
@@ -281,10 +299,20 @@ static void release_slot(engine *e, req_slot *s)
     e->inflight--;
 }
 
+/* A reused connection the server had closed: the same request once more on a new one. */
+static bool resend_on_fresh_connection(engine *e, req_slot *s)
+{
+    return curl_multi_remove_handle(e->multi, s->easy) == CURLM_OK &&
+           curl_multi_add_handle(e->multi, s->easy) == CURLM_OK;
+}
+
 static void finish_request(engine *e, req_slot *s, CURLcode rc)
 {
     llm_event ev;
-    request_finish(s, rc, llm_now_ns(), &ev);
+    uint64_t now = llm_now_ns();
+    if (request_reconnect(s, rc, now) && resend_on_fresh_connection(e, s))
+        return;
+    request_finish(s, rc, now, &ev);
     publish(e, &ev);
     release_slot(e, s);
 }
@@ -834,7 +862,8 @@ static void on_wake(uv_async_t *a)
 }
 
 /* Visits the requests in flight (backwards: finishing one moves the last into its place).
- * TTFT deadlines every tick when --ttft-timeout is set; the [DONE] grace every 25 ticks. */
+ * TTFT deadlines every tick when --ttft-timeout is set; every 25 ticks the [DONE] grace and
+ * the grace after a finish_reason that neither [DONE] nor a close followed. */
 static void check_deadlines(engine *e, uint64_t now)
 {
     uint64_t ttft_ns = (uint64_t)(e->cfg->ttft_timeout_s * LLM_NS_PER_SEC);
@@ -847,6 +876,8 @@ static void check_deadlines(engine *e, uint64_t now)
             s->aborted_ttft = true;
             finish_request(e, s, CURLE_OPERATION_TIMEDOUT);
         } else if (grace && s->done_seen && now - s->t_done > DONE_GRACE_NS) {
+            finish_request(e, s, CURLE_OK);
+        } else if (grace && request_finish_by_grace(s, now)) {
             finish_request(e, s, CURLE_OK);
         }
     }
@@ -946,6 +977,13 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
             return -1;
         s->owner = e;
         s->on_tokens = on_tokens;
+        s->on_server_id = on_server_id;
+        /* --http2: wait for the first connection to say it multiplexes instead of opening one
+         * per request of the first burst. */
+        if (e->cfg->http2 && curl_easy_setopt(s->easy, CURLOPT_PIPEWAIT, 1L) != CURLE_OK) {
+            snprintf(err, errlen, "this libcurl cannot multiplex HTTP/2: run without --http2");
+            return -1;
+        }
         curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
         curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETDATA, e);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);

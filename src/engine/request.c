@@ -3,12 +3,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/util.h"
 #include "proto/chunk.h"
 #include "proto/http.h"
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata);
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata);
+static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port);
+
+/* After finish_reason (and the usage asked for), this much silence ends a stream that sends
+ * neither [DONE] nor a close; longer while the usage asked for has not come. */
+#define FINISH_GRACE_NS (1000 * 1000 * 1000ULL)
+#define FINISH_GRACE_NO_USAGE_NS (3 * FINISH_GRACE_NS)
 
 struct curl_slist *request_headers(const llm_config *cfg)
 {
@@ -48,9 +57,15 @@ static void slot_set_options(req_slot *s, const llm_config *cfg, const char *url
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
     curl_easy_setopt(c, CURLOPT_PRIVATE, s);
     http_apply_common(c, cfg, url);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    /* Seeing each send is how a re-send curl does on its own (a reused connection found dead
+     * after the request went out) is counted rather than hidden. */
+    s->attempts_known = curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq) == CURLE_OK &&
+                        curl_easy_setopt(c, CURLOPT_PREREQDATA, s) == CURLE_OK;
 }
 
 /* The input test's body: the same prompt length, one token asked for (seeds' -i). */
@@ -71,6 +86,7 @@ int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
     s->index = index;
     s->api_key = cfg->api_key;
     s->streaming = !cfg->no_stream;
+    s->usage_asked = !cfg->no_stream && !cfg->no_usage;
     uint64_t seed = (cfg->seed_set ? cfg->seed : 0x5eed) * 1000003ULL + index;
     /* Only the bodies the plan's steps send: a multimodal-only plan needs neither. */
     if (output_body && prompt_build(cfg, model, seed, &s->body, err, errlen) != 0)
@@ -92,9 +108,28 @@ void request_slot_free(req_slot *s)
     if (s->easy)
         curl_easy_cleanup(s->easy);
     free(s->sse_buf);
+    free(s->whole);
     prompt_free(&s->body);
     prompt_free(&s->input_body);
     memset(s, 0, sizeof *s);
+}
+
+/* Everything the response fills in: cleared for a new request and for its re-send. */
+static void reset_response(req_slot *s)
+{
+    s->aborted_ttft = false;
+    s->t_first_byte = s->t_first_token = s->t_first_output = s->t_last_content = s->t_done = 0;
+    s->t_read = s->t_last_event = 0;
+    s->content_events = s->read_tokens = s->content_reads = 0;
+    s->usage_completion = s->usage_prompt = 0;
+    s->usage = s->finish = s->done_seen = s->stream_error = s->overflow = false;
+    s->finish_grace = s->id_reported = false;
+    s->http_status = 0;
+    s->error_body = s->got_header = false;
+    s->errbody_len = s->whole_len = 0;
+    s->stream_msg[0] = '\0';
+    s->content_type[0] = s->content_encoding[0] = s->location[0] = '\0';
+    sse_init(&s->sse, s->sse_buf, REQUEST_SSE_BUF);
 }
 
 void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint64_t now,
@@ -102,19 +137,20 @@ void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint6
 {
     s->busy = true;
     s->warmup = warmup;
-    s->aborted_ttft = false;
     s->step = step;
     s->t_sched = t_sched;
     s->t0 = now;
-    s->t_first_byte = s->t_first_token = s->t_first_output = s->t_last_content = s->t_done = 0;
-    s->content_events = s->read_tokens = 0;
-    s->usage_completion = s->usage_prompt = 0;
-    s->usage = s->finish = s->done_seen = s->stream_error = s->overflow = false;
-    s->http_status = 0;
-    s->error_body = false;
-    s->errbody_len = s->whole_len = 0;
-    s->stream_msg[0] = '\0';
-    sse_init(&s->sse, s->sse_buf, REQUEST_SSE_BUF);
+    reset_response(s);
+    if (s->reconnects) {
+        s->reconnects = 0;
+        /* Cannot fail for a long option on a live handle; were it to, this request would
+         * only open a connection of its own. */
+        CURLcode rc = curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 0L);
+        (void)rc;
+    }
+    s->reconnect_lost_ns = 0;
+    s->attempts = 0;
+    s->t_attempt_first = s->t_attempt_last = 0;
     s->sent = body && body->json ? body : &s->body;
     prompt_set_nonce(s->sent, request_number);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->sent->json);
@@ -150,6 +186,11 @@ static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
         s->usage_completion = ci->completion_tokens;
         s->usage_prompt = ci->prompt_tokens;
     }
+    if (!s->id_reported && (ci->model_len || ci->fingerprint_len)) {
+        s->id_reported = true;
+        if (s->on_server_id)
+            s->on_server_id(s, ci->model, ci->model_len, ci->fingerprint, ci->fingerprint_len);
+    }
 }
 
 static int on_sse_event(void *user, const char *event, size_t event_len, const char *data,
@@ -157,6 +198,7 @@ static int on_sse_event(void *user, const char *event, size_t event_len, const c
 {
     req_slot *s = user;
     uint64_t now = s->t_read;
+    s->t_last_event = now;
     chunk_info ci;
     chunk_decode_event(event, event_len, data, data_len, &ci);
     switch (ci.kind) {
@@ -183,14 +225,42 @@ static int on_sse_event(void *user, const char *event, size_t event_len, const c
     return 0;
 }
 
+/* Room for need bytes of a --no-stream answer; the buffer stays with the slot, so it grows
+ * only when an answer is larger than every earlier one. */
+static bool whole_reserve(req_slot *s, size_t need)
+{
+    if (need <= s->whole_cap)
+        return true;
+    if (need > REQUEST_WHOLE_MAX)
+        return false;
+    size_t cap = s->whole_cap ? s->whole_cap : REQUEST_SSE_BUF;
+    while (cap < need)
+        cap *= 2;
+    if (cap > REQUEST_WHOLE_MAX)
+        cap = REQUEST_WHOLE_MAX;
+    char *p = realloc(s->whole, cap);
+    if (!p)
+        return false;
+    s->whole = p;
+    s->whole_cap = cap;
+    return true;
+}
+
 static size_t keep_whole(req_slot *s, const char *ptr, size_t n)
 {
-    if (s->whole_len + n > REQUEST_SSE_BUF) {
+    if (s->overflow)
+        return n;
+    if (!whole_reserve(s, s->whole_len + n)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "HTTP %ld: %s", s->http_status,
+                 s->whole_len + n > REQUEST_WHOLE_MAX
+                     ? "the answer exceeded 16 MiB: lower --max-tokens or drop --no-stream"
+                     : "out of memory keeping the answer");
         s->overflow = true;
-        mark_stream_error(s, "the answer exceeded 64 KiB");
+        mark_stream_error(s, msg);
         return n;
     }
-    memcpy(s->sse_buf + s->whole_len, ptr, n);
+    memcpy(s->whole + s->whole_len, ptr, n);
     s->whole_len += n;
     return n;
 }
@@ -203,13 +273,20 @@ static void flush_read_tokens(req_slot *s)
         return;
     s->on_tokens(s, s->read_tokens, s->read_first_gap);
     s->read_tokens = 0;
+    s->content_reads++;
 }
 
 /* --no-stream: the whole answer counts as one event that carries every token. */
 static void decode_whole(req_slot *s, uint64_t now)
 {
     chunk_info ci;
-    chunk_decode_message(s->sse_buf, s->whole_len, &ci);
+    if (s->whole_len == 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "HTTP %ld with an empty body", s->http_status);
+        mark_stream_error(s, msg);
+        return;
+    }
+    chunk_decode_message(s->whole, s->whole_len, &ci);
     if (ci.kind == CHUNK_ERROR || ci.kind == CHUNK_MALFORMED) {
         char msg[96];
         snprintf(msg, sizeof msg, "%s answer: %.70s",
@@ -221,6 +298,61 @@ static void decode_whole(req_slot *s, uint64_t now)
     s->done_seen = true;
     on_chunk(s, &ci, now);
     flush_read_tokens(s);
+}
+
+/* Copies the value of header line h[0..n) into out when its name is `name`. */
+static void header_value(const char *h, size_t n, const char *name, char *out, size_t cap)
+{
+    size_t k = strlen(name);
+    if (n <= k || h[k] != ':' || strncasecmp(h, name, k) != 0)
+        return;
+    const char *v = h + k + 1, *end = h + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    size_t len = (size_t)(end - v) < cap - 1 ? (size_t)(end - v) : cap - 1;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (unsigned char)v[i] < 0x20 ? ' ' : v[i];
+    out[len] = '\0';
+}
+
+/* Once per response header line (not per token): the few the failure messages need. A status
+ * line starts a new response (after a 100 Continue), so it clears what an earlier one set. */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    req_slot *s = userdata;
+    size_t n = size * nmemb;
+    s->got_header = true;
+    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
+        s->content_type[0] = s->content_encoding[0] = s->location[0] = '\0';
+        return n;
+    }
+    switch (ptr[0] | 0x20) {
+    case 'c':
+        header_value(ptr, n, "content-type", s->content_type, sizeof s->content_type);
+        header_value(ptr, n, "content-encoding", s->content_encoding, sizeof s->content_encoding);
+        break;
+    case 'l':
+        header_value(ptr, n, "location", s->location, sizeof s->location);
+        break;
+    }
+    return n;
+}
+
+/* Right before the request goes out on a connection (new or reused): once per send. */
+static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+    (void)conn_primary_ip;
+    (void)conn_local_ip;
+    (void)conn_primary_port;
+    (void)conn_local_port;
+    req_slot *s = clientp;
+    s->t_attempt_last = llm_now_ns();
+    if (s->attempts++ == 0)
+        s->t_attempt_first = s->t_attempt_last;
+    return CURL_PREREQFUNC_OK;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -284,37 +416,99 @@ static err_class class_of_curl(CURLcode rc, bool got_bytes)
     }
 }
 
+/* A Location header, credentials dropped (scheme://user:pass@host → scheme://host). */
+static void location_shown(const char *loc, char *out, size_t cap)
+{
+    const char *scheme = strstr(loc, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+    if (!loc[0])
+        snprintf(out, cap, "(no Location given)");
+    else if (at && (!slash || at < slash))
+        snprintf(out, cap, "%.*s%s", (int)(scheme + 3 - loc), loc, at + 1);
+    else
+        snprintf(out, cap, "%s", loc);
+}
+
+/* The status for a message: three digits (the modulo tells the compiler so, and -O2's
+ * format-truncation checks then see that every message fits the event's 96 bytes). */
+static int status_shown(const req_slot *s)
+{
+    return (int)(s->http_status % 1000);
+}
+
+static void http_error_message(req_slot *s, char *out, size_t cap)
+{
+    int st = status_shown(s);
+    if (st >= 300 && st < 400) {
+        char loc[sizeof s->location];
+        location_shown(s->location, loc, sizeof loc);
+        snprintf(out, cap, "HTTP %d: the server redirected to %.48s: fix --url", st, loc);
+        return;
+    }
+    if (s->errbody_len == 0) {
+        snprintf(out, cap, "HTTP %d with an empty body%s", st,
+                 st == 429   ? ": the server is rate limiting"
+                 : st >= 500 ? ": the server failed or is overloaded"
+                             : "");
+        return;
+    }
+    chunk_info ci;
+    chunk_decode(s->errbody, s->errbody_len, &ci);
+    if (s->sent->image && (st == 400 || st == 415 || st == 422))
+        snprintf(out, cap, "HTTP %d to an image request: does the model take images? %.30s", st,
+                 ci.kind == CHUNK_ERROR ? ci.message : "");
+    else if (ci.kind == CHUNK_ERROR && http_rejected_field_advice(ci.message))
+        snprintf(out, cap, "HTTP %d: %s", st, http_rejected_field_advice(ci.message));
+    else if (ci.kind == CHUNK_ERROR && ci.message[0])
+        snprintf(out, cap, "HTTP %d: %.80s", st, ci.message);
+    else if (s->errbody[0] == '<')
+        snprintf(out, cap, "HTTP %d with an HTML page, not JSON", st);
+    else
+        snprintf(out, cap, "HTTP %d: %.60s", st, s->errbody);
+}
+
+/* Content-Encoding other than identity: curl is not asked to decode, so nothing parses. */
+static bool body_compressed(const req_slot *s)
+{
+    return s->content_encoding[0] && strcasecmp(s->content_encoding, "identity") != 0;
+}
+
+/* A 2xx that did not give an answer: say which of the usual causes it was. */
+static void answer_message(req_slot *s, char *out, size_t cap)
+{
+    int st = status_shown(s);
+    if (body_compressed(s))
+        snprintf(out, cap,
+                 "HTTP %d: the server compressed the %s (Content-Encoding: %.12s): turn it off", st,
+                 s->streaming ? "stream" : "answer", s->content_encoding);
+    else if (s->stream_error)
+        snprintf(out, cap, "%s", s->stream_msg);
+    else if (s->streaming && !s->t_first_byte)
+        snprintf(out, cap, "HTTP %d with an empty body", st);
+    else if (s->streaming && s->sse.events == 0 &&
+             strncasecmp(s->content_type, "application/json", 16) == 0)
+        snprintf(out, cap,
+                 "HTTP %d: one JSON document, not an SSE stream (stream set to false, e.g. by "
+                 "--body-json?)",
+                 st);
+    else if (s->streaming && s->sse.events == 0)
+        snprintf(out, cap, "HTTP %d (%.30s) but no SSE events: does the server stream?", st,
+                 s->content_type[0] ? s->content_type : "no Content-Type");
+    else
+        snprintf(out, cap, "stream ended without [DONE] or a finish_reason (cut)");
+}
+
 static void fail_message(req_slot *s, CURLcode rc, err_class cls, char *out, size_t cap)
 {
-    if (s->aborted_ttft) {
+    if (s->aborted_ttft)
         snprintf(out, cap, "no first token within --ttft-timeout");
-    } else if (rc != CURLE_OK) {
+    else if (rc != CURLE_OK)
         snprintf(out, cap, "%s%s", curl_easy_strerror(rc),
                  cls == ERR_STREAM ? " (stream cut mid-way)" : "");
-    } else if (s->error_body) {
-        chunk_info ci;
-        chunk_decode(s->errbody, s->errbody_len, &ci);
-        if (s->sent->image &&
-            (s->http_status == 400 || s->http_status == 415 || s->http_status == 422))
-            snprintf(out, cap, "HTTP %ld to an image request: does the model take images? %.30s",
-                     s->http_status, ci.kind == CHUNK_ERROR ? ci.message : "");
-        else if (ci.kind == CHUNK_ERROR && http_rejected_field_advice(ci.message))
-            snprintf(out, cap, "HTTP %ld: %s", s->http_status,
-                     http_rejected_field_advice(ci.message));
-        else if (ci.kind == CHUNK_ERROR && ci.message[0])
-            snprintf(out, cap, "HTTP %ld: %.80s", s->http_status, ci.message);
-        else if (s->errbody_len && s->errbody[0] == '<')
-            snprintf(out, cap, "HTTP %ld with an HTML page, not JSON", s->http_status);
-        else
-            snprintf(out, cap, "HTTP %ld: %.60s", s->http_status, s->errbody);
-    } else if (s->stream_error) {
-        snprintf(out, cap, "%s", s->stream_msg);
-    } else if (s->streaming && s->sse.events == 0) {
-        snprintf(out, cap, "HTTP %ld but no SSE events: does the server support stream: true?",
-                 s->http_status);
-    } else {
-        snprintf(out, cap, "stream ended without [DONE] or a finish_reason (cut)");
-    }
+    else if (s->error_body)
+        http_error_message(s, out, cap);
+    else
+        answer_message(s, out, cap);
     /* One line on screen: newlines from server bodies become spaces. */
     for (char *p = out; *p; p++)
         if (*p == '\n' || *p == '\r' || *p == '\t')
@@ -338,20 +532,44 @@ static err_class classify(req_slot *s, CURLcode rc, bool *ok)
     return ERR_OTHER;
 }
 
+/* Phases only for a request that opened its connection: on a reused one curl still reports a
+ * few microseconds of "lookup", which would pollute the DNS/connect/TLS histograms. */
 static void fill_connection_times(req_slot *s, ev_done *d)
 {
+    long conns = 0;
     curl_off_t dns = 0, conn = 0, tls = 0;
-    curl_easy_getinfo(s->easy, CURLINFO_NAMELOOKUP_TIME_T, &dns);
-    curl_easy_getinfo(s->easy, CURLINFO_CONNECT_TIME_T, &conn);
-    curl_easy_getinfo(s->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+    if (curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &conns) != CURLE_OK || conns <= 0)
+        return;
+    if (curl_easy_getinfo(s->easy, CURLINFO_NAMELOOKUP_TIME_T, &dns) != CURLE_OK ||
+        curl_easy_getinfo(s->easy, CURLINFO_CONNECT_TIME_T, &conn) != CURLE_OK ||
+        curl_easy_getinfo(s->easy, CURLINFO_APPCONNECT_TIME_T, &tls) != CURLE_OK)
+        return;
+    d->new_conn = 1;
     d->dns_us = (uint32_t)dns;
     d->connect_us = conn > dns ? (uint32_t)(conn - dns) : 0;
     d->tls_us = tls > conn ? (uint32_t)(tls - conn) : 0;
 }
 
+/* A request sent more than once was re-sent on a fresh connection, by llmload or by curl's own
+ * retry of a reused connection that died: either way a reconnect, and the time lost is from
+ * the first send to the last. */
+static void settle_reconnects(req_slot *s)
+{
+    if (!s->attempts_known || s->attempts < 2)
+        return;
+    s->reconnects = 1;
+    s->reconnect_lost_ns = s->t_attempt_last - s->t_attempt_first;
+}
+
+static uint32_t lost_us(const req_slot *s)
+{
+    uint64_t us = s->reconnect_lost_ns / 1000;
+    return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
 static void fill_done(req_slot *s, uint64_t now, ev_done *d)
 {
-    uint64_t end = s->done_seen ? s->t_done : now;
+    uint64_t end = s->done_seen ? s->t_done : s->finish_grace ? s->t_last_event : now;
     d->t_sched_ns = s->t_sched;
     d->t0_ns = s->t0;
     d->send_lag_ns = s->t0 > s->t_sched ? s->t0 - s->t_sched : 0;
@@ -365,7 +583,23 @@ static void fill_done(req_slot *s, uint64_t now, ev_done *d)
     d->prompt_estimated = !(s->usage && s->usage_prompt > 0);
     d->prompt_tokens = d->prompt_estimated ? (uint32_t)((s->sent->prompt_chars + 3) / 4)
                                            : (uint32_t)s->usage_prompt;
+    d->finish_grace = s->finish_grace;
+    /* A buffering proxy delivers the whole stream at once: every ITL 0, TTFT = E2E. */
+    d->one_read = s->content_reads == 1 && s->content_events > 1;
+    d->reconnects = s->reconnects;
+    d->reconnect_lost_us = lost_us(s);
     fill_connection_times(s, d);
+}
+
+/* The status line of a response whose body never came (a 429 with an empty body). */
+static void read_status(req_slot *s)
+{
+    long code = 0;
+    if (s->http_status || curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK ||
+        code == 0)
+        return;
+    s->http_status = code;
+    s->error_body = code < 200 || code >= 300;
 }
 
 void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev)
@@ -374,7 +608,10 @@ void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev)
     ev->t_ns = now;
     ev->step = s->step;
     ev->warmup = s->warmup;
-    if (!s->streaming && result == CURLE_OK && !s->error_body && !s->overflow)
+    read_status(s);
+    settle_reconnects(s);
+    if (!s->streaming && result == CURLE_OK && !s->error_body && !s->overflow &&
+        !body_compressed(s))
         decode_whole(s, now);
     bool ok;
     err_class cls = classify(s, result, &ok);
@@ -387,7 +624,37 @@ void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev)
         ev->u.failed.elapsed_ns = now - s->t0;
         ev->u.failed.http_status = (uint16_t)s->http_status;
         ev->u.failed.err_class = (uint8_t)cls;
+        ev->u.failed.reconnects = s->reconnects;
+        ev->u.failed.reconnect_lost_us = lost_us(s);
         fail_message(s, result, cls, ev->u.failed.message, sizeof ev->u.failed.message);
     }
     s->busy = false;
+}
+
+bool request_reconnect(req_slot *s, CURLcode result, uint64_t now)
+{
+    if (s->reconnects || s->aborted_ttft || s->got_header || s->t_first_byte)
+        return false;
+    if (result != CURLE_SEND_ERROR && result != CURLE_RECV_ERROR && result != CURLE_GOT_NOTHING)
+        return false;
+    long conns = -1;
+    if (curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &conns) != CURLE_OK || conns != 0)
+        return false;
+    if (curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK)
+        return false;
+    s->reconnects = 1;
+    s->reconnect_lost_ns = now - s->t0;
+    reset_response(s);
+    return true;
+}
+
+bool request_finish_by_grace(req_slot *s, uint64_t now)
+{
+    if (!s->streaming || !s->finish || s->done_seen || s->stream_error || s->error_body)
+        return false;
+    uint64_t grace = s->usage || !s->usage_asked ? FINISH_GRACE_NS : FINISH_GRACE_NO_USAGE_NS;
+    if (now - s->t_read < grace)
+        return false;
+    s->finish_grace = true;
+    return true;
 }

@@ -244,6 +244,13 @@ static void chunk_root(const chunk_doc *d, chunk_info *out)
             error_tok = i + 1;
         else if (TOK_IS(d, i, "object") && TOK_IS(d, i + 1, "error"))
             object_error = true;
+        else if (TOK_IS(d, i, "model") && v->type == JSMN_STRING) {
+            out->model = d->js + v->start;
+            out->model_len = tok_len(v);
+        } else if (TOK_IS(d, i, "system_fingerprint") && v->type == JSMN_STRING) {
+            out->fingerprint = d->js + v->start;
+            out->fingerprint_len = tok_len(v);
+        }
     }
     if (error_tok >= 0) {
         chunk_error(d, error_tok, out);
@@ -337,6 +344,16 @@ static void chunk_decode_as(const char *data, size_t len, const char *holder, ch
         chunk_doc d = {data, toks, r, holder};
         chunk_root(&d, out);
     }
+}
+
+void chunk_copy_string(char *dst, size_t cap, const char *raw, size_t len)
+{
+    if (cap == 0)
+        return;
+    str_copy(dst, cap, raw, len);
+    for (char *p = dst; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = '?';
 }
 
 void chunk_decode(const char *data, size_t len, chunk_info *out)

@@ -26,6 +26,12 @@ typedef struct {
     bool has_usage; /* a usage object with numbers */
     long completion_tokens;
     long prompt_tokens;
+    /* top-level "model" and "system_fingerprint" strings: raw contents inside the data given
+     * (escapes not undone, see chunk_copy_string); NULL / 0 when absent or not a string */
+    const char *model;
+    size_t model_len;
+    const char *fingerprint;
+    size_t fingerprint_len;
     char message[256]; /* CHUNK_ERROR / CHUNK_MALFORMED: short human text */
     bool slow_path;    /* more JSON tokens than the stack array: decoded with heap tokens */
 } chunk_info;
@@ -42,5 +48,10 @@ void chunk_decode_event(const char *event, size_t event_len, const char *data, s
 /* Decodes a whole non-streaming response body: choices[].message.content (chat) or
  * choices[].text (completions) count as content, usage and errors as in chunk_decode. */
 void chunk_decode_message(const char *data, size_t len, chunk_info *out);
+
+/* Copies the raw contents of a JSON string (as in model/fingerprint above) into dst[cap],
+ * NUL-terminated, cut to fit: common escapes undone, control and non-ASCII \u escapes as
+ * '?'. No allocation. */
+void chunk_copy_string(char *dst, size_t cap, const char *raw, size_t len);
 
 #endif

@@ -25,6 +25,7 @@ void sim_options_default(sim_options *o)
     llm_strlcpy(o->model, "llmload-sim", sizeof o->model);
     o->seed = 1;
     o->stall_s = 5;
+    o->close_after_stream_ms = -1;
 }
 
 static int options_check(const sim_options *o, char *err, size_t errlen)
@@ -35,6 +36,7 @@ static int options_check(const sim_options *o, char *err, size_t errlen)
                       : o->default_max_tokens < 1      ? "--max-tokens must be at least 1"
                       : o->port < 0 || o->port > 65535 ? "--port must be 0..65535"
                       : !o->model[0]                   ? "--model must not be empty"
+                      : o->close_after_stream_ms < -1  ? "--close-after-stream must be 0 or more"
                                                        : NULL;
     if (bad)
         snprintf(err, errlen, "%s", bad);
@@ -273,6 +275,11 @@ static void print_banner(const sim_server *s)
                "slow headers %g s\n",
                o->error_rate_pct, o->cut_rate_pct, o->malformed_rate_pct, o->stall_rate_pct,
                o->stall_s, o->slow_headers_s);
+    if (o->close_after_stream_ms >= 0)
+        printf("llmload sim: keep-alive connections close %d ms after each stream\n",
+               o->close_after_stream_ms);
+    if (o->no_done)
+        printf("llmload sim: streams end without [DONE] and stay open\n");
     fflush(stdout);
 }
 

@@ -28,6 +28,13 @@ typedef struct {
     double stall_rate_pct;     /* the stream stops for stall_s mid-way */
     double stall_s;            /* default 5 */
     double slow_headers_s;     /* delay before response headers, every request; 0 = none */
+    /* after the last byte of a streamed response that advertised keep-alive, stop reading
+     * and close the connection this many ms later (0 = at once), like llama.cpp's server;
+     * requests sent on it meanwhile get no answer. -1 = never (default) */
+    int close_after_stream_ms;
+    /* streams end with finish_reason (and usage) but neither [DONE] nor the end of the
+     * response: the connection stays open until the client gives up */
+    bool no_done;
     /* top-level body fields answered 400 "Unrecognized request argument supplied: NAME",
      * comma-separated (a strict server: OpenAI's own for ignore_eos); "" = none */
     char reject_fields[128];

@@ -184,6 +184,24 @@ void conn_close_when_flushed(sim_conn *c)
     conn_after_write(c);
 }
 
+/* --close-after-stream: the stream's bytes go out, nothing more is read (a request the client
+ * sends meanwhile stays unread, so the close resets it, as llama.cpp's server does), and the
+ * connection closes ms later. */
+void conn_close_after_stream(sim_conn *c, int ms)
+{
+    c->busy = false;
+    c->doomed = true;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+    if (ms <= 0) {
+        conn_close_when_flushed(c);
+        return;
+    }
+    model_close_at(c->srv, &c->req, uv_hrtime() + (uint64_t)ms * 1000000u);
+}
+
 void conn_close_all(sim_server *s)
 {
     for (sim_conn *c = s->conns; c; c = c->next)
@@ -337,7 +355,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         conn_close(c);
         return;
     }
-    if (nread == 0 || c->close_after_flush)
+    if (nread == 0 || c->close_after_flush || c->doomed)
         return;
     if (!buf_grow(&c->held, &c->held_cap, c->held_len + (size_t)nread)) {
         conn_close(c);
@@ -378,7 +396,7 @@ static void conn_pump(sim_conn *c)
     if (c->pumping)
         return;
     c->pumping = true;
-    while (!c->closing && !c->busy && !c->close_after_flush && c->held_len > 0) {
+    while (!c->closing && !c->busy && !c->close_after_flush && !c->doomed && c->held_len > 0) {
         if (!conn_parse_one(c))
             break;
         c->busy = true;
@@ -389,7 +407,8 @@ static void conn_pump(sim_conn *c)
         api_on_request(c);
     }
     c->pumping = false;
-    if (!c->closing && !c->reading && !c->close_after_flush && c->held_len < SIM_HELD_HIGH) {
+    if (!c->closing && !c->reading && !c->close_after_flush && !c->doomed &&
+        c->held_len < SIM_HELD_HIGH) {
         if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
             c->reading = true;
     }

@@ -24,6 +24,7 @@ typedef enum {
     SIM_PH_QUEUED,  /* waiting for a slot */
     SIM_PH_PREFILL, /* in a slot, first token not yet out */
     SIM_PH_DECODE,  /* in a slot, emitting tokens */
+    SIM_PH_CLOSING, /* stream done, connection closes when due (--close-after-stream) */
 } sim_phase;
 
 typedef enum { SIM_EP_OTHER, SIM_EP_CHAT, SIM_EP_COMPLETIONS } sim_endpoint;
@@ -73,6 +74,7 @@ struct sim_conn {
     size_t out_len, out_cap, wbuf_cap;
     bool writing, reading, closing, close_after_flush, busy, pumping, keep_alive;
     bool http10; /* the request was HTTP/1.0: a stream goes unframed and ends with a close */
+    bool doomed; /* --close-after-stream: nothing more is read or answered; it closes soon */
     /* chunk head of the current stream: `data: {"id":…,"model":…,` */
     char *head;
     size_t head_len, head_cap;
@@ -125,6 +127,7 @@ void conn_finish_request(sim_conn *c);
 void conn_close_when_flushed(sim_conn *c);
 void conn_close(sim_conn *c);
 void conn_close_all(sim_server *s);
+void conn_close_after_stream(sim_conn *c, int ms);
 
 /* sim_api.c: routing, auth, request bodies */
 void api_on_request(sim_conn *c);
@@ -135,6 +138,7 @@ void api_log(sim_conn *c, const char *what);
 uint64_t sim_rng_next(uint64_t *state);
 double sim_rng_unit(uint64_t *state);
 void model_delay(sim_server *s, sim_req *r, double seconds);
+void model_close_at(sim_server *s, sim_req *r, uint64_t due_ns);
 void model_submit(sim_server *s, sim_req *r);
 void model_release(sim_server *s, sim_req *r);
 void model_on_timer(uv_timer_t *t);

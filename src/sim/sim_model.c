@@ -134,6 +134,13 @@ void model_delay(sim_server *s, sim_req *r, double seconds)
     heap_push(s, r, uv_hrtime() + secs_to_ns(seconds));
 }
 
+/* --close-after-stream: the connection's (finished) request closes it when due. */
+void model_close_at(sim_server *s, sim_req *r, uint64_t due_ns)
+{
+    r->phase = SIM_PH_CLOSING;
+    heap_push(s, r, due_ns);
+}
+
 void model_submit(sim_server *s, sim_req *r)
 {
     r->sent = 0;
@@ -204,6 +211,12 @@ static void model_finish(sim_server *s, sim_req *r)
     else
         proto_full(c, r);
     api_log(c, r->stream ? "stream" : "json");
+    if (r->stream && s->opt.no_done)
+        return; /* the response never ends: the client has to give up on it */
+    if (r->stream && c->keep_alive && s->opt.close_after_stream_ms >= 0) {
+        conn_close_after_stream(c, s->opt.close_after_stream_ms);
+        return;
+    }
     conn_finish_request(c);
 }
 
@@ -262,6 +275,10 @@ static void model_fire(sim_server *s, sim_req *r, uint64_t now)
         break;
     case SIM_PH_DECODE:
         model_token(s, r, now);
+        break;
+    case SIM_PH_CLOSING:
+        r->phase = SIM_PH_IDLE;
+        conn_close_when_flushed(r->conn);
         break;
     default:
         break;

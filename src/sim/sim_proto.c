@@ -328,6 +328,8 @@ void proto_stream_end(sim_conn *c, sim_req *r)
         piece pc[2] = {{c->head, c->head_len}, {tail, (size_t)n}};
         chunk_put(c, pc, 2);
     }
+    if (c->srv->opt.no_done)
+        return; /* --no-done: finish_reason and usage, then silence on an open response */
     chunk_put(c, &done, 1);
     if (!c->http10)
         conn_append(c, "0\r\n\r\n", 5);

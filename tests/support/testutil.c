@@ -7,7 +7,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,4 +193,175 @@ char *tu_mutate(uint64_t *rng, const char *in, size_t n, size_t *out_len)
     }
     *out_len = len;
     return out;
+}
+
+/* ---- the canned server ---- */
+
+#define CANNED_CONNS 64
+
+struct tu_canned {
+    int listener, port;
+    const char *reply;
+    size_t len;
+    int keepalive_once;
+    pthread_t thread;
+    atomic_bool stop;
+    atomic_int accepts;
+    struct {
+        int fd;
+        int answered;
+        size_t got;
+        char head[8192];
+    } conn[CANNED_CONNS];
+};
+
+/* True once conn i holds a whole request: headers, then Content-Length bytes of body. */
+static int canned_request_done(struct tu_canned *c, int i)
+{
+    char *end = memmem(c->conn[i].head, c->conn[i].got, "\r\n\r\n", 4);
+    if (!end)
+        return c->conn[i].got == sizeof c->conn[i].head; /* too large: answer anyway */
+    *end = '\0';
+    const char *cl = strcasestr(c->conn[i].head, "content-length:");
+    size_t body = cl ? strtoul(cl + 15, NULL, 10) : 0;
+    *end = '\r';
+    return c->conn[i].got >= (size_t)(end + 4 - c->conn[i].head) + body;
+}
+
+static void canned_read(struct tu_canned *c, int i)
+{
+    char sink[4096];
+    size_t room = sizeof c->conn[i].head - c->conn[i].got;
+    char *dst = room ? c->conn[i].head + c->conn[i].got : sink;
+    ssize_t n = recv(c->conn[i].fd, dst, room ? room : sizeof sink, 0);
+    if (n <= 0) {
+        close(c->conn[i].fd);
+        c->conn[i].fd = -1;
+        return;
+    }
+    if (room)
+        c->conn[i].got += (size_t)n;
+    if (!c->reply || !room || !canned_request_done(c, i))
+        return;
+    if (c->keepalive_once && c->conn[i].answered) {
+        close(c->conn[i].fd);
+        c->conn[i].fd = -1;
+        return;
+    }
+    size_t off = 0;
+    while (off < c->len) {
+        ssize_t w = send(c->conn[i].fd, c->reply + off, c->len - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (c->keepalive_once) {
+        c->conn[i].answered = 1;
+        c->conn[i].got = 0;
+        return;
+    }
+    close(c->conn[i].fd);
+    c->conn[i].fd = -1;
+}
+
+static void canned_accept(struct tu_canned *c)
+{
+    int fd = accept(c->listener, NULL, NULL);
+    if (fd < 0)
+        return;
+    atomic_fetch_add(&c->accepts, 1);
+    for (int i = 0; i < CANNED_CONNS; i++)
+        if (c->conn[i].fd < 0) {
+            c->conn[i].fd = fd;
+            c->conn[i].got = 0;
+            c->conn[i].answered = 0;
+            return;
+        }
+    close(fd);
+}
+
+static void *canned_thread(void *arg)
+{
+    struct tu_canned *c = arg;
+    while (!atomic_load(&c->stop)) {
+        struct pollfd p[CANNED_CONNS + 1];
+        int idx[CANNED_CONNS + 1], n = 0;
+        p[n] = (struct pollfd){.fd = c->listener, .events = POLLIN};
+        idx[n++] = -1;
+        for (int i = 0; i < CANNED_CONNS; i++)
+            if (c->conn[i].fd >= 0) {
+                p[n] = (struct pollfd){.fd = c->conn[i].fd, .events = POLLIN};
+                idx[n++] = i;
+            }
+        if (poll(p, (nfds_t)n, 50) <= 0)
+            continue;
+        for (int k = 0; k < n; k++) {
+            if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (idx[k] < 0)
+                canned_accept(c);
+            else if (c->conn[idx[k]].fd >= 0)
+                canned_read(c, idx[k]);
+        }
+    }
+    return NULL;
+}
+
+static tu_canned *canned_start(const char *reply, size_t len, int keepalive_once)
+{
+    struct tu_canned *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    for (int i = 0; i < CANNED_CONNS; i++)
+        c->conn[i].fd = -1;
+    c->reply = reply;
+    c->len = len;
+    c->keepalive_once = keepalive_once;
+    c->listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    if (c->listener < 0 || bind(c->listener, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(c->listener, 64) != 0 ||
+        getsockname(c->listener, (struct sockaddr *)&a, &alen) != 0 ||
+        pthread_create(&c->thread, NULL, canned_thread, c) != 0) {
+        if (c->listener >= 0)
+            close(c->listener);
+        free(c);
+        return NULL;
+    }
+    c->port = ntohs(a.sin_port);
+    return c;
+}
+
+tu_canned *tu_canned_start(const char *reply, size_t len)
+{
+    return canned_start(reply, len, 0);
+}
+
+tu_canned *tu_canned_start_keepalive_once(const char *reply, size_t len)
+{
+    return canned_start(reply, len, 1);
+}
+
+int tu_canned_port(const tu_canned *c)
+{
+    return c->port;
+}
+
+int tu_canned_accepts(tu_canned *c)
+{
+    return atomic_load(&c->accepts);
+}
+
+void tu_canned_stop(tu_canned *c)
+{
+    if (!c)
+        return;
+    atomic_store(&c->stop, true);
+    pthread_join(c->thread, NULL);
+    for (int i = 0; i < CANNED_CONNS; i++)
+        if (c->conn[i].fd >= 0)
+            close(c->conn[i].fd);
+    close(c->listener);
+    free(c);
 }

@@ -27,6 +27,20 @@ char *tu_read_file(const char *path, size_t *len);
  * Close *holder when done. Returns the port, or -1. */
 int tu_refusing_port(int *holder);
 
+/* A canned HTTP server on 127.0.0.1 (its own thread, any free port): on every connection it
+ * reads one request (headers and Content-Length body) and writes `reply` in one send, then
+ * closes the connection; with reply NULL it reads and never answers. It counts the
+ * connections it accepted. tu_canned_stop ends it (within 50 ms) and frees it. */
+typedef struct tu_canned tu_canned;
+tu_canned *tu_canned_start(const char *reply, size_t len);
+/* Like tu_canned_start, but the connection stays open after the reply (give it a
+ * Content-Length); the next request on it is read and never answered: the connection just
+ * closes (a server that drops kept-alive connections). */
+tu_canned *tu_canned_start_keepalive_once(const char *reply, size_t len);
+int tu_canned_port(const tu_canned *c);
+int tu_canned_accepts(tu_canned *c);
+void tu_canned_stop(tu_canned *c);
+
 /* Mutation fuzzing. tu_rand: xorshift64*, deterministic for a seed (print the seed when a
  * case fails). tu_mutate: a copy of in[0..n) with 1-8 random edits (flip a bit, insert a
  * byte the parsers care about — \n \r : " { } [ ] \\ NUL, a BOM byte —, delete or duplicate

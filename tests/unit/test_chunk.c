@@ -378,6 +378,40 @@ static void non_streaming_message_content(void **state)
     assert_int_equal(ci.content_events, 1);
 }
 
+/* The server's own name for what it runs: pointers into the chunk itself, no copy. */
+static void model_and_fingerprint_point_into_the_chunk(void **state)
+{
+    (void)state;
+    static const char c[] =
+        "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+        "\"model\":\"meta-llama\\/Llama-3.1-8B\",\"system_fingerprint\":\"fp_44709d6fcb\","
+        "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"model\":\"nested\"}]}";
+    chunk_info ci = decode(c);
+    assert_int_equal(ci.kind, CHUNK_DATA);
+    assert_int_equal(ci.content_events, 1);
+    assert_true(ci.model > c && ci.model + ci.model_len < c + sizeof c);
+    assert_int_equal(ci.model_len, strlen("meta-llama\\/Llama-3.1-8B"));
+    assert_memory_equal(ci.fingerprint, "fp_44709d6fcb", ci.fingerprint_len);
+    char name[64];
+    chunk_copy_string(name, sizeof name, ci.model, ci.model_len);
+    assert_string_equal(name, "meta-llama/Llama-3.1-8B");
+    chunk_copy_string(name, 8, ci.model, ci.model_len); /* cut to fit, terminated */
+    assert_string_equal(name, "meta-ll");
+
+    /* absent, null or not a string: nothing */
+    ci = decode("{\"model\":null,\"system_fingerprint\":7,\"choices\":[]}");
+    assert_null(ci.model);
+    assert_int_equal(ci.model_len, 0);
+    assert_null(ci.fingerprint);
+    ci = decode("{\"choices\":[{\"delta\":{\"content\":\"x\"}}]}");
+    assert_null(ci.model);
+    /* a whole --no-stream answer carries them too */
+    static const char whole[] =
+        "{\"model\":\"m1\",\"choices\":[{\"message\":{\"content\":\"x\"}}]}";
+    chunk_decode_message(whole, sizeof whole - 1, &ci);
+    assert_int_equal(ci.model_len, 2);
+}
+
 /* What any decode must leave: a known kind, a terminated message, counts within the input. */
 static void check_info(const chunk_info *ci, size_t len, uint64_t seed, int c)
 {
@@ -485,6 +519,7 @@ int main(void)
         cmocka_unit_test(null_finish_reason_is_not_a_finish),
         cmocka_unit_test(giant_chunk_decodes_on_the_slow_path),
         cmocka_unit_test(non_streaming_message_content),
+        cmocka_unit_test(model_and_fingerprint_point_into_the_chunk),
         cmocka_unit_test(mutated_chunks_decode_to_well_formed_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

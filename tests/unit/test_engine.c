@@ -36,6 +36,9 @@ typedef struct {
     ev_step step_evs[64]; /* every EV_STEP, in order */
     size_t n_step_evs;
     stats *st; /* the same events folded as the session does */
+    long reconnects, new_conns, server_ids;
+    uint64_t reconnect_lost_us;
+    ev_server_id server_id;
 } run_ctx;
 
 static void start_sim(run_ctx *r, sim_options *o)
@@ -79,6 +82,9 @@ static void consume(run_ctx *r, const llm_event *ev)
         break;
     case EV_REQUEST_DONE:
         r->ok++;
+        r->reconnects += ev->u.done.reconnects;
+        r->reconnect_lost_us += ev->u.done.reconnect_lost_us;
+        r->new_conns += ev->u.done.new_conn;
         if (r->n_done < 4096) {
             r->done_step[r->n_done] = ev->step;
             r->done[r->n_done++] = ev->u.done;
@@ -105,6 +111,10 @@ static void consume(run_ctx *r, const llm_event *ev)
         break;
     case EV_STEP_END:
         r->steps_ended++;
+        break;
+    case EV_SERVER_ID:
+        r->server_ids++;
+        r->server_id = ev->u.server_id;
         break;
     }
 }
@@ -813,10 +823,180 @@ static void the_end_drains_then_counts_what_is_cut(void **state)
     }
 }
 
+/* llama.cpp's server advertises keep-alive yet closes after each stream: a request sent on
+ * the closing connection is re-sent once on a fresh one and counted, never failed. */
+static void closed_keepalive_connections_are_reconnected_not_failed(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 16;
+    o.base_latency_s = 0;
+    o.prefill_rate = 1e9;
+    o.decode_rate = 1e6;
+    o.close_after_stream_ms = 2;
+    start_sim(r, &o);
+    base_config(r, 8, 5000);
+    r->cfg.max_tokens = 2;
+    r->cfg.prompt_chars = 40;
+    engine *e = start_engine(r);
+    run_to_end(r, e, 120);
+    finish(r, e);
+    print_message("ok %ld failed %ld reconnects %ld (%.1f ms lost) other: %s\n", r->ok, r->failed,
+                  r->reconnects, (double)r->reconnect_lost_us / 1e3, r->last_msg[ERR_OTHER]);
+    assert_int_equal(r->failed, 0);
+    assert_int_equal(r->ok, 5000);
+    assert_true(r->reconnects > 0);
+    assert_true(r->reconnect_lost_us > 0);
+    free(r);
+}
+
+/* The first response names the model: one EV_SERVER_ID for the whole run, with it. */
+static void server_id_event_names_the_sims_model_once(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 400; /* a token per read: these streams are not buffered */
+    o.base_latency_s = 0.001;
+    snprintf(o.model, sizeof o.model, "acme/served-model-7b");
+    start_sim(r, &o);
+    base_config(r, 4, 12);
+    r->cfg.max_tokens = 6;
+    engine *e = start_engine(r);
+    run_to_end(r, e, 30);
+    finish(r, e);
+    assert_int_equal(r->ok, 12);
+    assert_int_equal(r->server_ids, 1);
+    assert_string_equal(r->server_id.model, "acme/served-model-7b");
+    assert_string_equal(r->server_id.fingerprint, ""); /* the sim sends none */
+    assert_int_equal(r->reconnects, 0);                /* kept-alive connections that stay up */
+    for (size_t i = 0; i < r->n_done; i++)
+        assert_false(r->done[i].one_read);
+    free(r);
+}
+
+/* curl reports a few microseconds of "lookup" on a reused connection: only a request that
+ * opened its connection carries DNS/connect/TLS phases. */
+static void only_new_connections_carry_connection_phases(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 5000;
+    o.base_latency_s = 0.001;
+    start_sim(r, &o);
+    base_config(r, 1, 10);
+    r->cfg.max_tokens = 2;
+    engine *e = start_engine(r);
+    run_to_end(r, e, 30);
+    finish(r, e);
+    assert_int_equal(r->ok, 10);
+    assert_int_equal(r->new_conns, 1); /* one virtual user, one kept-alive connection */
+    for (size_t i = 0; i < r->n_done; i++) {
+        const ev_done *d = &r->done[i];
+        if (d->new_conn)
+            continue;
+        assert_int_equal(d->dns_us, 0);
+        assert_int_equal(d->connect_us, 0);
+        assert_int_equal(d->tls_us, 0);
+    }
+    free(r);
+}
+
+/* finish_reason and usage, then neither [DONE] nor a close: ok after a short grace, long
+ * before the request timeout, with E2E at the last data event. */
+static void stream_without_done_or_close_ends_after_a_short_grace(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 2000;
+    o.base_latency_s = 0.001;
+    o.no_done = true;
+    start_sim(r, &o);
+    base_config(r, 2, 4);
+    r->cfg.max_tokens = 8;
+    r->cfg.request_timeout_s = 8;
+    engine *e = start_engine(r);
+    uint64_t t0 = llm_now_ns();
+    run_to_end(r, e, 30);
+    double took = (double)(llm_now_ns() - t0) / 1e9;
+    finish(r, e);
+    print_message("4 requests in %.2f s, %ld ok, %ld failed (%s)\n", took, r->ok, r->failed,
+                  r->last_msg[ERR_TIMEOUT]);
+    assert_int_equal(r->ok, 4);
+    assert_true(took < 5); /* two rounds of ~1 s grace, not two 8 s timeouts */
+    for (size_t i = 0; i < r->n_done; i++) {
+        assert_true(r->done[i].finish_grace);
+        assert_true(r->done[i].usage_reported);
+        assert_int_equal(r->done[i].output_tokens, 8);
+        assert_true(r->done[i].e2e_ns < 500 * LLM_NS_PER_MS); /* the grace is not in E2E */
+    }
+    free(r);
+}
+
+static void no_stream_answers_over_64_kib_complete(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1e6;
+    o.base_latency_s = 0.001;
+    start_sim(r, &o);
+    base_config(r, 2, 4);
+    r->cfg.no_stream = true;
+    r->cfg.max_tokens = 30000; /* ~180 KB of words */
+    engine *e = start_engine(r);
+    run_to_end(r, e, 60);
+    finish(r, e);
+    if (r->failed)
+        print_message("failed: %s\n", r->last_msg[ERR_STREAM]);
+    assert_int_equal(r->ok, 4);
+    for (size_t i = 0; i < r->n_done; i++)
+        assert_int_equal(r->done[i].output_tokens, 30000);
+    free(r);
+}
+
+/* --http2 with PIPEWAIT: the first burst waits for one connection to multiplex on rather than
+ * opening one per request. The server takes connections and never answers (it speaks no h2:
+ * what is measured is only how many connections the client opens). */
+static void http2_first_burst_shares_one_connection(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    tu_canned *srv = tu_canned_start(NULL, 0);
+    assert_non_null(srv);
+    snprintf(r->url, sizeof r->url, "http://127.0.0.1:%d/v1", tu_canned_port(srv));
+    base_config(r, 4, 4);
+    r->cfg.http2 = true;
+    r->cfg.request_timeout_s = 0.6;
+    engine *e = start_engine(r);
+    run_to_end(r, e, 30);
+    int accepts = tu_canned_accepts(srv);
+    finish(r, e); /* no simulator here */
+    tu_canned_stop(srv);
+    print_message("4 HTTP/2 requests opened %d connection(s)\n", accepts);
+    assert_int_equal(r->failed, 4);
+    assert_int_equal(accepts, 1);
+    free(r);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(closed_keepalive_connections_are_reconnected_not_failed),
+        cmocka_unit_test(server_id_event_names_the_sims_model_once),
+        cmocka_unit_test(only_new_connections_carry_connection_phases),
+        cmocka_unit_test(stream_without_done_or_close_ends_after_a_short_grace),
+        cmocka_unit_test(no_stream_answers_over_64_kib_complete),
+        cmocka_unit_test(http2_first_burst_shares_one_connection),
         cmocka_unit_test(token_counts_equal_the_servers_usage),
         cmocka_unit_test(ttft_is_at_least_the_injected_value_and_close_to_it),
         cmocka_unit_test(rps_and_tps_match_the_capacity_model),

@@ -583,6 +583,50 @@ static void http10_stream_is_unframed_and_ends_with_a_close(void **state)
     sim_stop(s);
 }
 
+/* --close-after-stream: keep-alive advertised, yet a request sent after the stream gets no
+ * answer and the connection closes MS ms later (llama.cpp's server does this). */
+static void close_after_stream_answers_nothing_more_and_closes(void **state)
+{
+    (void)state;
+    sim_options o = opts_fast();
+    o.close_after_stream_ms = 100;
+    sim_server *s = sim_up(&o);
+    const char *two = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                      "application/json\r\nContent-Length: 44\r\n\r\n"
+                      "{\"prompt\":\"ab\",\"max_tokens\":3,\"stream\":true}"
+                      "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    double t0 = mono_s();
+    char *got = raw_exchange(sim_port(s), two, "NEVER-IN-THE-ANSWER", 1); /* to the close */
+    double took = mono_s() - t0;
+    assert_non_null(strstr(got, "Connection: keep-alive"));
+    assert_non_null(strstr(got, "data: [DONE]"));
+    assert_null(strstr(got, "{\"status\":\"ok\"}"));
+    assert_true(took >= 0.1 && took < 3);
+    free(got);
+    sim_stop(s);
+}
+
+/* --no-done: finish_reason and usage, then nothing: no [DONE], no end of the chunked body. */
+static void no_done_stream_ends_with_usage_and_stays_open(void **state)
+{
+    (void)state;
+    sim_options o = opts_fast();
+    o.no_done = true;
+    sim_server *s = sim_up(&o);
+    const char *req = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                      "application/json\r\nContent-Length: 114\r\n\r\n"
+                      "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":3,"
+                      "\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
+    assert_int_equal(strlen(strstr(req, "{")), 114);
+    char *got = raw_exchange(sim_port(s), req, "completion_tokens", 1);
+    assert_non_null(strstr(got, "\"finish_reason\":\"length\""));
+    assert_non_null(strstr(got, "completion_tokens"));
+    assert_null(strstr(got, "[DONE]"));
+    assert_null(strstr(got, "\r\n0\r\n\r\n"));
+    free(got);
+    sim_stop(s);
+}
+
 /* ---- the serving model ---- */
 
 static void requests_beyond_slots_wait_one_service_time(void **state)
@@ -958,6 +1002,8 @@ int main(void)
         cmocka_unit_test(body_over_8_mib_gets_413),
         cmocka_unit_test(pipelined_requests_are_answered_in_order),
         cmocka_unit_test(http10_stream_is_unframed_and_ends_with_a_close),
+        cmocka_unit_test(close_after_stream_answers_nothing_more_and_closes),
+        cmocka_unit_test(no_done_stream_ends_with_usage_and_stays_open),
         cmocka_unit_test(requests_beyond_slots_wait_one_service_time),
         cmocka_unit_test(metrics_count_tokens_and_requests),
         cmocka_unit_test(same_seed_repeats_output_lengths),
