@@ -91,6 +91,7 @@ static void add_step_at(stats *st, uint32_t index, uint32_t conc, double rate, u
  * last step closes its window with EV_WINDOW_END. */
 typedef struct {
     uint32_t conc;
+    double rate; /* an open-loop step (conc is then the in-flight cap) */
     int n, failed;
     uint64_t ttft, e2e;
     uint32_t tokens;
@@ -129,6 +130,7 @@ static void add_window_step(stats *st, uint32_t index, const step_spec *s)
     step.u.step_change.total = 8;
     step.u.step_change.concurrency = s->conc;
     step.u.step_change.test = TEST_OUTPUT;
+    step.u.step_change.rate = s->rate;
     stats_consume(st, &step);
     uint64_t stride = s->n > 1 ? (WINDOW - s->e2e) / (uint64_t)(s->n - 1) : 0;
     for (int i = 0; i < s->n; i++) {
@@ -175,11 +177,17 @@ static void saturating_ramp_has_its_throughput_knee_before_its_latency_knee(void
 {
     (void)state;
     stats *st = new_stats();
-    add_step(st, 0, 1, TEST_OUTPUT, 10, 0, 50 * MS, 1 * SEC);
-    add_step(st, 1, 2, TEST_OUTPUT, 20, 0, 50 * MS, 1 * SEC);
-    add_step(st, 2, 4, TEST_OUTPUT, 40, 0, 50 * MS, 1 * SEC);
-    add_step(st, 3, 8, TEST_OUTPUT, 80, 0, 55 * MS, 1 * SEC);
-    add_step(st, 4, 16, TEST_OUTPUT, 80, 0, 1 * SEC, 2 * SEC);
+    static const uint32_t conc[] = {1, 2, 4, 8, 16};
+    static const int n[] = {10, 20, 40, 80, 80};
+    static const uint64_t ttft_ms[] = {50, 50, 50, 55, 1000};
+    for (uint32_t i = 0; i < 5; i++)
+        add_window_step(st, i,
+                        &(step_spec){.conc = conc[i],
+                                     .n = n[i],
+                                     .ttft = ttft_ms[i] * MS,
+                                     .e2e = i < 4 ? 1 * SEC : 2 * SEC,
+                                     .tokens = 100,
+                                     .last = i == 4});
     analysis an;
     analysis_run(st, &an);
     assert_true(an.has_knee);
@@ -334,9 +342,22 @@ static void rate_ramp_has_its_knee_as_a_rate(void **state)
 {
     (void)state;
     stats *st = new_stats();
-    add_step_at(st, 0, 1024, 5, TEST_OUTPUT, 10, 0, 50 * MS, 1 * SEC);
-    add_step_at(st, 1, 1024, 10, TEST_OUTPUT, 20, 0, 50 * MS, 1 * SEC);
-    add_step_at(st, 2, 1024, 20, TEST_OUTPUT, 20, 0, 2 * SEC, 3 * SEC);
+    add_window_step(
+        st, 0,
+        &(step_spec){
+            .conc = 1024, .rate = 5, .n = 10, .ttft = 50 * MS, .e2e = 1 * SEC, .tokens = 100});
+    add_window_step(
+        st, 1,
+        &(step_spec){
+            .conc = 1024, .rate = 10, .n = 20, .ttft = 50 * MS, .e2e = 1 * SEC, .tokens = 100});
+    add_window_step(st, 2,
+                    &(step_spec){.conc = 1024,
+                                 .rate = 20,
+                                 .n = 20,
+                                 .ttft = 2 * SEC,
+                                 .e2e = 3 * SEC,
+                                 .tokens = 100,
+                                 .last = true});
     analysis an;
     analysis_run(st, &an);
     assert_true(an.has_knee);
