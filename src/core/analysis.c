@@ -8,7 +8,8 @@
 #include "base/util.h"
 
 #define MAX_POINTS 256
-#define KNEE_TPS_GAIN 0.10    /* throughput knee: no later step has 10 % more TPS */
+#define KNEE_TPS_GAIN 0.10    /* throughput knee: no later step has 10 % more TPS ... */
+#define KNEE_FINE_SHARE 0.5   /* ... or half the load's growth when that is less (+1 user) */
 #define KNEE_TTFT_GROWTH 0.50 /* latency knee: TTFT p50 grows more than this in a step ... */
 #define KNEE_TTFT_MIN_MS 10   /* ... and by at least this much (not a 2 → 3.1 ms jitter) */
 #define ERRORS_START 0.01     /* a step with at least 1 % failed requests */
@@ -146,15 +147,24 @@ static bool grew_more(double from, double to, double by)
 
 /* ---- the two knees (DESIGN.md §9) ---- */
 
-/* The lowest k (before the last step) that no later step beats by 10 % in TPS; -1 when
- * the throughput still grew at the end. */
+/* Whether step j adds throughput to step k (a lower load): 10 % more TPS, or, when the load
+ * itself grew less than 20 %, half its growth (c=15 → 16 scaling linearly adds 6.7 %: that
+ * is no plateau). */
+static bool adds_tps(const point *k, const point *j)
+{
+    double need = fmin(KNEE_TPS_GAIN, KNEE_FINE_SHARE * (j->load / k->load - 1));
+    return j->tps >= k->tps * (1 + need);
+}
+
+/* The lowest k (before the last step) that no later step adds throughput to; -1 when the
+ * throughput still grew at the end. */
 static int throughput_knee_at(const point *p, size_t n)
 {
     for (size_t k = 0; k + 1 < n; k++) {
         if (!(p[k].tps > 0))
             continue;
         size_t j = k + 1;
-        while (j < n && !(p[j].tps >= p[k].tps * (1 + KNEE_TPS_GAIN)))
+        while (j < n && !adds_tps(&p[k], &p[j]))
             j++;
         if (j == n)
             return (int)k;
@@ -324,7 +334,7 @@ static void find_saturation(const point *p, size_t n, int tk, bool rate, analysi
     }
     bool every = true;
     for (size_t j = 1; j < n; j++)
-        every = every && p[j].tps >= p[j - 1].tps * (1 + KNEE_TPS_GAIN);
+        every = every && adds_tps(&p[j - 1], &p[j]);
     load_text(p[0].load, rate, l0, sizeof l0);
     load_text(p[n - 1].load, rate, l1, sizeof l1);
     num_text(p[0].tps, tps0, sizeof tps0);
@@ -335,7 +345,7 @@ static void find_saturation(const point *p, size_t n, int tk, bool rate, analysi
                 "throughput %s, from %s tok/s (%s req/s) at %s to %s tok/s (%s req/s) at %s%s: "
                 "no saturation up to the highest load tried",
                 every ? "grows at every step" : "has not levelled off", tps0, rps0, l0, tps1, rps1,
-                l1, every ? "" : ", the last step still adding 10 % or more");
+                l1, every ? "" : ", the last step still adding to it");
 }
 
 static void find_queueing(const point *p, size_t n, bool rate, analysis *out)

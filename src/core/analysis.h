@@ -32,8 +32,9 @@ typedef struct {
     const char *knee_kind;
     char knee_reason[ANALYSIS_TEXT];
     /* The throughput knee: the lowest load after which no step reaches 10 % more TPS than
-     * it (the last load that still paid off). None while the highest load still added
-     * 10 %. */
+     * it (the last load that still paid off); a step less than 20 % above it in load needs
+     * only half its load's growth, so a ramp of +1 user is no plateau. None while the
+     * highest load still added throughput. */
     analysis_load throughput_knee;
     /* The latency knee: the first step whose TTFT p50 is > 50 % (and ≥ 10 ms) above the
      * step before, or where errors start (≥ 1 % of its requests after a step below 1 %):

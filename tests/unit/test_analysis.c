@@ -477,6 +477,61 @@ static void growing_then_flat_ramp_has_its_throughput_knee_where_growth_stops(vo
     free_stats(st);
 }
 
+/* A batching server: TPS keeps growing to c=16, but TTFT doubles at c=4. The latency knee
+ * comes first, so it is the knee; the best load is the step before it, and the sentence says
+ * what more load would still buy. */
+static void a_latency_knee_before_any_throughput_knee_is_the_knee(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    static const uint32_t conc[] = {1, 2, 4, 8, 16};
+    static const int n[] = {10, 20, 36, 60, 100};
+    static const uint64_t ttft_ms[] = {40, 45, 100, 180, 300};
+    for (uint32_t i = 0; i < 5; i++)
+        add_window_step(st, i,
+                        &(step_spec){.conc = conc[i],
+                                     .n = n[i],
+                                     .ttft = ttft_ms[i] * MS,
+                                     .e2e = ttft_ms[i] * MS + 1 * SEC,
+                                     .tokens = 100,
+                                     .last = i == 4});
+    analysis an;
+    analysis_run(st, &an);
+    assert_false(an.throughput_knee.found);
+    assert_true(an.latency_knee.found && an.latency_knee.load == 4);
+    assert_true(an.has_knee && an.knee_load == 4);
+    assert_string_equal(an.knee_kind, "latency");
+    assert_true(an.best_load.found && an.best_load.load == 2);
+    assert_non_null(strstr(an.best_load.reason, "at the next load, c=4, TTFT p50 grows to 100 ms "
+                                                "(the latency knee), though TPS still grows to "
+                                                "1000 tok/s at c=16"));
+    assert_true(has_finding(&an, "throughput grows at every step"));
+    free_stats(st);
+}
+
+/* A ramp of +1 user that scales linearly: c=10 → 11 adds exactly 10 %, 11 → 12 only 9 %, yet
+ * nothing levels off. The throughput knee compares each load with every later one, so a
+ * fine ramp shows no plateau that is not there. */
+static void a_fine_linear_ramp_has_no_throughput_knee(void **state)
+{
+    (void)state;
+    stats *st = new_stats();
+    for (uint32_t i = 0; i < 8; i++)
+        add_window_step(st, i,
+                        &(step_spec){.conc = 9 + i,
+                                     .n = 4 * (9 + (int)i),
+                                     .ttft = 50 * MS,
+                                     .e2e = 1 * SEC,
+                                     .tokens = 100,
+                                     .last = i == 7});
+    analysis an;
+    analysis_run(st, &an);
+    assert_false(an.throughput_knee.found);
+    assert_false(an.has_knee);
+    assert_true(has_finding(&an, "throughput grows at every step"));
+    free_stats(st);
+}
+
 /* Issue 11 #14: a proxy that buffers the whole stream. TTFT is then the whole answer, and
  * "TTFT is 3.01e+11 times the generation time" would be nonsense. */
 static void a_stream_that_arrives_in_one_piece_is_said_so(void **state)
@@ -699,6 +754,8 @@ int main(void)
         cmocka_unit_test(nothing_measured_says_nothing),
         cmocka_unit_test(flat_throughput_ramp_has_its_throughput_knee_at_the_lowest_load),
         cmocka_unit_test(growing_then_flat_ramp_has_its_throughput_knee_where_growth_stops),
+        cmocka_unit_test(a_latency_knee_before_any_throughput_knee_is_the_knee),
+        cmocka_unit_test(a_fine_linear_ramp_has_no_throughput_knee),
         cmocka_unit_test(a_stream_that_arrives_in_one_piece_is_said_so),
         cmocka_unit_test(failed_requests_count_as_over_every_latency_limit),
         cmocka_unit_test(successes_without_a_token_meet_no_slo),
