@@ -145,7 +145,8 @@ static void print_load_line(FILE *out, const char *label, const char *what, cons
     fprintf(out, ": %s\n", l->reason);
 }
 
-/* The SLO given, judged on the whole run: which limit was missed and by how much. A search
+/* The SLO given, judged on the whole run: which limit was missed and by how much; on a
+ * ramp, also the steps that met it (in order, as the snapshot's slo.met_up_to). A search
  * judges each step instead (its answer is the first finding). */
 static void print_slo(FILE *out, const stats *st)
 {
@@ -153,8 +154,23 @@ static void print_slo(FILE *out, const stats *st)
         return;
     char why[ANALYSIS_TEXT];
     bool met = analysis_slo_verdict(&st->totals, &st->slo, why, sizeof why);
-    fprintf(out, "slo          %s: %s; goodput %.2f req/s\n", met ? "met" : "missed", why,
+    fprintf(out, "slo          %s: %s; goodput %.2f req/s", met ? "met" : "missed", why,
             stats_agg_goodput(&st->totals));
+    if (st->n_steps > 1) {
+        size_t i = 0;
+        while (i < st->n_steps && analysis_step_meets_slo(&st->steps[i], &st->slo))
+            i++;
+        if (i == 0) {
+            fprintf(out, "; no step met it from the first");
+        } else if (i < st->n_steps) {
+            fprintf(out, "; the steps met it up to ");
+            print_load(out,
+                       st->steps[i - 1].rate > 0 ? st->steps[i - 1].rate
+                                                 : st->steps[i - 1].concurrency,
+                       st->steps[i - 1].rate > 0);
+        }
+    }
+    fputc('\n', out);
 }
 
 static void print_analysis(FILE *out, const stats *st)

@@ -723,6 +723,7 @@ static void summary_names_both_knees_the_best_load_and_the_slo_verdict(void **st
                                  "load adds 10 % to its TPS (the throughput knee)\n"));
     assert_non_null(strstr(text, "slo          missed: TTFT p99 "));
     assert_non_null(strstr(text, "ms is over the 300 ms limit by 33 %; goodput "));
+    assert_non_null(strstr(text, " req/s; the steps met it up to c=4\n"));
     assert_non_null(strstr(text, "throughput stops growing after c=1"));
     free(text);
     free_stats(st);
