@@ -387,18 +387,31 @@ static bool one_piece(const point *p)
     return p->ttft_ms > 0 && p->e2e_ms - p->ttft_ms <= ONE_PIECE_GEN_SHARE * p->ttft_ms;
 }
 
-/* Returns whether a step's stream arrived in one piece (said once, at the first). */
-static bool find_one_piece(const point *p, size_t n, bool rate, analysis *out)
+/* Said once, at the first step whose answers arrived in one piece. With one content event
+ * per answer and no gap measured, nothing was streamed (--no-stream, or a server that sends
+ * the whole answer as one event); with many events and no time between them, a stream was
+ * held back and delivered at once. */
+static void find_one_piece(const point *p, size_t n, bool rate, analysis *out)
 {
     for (size_t j = 0; j < n; j++) {
         if (!one_piece(&p[j]))
             continue;
+        const stats_agg *a = p[j].a;
         char l[32], e[24], t[24], gen[24], itl[48] = "";
         load_text(p[j].load, rate, l, sizeof l);
         ms_text(p[j].e2e_ms, e, sizeof e);
         ms_text(p[j].ttft_ms, t, sizeof t);
         ms_text(fmax(p[j].e2e_ms - p[j].ttft_ms, 0), gen, sizeof gen);
-        double itl_p99 = stats_agg_value(p[j].a, STATS_ITL, 99);
+        double tokens = (double)a->output_tokens / (double)a->ok;
+        if (a->h[STATS_ITL].total == 0 && a->content_events <= a->ok) {
+            add_finding(out,
+                        "%s %s, each answer of %.0f tokens arrived as one event (--no-stream, or "
+                        "a server that does not stream): TTFT p50 %s is the whole answer's time, "
+                        "and ITL, TPOT and per-stream TPS mean nothing",
+                        n > 1 ? "from" : "at", l, tokens, t);
+            return;
+        }
+        double itl_p99 = stats_agg_value(a, STATS_ITL, 99);
         if (!isnan(itl_p99)) {
             char v[24];
             ms_text(itl_p99, v, sizeof v);
@@ -408,11 +421,9 @@ static bool find_one_piece(const point *p, size_t n, bool rate, analysis *out)
                     "%s %s, the stream arrived in one piece (a buffering proxy?): E2E p50 %s is "
                     "TTFT p50 %s plus %s for %.0f tokens a request%s; TTFT is then the whole "
                     "answer's time, and ITL, TPOT and per-stream TPS mean nothing",
-                    n > 1 ? "from" : "at", l, e, t, gen,
-                    (double)p[j].a->output_tokens / (double)p[j].a->ok, itl);
-        return true;
+                    n > 1 ? "from" : "at", l, e, t, gen, tokens, itl);
+        return;
     }
-    return false;
 }
 
 /* E2E ≫ TTFT: generation takes the time (slow decode or long answers). */

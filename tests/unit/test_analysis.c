@@ -96,6 +96,7 @@ typedef struct {
     uint64_t ttft, e2e;
     uint32_t tokens;
     bool one_piece, last;
+    bool not_streamed; /* --no-stream: one content event, the whole answer, at TTFT = E2E */
 } step_spec;
 
 static void add_tokens(stats *st, uint32_t index, uint64_t t0, const step_spec *s)
@@ -143,7 +144,7 @@ static void add_window_step(stats *st, uint32_t index, const step_spec *s)
             ev.u.failed.err_class = ERR_TIMEOUT;
             snprintf(ev.u.failed.message, sizeof ev.u.failed.message, "no first token in 300 ms");
         } else {
-            if (s->tokens)
+            if (s->tokens && !s->not_streamed)
                 add_tokens(st, index, t0, s);
             ev.kind = EV_REQUEST_DONE;
             ev.u.done.t_sched_ns = ev.u.done.t0_ns = t0;
@@ -151,6 +152,8 @@ static void add_window_step(stats *st, uint32_t index, const step_spec *s)
             ev.u.done.ttft_ns = ev.u.done.ttfo_ns = s->tokens ? s->ttft : 0;
             ev.u.done.e2e_ns = s->e2e;
             ev.u.done.output_tokens = ev.u.done.content_events = s->tokens;
+            if (s->not_streamed)
+                ev.u.done.content_events = 1;
             ev.u.done.prompt_tokens = 50;
             ev.u.done.usage_reported = 1;
             ev.u.done.one_read = s->one_piece;
@@ -566,6 +569,23 @@ static void a_stream_that_arrives_in_one_piece_is_said_so(void **state)
     analysis_run(st, &an);
     assert_true(has_finding(&an, "the stream arrived in one piece (a buffering proxy?)"));
     assert_true(has_finding(&an, "ITL p99 0"));
+    free_stats(st);
+
+    /* --no-stream: one event per answer is no proxy's doing, and says so */
+    st = new_stats();
+    add_window_step(st, 0,
+                    &(step_spec){.conc = 4,
+                                 .n = 20,
+                                 .ttft = 900 * MS,
+                                 .e2e = 900 * MS,
+                                 .tokens = 100,
+                                 .not_streamed = true,
+                                 .last = true});
+    analysis_run(st, &an);
+    assert_true(has_finding(&an, "at c=4, each answer of 100 tokens arrived as one event "
+                                 "(--no-stream, or a server that does not stream): TTFT p50 "));
+    assert_false(has_finding(&an, "buffering proxy"));
+    assert_false(has_finding(&an, "generation time"));
     free_stats(st);
 }
 
