@@ -509,11 +509,11 @@ static uint64_t beyond_limits(const stats_agg *a, stats_metric m)
 
 /* The pct-th percentile (nearest rank, as core/hist) of m over the recorded values and the
  * requests beyond every limit: +INFINITY when the rank falls among the latter; NaN when
- * there is nothing. */
+ * there is nothing, or when no success has the metric (TPOT of one-token answers). */
 static double percentile_with_failures(const stats_agg *a, stats_metric m, double pct)
 {
     uint64_t recorded = a->h[m].total, total = recorded + beyond_limits(a, m);
-    if (total == 0)
+    if (total == 0 || (recorded == 0 && a->ok > 0))
         return NAN;
     double rank = fmax(1, ceil(pct / 100.0 * (double)total - 1e-9));
     if (rank > (double)recorded)

@@ -641,6 +641,21 @@ static void failed_requests_count_as_over_every_latency_limit(void **state)
     assert_false(analysis_latency_over(stats_step(st, 0), &slo, 99));
     assert_true(analysis_step_meets_slo(stats_step(st, 0), &slo));
     free_stats(st);
+
+    /* One-token answers have no TPOT: a TPOT limit does not apply to them, failures or not. */
+    st = new_stats();
+    add_window_step(st, 0,
+                    &(step_spec){.conc = 8,
+                                 .n = 100,
+                                 .failed = 1,
+                                 .ttft = 100 * MS,
+                                 .e2e = 101 * MS,
+                                 .tokens = 1,
+                                 .last = true});
+    llm_slo tpot = {.tpot_s = 0.05, .errors_pct = -1};
+    assert_false(analysis_latency_over(stats_step(st, 0), &tpot, 99));
+    assert_true(analysis_step_meets_slo(stats_step(st, 0), &tpot));
+    free_stats(st);
 }
 
 /* Issue 12: a server that streams only `data: [DONE]` (8 ok, no token) meets no SLO. */
