@@ -140,13 +140,63 @@ static void print_errors(FILE *out, const stats_agg *a)
     }
 }
 
+/* "c=8" or "10 req/s". */
+static void print_load(FILE *out, double load, bool rate)
+{
+    if (rate)
+        fprintf(out, "%.4g req/s", load);
+    else
+        fprintf(out, "c=%.0f", load);
+}
+
+/* One labelled line per knee and the best load: each is one answer, never two. */
+static void print_load_line(FILE *out, const char *label, const char *what, const analysis_load *l,
+                            bool rate)
+{
+    if (!l->found)
+        return;
+    fprintf(out, "%-12s %s", label, what);
+    print_load(out, l->load, rate);
+    fprintf(out, ": %s\n", l->reason);
+}
+
+/* The SLO given, judged on the whole run: which limit was missed and by how much; on a
+ * ramp, also the steps that met it (in order, as the snapshot's slo.met_up_to). A search
+ * judges each step instead (its answer is the first finding). */
+static void print_slo(FILE *out, const stats *st)
+{
+    if (st->search || !llm_slo_given(&st->slo))
+        return;
+    char why[ANALYSIS_TEXT];
+    bool met = analysis_slo_verdict(&st->totals, &st->slo, why, sizeof why);
+    fprintf(out, "slo          %s: %s; goodput %.2f req/s", met ? "met" : "missed", why,
+            stats_agg_goodput(&st->totals));
+    if (st->n_steps > 1) {
+        size_t i = 0;
+        while (i < st->n_steps && analysis_step_meets_slo(&st->steps[i], &st->slo))
+            i++;
+        if (i == 0) {
+            fprintf(out, "; no step met it from the first");
+        } else if (i < st->n_steps) {
+            fprintf(out, "; the steps met it up to ");
+            print_load(out,
+                       st->steps[i - 1].rate > 0 ? st->steps[i - 1].rate
+                                                 : st->steps[i - 1].concurrency,
+                       st->steps[i - 1].rate > 0);
+        }
+    }
+    fputc('\n', out);
+}
+
 static void print_analysis(FILE *out, const stats *st)
 {
     analysis an;
     analysis_run(st, &an);
-    if (an.has_knee)
-        fprintf(out, "knee         %s %.4g: %s\n", an.knee_is_rate ? "rate" : "c", an.knee_load,
-                an.knee_reason);
+    bool t = an.throughput_knee.found;
+    print_load_line(out, "knee", "throughput knee ", &an.throughput_knee, an.knee_is_rate);
+    print_load_line(out, t ? "" : "knee", "latency knee ", &an.latency_knee, an.knee_is_rate);
+    print_load_line(out, "best load", "", &an.best_load, an.knee_is_rate);
+    print_slo(out, st);
     for (size_t i = 0; i < an.n_findings; i++)
         fprintf(out, "%s %s\n", i == 0 ? "findings    " : "            ", an.findings[i]);
 }

@@ -1,5 +1,6 @@
 /* core/summary: the final summary table of a headless run (requests, throughput, tokens,
- * latency percentiles, per-step table, errors). Consumer thread, after the run. */
+ * latency percentiles, per-step table, errors, then core/analysis: the two knees, the best
+ * load, the SLO verdict and the findings). Consumer thread, after the run. */
 #ifndef LLM_SUMMARY_H
 #define LLM_SUMMARY_H
 

@@ -235,10 +235,18 @@ int session_exit_code(run_session *s)
         fprintf(stderr, "llmload: %s\n", s->stop_msg);
         return s->stop_code;
     }
+    char why[ANALYSIS_TEXT];
+    /* A run that measured nothing (nothing completed, or no token in any success) passes no
+     * gate: --max-error-rate, on by default, and --fail-on-slo (DESIGN.md §11). */
+    if (!analysis_measured(t, why, sizeof why)) {
+        fprintf(stderr, "llmload: %s: a run that measured nothing fails --max-error-rate%s\n", why,
+                s->cfg.fail_on_slo ? " and --fail-on-slo" : "");
+        return LLM_EXIT_FAILED;
+    }
     uint64_t n = t->ok + t->failed;
-    double err_pct = n ? 100.0 * (double)t->failed / (double)n : 0;
+    double err_pct = 100.0 * (double)t->failed / (double)n;
     /* A search drives the server past its limit on purpose: its SLO decides, below. */
-    if (n && err_pct > s->cfg.max_error_rate_pct && !s->plan.search) {
+    if (err_pct > s->cfg.max_error_rate_pct && !s->plan.search) {
         fprintf(stderr, "llmload: %.1f %% of requests failed, over --max-error-rate %.1f %%\n",
                 err_pct, s->cfg.max_error_rate_pct);
         return LLM_EXIT_FAILED;
@@ -247,12 +255,22 @@ int session_exit_code(run_session *s)
         search_state found;
         analysis_search(s->st, &found);
         if (found.best == 0) {
-            fprintf(stderr, "llmload: no step of the search met the SLO given with --slo\n");
+            /* why the lowest load tried missed */
+            why[0] = '\0';
+            for (size_t i = 0; i < s->st->steps_ended && i < s->st->n_steps; i++) {
+                const stats_agg *a = stats_step(s->st, i);
+                if (!a || !a->opened || why[0])
+                    continue;
+                if ((a->rate > 0 ? a->rate : (double)a->concurrency) == found.first_miss)
+                    analysis_slo_verdict(a, &s->st->slo, why, sizeof why);
+            }
+            fprintf(stderr, "llmload: no step of the search met the SLO given with --slo%s%s%s\n",
+                    why[0] ? " (the lowest load tried: " : "", why, why[0] ? ")" : "");
             return LLM_EXIT_FAILED;
         }
-    } else if (s->cfg.fail_on_slo && n && !analysis_step_meets_slo(t, &s->cfg.slo)) {
-        fprintf(stderr, "llmload: the run missed an SLO given with --slo (p99 of TTFT, TPOT, "
-                        "E2E, or the error rate)\n");
+    } else if (s->cfg.fail_on_slo && !analysis_slo_verdict(t, &s->cfg.slo, why, sizeof why)) {
+        fprintf(stderr, "llmload: --fail-on-slo: the run missed the SLO given with --slo: %s\n",
+                why);
         return LLM_EXIT_FAILED;
     }
     return LLM_EXIT_OK;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "run/session.h"
 #include "sim/sim.h"
 #include "testutil.h"
 
@@ -90,8 +91,9 @@ static void headless_run_writes_results_and_never_the_key(void **state)
     stop(f);
 }
 
-/* A ramp against a 2-slot simulator saturates at c=2; its snapshot names the knee, and
- * `llmload report` turns the snapshot into Markdown, CSV and HTML. */
+/* A ramp against a 2-slot simulator saturates at c=2; its snapshot names the knee (the
+ * throughput knee, c=2: the earlier of the two), and `llmload report` turns the snapshot
+ * into Markdown, CSV and HTML. */
 static void ramp_snapshot_has_a_knee_and_makes_reports(void **state)
 {
     (void)state;
@@ -106,13 +108,15 @@ static void ramp_snapshot_has_a_knee_and_makes_reports(void **state)
     tu_result r;
     tu_run(argv, NULL, NULL, 120, &r);
     assert_int_equal(r.exit_code, 0);
-    assert_non_null(strstr(r.out, "knee         c "));
+    assert_non_null(strstr(r.out, "knee         throughput knee c="));
+    assert_non_null(strstr(r.out, "latency knee c="));
+    assert_non_null(strstr(r.out, "best load    c="));
     tu_result_free(&r);
     cJSON *doc = load_json(f->json);
     cJSON *knee = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "analysis"), "knee");
     assert_true(cJSON_IsObject(knee));
     double at = cJSON_GetObjectItem(knee, "concurrency")->valuedouble;
-    assert_true(at == 4 || at == 8); /* past the 2 slots: TTFT grows, TPS does not */
+    assert_true(at == 2 || at == 4); /* 2 slots: TPS stops growing after c=2 */
     cJSON_Delete(doc);
 
     static const char *const formats[][2] = {
@@ -293,6 +297,119 @@ static void fail_on_slo_exits_1_when_ttft_is_missed(void **state)
     assert_non_null(strstr(r.err, "SLO"));
     tu_result_free(&r);
     stop(f);
+}
+
+/* ---- the CI gates on a finished session (issue 12) ---- */
+
+/* A session as session_exit_code sees it at the end of a run: `ok` requests with TTFT
+ * `ttft_ms` (the last two `slow_ms`) carrying `tokens` each, and `failed` timeouts. */
+static run_session *gate_session(int ok, int failed, uint32_t tokens, double ttft_ms,
+                                 double slow_ms)
+{
+    run_session *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    s->st = malloc(sizeof *s->st);
+    assert_non_null(s->st);
+    uint64_t start = 1000000000000ULL;
+    stats_init(s->st, start, NULL);
+    s->cfg.max_error_rate_pct = 5;
+    s->cfg.slo.errors_pct = -1;
+    llm_event step = {.kind = EV_STEP, .t_ns = start};
+    step.u.step_change.concurrency = 8;
+    stats_consume(s->st, &step);
+    for (int i = 0; i < ok + failed; i++) {
+        uint64_t t0 = start + (uint64_t)i * 10000000ULL;
+        double ms = i >= ok - 2 ? slow_ms : ttft_ms;
+        llm_event ev = {.t_ns = t0 + 3000000000ULL};
+        if (i >= ok) {
+            ev.kind = EV_REQUEST_FAILED;
+            ev.u.failed.t0_ns = t0;
+            ev.u.failed.err_class = ERR_TIMEOUT;
+        } else {
+            ev.kind = EV_REQUEST_DONE;
+            ev.u.done.t0_ns = ev.u.done.t_sched_ns = t0;
+            ev.u.done.ttft_ns = tokens ? (uint64_t)(ms * 1e6) : 0;
+            ev.u.done.e2e_ns = 3000000000ULL;
+            ev.u.done.output_tokens = ev.u.done.content_events = tokens;
+            ev.u.done.usage_reported = 1;
+        }
+        stats_consume(s->st, &ev);
+    }
+    return s;
+}
+
+/* session_exit_code with what it printed on stderr in err. */
+static int gate_exit_code(run_session *s, char *err, size_t cap)
+{
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    dup2(fileno(tmp), STDERR_FILENO);
+    int rc = session_exit_code(s);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(err, 1, cap - 1, tmp);
+    err[n] = '\0';
+    fclose(tmp);
+    return rc;
+}
+
+static void gate_session_free(run_session *s)
+{
+    stats_free(s->st);
+    free(s->st);
+    free(s);
+}
+
+/* "0 ok, 0 failed": nothing completed in the duration. No gate passes that. */
+static void a_run_where_nothing_completed_fails_every_gate(void **state)
+{
+    (void)state;
+    char err[512];
+    run_session *s = gate_session(0, 0, 0, 0, 0);
+    assert_int_equal(gate_exit_code(s, err, sizeof err), LLM_EXIT_FAILED);
+    assert_non_null(strstr(err, "no request completed"));
+    s->cfg.fail_on_slo = true;
+    s->cfg.slo.ttft_s = 2;
+    assert_int_equal(gate_exit_code(s, err, sizeof err), LLM_EXIT_FAILED);
+    assert_non_null(strstr(err, "no request completed"));
+    gate_session_free(s);
+}
+
+/* A server that streams only `data: [DONE]`: 8 ok, no token. */
+static void successes_without_a_token_fail_every_gate(void **state)
+{
+    (void)state;
+    char err[512];
+    run_session *s = gate_session(8, 0, 0, 0, 0);
+    assert_int_equal(gate_exit_code(s, err, sizeof err), LLM_EXIT_FAILED);
+    assert_non_null(strstr(err, "8 requests completed but no token arrived"));
+    s->cfg.fail_on_slo = true;
+    s->cfg.slo.ttft_s = 2;
+    assert_int_equal(gate_exit_code(s, err, sizeof err), LLM_EXIT_FAILED);
+    assert_non_null(strstr(err, "8 requests completed but no token arrived"));
+    gate_session_free(s);
+}
+
+/* The reason names the SLO missed and by how much. */
+static void a_missed_slo_is_named_with_its_margin(void **state)
+{
+    (void)state;
+    char err[512];
+    run_session *s = gate_session(100, 0, 20, 300, 2410);
+    s->cfg.fail_on_slo = true;
+    s->cfg.slo.ttft_s = 2;
+    s->cfg.slo.e2e_s = 60;
+    assert_int_equal(gate_exit_code(s, err, sizeof err), LLM_EXIT_FAILED);
+    assert_non_null(strstr(err, "TTFT p99 2.4"));
+    assert_non_null(strstr(err, "s is over the 2.00 s limit by 2"));
+    s->cfg.slo.ttft_s = 3; /* met: exit 0, nothing said */
+    assert_int_equal(gate_exit_code(s, err, sizeof err), LLM_EXIT_OK);
+    assert_string_equal(err, "");
+    gate_session_free(s);
 }
 
 static void seed_input_and_output_test_line_runs_unchanged(void **state)
@@ -648,7 +765,11 @@ static void server_metrics_show_its_queue(void **state)
                     f->json,      NULL};
     tu_result r;
     tu_run(argv, NULL, NULL, 60, &r);
-    assert_int_equal(r.exit_code, 0);
+    /* Each answer takes 4 s: unless the end drains them, nothing completes in the 3 s, and
+     * a run that measured nothing fails its gates (issue 12); the series has the queue. */
+    assert_true(r.exit_code == 0 ||
+                (r.exit_code == 1 && strstr(r.err, "no request completed: a run that measured "
+                                                   "nothing fails --max-error-rate")));
     tu_result_free(&r);
     cJSON *doc = load_json(f->json);
     cJSON *srv = cJSON_GetObjectItem(doc, "server_metrics");
@@ -810,6 +931,9 @@ int main(void)
         cmocka_unit_test(rejected_key_stops_before_any_load_with_exit_2),
         cmocka_unit_test(unwritable_json_path_is_refused_before_the_run),
         cmocka_unit_test(fail_on_slo_exits_1_when_ttft_is_missed),
+        cmocka_unit_test(a_run_where_nothing_completed_fails_every_gate),
+        cmocka_unit_test(successes_without_a_token_fail_every_gate),
+        cmocka_unit_test(a_missed_slo_is_named_with_its_margin),
         cmocka_unit_test(search_finds_the_highest_concurrency_within_the_slo),
         cmocka_unit_test(search_with_no_passing_load_fails_on_slo),
         cmocka_unit_test(refused_fields_name_the_option_to_drop),
