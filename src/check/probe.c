@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/stop.h"
 #include "base/util.h"
 #include "proto/chunk.h"
 #include "proto/http.h"
@@ -98,9 +99,20 @@ static struct curl_slist *probe_headers(const llm_config *cfg, bool post, bool s
     return h;
 }
 
+/* Called by curl at least once a second, even while nothing arrives: a stop asked by a
+ * signal ends the transfer (CURLE_ABORTED_BY_CALLBACK) instead of waiting for a timeout. */
+static int probe_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                          curl_off_t ulnow)
+{
+    (void)user, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return llm_stop_signal() != 0;
+}
+
 static void probe_options(CURL *c, const llm_config *cfg, const char *url, probe *p)
 {
     http_apply_common(c, cfg, url);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, probe_progress);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->curl_err);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, probe_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
