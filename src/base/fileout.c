@@ -99,7 +99,8 @@ int llm_output_check(const char *path, char *err, size_t errlen)
 
 static int write_fail(char *err, size_t errlen, const char *path, int e)
 {
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+    snprintf(err, errlen, "cannot write %s: %s", path,
+             e == ENXIO ? "it is a FIFO and nothing is reading it" : strerror(e));
     return -1;
 }
 
@@ -137,7 +138,7 @@ static int write_through(const char *target, llm_file_writer write, void *arg)
 {
     int fd = open(target, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENXIO ? EPIPE : errno; /* a FIFO nobody reads */
+        return errno; /* ENXIO: a FIFO nobody reads (never wait for one) */
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0)
         fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
@@ -214,4 +215,12 @@ bool llm_same_file(const char *a, const char *b)
     struct stat sa, sb;
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino;
+}
+
+bool llm_output_is_stream(const char *path)
+{
+    char target[PATH_MAX];
+    struct stat st;
+    return follow_links(path, target, sizeof target) == 0 && stat(target, &st) == 0 &&
+           (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode));
 }

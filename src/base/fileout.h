@@ -26,6 +26,10 @@ int llm_output_check(const char *path, char *err, size_t errlen);
 int llm_write_file_atomic(const char *path, llm_file_writer write, void *arg, char *err,
                           size_t errlen);
 
+/* True when path is (or links to) a FIFO or character device: written through, so a
+ * place for one final result, not for autosaves. */
+bool llm_output_is_stream(const char *path);
+
 /* True when a and b name the same existing file (after symlinks). */
 bool llm_same_file(const char *a, const char *b);
 

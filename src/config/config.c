@@ -529,7 +529,8 @@ static int check_run_outputs(const llm_config *cfg, const cli_state *st, char *e
     if (cfg->log_file &&
         check_output(cli_seen(st, "--log-file"), cfg->log_file, inputs, 3, err, errlen))
         return -1;
-    if (cfg->command == LLM_CMD_RUN && cfg->autosave_s > 0 && !cfg->json_path &&
+    bool autosave_in_out = !cfg->json_path || llm_output_is_stream(cfg->json_path);
+    if (cfg->command == LLM_CMD_RUN && cfg->autosave_s > 0 && autosave_in_out &&
         check_out_dir(cfg->out_dir, err, errlen))
         return -1;
     return 0;

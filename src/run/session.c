@@ -172,7 +172,8 @@ int session_autosave_path(run_session *s, char *err, size_t errlen)
 {
     if (s->autosave_path[0])
         return 0;
-    if (s->cfg.json_path) {
+    /* A FIFO or device (--json /dev/stdout) takes the final results only. */
+    if (s->cfg.json_path && !llm_output_is_stream(s->cfg.json_path)) {
         llm_strlcpy(s->autosave_path, s->cfg.json_path, sizeof s->autosave_path);
         return 0;
     }

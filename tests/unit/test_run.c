@@ -778,6 +778,34 @@ static void json_results_never_replace_a_link_or_a_device(void **state)
     stop(f);
 }
 
+/* --json /dev/null (a device) takes the final results only: autosaves go to --out. */
+static void autosaves_never_go_to_a_device(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 200;
+    fixture *f = start(&o);
+    const char *out = tu_tmpdir();
+    char *argv[] = {LLM_BINARY,   "--url",  f->url,       "-c",       "2",
+                    "--duration", "2500ms", "--autosave", "1s",       "--json",
+                    "/dev/null",  "--out",  (char *)out,  "--no-tui", NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_null(strstr(r.err, "autosave failed"));
+    assert_non_null(strstr(r.err, "results written to /dev/null"));
+    struct stat sb;
+    assert_int_equal(stat("/dev/null", &sb), 0);
+    assert_true(S_ISCHR(sb.st_mode));
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "ls %s/*.json >/dev/null 2>&1 && rm -f %s/*.json", out, out);
+    assert_int_equal(system(cmd), 0); /* an autosave file is in --out */
+    rmdir(out);
+    tu_result_free(&r);
+    stop(f);
+}
+
 static void json_into_a_directory_is_refused_before_any_load(void **state)
 {
     (void)state;
@@ -847,6 +875,7 @@ int main(void)
         cmocka_unit_test(a_silent_server_preflight_ends_at_its_own_named_limit),
         cmocka_unit_test(json_results_never_replace_a_link_or_a_device),
         cmocka_unit_test(json_into_a_directory_is_refused_before_any_load),
+        cmocka_unit_test(autosaves_never_go_to_a_device),
         cmocka_unit_test(url_credentials_are_never_printed_or_saved),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
