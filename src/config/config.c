@@ -427,6 +427,35 @@ static int check_search(llm_config *cfg, const cli_state *st, char *err, size_t 
     return 0;
 }
 
+/* The ramp's levels (the plan holds at most CONFIG_MAX_RAMP_LEVELS) times --repeat: a
+ * plan that big is a typo, and was truncated or overflowed. */
+#define CONFIG_MAX_RAMP_LEVELS 4096
+#define CONFIG_MAX_PLAN_STEPS 100000
+
+static int check_plan_size(const llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    long levels = 1;
+    if (cfg->ramp_end > 0) {
+        long c = cfg->ramp_start > 0 ? cfg->ramp_start : 1;
+        for (levels = 1; c < cfg->ramp_end && levels <= CONFIG_MAX_RAMP_LEVELS; levels++)
+            c = cfg->ramp_multiply ? c * cfg->ramp_step : c + cfg->ramp_step;
+    }
+    const char *ramp = cli_seen(st, "--ramp")        ? cli_seen(st, "--ramp")
+                       : cli_seen(st, "--rate-ramp") ? cli_seen(st, "--rate-ramp")
+                                                     : "-st/-et/-ts";
+    if (levels > CONFIG_MAX_RAMP_LEVELS)
+        return fail(err, errlen,
+                    "%s makes more than %d steps; use a bigger STEP (e.g. +N or xN) or a "
+                    "smaller range",
+                    ramp, CONFIG_MAX_RAMP_LEVELS);
+    if (levels * cfg->repeat > CONFIG_MAX_PLAN_STEPS)
+        return fail(err, errlen,
+                    "%ld steps x --repeat %ld makes more than %d steps; use fewer steps or a "
+                    "smaller --repeat",
+                    levels, cfg->repeat, CONFIG_MAX_PLAN_STEPS);
+    return 0;
+}
+
 static int check_run_options(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
 {
     const char *chars = cli_seen(st, "--prompt-chars"), *toks = cli_seen(st, "--prompt-tokens");
@@ -456,7 +485,7 @@ static int check_run_options(llm_config *cfg, const cli_state *st, char *err, si
         cfg->max_tokens = 100;
     if (!cfg->requests_set && cfg->duration_s == 0)
         cfg->requests = 100;
-    if (apply_multimodal(cfg, st, err, errlen))
+    if (apply_multimodal(cfg, st, err, errlen) || check_plan_size(cfg, st, err, errlen))
         return -1;
     return cfg->command == LLM_CMD_RUN ? check_search(cfg, st, err, errlen) : 0;
 }

@@ -873,6 +873,10 @@ static void out_of_range_loads_are_refused_with_one_sentence(void **state)
                  "99999999");
     EXPECT_ERROR("--ramp must stay at or below 100000", "--url", "http://h", "--ramp",
                  "1:9999999:x2");
+    EXPECT_ERROR("--ramp makes more than 4096 steps; use a bigger STEP", "--url", "http://h",
+                 "--ramp", "1:100000:+1");
+    EXPECT_ERROR("200 steps x --repeat 1000 makes more than 100000 steps", "--url", "http://h",
+                 "--ramp", "1:200:+1", "--repeat", "1000");
     llm_config c;
     assert_int_equal(LOAD(&c, "--url", "http://h", "--rate", "0.001", "--duration", "8760h",
                           "--repeat", "1000", "--max-tokens", "10000000"),
