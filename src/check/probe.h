@@ -36,6 +36,7 @@ typedef struct {
 
     /* private */
     bool stream;
+    const char *key; /* masked in s.error */
     uint64_t t0_ns;
     sse_parser sse;
     char *sse_buf;
