@@ -101,8 +101,8 @@ const cli_option cli_options[] = {
     {"--header", {"-H"}, "K:V", RC, CLI_G_WORK, 0, 0, set_header,
      "extra HTTP header on every request (repeatable)"},
     {"--body-json", {0}, "JSON", RC, CLI_G_WORK, 0, 0, set_body_json,
-     "JSON object whose fields are merged into every request body (not \"model\": use "
-     "--model)"},
+     "JSON object whose fields are merged into every request body (not model, max_tokens or "
+     "stream: they have their own options)"},
     {"--no-usage", {0}, NULL, RC, CLI_G_WORK, OFF(no_usage), 0, set_flag,
      "do not ask for usage in the stream (count tokens from events, marked estimated)"},
     {"--no-stream", {0}, NULL, RC, CLI_G_WORK, OFF(no_stream), 0, set_flag,

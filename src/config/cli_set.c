@@ -287,21 +287,30 @@ int set_header(cli_state *st, const cli_option *o, const char *val)
     return 0;
 }
 
-/* One object and nothing after it; "model" is refused, since --model is what the run
- * shows, checks against /models and saves with the results. */
+/* Fields llmload sets from its own options and records with the results: in --body-json
+ * they would make the request disagree with what the run shows and saves. */
+static const char *const owned_fields[][2] = {
+    {"model", "--model NAME"}, {"max_tokens", "--max-tokens N"}, {"stream", "--no-stream"}};
+
+/* One object and nothing after it, none of the owned fields. */
 int set_body_json(cli_state *st, const cli_option *o, const char *val)
 {
     (void)o;
     cJSON *j = cJSON_ParseWithOpts(val, NULL, true);
     bool ok = j && cJSON_IsObject(j);
-    bool model = ok && cJSON_GetObjectItemCaseSensitive(j, "model") != NULL;
+    int owned = -1;
+    for (int i = 0; ok && owned < 0 && i < 3; i++)
+        if (cJSON_GetObjectItemCaseSensitive(j, owned_fields[i][0]))
+            owned = i;
     cJSON_Delete(j);
     if (!ok)
         return cli_fail(st, "must be a JSON object like '{\"top_p\": 0.9}' (just one: put "
                             "every field in it)");
-    if (model)
-        return cli_fail(st, "must not set \"model\": use --model NAME, which the run shows, "
-                            "checks and saves with the results");
+    if (owned >= 0)
+        return cli_fail(st,
+                        "must not set \"%s\": use %s, which the run shows and saves with the "
+                        "results",
+                        owned_fields[owned][0], owned_fields[owned][1]);
     return replace_string(&st->cfg->body_json, val);
 }
 

@@ -953,6 +953,8 @@ static void ambiguous_or_lossy_options_are_refused(void **state)
                  "{\"a\":1}{\"b\":2}");
     EXPECT_ERROR("--body-json must not set \"model\": use --model NAME", "--url", "http://h",
                  "--body-json", "{\"model\":\"x\"}");
+    EXPECT_ERROR("--body-json must not set \"max_tokens\": use --max-tokens N", "--url", "http://h",
+                 "--body-json", "{\"top_p\":1,\"max_tokens\":-5}");
     assert_int_equal(mkdir("adir", 0755), 0);
     EXPECT_ERROR("--prompts adir is a directory", "--url", "http://h", "--prompts", "adir");
     rmdir("adir");
