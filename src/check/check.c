@@ -60,9 +60,8 @@ static void check_line(check_ctx *c, line_kind k, const char *label, double ms, 
     char text[1024], when[32] = "";
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    llm_vformat_scrubbed(text, sizeof text, c->cfg->api_key, fmt, ap); /* mask, then cut */
     va_end(ap);
-    llm_scrub_key(text, sizeof text, c->cfg->api_key);
     if (ms >= 0) {
         char t[24];
         llm_format_ms(ms, t, sizeof t, !c->utf8);

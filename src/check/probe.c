@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/stop.h"
 #include "base/util.h"
 #include "proto/chunk.h"
 #include "proto/http.h"
@@ -28,10 +29,11 @@ static void probe_keep_body(probe *p, const char *data, size_t n)
     p->body[p->body_len] = '\0';
 }
 
-static void probe_note_error(probe_stream *s, const char *msg)
+/* Kept masked: a server may echo the key in its error (mask first, then cut). */
+static void probe_note_error(probe *p, const char *msg)
 {
-    if (!s->error[0])
-        llm_strlcpy(s->error, msg, sizeof s->error);
+    if (!p->s.error[0])
+        llm_format_scrubbed(p->s.error, sizeof p->s.error, p->key, "%s", msg);
 }
 
 static int probe_on_event(void *user, const char *event, size_t event_len, const char *data,
@@ -48,10 +50,10 @@ static int probe_on_event(void *user, const char *event, size_t event_len, const
         s->done_ns = t;
     } else if (ci.kind == CHUNK_ERROR) {
         s->errors++;
-        probe_note_error(s, ci.message);
+        probe_note_error(p, ci.message);
     } else if (ci.kind == CHUNK_MALFORMED) {
         s->malformed++;
-        probe_note_error(s, ci.message);
+        probe_note_error(p, ci.message);
     }
     if (ci.content_events + ci.reasoning_events > 0) {
         if (!s->first_token_ns)
@@ -98,9 +100,20 @@ static struct curl_slist *probe_headers(const llm_config *cfg, bool post, bool s
     return h;
 }
 
+/* Called by curl at least once a second, even while nothing arrives: a stop asked by a
+ * signal ends the transfer (CURLE_ABORTED_BY_CALLBACK) instead of waiting for a timeout. */
+static int probe_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                          curl_off_t ulnow)
+{
+    (void)user, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return llm_stop_signal() != 0;
+}
+
 static void probe_options(CURL *c, const llm_config *cfg, const char *url, probe *p)
 {
     http_apply_common(c, cfg, url);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, probe_progress);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->curl_err);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, probe_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
@@ -124,6 +137,7 @@ CURLcode probe_run(probe *p, const llm_config *cfg, const char *url, const char 
 {
     memset(p, 0, sizeof *p);
     p->stream = stream;
+    p->key = cfg->api_key;
     if (stream) {
         p->sse_buf = malloc(PROBE_SSE_CAP);
         if (p->sse_buf)

@@ -36,13 +36,15 @@ typedef struct {
 
     /* private */
     bool stream;
+    const char *key; /* masked in s.error */
     uint64_t t0_ns;
     sse_parser sse;
     char *sse_buf;
 } probe;
 
 /* Sends GET url (body NULL) or POST body (JSON) with cfg's key, headers, TLS and timeout
- * settings. Always fills *p (free with probe_free); returns p->code. */
+ * settings. Always fills *p (free with probe_free); returns p->code, which is
+ * CURLE_ABORTED_BY_CALLBACK once a stop was asked (base/stop.h), within a second. */
 CURLcode probe_run(probe *p, const llm_config *cfg, const char *url, const char *body, bool stream);
 
 void probe_free(probe *p);

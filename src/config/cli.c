@@ -9,10 +9,13 @@
 #define SIMRUN (CLI_SIM | CLI_RUN | CLI_DEMO_ONLY)
 
 /* The one option table: {name, {aliases}, metavar (NULL = switch), subcommands, help group,
- * field offset, lower bound, setter, help}. Order is help order within a group. A name may
- * appear twice with disjoint subcommands (--model under run vs sim; -o under run vs report).
- * Kept one row per option by hand: clang-format would spread each row over ten lines. */
+ * field offset, lower bound, setter, help[, upper bound]}. Order is help order within a group. A
+ * name may appear twice with disjoint subcommands (--model under run vs sim; -o under run vs
+ * report). Kept one row per option by hand: clang-format would spread each row over ten lines. */
 /* clang-format off */
+/* The last column, max, is given only where a row has an upper bound (0 otherwise). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 const cli_option cli_options[] = {
     /* target */
     {"--url", {"-u", "--llm_url"}, "BASE", RC, CLI_G_TARGET, 0, 0, set_url,
@@ -33,10 +36,13 @@ const cli_option cli_options[] = {
     {"--server-metrics", {0}, "URL|off", RC, CLI_G_TARGET, OFF(server_metrics), 0,
      set_server_metrics, "the server's Prometheus metrics, shown live (default: /metrics next "
      "to the API base, when it answers)"},
+    {"--server-metrics-key", {0}, "KEY|api|none", RC, CLI_G_TARGET, 0, 0, set_server_metrics_key,
+     "bearer token for --server-metrics (default: the API key, sent only when the metrics URL "
+     "has the API's scheme, host and port; api = send it to any origin; none = no key)"},
 
     /* load */
     {"--concurrency", {"-c"}, "N", CLI_RUN, CLI_G_LOAD, OFF(concurrency), 1, set_count,
-     "closed-loop workers, each sends its next request when its last ends (default 1)"},
+     "closed-loop workers, each sends its next request when its last ends (default 1)", CLI_MAX_USERS},
     {"--requests", {"-n", "--num_requests"}, "N", CLI_RUN, CLI_G_LOAD, OFF(requests), 1, set_count,
      "stop after N requests (default 100 unless --duration is given; --num_requests from "
      "llm_benchmark.py)"},
@@ -56,18 +62,18 @@ const cli_option cli_options[] = {
     {"--cooldown", {0}, "D", CLI_RUN, CLI_G_LOAD, OFF(cooldown_s), 0, set_duration,
      "idle time between ramp steps"},
     {"--repeat", {0}, "K", CLI_RUN, CLI_G_LOAD, OFF(repeat), 1, set_count,
-     "run each step K times and average (default 1)"},
-    {"--rate", {0}, "R", CLI_RUN, CLI_G_LOAD, OFF(rate), 1, set_number,
-     "open loop: send R requests/s whatever the replies do"},
+     "run each step K times and average (default 1)", CLI_MAX_REPEAT},
+    {"--rate", {0}, "R", CLI_RUN, CLI_G_LOAD, OFF(rate), 1, set_rate,
+     "open loop: send R requests/s whatever the replies do (0.001 to 1000000)"},
     {"--arrivals", {0}, "poisson|gamma|constant", CLI_RUN, CLI_G_LOAD, 0, 0, set_arrivals,
      "spacing of --rate arrivals (default poisson)"},
     {"--max-inflight", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(max_inflight), 1, set_count,
-     "cap on requests in flight with --rate (default unlimited)"},
+     "cap on in-flight requests with --rate, --rate-ramp (default 1024)", CLI_MAX_USERS},
     {"--search", {0}, NULL, CLI_RUN, CLI_G_LOAD, OFF(search), 0, set_flag,
      "find the highest concurrency (or rate, with --rate R) that meets --slo: double from -c "
      "(or R) until a step misses, then bisect; each step is --step-requests or --step-duration"},
     {"--search-max", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(search_max), 1, set_number,
-     "upper bound of --search (default 256 users, or 64 x R requests/s)"},
+     "upper bound of --search (default 256 users, or 64 x R requests/s)", CLI_MAX_RATE},
     {"--warmup", {0}, "N", CLI_RUN, CLI_G_LOAD, OFF(warmup), 0, set_count,
      "send N requests first and leave them out of the results; step 1 starts when they ended"},
     {"--drain-timeout", {0}, "D", CLI_RUN, CLI_G_LOAD, OFF(drain_timeout_s), 0, set_duration,
@@ -83,7 +89,7 @@ const cli_option cli_options[] = {
     {"--max-tokens", {"-tg", "--tokens_to_generate", "--output_tokens"}, "N", RC, CLI_G_WORK,
      OFF(max_tokens), 1, set_count,
      "tokens to generate per request (default 128; -tg from llm-test.py, --output_tokens from "
-     "llm_benchmark.py)"},
+     "llm_benchmark.py)", CLI_MAX_TOKENS},
     {"--ignore-eos", {0}, NULL, RC, CLI_G_WORK, OFF(ignore_eos), 0, set_flag,
      "ask the server to ignore EOS so every reply is --max-tokens long"},
     {"--prompts", {0}, "FILE", RC, CLI_G_WORK, OFF(prompts_file), 0, set_file,
@@ -97,7 +103,8 @@ const cli_option cli_options[] = {
     {"--header", {"-H"}, "K:V", RC, CLI_G_WORK, 0, 0, set_header,
      "extra HTTP header on every request (repeatable)"},
     {"--body-json", {0}, "JSON", RC, CLI_G_WORK, 0, 0, set_body_json,
-     "JSON object whose fields are merged into every request body"},
+     "JSON object whose fields are merged into every request body (not model, max_tokens or "
+     "stream: they have their own options)"},
     {"--no-usage", {0}, NULL, RC, CLI_G_WORK, OFF(no_usage), 0, set_flag,
      "do not ask for usage in the stream (count tokens from events, marked estimated)"},
     {"--no-stream", {0}, NULL, RC, CLI_G_WORK, OFF(no_stream), 0, set_flag,
@@ -120,7 +127,8 @@ const cli_option cli_options[] = {
     {"--max-error-rate", {0}, "PCT", CLI_RUN, CLI_G_LIMITS, OFF(max_error_rate_pct), 0, set_pct,
      "exit 1 when more than PCT % of requests failed (default 5)"},
     {"--slo", {0}, "LIST", CLI_RUN, CLI_G_LIMITS, 0, 0, set_slo,
-     "service-level objectives, e.g. ttft=2s,tpot=80ms,e2e=30s,errors=1%"},
+     "service-level objectives, e.g. ttft=2s,tpot=80ms,e2e=30s,errors=1% (times need a "
+     "unit; each at most once)"},
     {"--fail-on-slo", {0}, NULL, CLI_RUN, CLI_G_LIMITS, OFF(fail_on_slo), 0, set_flag,
      "exit 1 when the run missed an --slo"},
 
@@ -130,7 +138,8 @@ const cli_option cli_options[] = {
     {"--out", {0}, "DIR", CLI_RUN, CLI_G_OUTPUT, OFF(out_dir), 0, set_string,
      "directory for autosaves and snapshots (default ./llmload-out)"},
     {"--autosave", {0}, "D", CLI_RUN, CLI_G_OUTPUT, OFF(autosave_s), 0, set_duration,
-     "save a snapshot every D during a run (default 60s; 0 = only at the end)"},
+     "save a snapshot every D during a run, to --json FILE or else a new file in --out "
+     "(default 60s; 0 = off: then only --json FILE gets the results, at the end)"},
     {"--no-tui", {0}, NULL, CLI_RUN, CLI_G_OUTPUT, OFF(no_tui), 0, set_flag,
      "no dashboard: progress lines on stderr, summary on stdout"},
     {"--theme", {0}, "NAME|PATH", CLI_RUN, CLI_G_OUTPUT, OFF(theme), 0, set_string,
@@ -152,11 +161,11 @@ const cli_option cli_options[] = {
      "multimodal test: image + text (-ip FILE, default testphoto.jpg)"},
     {"--start_threads", {"-st", "--start-threads"}, "N", CLI_RUN, CLI_G_SEED,
      OFF(seed_start_threads), 1, set_count,
-     "first concurrency: with -et the ramp -st:-et:+ts; alone or with -d, = --concurrency"},
+     "first concurrency: with -et the ramp -st:-et:+ts; alone or with -d, = --concurrency", CLI_MAX_USERS},
     {"--end_threads", {"-et", "--end-threads"}, "N", CLI_RUN, CLI_G_SEED, OFF(seed_end_threads), 1,
-     set_count, "last concurrency of the step test: -st A -et B -ts S = --ramp A:B:+S"},
+     set_count, "last concurrency of the step test: -st A -et B -ts S = --ramp A:B:+S", CLI_MAX_USERS},
     {"--step_threads", {"-ts", "--step-threads"}, "N", CLI_RUN, CLI_G_SEED,
-     OFF(seed_step_threads), 1, set_count, "concurrency added per step (default 1)"},
+     OFF(seed_step_threads), 1, set_count, "concurrency added per step (default 1)", CLI_MAX_USERS},
     {"--duration_hours", {"-d", "--duration-hours"}, "H", CLI_RUN, CLI_G_SEED, 0, 0, set_hours,
      "stress/soak test: H hours (fractions allowed) at -st concurrency = --duration Hh -c N; "
      "0 = step mode"},
@@ -177,7 +186,7 @@ const cli_option cli_options[] = {
     {"--batch-penalty", {0}, "F", SIMRUN, CLI_G_SIM, OFF(sim.batch_penalty), 0, set_number,
      "per-sequence slowdown per extra sequence in the batch (default 0.05)"},
     {"--max-tokens", {0}, "N", CLI_SIM, CLI_G_SIM, OFF(sim.default_max_tokens), 1, set_count,
-     "output length when a request gives no max_tokens (default 256)"},
+     "output length when a request gives no max_tokens (default 256)", CLI_MAX_TOKENS},
     {"--mean-output", {0}, "N", SIMRUN, CLI_G_SIM, OFF(sim.mean_output), 0, set_number,
      "mean output length without ignore_eos, capped by max_tokens (0 = max_tokens)"},
     {"--model", {"-m"}, "NAME", CLI_SIM, CLI_G_SIM, 0, 0, set_sim_model,
@@ -224,6 +233,7 @@ const cli_option cli_options[] = {
      "show this help (llmload COMMAND --help for a command's options)"},
     {"--version", {"-V"}, NULL, CLI_ALL, CLI_G_GENERAL, 0, 0, set_none, "print the version"},
 };
+#pragma GCC diagnostic pop
 /* clang-format on */
 
 const size_t cli_n_options = sizeof cli_options / sizeof cli_options[0];

@@ -50,7 +50,19 @@ struct cli_option {
     long min;                           /* lower bound for the generic number setters */
     cli_setter set;
     const char *help;
+    double max; /* upper bound for the generic number, count and duration setters; 0 = the
+                   setter's own (durations: CLI_MAX_DURATION_S) */
 };
+
+/* No duration llmload takes is longer than a year: a typo (5200000h) is refused, not run. */
+#define CLI_MAX_DURATION_S (365.0 * 86400.0)
+/* Users (closed loop) or requests in flight: each is a connection and a curl handle. */
+#define CLI_MAX_USERS 100000
+/* Requests per second of --rate, --rate-ramp and --search-max with --rate. */
+#define CLI_MAX_RATE 1e6
+#define CLI_MIN_RATE 1e-3
+#define CLI_MAX_REPEAT 1000
+#define CLI_MAX_TOKENS LLM_MAX_TOKENS
 
 /* Parser state: the config being filled, what was seen (and how it was spelled). */
 typedef struct cli_state {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -48,6 +49,9 @@ int set_flag(cli_state *st, const cli_option *o, const char *val)
 
 static int parse_min_count(cli_state *st, const cli_option *o, const char *val, long *out)
 {
+    bool digits = *val && strspn(val, "0123456789") == strlen(val);
+    if (o->max > 0 && digits && (llm_parse_count(val, out) != 0 || *out > o->max))
+        return cli_fail(st, "must be at most %.0f (got \"%s\")", o->max, val);
     if (llm_parse_count(val, out) != 0 || *out < o->min)
         return cli_fail(st, "must be a whole number \xE2\x89\xA5 %ld (got \"%s\")", o->min, val);
     return 0;
@@ -72,10 +76,12 @@ int set_int_count(cli_state *st, const cli_option *o, const char *val)
 /* min 1 means "greater than 0", min 0 means "0 or more". */
 int set_duration(cli_state *st, const cli_option *o, const char *val)
 {
-    double v;
+    double v, max = o->max > 0 ? o->max : CLI_MAX_DURATION_S;
     if (llm_parse_duration(val, &v) != 0 || (o->min > 0 && v <= 0))
         return cli_fail(st, "must be a duration%s like 30s, 5m, 8h or 250ms (got \"%s\")",
                         o->min > 0 ? " greater than 0," : "", val);
+    if (v > max)
+        return cli_fail(st, "must be at most %.0fh (a year); got \"%s\"", max / 3600, val);
     *FIELD(st, o, double) = v;
     return 0;
 }
@@ -86,6 +92,8 @@ int set_number(cli_state *st, const cli_option *o, const char *val)
     if (llm_parse_number(val, &v) != 0 || (o->min > 0 && v <= 0))
         return cli_fail(st, "must be a number %s (got \"%s\")",
                         o->min > 0 ? "> 0" : "\xE2\x89\xA5 0", val);
+    if (o->max > 0 && v > o->max)
+        return cli_fail(st, "must be at most %g (got \"%s\")", o->max, val);
     *FIELD(st, o, double) = v;
     return 0;
 }
@@ -99,6 +107,17 @@ static int parse_pct(const char *val, double *out)
     if (n > 0 && buf[n - 1] == '%')
         buf[n - 1] = '\0';
     return (llm_parse_number(buf, out) == 0 && *out <= 100) ? 0 : -1;
+}
+
+/* Requests per second: below a thousandth the first arrival would come after 16 minutes,
+ * above a million no client machine keeps up. */
+int set_rate(cli_state *st, const cli_option *o, const char *val)
+{
+    double v;
+    if (llm_parse_number(val, &v) != 0 || v < CLI_MIN_RATE || v > CLI_MAX_RATE)
+        return cli_fail(st, "must be a rate from 0.001 to 1000000 requests/s (got \"%s\")", val);
+    *FIELD(st, o, double) = v;
+    return 0;
 }
 
 int set_pct(cli_state *st, const cli_option *o, const char *val)
@@ -120,8 +139,11 @@ int set_file(cli_state *st, const cli_option *o, const char *val)
 {
     if (!*val)
         return cli_fail(st, "must name a file");
+    struct stat sb;
     if (access(val, R_OK) != 0)
         return cli_fail(st, "%s: cannot read it (%s)", val, strerror(errno));
+    if (stat(val, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return cli_fail(st, "%s is a directory; give a file inside it", val);
     return replace_string(FIELD(st, o, char *), val);
 }
 
@@ -219,6 +241,8 @@ int set_ramp(cli_state *st, const cli_option *o, const char *val)
         goto bad;
     if (b < a)
         return cli_fail(st, "must count up: END %ld is below START %ld (got \"%s\")", b, a, val);
+    if (b > CLI_MAX_USERS || step > CLI_MAX_USERS)
+        return cli_fail(st, "must stay at or below %d (got \"%s\")", CLI_MAX_USERS, val);
     st->cfg->ramp_start = a, st->cfg->ramp_end = b, st->cfg->ramp_step = step;
     st->cfg->ramp_multiply = mul;
     return 0;
@@ -263,42 +287,79 @@ int set_header(cli_state *st, const cli_option *o, const char *val)
     return 0;
 }
 
+/* Fields llmload sets from its own options and records with the results: in --body-json
+ * they would make the request disagree with what the run shows and saves. */
+static const char *const owned_fields[][2] = {
+    {"model", "--model NAME"}, {"max_tokens", "--max-tokens N"}, {"stream", "--no-stream"}};
+
+/* One object and nothing after it, none of the owned fields. */
 int set_body_json(cli_state *st, const cli_option *o, const char *val)
 {
     (void)o;
-    cJSON *j = cJSON_Parse(val);
+    cJSON *j = cJSON_ParseWithOpts(val, NULL, true);
     bool ok = j && cJSON_IsObject(j);
+    int owned = -1;
+    for (int i = 0; ok && owned < 0 && i < 3; i++)
+        if (cJSON_GetObjectItemCaseSensitive(j, owned_fields[i][0]))
+            owned = i;
     cJSON_Delete(j);
     if (!ok)
-        return cli_fail(st, "must be a JSON object like '{\"top_p\": 0.9}'");
+        return cli_fail(st, "must be a JSON object like '{\"top_p\": 0.9}' (just one: put "
+                            "every field in it)");
+    if (owned >= 0)
+        return cli_fail(st,
+                        "must not set \"%s\": use %s, which the run shows and saves with the "
+                        "results",
+                        owned_fields[owned][0], owned_fields[owned][1]);
     return replace_string(&st->cfg->body_json, val);
 }
 
-static int slo_item(llm_slo *slo, const char *item)
+/* One NAME=VALUE of --slo. Times need a unit (tpot=80 would be 80 s, meant as 80 ms).
+ * Returns 0, -1 (syntax), -2 (a bare number), -3 (a name given twice); *seen has a bit per
+ * name. */
+static int slo_item(llm_slo *slo, const char *item, unsigned *seen)
 {
     const char *eq = strchr(item, '=');
     if (!eq)
         return -1;
     size_t n = (size_t)(eq - item);
     const char *v = eq + 1;
-    if (n == 6 && strncmp(item, "errors", 6) == 0)
-        return parse_pct(v, &slo->errors_pct);
-    double *slot = n == 4 && !strncmp(item, "ttft", 4)   ? &slo->ttft_s
-                   : n == 4 && !strncmp(item, "tpot", 4) ? &slo->tpot_s
-                   : n == 3 && !strncmp(item, "e2e", 3)  ? &slo->e2e_s
-                                                         : NULL;
-    return (slot && llm_parse_duration(v, slot) == 0 && *slot > 0) ? 0 : -1;
+    static const char *const names[] = {"ttft", "tpot", "e2e", "errors"};
+    double *slots[] = {&slo->ttft_s, &slo->tpot_s, &slo->e2e_s, &slo->errors_pct};
+    for (unsigned i = 0; i < 4; i++) {
+        if (strlen(names[i]) != n || strncmp(item, names[i], n) != 0)
+            continue;
+        if (*seen & (1u << i))
+            return -3;
+        *seen |= 1u << i;
+        if (i == 3)
+            return parse_pct(v, slots[i]);
+        size_t vl = strlen(v);
+        if (vl && (isdigit((unsigned char)v[vl - 1]) || v[vl - 1] == '.'))
+            return -2;
+        return llm_parse_duration(v, slots[i]) == 0 && *slots[i] > 0 ? 0 : -1;
+    }
+    return -1;
 }
 
 int set_slo(cli_state *st, const cli_option *o, const char *val)
 {
     (void)o;
-    char *copy = strdup(val), *save = NULL;
+    char *copy = strdup(val), *save = NULL, bad[64] = "";
+    unsigned seen = 0;
     int rc = copy && *copy ? 0 : -1;
     for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && rc == 0;
-         tok = strtok_r(NULL, ",", &save))
-        rc = slo_item(&st->cfg->slo, tok);
+         tok = strtok_r(NULL, ",", &save)) {
+        rc = slo_item(&st->cfg->slo, tok, &seen);
+        if (rc)
+            llm_strlcpy(bad, tok, sizeof bad);
+    }
     free(copy);
+    if (rc == -2)
+        return cli_fail(st, "%s needs a unit, like 80ms or 2s (a bare number is ambiguous)", bad);
+    if (rc == -3)
+        return cli_fail(st, "gives %.*s twice (in \"%s\"); give each limit once",
+                        (int)strcspn(bad, "="), bad, val);
     if (rc != 0)
         return cli_fail(st,
                         "must be a comma list of ttft=D, tpot=D, e2e=D, errors=PCT like "
@@ -449,6 +510,18 @@ int set_server_metrics(cli_state *st, const cli_option *o, const char *val)
         strncmp(val, "https://", 8) != 0)
         return cli_fail(st, "must be a URL like http://host:8000/metrics, or off");
     return set_string(st, o, val);
+}
+
+/* Never echoed: it is a credential. */
+int set_server_metrics_key(cli_state *st, const cli_option *o, const char *val)
+{
+    (void)o;
+    if (!*val)
+        return cli_fail(st, "must be a key, api (the API key) or none");
+    for (const char *p = val; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return cli_fail(st, "must not contain spaces or control characters (value not shown)");
+    return replace_string(&st->cfg->server_metrics_key, val);
 }
 
 int set_sim_seed(cli_state *st, const cli_option *o, const char *val)

@@ -15,6 +15,7 @@ int set_count(cli_state *st, const cli_option *o, const char *val);
 int set_int_count(cli_state *st, const cli_option *o, const char *val);
 int set_duration(cli_state *st, const cli_option *o, const char *val);
 int set_number(cli_state *st, const cli_option *o, const char *val);
+int set_rate(cli_state *st, const cli_option *o, const char *val);
 int set_pct(cli_state *st, const cli_option *o, const char *val);
 int set_string(cli_state *st, const cli_option *o, const char *val);
 int set_file(cli_state *st, const cli_option *o, const char *val);
@@ -42,6 +43,7 @@ int set_sim_port(cli_state *st, const cli_option *o, const char *val);
 int set_sim_model(cli_state *st, const cli_option *o, const char *val);
 int set_sim_key(cli_state *st, const cli_option *o, const char *val);
 int set_server_metrics(cli_state *st, const cli_option *o, const char *val);
+int set_server_metrics_key(cli_state *st, const cli_option *o, const char *val);
 int set_sim_reject_fields(cli_state *st, const cli_option *o, const char *val);
 int set_sim_seed(cli_state *st, const cli_option *o, const char *val);
 

@@ -3,13 +3,17 @@
 #include "config/config.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fileout.h"
 #include "base/util.h"
 #include "config/cli.h"
 #include "config/envfile.h"
@@ -131,17 +135,44 @@ static env_pick pick_env(const envfile *ef, const char *primary, const char *fal
     return (env_pick){NULL, LLM_SRC_DEFAULT, NULL};
 }
 
+/* A key in a file others may read is a key others have: say so, once, on stderr. */
+static void warn_if_key_exposed(const char *path, const envfile *ef)
+{
+    struct stat sb;
+    if (!envfile_get(ef, "MODEL_KEY") && !envfile_get(ef, "OPENAI_API_KEY"))
+        return;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || !(sb.st_mode & 077))
+        return;
+    fprintf(stderr,
+            "llmload: warning: %s holds an API key and is readable by %s (mode %03o): "
+            "chmod 600 %s\n",
+            path, sb.st_mode & 007 ? "everyone" : "its group", (unsigned)(sb.st_mode & 0777), path);
+}
+
 static int load_envfile(llm_config *cfg, envfile *ef, char *err, size_t errlen)
 {
     char label[300];
     if (cfg->env_file) {
         snprintf(label, sizeof label, "--env-file %s", cfg->env_file);
-        return envfile_load(cfg->env_file, label, ef, err, errlen);
-    }
-    if (access(".env", F_OK) != 0)
+        if (envfile_load(cfg->env_file, label, ef, err, errlen) != 0)
+            return -1;
+        warn_if_key_exposed(cfg->env_file, ef);
         return 0;
-    if (envfile_load(".env", ".env", ef, err, errlen) != 0)
+    }
+    /* ./.env is read only for what the flags left open: an unrelated .env in the working
+     * directory cannot stop a run whose target came entirely from flags. */
+    bool all_flags = cfg->url_source == LLM_SRC_FLAG && cfg->key_source == LLM_SRC_FLAG &&
+                     cfg->model_source == LLM_SRC_FLAG;
+    if (all_flags || access(".env", F_OK) != 0)
+        return 0;
+    if (envfile_load(".env", "./.env", ef, err, errlen) != 0) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen > n ? errlen - n : 0,
+                 " (llmload reads ./.env for MODEL_URL, MODEL_KEY and MODEL_NAME: fix it, pass "
+                 "--env-file /dev/null to skip it, or give --url, --api-key and --model)");
         return -1;
+    }
+    warn_if_key_exposed(".env", ef);
     cfg->env_file = strdup(".env");
     return 0;
 }
@@ -170,6 +201,53 @@ static void describe_source(char *out, size_t cap, const char *name, llm_source 
         snprintf(out, cap, "%s", name);
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* %XX decoding in place (a URL's userinfo is percent-encoded; basic auth is not). */
+static void percent_decode(char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        if (*p == '%' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+            *o++ = (char)(hex_digit(p[1]) * 16 + hex_digit(p[2]));
+            p += 2;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+}
+
+/* http://user:password@host/v1: the credentials leave the URL (which is printed and
+ * stored) for url_user/url_password (sent as basic auth only). */
+static int take_credentials(llm_config *cfg)
+{
+    char *info = llm_url_take_userinfo(cfg->url);
+    if (!info)
+        return 0;
+    char *colon = strchr(info, ':');
+    if (colon)
+        *colon = '\0';
+    free(cfg->url_user);
+    free(cfg->url_password);
+    cfg->url_user = strdup(info);
+    cfg->url_password = colon ? strdup(colon + 1) : NULL;
+    explicit_bzero(info, strlen(info) + (colon ? strlen(colon + 1) + 1 : 0));
+    free(info);
+    if (!cfg->url_user || (colon && !cfg->url_password))
+        return -1;
+    percent_decode(cfg->url_user);
+    if (cfg->url_password)
+        percent_decode(cfg->url_password);
+    return 0;
+}
+
 static int validate_url(llm_config *cfg, const char *name, char *err, size_t errlen)
 {
     char who[400];
@@ -178,6 +256,8 @@ static int validate_url(llm_config *cfg, const char *name, char *err, size_t err
     size_t n = strlen(u);
     while (n > 0 && u[n - 1] == '/')
         u[--n] = '\0';
+    if (take_credentials(cfg) != 0)
+        return fail(err, errlen, "out of memory");
     for (const char *p = u; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == 0x7f)
             return fail(err, errlen, "%s must not contain spaces or control characters", who);
@@ -348,6 +428,35 @@ static int check_search(llm_config *cfg, const cli_state *st, char *err, size_t 
     return 0;
 }
 
+/* The ramp's levels (the plan holds at most CONFIG_MAX_RAMP_LEVELS) times --repeat: a
+ * plan that big is a typo, and was truncated or overflowed. */
+#define CONFIG_MAX_RAMP_LEVELS 4096
+#define CONFIG_MAX_PLAN_STEPS 100000
+
+static int check_plan_size(const llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    long levels = 1;
+    if (cfg->ramp_end > 0) {
+        long c = cfg->ramp_start > 0 ? cfg->ramp_start : 1;
+        for (levels = 1; c < cfg->ramp_end && levels <= CONFIG_MAX_RAMP_LEVELS; levels++)
+            c = cfg->ramp_multiply ? c * cfg->ramp_step : c + cfg->ramp_step;
+    }
+    const char *ramp = cli_seen(st, "--ramp")        ? cli_seen(st, "--ramp")
+                       : cli_seen(st, "--rate-ramp") ? cli_seen(st, "--rate-ramp")
+                                                     : "-st/-et/-ts";
+    if (levels > CONFIG_MAX_RAMP_LEVELS)
+        return fail(err, errlen,
+                    "%s makes more than %d steps; use a bigger STEP (e.g. +N or xN) or a "
+                    "smaller range",
+                    ramp, CONFIG_MAX_RAMP_LEVELS);
+    if (levels * cfg->repeat > CONFIG_MAX_PLAN_STEPS)
+        return fail(err, errlen,
+                    "%ld steps x --repeat %ld makes more than %d steps; use fewer steps or a "
+                    "smaller --repeat",
+                    levels, cfg->repeat, CONFIG_MAX_PLAN_STEPS);
+    return 0;
+}
+
 static int check_run_options(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
 {
     const char *chars = cli_seen(st, "--prompt-chars"), *toks = cli_seen(st, "--prompt-tokens");
@@ -355,6 +464,10 @@ static int check_run_options(llm_config *cfg, const cli_state *st, char *err, si
         return conflict(err, errlen, chars, toks, "the prompt length");
     if (cli_seen(st, "--ramp") && cli_seen(st, "--concurrency"))
         return conflict(err, errlen, cli_seen(st, "--concurrency"), "--ramp", "the concurrency");
+    if (cli_seen(st, "--ramp") && cli_seen(st, "--rate-ramp"))
+        return fail(err, errlen,
+                    "--ramp (users) and --rate-ramp (requests/s) both set the steps; use one "
+                    "of them");
     for (size_t i = 0; i < cli_n_options; i++)
         if (st->seen[i] && (cli_options[i].cmds & CLI_DEMO_ONLY) && cfg->command == LLM_CMD_RUN &&
             !cfg->demo)
@@ -373,7 +486,7 @@ static int check_run_options(llm_config *cfg, const cli_state *st, char *err, si
         cfg->max_tokens = 100;
     if (!cfg->requests_set && cfg->duration_s == 0)
         cfg->requests = 100;
-    if (apply_multimodal(cfg, st, err, errlen))
+    if (apply_multimodal(cfg, st, err, errlen) || check_plan_size(cfg, st, err, errlen))
         return -1;
     return cfg->command == LLM_CMD_RUN ? check_search(cfg, st, err, errlen) : 0;
 }
@@ -395,17 +508,84 @@ static int check_files(const llm_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- outputs: every one checked before any load, none created or changed here ---- */
+
+static int check_output(const char *opt, const char *path, const char *const *inputs,
+                        size_t n_inputs, char *err, size_t errlen)
+{
+    char why[900];
+    if (llm_output_check(path, why, sizeof why) != 0)
+        return fail(err, errlen, "%s %s", opt, why);
+    for (size_t i = 0; i < n_inputs; i++)
+        if (inputs[i] && llm_same_file(path, inputs[i]))
+            return fail(err, errlen,
+                        "%s %s is also an input (%s): writing it would destroy it; choose "
+                        "another path",
+                        opt, path, inputs[i]);
+    return 0;
+}
+
+/* --out DIR (autosaves): it exists as a writable directory, or its nearest existing parent
+ * is one (it is created at the first save). */
+static int check_out_dir(const char *dir, char *err, size_t errlen)
+{
+    char p[PATH_MAX];
+    struct stat sb;
+    llm_strlcpy(p, dir, sizeof p);
+    while (stat(p, &sb) != 0) {
+        if (errno != ENOENT || strcmp(p, ".") == 0 || strcmp(p, "/") == 0)
+            return fail(err, errlen,
+                        "--out %s: cannot create it (%s); choose another --out DIR "
+                        "or turn autosaves off with --autosave 0",
+                        dir, strerror(errno));
+        char copy[PATH_MAX];
+        llm_strlcpy(copy, p, sizeof copy);
+        llm_strlcpy(p, dirname(copy), sizeof p);
+    }
+    if (!S_ISDIR(sb.st_mode) || access(p, W_OK | X_OK) != 0)
+        return fail(err, errlen,
+                    "--out %s: cannot create files in %s (%s); choose another --out DIR or "
+                    "turn autosaves off with --autosave 0",
+                    dir, p, S_ISDIR(sb.st_mode) ? strerror(errno) : "not a directory");
+    return 0;
+}
+
+static int check_run_outputs(const llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    const char *inputs[] = {cfg->prompts_file, cfg->image_file, cfg->env_file, cfg->log_file};
+    if (cfg->json_path &&
+        check_output(cli_seen(st, "--json"), cfg->json_path, inputs, 4, err, errlen))
+        return -1;
+    if (cfg->log_file &&
+        check_output(cli_seen(st, "--log-file"), cfg->log_file, inputs, 3, err, errlen))
+        return -1;
+    bool autosave_in_out = !cfg->json_path || llm_output_is_stream(cfg->json_path);
+    if (cfg->command == LLM_CMD_RUN && cfg->autosave_s > 0 && autosave_in_out &&
+        check_out_dir(cfg->out_dir, err, errlen))
+        return -1;
+    return 0;
+}
+
+static int check_report_output(const llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    if (!cfg->output_path)
+        return 0;
+    return check_output(cli_seen(st, "--output"), cfg->output_path, (const char *const *)cfg->files,
+                        cfg->n_files, err, errlen);
+}
+
 static int finish(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
 {
     switch (cfg->command) {
     case LLM_CMD_RUN:
-        if (apply_seed_options(cfg, st, err, errlen) || check_run_options(cfg, st, err, errlen))
+        if (apply_seed_options(cfg, st, err, errlen) || check_run_options(cfg, st, err, errlen) ||
+            (!cfg->demo && resolve_target(cfg, st, err, errlen)))
             return -1;
-        return cfg->demo ? 0 : resolve_target(cfg, st, err, errlen);
+        return check_run_outputs(cfg, st, err, errlen);
     case LLM_CMD_CHECK:
-        if (check_run_options(cfg, st, err, errlen))
+        if (check_run_options(cfg, st, err, errlen) || resolve_target(cfg, st, err, errlen))
             return -1;
-        return resolve_target(cfg, st, err, errlen);
+        return check_run_outputs(cfg, st, err, errlen);
     case LLM_CMD_SIM:
         return 0;
     case LLM_CMD_REPORT:
@@ -413,7 +593,9 @@ static int finish(llm_config *cfg, const cli_state *st, char *err, size_t errlen
         if (cfg->command == LLM_CMD_REPORT && !cfg->report_format &&
             !(cfg->report_format = strdup("md")))
             return -1;
-        return check_files(cfg, err, errlen);
+        if (check_files(cfg, err, errlen))
+            return -1;
+        return check_report_output(cfg, st, err, errlen);
     }
     return 0;
 }
@@ -425,6 +607,8 @@ static void scrub_keys(char *err, size_t errlen, const llm_config *cfg, int argc
 {
     llm_scrub_key(err, errlen, cfg->api_key);
     llm_scrub_key(err, errlen, cfg->sim.api_key);
+    llm_scrub_key(err, errlen, cfg->url_password);
+    llm_scrub_key(err, errlen, cfg->server_metrics_key);
     llm_scrub_key(err, errlen, getenv("MODEL_KEY"));
     llm_scrub_key(err, errlen, getenv("OPENAI_API_KEY"));
     for (int i = 1; i < argc; i++) {
@@ -471,11 +655,25 @@ bad:
 
 void config_free(llm_config *cfg)
 {
-    char **strings[] = {
-        &cfg->url,           &cfg->api_key,       &cfg->model,        &cfg->env_file,
-        &cfg->prompts_file,  &cfg->image_file,    &cfg->image_prompt, &cfg->body_json,
-        &cfg->json_path,     &cfg->out_dir,       &cfg->theme,        &cfg->log_file,
-        &cfg->output_format, &cfg->report_format, &cfg->output_path,  &cfg->server_metrics};
+    char **strings[] = {&cfg->url,
+                        &cfg->api_key,
+                        &cfg->model,
+                        &cfg->env_file,
+                        &cfg->prompts_file,
+                        &cfg->image_file,
+                        &cfg->image_prompt,
+                        &cfg->body_json,
+                        &cfg->json_path,
+                        &cfg->out_dir,
+                        &cfg->theme,
+                        &cfg->log_file,
+                        &cfg->output_format,
+                        &cfg->report_format,
+                        &cfg->output_path,
+                        &cfg->server_metrics,
+                        &cfg->url_user,
+                        &cfg->url_password,
+                        &cfg->server_metrics_key};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         free(*strings[i]);
     for (size_t i = 0; i < cfg->n_headers; i++) {

@@ -17,6 +17,9 @@ enum {
     LLM_EXIT_UNREACHABLE = 3, /* target unreachable before any request succeeded */
 };
 
+/* The most tokens a request may ask for (--max-tokens, a --prompts line's max_tokens). */
+#define LLM_MAX_TOKENS 10000000
+
 typedef enum { LLM_CMD_RUN, LLM_CMD_CHECK, LLM_CMD_SIM, LLM_CMD_REPORT, LLM_CMD_MERGE } llm_command;
 typedef enum { LLM_ENDPOINT_CHAT, LLM_ENDPOINT_COMPLETIONS } llm_endpoint;
 typedef enum { LLM_ARRIVALS_POISSON, LLM_ARRIVALS_GAMMA, LLM_ARRIVALS_CONSTANT } llm_arrivals;
@@ -42,7 +45,9 @@ typedef struct llm_config {
     bool demo; /* --demo: in-process simulator + ramp */
 
     /* target */
-    char *url; /* base URL without trailing slash, e.g. http://host:8000/v1 */
+    char *url; /* base URL without trailing slash or credentials, e.g. http://host:8000/v1 */
+    char *url_user, *url_password; /* from http://user:password@host/v1, percent-decoded:
+                                      sent as HTTP basic auth, never printed or stored */
     char *api_key;
     char *model;
     llm_source url_source, key_source, model_source;
@@ -50,8 +55,10 @@ typedef struct llm_config {
     char *env_file; /* the env file read: --env-file PATH, or ".env" when ./.env existed; NULL =
                        none */
     bool insecure, http2;
-    char *server_metrics; /* --server-metrics: the server's Prometheus URL, "off"; NULL = the
-                             base URL's /metrics, given up on if it does not answer */
+    char *server_metrics;     /* --server-metrics: the server's Prometheus URL, "off"; NULL = the
+                                 base URL's /metrics, given up on if it does not answer */
+    char *server_metrics_key; /* --server-metrics-key KEY|api|none; NULL = the API key, only
+                                 when the metrics URL has the API's origin */
 
     /* load */
     long concurrency;                     /* -c; default 1 */

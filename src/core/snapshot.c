@@ -3,6 +3,7 @@
 
 #include "core/analysis.h"
 
+#include "base/fileout.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -569,7 +570,7 @@ int snapshot_print(FILE *f, const stats *st, const llm_config *cfg, time_t start
     return e;
 }
 
-/* ---- atomic write ---- */
+/* ---- atomic write (base/fileout) ---- */
 
 static int fail(char *err, size_t errlen, const char *path, int e)
 {
@@ -577,53 +578,10 @@ static int fail(char *err, size_t errlen, const char *path, int e)
     return -1;
 }
 
-/* fsync of the directory makes the rename itself durable; best effort. */
-static void sync_dir(const char *path)
+static int emit_line(FILE *f, void *arg)
 {
-    char *copy = strdup(path);
-    if (!copy)
-        return;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(copy);
-}
-
-static int write_file(const char *tmp, const emit_args *a)
-{
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return errno;
-    int e = emit(f, a);
-    if (!e && (fputc('\n', f) == EOF || fflush(f) != 0 || fsync(fileno(f)) != 0))
-        e = errno ? errno : EIO;
-    if (fclose(f) != 0 && !e)
-        e = errno ? errno : EIO;
-    return e;
-}
-
-static int write_atomic(const char *path, const emit_args *a, char *err, size_t errlen)
-{
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp)
-        return fail(err, errlen, path, ENOMEM);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    errno = 0;
-    int e = write_file(tmp, a);
-    if (!e && rename(tmp, path) != 0)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        free(tmp);
-        return fail(err, errlen, path, e);
-    }
-    free(tmp);
-    sync_dir(path);
-    return 0;
+    int e = emit(f, arg);
+    return !e && fputc('\n', f) == EOF ? (errno ? errno : EIO) : e;
 }
 
 int snapshot_write(const char *path, const stats *st, const llm_config *cfg, time_t started,
@@ -633,7 +591,7 @@ int snapshot_write(const char *path, const stats *st, const llm_config *cfg, tim
     if (!text)
         return fail(err, errlen, path, ENOMEM);
     emit_args a = {st, text};
-    int rc = write_atomic(path, &a, err, errlen);
+    int rc = llm_write_file_atomic(path, emit_line, &a, err, errlen);
     cJSON_free(text);
     return rc;
 }

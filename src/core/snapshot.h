@@ -35,7 +35,7 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key);
  * rate meet it; goodput_rps over the run). Strings have the API key redacted. */
 cJSON *snapshot_analysis_json(const stats *st, const llm_config *cfg);
 
-/* Writes the snapshot to path atomically (path.tmp, fflush, fsync, rename), its series
+/* Writes the snapshot to path with llm_write_file_atomic (base/fileout.h), its series
  * streamed as in snapshot_print. Returns 0, or
  * -1 with a sentence in err ("cannot write /x/y.json: No space left on device") and no
  * temporary file left behind. */

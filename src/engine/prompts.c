@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 static const char good_line[] =
     "each line is {\"prompt\": \"…\"} or {\"messages\": [...]} (optional \"max_tokens\"), "
@@ -14,10 +15,10 @@ static const char good_line[] =
 static int body_from_json(const llm_config *cfg, const char *model, const char *line,
                           prompt_body *out, char *why, size_t whylen)
 {
-    cJSON *doc = cJSON_Parse(line);
+    cJSON *doc = cJSON_ParseWithOpts(line, NULL, true); /* one object, nothing after it */
     if (!cJSON_IsObject(doc)) {
         cJSON_Delete(doc);
-        snprintf(why, whylen, "not a JSON object; %s", good_line);
+        snprintf(why, whylen, "not a JSON object (or more than one); %s", good_line);
         return -1;
     }
     cJSON *prompt = cJSON_GetObjectItem(doc, "prompt");
@@ -29,10 +30,44 @@ static int body_from_json(const llm_config *cfg, const char *model, const char *
         snprintf(why, whylen, "no \"prompt\" string or \"messages\" array; %s", good_line);
         return -1;
     }
+    if (max_tokens && (!cJSON_IsNumber(max_tokens) || max_tokens->valuedouble < 1 ||
+                       max_tokens->valuedouble > LLM_MAX_TOKENS ||
+                       max_tokens->valuedouble != (double)(long)max_tokens->valuedouble)) {
+        cJSON_Delete(doc);
+        snprintf(why, whylen, "\"max_tokens\" must be a whole number from 1 to %d, or left out",
+                 LLM_MAX_TOKENS);
+        return -1;
+    }
     cJSON_DetachItemViaPointer(doc, payload);
     long mt = cJSON_IsNumber(max_tokens) ? (long)max_tokens->valuedouble : 0;
     cJSON_Delete(doc);
     return prompt_build_payload(cfg, model, payload, mt, out, why, whylen);
+}
+
+/* The byte offset of the first byte that is not valid UTF-8 (or a NUL), or -1. */
+static long invalid_utf8_at(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
+        if (c == 0 || len == 0 || (len == 2 && c < 0xC2) || i + len > n)
+            return (long)i;
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return (long)i;
+        unsigned cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+        for (size_t k = 1; k < len; k++)
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return (long)i;
+        i += len;
+    }
+    return -1;
 }
 
 static int body_from_line(const llm_config *cfg, const char *model, char *line, prompt_body *out,
@@ -82,8 +117,18 @@ static int read_lines(const llm_config *cfg, const char *model, FILE *f, prompt_
     char *line = NULL, why[256];
     size_t linecap = 0, cap = 0, lineno = 0;
     int rc = 0;
-    while (rc == 0 && getline(&line, &linecap, f) >= 0) {
+    ssize_t got;
+    while (rc == 0 && (got = getline(&line, &linecap, f)) >= 0) {
         lineno++;
+        long bad = invalid_utf8_at((const unsigned char *)line, (size_t)got);
+        if (bad >= 0) {
+            snprintf(err, errlen,
+                     "--prompts %s line %zu: byte %ld is not UTF-8 text (is it a binary file?); "
+                     "%s",
+                     cfg->prompts_file, lineno, bad + 1, good_line);
+            rc = -1;
+            break;
+        }
         const char *p = line;
         while (isspace((unsigned char)*p))
             p++;

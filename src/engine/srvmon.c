@@ -110,30 +110,49 @@ static int poll_once(srvmon *m, CURL *c, prom_figures *fig, char *note, size_t c
     CURLcode rc = perform(m, c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    const char *shown = m->reading.url; /* without credentials */
     if (m->too_big)
-        snprintf(note, cap, "%s is over 8 MiB: not a serving engine's metrics", m->url);
+        snprintf(note, cap, "%s is over 8 MiB: not a serving engine's metrics", shown);
     else if (rc != CURLE_OK)
-        snprintf(note, cap, "cannot read %s: %s", m->url, curl_easy_strerror(rc));
+        snprintf(note, cap, "cannot read %s: %s", shown, curl_easy_strerror(rc));
     else if (status != 200)
         snprintf(note, cap,
                  "%s answered HTTP %ld (llama.cpp serves it only with --metrics; give "
                  "another with --server-metrics URL)",
-                 m->url, status);
+                 shown, status);
     else if (!prom_parse(m->body, m->len, fig))
-        snprintf(note, cap, "%s has no vLLM, SGLang, TGI or llama.cpp metrics", m->url);
+        snprintf(note, cap, "%s has no vLLM, SGLang, TGI or llama.cpp metrics", shown);
     else
         return 0;
     llm_scrub_key(note, cap, m->cfg->api_key);
+    llm_scrub_key(note, cap, m->cfg->server_metrics_key);
     return -1;
+}
+
+const char *srvmon_key_for(const llm_config *cfg, const char *url)
+{
+    const char *k = cfg->server_metrics_key;
+    if (k && strcmp(k, "api") == 0)
+        return cfg->api_key;
+    if (k && strcmp(k, "none") == 0)
+        return NULL;
+    if (k)
+        return k;
+    return llm_url_same_origin(cfg->url, url) ? cfg->api_key : NULL;
 }
 
 static void *poller(void *arg)
 {
     srvmon *m = arg;
     CURL *c = curl_easy_init();
-    struct curl_slist *headers = c ? request_headers(m->cfg) : NULL;
+    /* The API's credentials go to the API's own origin only (--server-metrics-key). */
+    llm_config own = *m->cfg;
+    own.api_key = (char *)srvmon_key_for(m->cfg, m->url);
+    if (!llm_url_same_origin(m->cfg->url, m->url))
+        own.url_user = own.url_password = NULL;
+    struct curl_slist *headers = c ? request_headers(&own) : NULL;
     if (c) {
-        http_apply_common(c, m->cfg, m->url);
+        http_apply_common(c, &own, m->url);
         /* A metrics page that takes longer than a poll is no use live. */
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
         curl_easy_setopt(c, CURLOPT_URL, m->url);
@@ -186,7 +205,7 @@ srvmon *srvmon_start(const llm_config *cfg, const char *url, bool insist)
     m->insist = insist;
     m->multi = curl_multi_init();
     llm_strlcpy(m->url, url, sizeof m->url);
-    llm_strlcpy(m->reading.url, url, sizeof m->reading.url);
+    llm_url_without_userinfo(url, m->reading.url, sizeof m->reading.url);
     llm_scrub_key(m->reading.url, sizeof m->reading.url, cfg->api_key);
     prom_parse("", 0, &m->reading.fig);
     pthread_mutex_init(&m->lock, NULL);

@@ -20,7 +20,7 @@ typedef struct {
     srvmon_state state;
     prom_figures fig; /* the last good answer (NaNs before one) */
     char note[640];   /* why unavailable, as a sentence (holds a whole URL); "" otherwise */
-    char url[512];
+    char url[512];    /* the URL polled, without credentials */
 } srvmon_reading;
 
 typedef struct srvmon srvmon;
@@ -32,7 +32,13 @@ void srvmon_default_url(const char *base, char *out, size_t cap);
  * /metrics. False with --server-metrics off. */
 bool srvmon_url_of(const llm_config *cfg, char *out, size_t cap, bool *given);
 
-/* Starts polling url (cfg gives the timeouts, TLS settings and headers, key included).
+/* The key sent to the metrics url: --server-metrics-key KEY, the API key with "api", none
+ * with "none"; by default the API key only when url has the API's origin (scheme, host,
+ * port), else none. */
+const char *srvmon_key_for(const llm_config *cfg, const char *url);
+
+/* Starts polling url (cfg gives the timeouts, TLS settings and headers; the key as
+ * srvmon_key_for says, the --url's basic auth only to the API's origin).
  * insist: keep polling after a failure (the user named the URL) instead of giving up.
  * Returns NULL when out of memory or the thread cannot start. */
 srvmon *srvmon_start(const llm_config *cfg, const char *url, bool insist);

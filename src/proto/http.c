@@ -10,6 +10,10 @@ void http_apply_common(CURL *c, const llm_config *cfg, const char *url)
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_s * 1000));
     if (cfg->request_timeout_s > 0)
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(cfg->request_timeout_s * 1000));
+    if (cfg->url_user) { /* credentials of the --url, kept out of the URL itself */
+        curl_easy_setopt(c, CURLOPT_USERNAME, cfg->url_user);
+        curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->url_password ? cfg->url_password : "");
+    }
     if (cfg->insecure) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);

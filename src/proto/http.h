@@ -10,7 +10,8 @@
 #include "config/config.h"
 
 /* Applies --connect-timeout, --request-timeout, --insecure and --http2 (HTTP/2 over TLS
- * for https, prior knowledge for http), NOSIGNAL and the user agent. */
+ * for https, prior knowledge for http), the --url's user:password as basic auth, NOSIGNAL
+ * and the user agent. */
 void http_apply_common(CURL *c, const llm_config *cfg, const char *url);
 
 /* True for the codes of a failed TLS handshake or certificate check. */

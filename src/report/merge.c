@@ -14,6 +14,7 @@
 #include "base/util.h"
 #include "core/snapshot.h"
 #include "report/report.h"
+#include "base/fileout.h"
 
 #define T_BASE_NS LLM_NS_PER_SEC /* stats spans need t_first != 0 */
 
@@ -615,16 +616,20 @@ static int load_all(const llm_config *cfg, snap_doc *docs, size_t *n_steps)
     return 0;
 }
 
+static int put_text(FILE *f, void *arg)
+{
+    return fputs(arg, f) >= 0 && fputc('\n', f) != EOF ? 0 : (errno ? errno : EIO);
+}
+
+/* -o was checked before anything was read (config); written through a temporary file and
+ * renamed (DESIGN §11). */
 static int write_doc(const llm_config *cfg, const cJSON *doc, size_t n_steps)
 {
     char *text = doc ? cJSON_Print(doc) : NULL;
-    FILE *f = text ? fopen(cfg->output_path, "w") : NULL;
-    bool ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0)
-        ok = false;
+    char err[600] = "out of memory";
+    bool ok = text && llm_write_file_atomic(cfg->output_path, put_text, text, err, sizeof err) == 0;
     if (!ok)
-        fprintf(stderr, "llmload: cannot write %s: %s\n", cfg->output_path,
-                text ? strerror(errno) : "out of memory");
+        fprintf(stderr, "llmload: %s\n", err);
     else
         fprintf(stderr, "llmload: %zu steps from %zu files merged into %s\n", n_steps, cfg->n_files,
                 cfg->output_path);
@@ -639,7 +644,7 @@ int merge_main(const llm_config *cfg)
                         "A.json B.json ... -o ALL.json\n");
         return LLM_EXIT_USAGE;
     }
-    if (report_output_is_input(cfg) != 0 || refuse_twice(cfg) != 0)
+    if (refuse_twice(cfg) != 0)
         return LLM_EXIT_USAGE;
     snap_doc *docs = calloc(cfg->n_files, sizeof *docs);
     size_t n_steps = 0;

@@ -1,5 +1,7 @@
 #include "report/report.h"
 
+#include "base/fileout.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -257,21 +259,30 @@ void report_csv(FILE *out, const snap_doc *d, bool with_header)
 
 /* ---- the subcommand ---- */
 
-int report_output_is_input(const llm_config *cfg)
+/* What one report run writes: the documents in the asked format. */
+typedef struct {
+    const snap_doc *docs;
+    size_t n;
+    const char *format;
+} report_job;
+
+static int write_report(FILE *out, void *arg)
 {
-    struct stat out, in;
-    if (!cfg->output_path || stat(cfg->output_path, &out) != 0)
-        return 0; /* not there yet: it cannot be an input */
-    for (size_t i = 0; i < cfg->n_files; i++) {
-        if (stat(cfg->files[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
-            fprintf(stderr,
-                    "llmload: -o %s is the input %s: writing it would overwrite the input; give "
-                    "another output file\n",
-                    cfg->output_path, cfg->files[i]);
-            return LLM_EXIT_USAGE;
+    const report_job *j = arg;
+    if (strcmp(j->format, "html") == 0) {
+        report_html(out, j->docs, j->n);
+    } else {
+        for (size_t i = 0; i < j->n; i++) {
+            if (strcmp(j->format, "csv") == 0) {
+                report_csv(out, &j->docs[i], i == 0);
+            } else {
+                if (i > 0)
+                    fputc('\n', out);
+                report_markdown(out, &j->docs[i]);
+            }
         }
     }
-    return 0;
+    return fflush(out) != 0 || ferror(out) ? (errno ? errno : EIO) : 0;
 }
 
 int report_main(const llm_config *cfg)
@@ -282,8 +293,6 @@ int report_main(const llm_config *cfg)
                         "[--format md|csv|html] [-o FILE]\n");
         return LLM_EXIT_USAGE;
     }
-    if (report_output_is_input(cfg) != 0)
-        return LLM_EXIT_USAGE;
     snap_doc *docs = calloc(cfg->n_files, sizeof *docs);
     if (!docs) {
         fprintf(stderr, "llmload: out of memory\n");
@@ -299,33 +308,20 @@ int report_main(const llm_config *cfg)
             break;
         }
     }
-    FILE *out = stdout;
-    if (rc == LLM_EXIT_OK && cfg->output_path && !(out = fopen(cfg->output_path, "w"))) {
-        fprintf(stderr, "llmload: cannot write %s: %s\n", cfg->output_path, strerror(errno));
-        rc = LLM_EXIT_FAILED;
-    }
-    if (rc == LLM_EXIT_OK) {
-        if (strcmp(format, "html") == 0) {
-            report_html(out, docs, cfg->n_files);
-        } else {
-            for (size_t i = 0; i < cfg->n_files; i++) {
-                if (strcmp(format, "csv") == 0) {
-                    report_csv(out, &docs[i], i == 0);
-                } else {
-                    if (i > 0)
-                        fputc('\n', out);
-                    report_markdown(out, &docs[i]);
-                }
-            }
-        }
-        bool bad = fflush(out) != 0 || ferror(out);
-        if ((out != stdout && fclose(out) != 0) || bad) {
-            fprintf(stderr, "llmload: cannot write %s: %s\n",
-                    cfg->output_path ? cfg->output_path : "the output", strerror(errno));
+    report_job job = {docs, cfg->n_files, format};
+    if (rc == LLM_EXIT_OK && cfg->output_path) {
+        /* -o was checked before anything was read (config): never an input, never a
+         * directory; written through a temporary file and renamed (DESIGN §11) */
+        if (llm_write_file_atomic(cfg->output_path, write_report, &job, err, sizeof err) != 0) {
+            fprintf(stderr, "llmload: %s\n", err);
             rc = LLM_EXIT_FAILED;
-        } else if (cfg->output_path) {
+        } else {
             fprintf(stderr, "llmload: report written to %s\n", cfg->output_path);
         }
+    } else if (rc == LLM_EXIT_OK && write_report(stdout, &job) != 0) {
+        fprintf(stderr, "llmload: cannot write the report to standard output: %s\n",
+                strerror(errno));
+        rc = LLM_EXIT_FAILED;
     }
     for (size_t i = 0; i < loaded; i++)
         snap_free(&docs[i]);

@@ -25,11 +25,6 @@ void report_csv(FILE *out, const snap_doc *d, bool with_header);
 /* The whole page for n documents (report_html.c). */
 void report_html(FILE *out, const snap_doc *docs, size_t n);
 
-/* Exit 2 with a sentence when -o names one of the input files (the same file, by device
- * and inode: a symlink or another spelling too): the output would overwrite the input.
- * 0 when it does not (or there is no -o). */
-int report_output_is_input(const llm_config *cfg);
-
 /* The subcommand: exit code per DESIGN.md §12 (2 for unreadable input, 1 when the output
  * cannot be written). */
 int report_main(const llm_config *cfg);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/stop.h"
 #include "base/util.h"
 #include "core/snapshot.h"
 #include "core/summary.h"
@@ -22,6 +23,7 @@ static volatile sig_atomic_t g_signal;
 static void on_signal(int sig)
 {
     g_signal = sig;
+    llm_stop_set(sig); /* the preflight polls this one */
 }
 
 static void install_signals(void)

@@ -7,26 +7,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fileout.h"
 #include "base/util.h"
 #include "core/analysis.h"
 #include "core/snapshot.h"
 #include "run/target.h"
 
 /* Finding out at the end of an 8-hour run that the results cannot be written loses them:
- * try the --json location first. */
+ * check the --json location first (config_load did too; nothing is created here). */
 static int check_writable(const char *path, char *err, size_t errlen)
 {
-    char probe[4096];
-    snprintf(probe, sizeof probe, "%s.tmp", path);
-    FILE *f = fopen(probe, "w");
-    if (!f) {
-        snprintf(err, errlen, "--json %s: cannot write there (%s); choose another path", path,
-                 strerror(errno));
-        return -1;
-    }
-    fclose(f);
-    unlink(probe);
-    return 0;
+    char why[900];
+    if (llm_output_check(path, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen, "--json %s", why);
+    return -1;
 }
 
 /* --server-metrics: a URL given is polled whatever it answers; by default the base URL's
@@ -193,7 +188,8 @@ int session_autosave_path(run_session *s, char *err, size_t errlen)
 {
     if (s->autosave_path[0])
         return 0;
-    if (s->cfg.json_path) {
+    /* A FIFO or device (--json /dev/stdout) takes the final results only. */
+    if (s->cfg.json_path && !llm_output_is_stream(s->cfg.json_path)) {
         llm_strlcpy(s->autosave_path, s->cfg.json_path, sizeof s->autosave_path);
         return 0;
     }

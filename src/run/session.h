@@ -35,7 +35,7 @@ typedef struct {
     srvmon_reading srvr; /* as of the last session_second */
     time_t started;
     uint64_t start_ns, last_save_ns;
-    char autosave_path[1024]; /* --json, else a file in --out; "" until the first autosave */
+    char autosave_path[1024]; /* --json (a file), else one in --out; "" until the first save */
     search_state search;      /* --search: the loads tried and the next */
     uint32_t search_judged;   /* steps below this index have been judged */
     /* the run was stopped before any success because every request would fail: the exit
@@ -55,7 +55,8 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
  * answer). */
 void session_drain(run_session *s);
 
-/* Where autosaves go: --json, else a new timestamped file in --out (created). Fixed at the
+/* Where autosaves go: --json (unless it is a FIFO or device, which takes the final results
+ * only), else a new timestamped file in --out (created). Fixed at the
  * first call. Returns 0 or -1 with a sentence. */
 int session_autosave_path(run_session *s, char *err, size_t errlen);
 

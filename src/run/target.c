@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/stop.h"
+#include "base/util.h"
 #include "check/advice.h"
 #include "check/probe.h"
 
@@ -20,19 +22,56 @@ static void warn_if_unlisted(const char *model, const probe *p)
                 list);
 }
 
+double target_preflight_limit_s(const llm_config *cfg)
+{
+    double connect = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 10;
+    double answer = cfg->ttft_timeout_s > 0 ? cfg->ttft_timeout_s : TARGET_PREFLIGHT_ANSWER_S;
+    double limit = connect + answer;
+    return cfg->request_timeout_s > 0 && cfg->request_timeout_s < limit ? cfg->request_timeout_s
+                                                                        : limit;
+}
+
+/* The sentence for a preflight that got no HTTP answer, naming the limit that fired. */
+static int preflight_failed(const llm_config *cfg, const probe *p, const char *url, double limit,
+                            char *err, size_t errlen)
+{
+    if (p->code == CURLE_ABORTED_BY_CALLBACK && llm_stop_signal()) {
+        snprintf(err, errlen, "stopped by signal %d before the load started (nothing was sent)",
+                 llm_stop_signal());
+        return 128 + llm_stop_signal();
+    }
+    char shown[1024];
+    llm_url_without_userinfo(url, shown, sizeof shown);
+    if (p->code == CURLE_OPERATION_TIMEDOUT && p->connected) {
+        const char *which = cfg->request_timeout_s > 0 && cfg->request_timeout_s <= limit
+                                ? "--request-timeout"
+                            : cfg->ttft_timeout_s > 0 ? "--connect-timeout + --ttft-timeout"
+                                                      : "--connect-timeout + 30 s";
+        snprintf(err, errlen,
+                 "GET %s: connected, but no answer within %g s (the preflight's limit, %s): is "
+                 "the server stuck? If it is only slow, raise --ttft-timeout",
+                 shown, limit, which);
+        return LLM_EXIT_UNREACHABLE;
+    }
+    char why[384];
+    advice_transport(p->code, p->curl_err, shown, p->connected, cfg->connect_timeout_s, limit, why,
+                     sizeof why);
+    snprintf(err, errlen, "%s", why);
+    return LLM_EXIT_UNREACHABLE;
+}
+
 int target_resolve_model(const llm_config *cfg, char **model, char *err, size_t errlen)
 {
     *model = NULL;
     char *url = config_endpoint_url(cfg, "/models");
+    /* The preflight is one small GET: its own short limit, not the 600 s of a generation. */
+    llm_config pre = *cfg;
+    pre.request_timeout_s = target_preflight_limit_s(cfg);
     probe p;
-    CURLcode rc = probe_run(&p, cfg, url, NULL, false);
+    CURLcode rc = probe_run(&p, &pre, url, NULL, false);
     int result = 0;
     if (rc != CURLE_OK && p.status == 0) {
-        char why[384];
-        advice_transport(rc, p.curl_err, url, p.connected, cfg->connect_timeout_s,
-                         cfg->connect_timeout_s, why, sizeof why);
-        snprintf(err, errlen, "%s", why);
-        result = LLM_EXIT_UNREACHABLE;
+        result = preflight_failed(cfg, &p, url, pre.request_timeout_s, err, errlen);
     } else if (p.status == 401 || p.status == 403) {
         /* Every request would fail the same way: say so before sending any load. */
         char why[512];

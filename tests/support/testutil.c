@@ -69,6 +69,12 @@ static double now_s(void)
 int tu_run(char *const argv[], char *const extra_env[], const char *cwd, double timeout_s,
            tu_result *res)
 {
+    return tu_run_signal(argv, extra_env, cwd, timeout_s, 0, 0, res);
+}
+
+int tu_run_signal(char *const argv[], char *const extra_env[], const char *cwd, double timeout_s,
+                  int sig, double after_s, tu_result *res)
+{
     memset(res, 0, sizeof *res);
     res->exit_code = -1;
     char out_path[] = "/tmp/llmload-out-XXXXXX", err_path[] = "/tmp/llmload-err-XXXXXX";
@@ -90,11 +96,15 @@ int tu_run(char *const argv[], char *const extra_env[], const char *cwd, double 
         _exit(127);
     }
     int status = 0;
-    double deadline = now_s() + timeout_s;
+    double start = now_s(), deadline = start + timeout_s, sent = 0;
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid)
             break;
+        if (sig && !sent && now_s() >= start + after_s) {
+            kill(pid, sig);
+            sent = now_s();
+        }
         if (now_s() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
@@ -105,6 +115,8 @@ int tu_run(char *const argv[], char *const extra_env[], const char *cwd, double 
     }
     if (status != -1 && WIFEXITED(status))
         res->exit_code = WEXITSTATUS(status);
+    res->elapsed_s = now_s() - start;
+    res->after_signal_s = sent ? now_s() - sent : -1;
     close(out_fd);
     close(err_fd);
     res->out = tu_read_file(out_path, &res->out_len);
@@ -119,6 +131,21 @@ void tu_result_free(tu_result *res)
     free(res->out);
     free(res->err);
     res->out = res->err = NULL;
+}
+
+int tu_silent_port(int *holder)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *holder = fd;
+    return ntohs(a.sin_port);
 }
 
 int tu_refusing_port(int *holder)

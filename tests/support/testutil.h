@@ -11,12 +11,17 @@ typedef struct {
     char *out;     /* stdout, NUL-terminated (free with tu_result_free) */
     char *err;     /* stderr */
     size_t out_len, err_len;
+    double elapsed_s;      /* from start to exit */
+    double after_signal_s; /* from the signal (tu_run_signal) to exit; -1 = none sent */
 } tu_result;
 
 /* Runs argv (argv[0] is a path) with extra environment entries ("K=V", NULL-terminated;
  * may be NULL) in directory cwd (NULL = current), killing it after timeout_s seconds. */
 int tu_run(char *const argv[], char *const extra_env[], const char *cwd, double timeout_s,
            tu_result *res);
+/* tu_run that sends signal sig to the child after_s seconds after it started. */
+int tu_run_signal(char *const argv[], char *const extra_env[], const char *cwd, double timeout_s,
+                  int sig, double after_s, tu_result *res);
 void tu_result_free(tu_result *res);
 
 /* Reads a whole file; NULL if unreadable. Caller frees. */
@@ -40,6 +45,9 @@ tu_canned *tu_canned_start_keepalive_once(const char *reply, size_t len);
 int tu_canned_port(const tu_canned *c);
 int tu_canned_accepts(tu_canned *c);
 void tu_canned_stop(tu_canned *c);
+/* A 127.0.0.1 port that accepts connections (the kernel completes the handshake) and never
+ * answers, while *holder stays open. Returns the port, or -1. */
+int tu_silent_port(int *holder);
 
 /* Mutation fuzzing. tu_rand: xorshift64*, deterministic for a seed (print the seed when a
  * case fails). tu_mutate: a copy of in[0..n) with 1-8 random edits (flip a bit, insert a

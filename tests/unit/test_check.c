@@ -480,6 +480,33 @@ static void server_error_echoing_the_key_is_scrubbed(void **state)
     tsrv_stop(s);
 }
 
+/* A 112-character key echoed after a long text: the message is cut inside the key (56 of
+ * its characters would reach the cut); none of them may show. */
+#define LONG_KEY                                                                                   \
+    "sk-LONGKEY0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghij" \
+    "klmnopqrstuvwxyzABCD"
+#define PAD                                                                                        \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "x"                                                                                            \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+static void a_long_key_cut_inside_an_echoed_error_is_still_masked(void **state)
+{
+    (void)state;
+    static const route r500[] = {
+        {"GET", "/v1/models", NULL, 200, "application/json", "llama.cpp/models.json", NULL, 0},
+        {"POST", "/v1/chat/completions", NULL, 500, "application/json", NULL,
+         "{\"error\":{\"message\":\"backend rejected token " PAD LONG_KEY "\"}}", 0}};
+    tsrv *s = tsrv_start(r500, 2);
+    llm_config cfg = test_config(url_of(s, "/v1"), LONG_KEY, NULL);
+    run_result r = run_check(&cfg);
+    assert_int_equal(r.rc, LLM_EXIT_FAILED);
+    assert_contains(r.out, "returned HTTP 500: backend rejected token");
+    assert_null(strstr(r.out, "LONGKEY01234")); /* the part before the cut */
+    free(r.out);
+    tsrv_stop(s);
+}
+
 static void base_url_without_v1_suggests_it(void **state)
 {
     (void)state;
@@ -681,6 +708,7 @@ int main(void)
         cmocka_unit_test(ascii_glyphs_without_utf8_locale),
         cmocka_unit_test(rejected_key_names_the_fix_and_never_the_key),
         cmocka_unit_test(server_error_echoing_the_key_is_scrubbed),
+        cmocka_unit_test(a_long_key_cut_inside_an_echoed_error_is_still_masked),
         cmocka_unit_test(base_url_without_v1_suggests_it),
         cmocka_unit_test(unknown_model_lists_the_served_ones),
         cmocka_unit_test(html_page_instead_of_api),

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -43,7 +45,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    static const char *const files[] = {".env", "other.env", "a.json", "b.json", "testphoto.jpg"};
+    static const char *const files[] = {".env",          "other.env",  "a.json",     "b.json",
+                                        "testphoto.jpg", "stderr.txt", "prompts.txt"};
+    rmdir("adir");
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         unlink(files[i]);
     int rc = chdir(saved_cwd);
@@ -782,6 +786,194 @@ static void help_lists_every_contract_option(void **state)
     tu_result_free(&r);
 }
 
+/* ---- issue 12: files, secrets, ranges, small refusals ---- */
+
+static void an_unrelated_dot_env_does_not_stop_a_run_given_by_flags(void **state)
+{
+    (void)state;
+    write_file(".env", "THIS IS NOT A DOT ENV FILE\n");
+    llm_config c;
+    int rc = LOAD(&c, "--url", "http://h:8000/v1", "--api-key", "", "--model", "m");
+    if (rc != 0)
+        fail_msg("rc %d: %s", rc, err);
+    assert_null(c.env_file);
+    config_free(&c);
+}
+
+static void a_broken_dot_env_names_its_line_and_how_to_skip_it(void **state)
+{
+    (void)state;
+    write_file(".env", "# ok\nMODEL_NAME=m\nbroken line\n");
+    EXPECT_ERROR("./.env line 3: expected KEY=VALUE", "--url", "http://h:8000/v1");
+    EXPECT_ERROR("--env-file /dev/null", "--url", "http://h:8000/v1");
+    llm_config c;
+    assert_int_equal(LOAD(&c, "--url", "http://h:8000/v1", "--env-file", "/dev/null"), 0);
+    config_free(&c);
+}
+
+/* What config_load writes on stderr while loading argv. */
+static char *stderr_of_load(char **argv, int *rc)
+{
+    fflush(stderr);
+    int saved = dup(2), fd = open("stderr.txt", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    llm_config c;
+    *rc = load_argv(&c, argv);
+    config_free(&c);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    return tu_read_file("stderr.txt", NULL);
+}
+
+static void a_dot_env_with_a_key_readable_by_others_gets_one_warning(void **state)
+{
+    (void)state;
+    write_file(".env", "MODEL_URL=http://h/v1\nMODEL_KEY=" KEY "\n");
+    chmod(".env", 0644);
+    int rc;
+    char *text = stderr_of_load((char *[]){"llmload", NULL}, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(text, "warning: .env holds an API key and is readable by everyone"));
+    assert_non_null(strstr(text, "chmod 600 .env"));
+    assert_null(strstr(text, KEY));
+    assert_null(strchr(strchr(text, '\n') + 1, '\n')); /* one line */
+    free(text);
+    chmod(".env", 0600);
+    text = stderr_of_load((char *[]){"llmload", NULL}, &rc);
+    assert_string_equal(text, "");
+    free(text);
+    write_file(".env", "MODEL_URL=http://h/v1\n"); /* no key: nothing to warn about */
+    chmod(".env", 0644);
+    text = stderr_of_load((char *[]){"llmload", NULL}, &rc);
+    assert_string_equal(text, "");
+    free(text);
+}
+
+static void out_of_range_loads_are_refused_with_one_sentence(void **state)
+{
+    (void)state;
+    EXPECT_ERROR("--rate must be a rate from 0.001 to 1000000", "--url", "http://h", "--rate",
+                 "1e9");
+    EXPECT_ERROR("--rate must be a rate from 0.001 to 1000000", "--url", "http://h", "--rate",
+                 "1e-20");
+    EXPECT_ERROR("--duration must be at most 8760h", "--url", "http://h", "--duration", "5200000h");
+    EXPECT_ERROR("--step-duration must be at most", "--url", "http://h", "--step-duration",
+                 "9000h");
+    EXPECT_ERROR("--request-timeout must be at most", "--url", "http://h", "--request-timeout",
+                 "9000h");
+    EXPECT_ERROR("--repeat must be at most 1000", "--url", "http://h", "--repeat",
+                 "4611686018427387904");
+    EXPECT_ERROR("--max-tokens must be at most 10000000", "--url", "http://h", "--max-tokens",
+                 "99999999999");
+    EXPECT_ERROR("-c must be at most 100000", "--url", "http://h", "-c", "1000000");
+    EXPECT_ERROR("--max-inflight must be at most 100000", "--url", "http://h", "--max-inflight",
+                 "99999999");
+    EXPECT_ERROR("--ramp must stay at or below 100000", "--url", "http://h", "--ramp",
+                 "1:9999999:x2");
+    EXPECT_ERROR("--ramp makes more than 4096 steps; use a bigger STEP", "--url", "http://h",
+                 "--ramp", "1:100000:+1");
+    EXPECT_ERROR("200 steps x --repeat 1000 makes more than 100000 steps", "--url", "http://h",
+                 "--ramp", "1:200:+1", "--repeat", "1000");
+    llm_config c;
+    assert_int_equal(LOAD(&c, "--url", "http://h", "--rate", "0.001", "--duration", "8760h",
+                          "--repeat", "1000", "--max-tokens", "10000000"),
+                     0);
+    config_free(&c);
+}
+
+static void every_output_is_checked_before_any_load_and_nothing_is_created(void **state)
+{
+    (void)state;
+    assert_int_equal(mkdir("adir", 0755), 0);
+    EXPECT_ERROR("--json adir: is a directory", "--url", "http://h", "--json", "adir");
+    EXPECT_ERROR("--json /nonexistent-dir/x.json: cannot write there", "--url", "http://h",
+                 "--json", "/nonexistent-dir/x.json");
+    EXPECT_ERROR("--log-file adir: is a directory", "--url", "http://h", "--log-file", "adir");
+    write_file("a.json", "{}");
+    EXPECT_ERROR("-o a.json is also an input", "report", "a.json", "-o", "a.json");
+    EXPECT_ERROR("-o adir: is a directory", "merge", "a.json", "-o", "adir");
+    write_file("prompts.txt", "hello\n");
+    EXPECT_ERROR("--json prompts.txt is also an input", "--url", "http://h", "--prompts",
+                 "prompts.txt", "--json", "prompts.txt");
+    /* The check writes nothing: no b.json, no b.json.tmp. */
+    llm_config c;
+    assert_int_equal(LOAD(&c, "--url", "http://h", "--json", "b.json"), 0);
+    config_free(&c);
+    assert_int_not_equal(access("b.json", F_OK), 0);
+    assert_int_not_equal(access("b.json.tmp", F_OK), 0);
+    rmdir("adir");
+}
+
+static void url_credentials_are_never_kept_in_the_url(void **state)
+{
+    (void)state;
+    llm_config c;
+    assert_int_equal(LOAD(&c, "--url", "http://user:s3cr3t-pw@h:8000/v1/"), 0);
+    assert_string_equal(c.url, "http://h:8000/v1");
+    config_free(&c);
+    EXPECT_ERROR("--url must start with http:// or https:// (got \"ftp://h\")", "--url",
+                 "ftp://user:s3cr3t-pw@h");
+    assert_null(strstr(err, "s3cr3t"));
+}
+
+static void url_credentials_become_basic_auth(void **state)
+{
+    (void)state;
+    llm_config c;
+    assert_int_equal(LOAD(&c, "--url", "https://me:p%40ss%3Aw@h/v1"), 0);
+    assert_string_equal(c.url, "https://h/v1");
+    assert_string_equal(c.url_user, "me");
+    assert_string_equal(c.url_password, "p@ss:w");
+    config_free(&c);
+}
+
+static void server_metrics_key_takes_a_key_api_or_none(void **state)
+{
+    (void)state;
+    llm_config c;
+    assert_int_equal(LOAD(&c, "--url", "http://h", "--server-metrics-key", "api"), 0);
+    assert_string_equal(c.server_metrics_key, "api");
+    config_free(&c);
+    EXPECT_ERROR("--server-metrics-key must not contain spaces", "--url", "http://h",
+                 "--server-metrics-key", "a b");
+}
+
+static void ambiguous_or_lossy_options_are_refused(void **state)
+{
+    (void)state;
+    EXPECT_ERROR("--ramp (users) and --rate-ramp (requests/s) both set the steps", "--url",
+                 "http://h", "--ramp", "1:8:x2", "--rate-ramp", "1:8:x2");
+    EXPECT_ERROR("gives ttft twice", "--url", "http://h", "--slo", "ttft=2s,ttft=1s");
+    EXPECT_ERROR("tpot=80 needs a unit, like 80ms or 2s", "--url", "http://h", "--slo",
+                 "ttft=2s,tpot=80");
+    EXPECT_ERROR("--body-json must be a JSON object", "--url", "http://h", "--body-json",
+                 "{\"a\":1}{\"b\":2}");
+    EXPECT_ERROR("--body-json must not set \"model\": use --model NAME", "--url", "http://h",
+                 "--body-json", "{\"model\":\"x\"}");
+    EXPECT_ERROR("--body-json must not set \"max_tokens\": use --max-tokens N", "--url", "http://h",
+                 "--body-json", "{\"top_p\":1,\"max_tokens\":-5}");
+    assert_int_equal(mkdir("adir", 0755), 0);
+    EXPECT_ERROR("--prompts adir is a directory", "--url", "http://h", "--prompts", "adir");
+    rmdir("adir");
+    llm_config c;
+    assert_int_equal(LOAD(&c, "--url", "http://h", "--slo", "ttft=2s,tpot=80ms,errors=1"), 0);
+    config_free(&c);
+}
+
+static void help_states_the_real_defaults(void **state)
+{
+    (void)state;
+    tu_result r = run_binary((char *[]){LLM_BINARY, "--help", NULL});
+    assert_null(strstr(r.out, "unlimited"));
+    assert_non_null(strstr(r.out, "(default 1024)"));
+    assert_null(strstr(r.out, "only at the end)"));
+    assert_non_null(strstr(r.out, "--server-metrics-key"));
+    tu_result_free(&r);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -813,6 +1005,16 @@ int main(void)
         T(endpoint_url_joins_base_and_path),
         T(help_and_version_print_and_set_help_shown),
         T(help_lists_every_contract_option),
+        T(an_unrelated_dot_env_does_not_stop_a_run_given_by_flags),
+        T(a_broken_dot_env_names_its_line_and_how_to_skip_it),
+        T(a_dot_env_with_a_key_readable_by_others_gets_one_warning),
+        T(out_of_range_loads_are_refused_with_one_sentence),
+        T(every_output_is_checked_before_any_load_and_nothing_is_created),
+        T(url_credentials_are_never_kept_in_the_url),
+        T(url_credentials_become_basic_auth),
+        T(server_metrics_key_takes_a_key_api_or_none),
+        T(ambiguous_or_lossy_options_are_refused),
+        T(help_states_the_real_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,6 +93,55 @@ static void a_bad_line_is_reported_by_number(void **state)
     unlink(path);
 }
 
+/* A binary file is refused by line and byte, never sent as invalid UTF-8. */
+static void a_binary_prompts_file_is_refused_by_line_and_byte(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"ok\nab\xFF\xFE\n", "ok\nab\xC3\n", "ok\nab\xED\xA0\x80\n",
+                                      "ok\nab\xC0\xAF\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        llm_config c = with_file(bad[i]);
+        prompt_set ps;
+        char err[256] = "";
+        assert_int_equal(prompts_load(&c, "m", &ps, err, sizeof err), -1);
+        if (!strstr(err, "line 2: byte 3 is not UTF-8 text"))
+            fail_msg("case %zu: %s", i, err);
+        unlink(path);
+    }
+    llm_config c = with_file("caf\xC3\xA9 \xE2\x80\xA6 \xF0\x9F\x98\x80\n"); /* valid */
+    prompt_set ps;
+    char err[256] = "";
+    assert_int_equal(prompts_load(&c, "m", &ps, err, sizeof err), 0);
+    prompts_free(&ps);
+    unlink(path);
+}
+
+/* "max_tokens": -5 (or 1e12, or "many") is an error on its line, not silently dropped; two
+ * objects on one line are one error, not the first object. */
+static void a_bad_max_tokens_or_a_second_object_is_refused(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"{\"prompt\": \"a\", \"max_tokens\": -5}\n",
+                                      "{\"prompt\": \"a\", \"max_tokens\": 1e12}\n",
+                                      "{\"prompt\": \"a\", \"max_tokens\": \"many\"}\n",
+                                      "{\"prompt\": \"a\", \"max_tokens\": 2.5}\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        llm_config c = with_file(bad[i]);
+        prompt_set ps;
+        char err[256] = "";
+        assert_int_equal(prompts_load(&c, "m", &ps, err, sizeof err), -1);
+        if (!strstr(err, "line 1: \"max_tokens\" must be a whole number from 1 to 10000000"))
+            fail_msg("case %zu: %s", i, err);
+        unlink(path);
+    }
+    llm_config c = with_file("{\"prompt\": \"a\"}{\"prompt\": \"b\"}\n");
+    prompt_set ps;
+    char err[256] = "";
+    assert_int_equal(prompts_load(&c, "m", &ps, err, sizeof err), -1);
+    assert_non_null(strstr(err, "line 1: not a JSON object"));
+    unlink(path);
+}
+
 static void an_empty_or_missing_file_says_so(void **state)
 {
     (void)state;
@@ -154,6 +203,8 @@ int main(void)
         cmocka_unit_test(jsonl_and_plain_lines_become_bodies_in_file_order),
         cmocka_unit_test(a_bad_line_is_reported_by_number),
         cmocka_unit_test(an_empty_or_missing_file_says_so),
+        cmocka_unit_test(a_binary_prompts_file_is_refused_by_line_and_byte),
+        cmocka_unit_test(a_bad_max_tokens_or_a_second_object_is_refused),
         cmocka_unit_test(messages_need_the_chat_endpoint),
         cmocka_unit_test(shuffle_is_a_seeded_permutation),
     };

@@ -641,11 +641,11 @@ static void an_output_that_is_an_input_is_refused(void **state)
     size_t len_a, len_b;
     char *before_a = tu_read_file(a, &len_a), *before_b = tu_read_file(b, &len_b);
     char *report[] = {LLM_BINARY, "report", a, "-o", a, NULL};
-    expect_refused(report, "would overwrite the input");
+    expect_refused(report, "is also an input");
     char *by_link[] = {LLM_BINARY, "report", b, a, "--format", "html", "-o", link, NULL};
-    expect_refused(by_link, "would overwrite the input");
+    expect_refused(by_link, "is also an input");
     char *merge[] = {LLM_BINARY, "merge", a, b, "-o", b, NULL};
-    expect_refused(merge, "would overwrite the input");
+    expect_refused(merge, "is also an input");
     size_t n;
     char *after = tu_read_file(a, &n);
     assert_true(n == len_a && memcmp(after, before_a, n) == 0);

@@ -9,7 +9,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -917,6 +919,172 @@ static void a_low_rate_reads_its_completions_over_the_window(void **state)
     stop(f);
 }
 
+/* A server that accepts and never answers: the /models preflight reacts to the first
+ * SIGINT, SIGTERM or SIGHUP within a second, exit 128 + N, nothing sent. */
+static void a_silent_server_preflight_stops_within_a_second_of_a_signal(void **state)
+{
+    (void)state;
+    int holder, port = tu_silent_port(&holder);
+    assert_true(port > 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", port);
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        char *argv[] = {LLM_BINARY, "run", "--url",    url,          "--model", "m",
+                        "-n",       "1",   "--no-tui", "--autosave", "0",       NULL};
+        tu_result r;
+        tu_run_signal(argv, NULL, NULL, 8, sigs[i], 0.7, &r);
+        if (r.after_signal_s < 0 || r.after_signal_s > 1.5)
+            fail_msg("signal %d: exit %d %.2f s after the signal (%s)", sigs[i], r.exit_code,
+                     r.after_signal_s, r.err ? r.err : "");
+        assert_int_equal(r.exit_code, 128 + sigs[i]);
+        assert_non_null(strstr(r.err, "before the load started"));
+        tu_result_free(&r);
+    }
+    close(holder);
+}
+
+/* The preflight has its own limit (--connect-timeout + --ttft-timeout), not the 600 s
+ * --request-timeout, and the sentence names the limit that fired. */
+static void a_silent_server_preflight_ends_at_its_own_named_limit(void **state)
+{
+    (void)state;
+    int holder, port = tu_silent_port(&holder);
+    assert_true(port > 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", port);
+    char *argv[] = {
+        LLM_BINARY, "run", "--url", url,        "--ttft-timeout", "1s", "--connect-timeout",
+        "1s",       "-n",  "1",     "--no-tui", "--autosave",     "0",  NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 10, &r);
+    assert_true(r.elapsed_s < 4);
+    assert_int_equal(r.exit_code, 3);
+    assert_non_null(strstr(r.err, "no answer within 2 s"));
+    assert_non_null(strstr(r.err, "--connect-timeout + --ttft-timeout"));
+    assert_null(strstr(r.err, "--request-timeout"));
+    tu_result_free(&r);
+    close(holder);
+}
+
+/* --json through a symlink writes its target (the link stays), /dev/null stays a device,
+ * and a planted PATH.tmp symlink is never followed. */
+static void json_results_never_replace_a_link_or_a_device(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1000;
+    fixture *f = start(&o);
+    char dir[200], target[300], link[300], victim[300], planted[300];
+    snprintf(dir, sizeof dir, "%s", tu_tmpdir());
+    snprintf(target, sizeof target, "%s/real.json", dir);
+    snprintf(link, sizeof link, "%s/link.json", dir);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(planted, sizeof planted, "%s/link.json.tmp", dir);
+    assert_int_equal(symlink("real.json", link), 0);
+    FILE *v = fopen(victim, "w");
+    fputs("precious", v);
+    fclose(v);
+    assert_int_equal(symlink(victim, planted), 0);
+    char *argv[] = {LLM_BINARY,     "run", "--url",    f->url,   "-n", "3",
+                    "--max-tokens", "4",   "--no-tui", "--json", link, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    struct stat sb;
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    char *text = tu_read_file(target, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "llmload.snapshot/1"));
+    free(text);
+    text = tu_read_file(victim, NULL);
+    assert_string_equal(text, "precious");
+    free(text);
+    char *devnull[] = {LLM_BINARY,     "run", "--url",    f->url,   "-n",        "2",
+                       "--max-tokens", "4",   "--no-tui", "--json", "/dev/null", NULL};
+    tu_run(devnull, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    assert_int_equal(stat("/dev/null", &sb), 0);
+    assert_true(S_ISCHR(sb.st_mode));
+    unlink(link), unlink(target), unlink(victim), unlink(planted), rmdir(dir);
+    stop(f);
+}
+
+/* --json /dev/null (a device) takes the final results only: autosaves go to --out. */
+static void autosaves_never_go_to_a_device(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 200;
+    fixture *f = start(&o);
+    const char *out = tu_tmpdir();
+    char *argv[] = {LLM_BINARY,   "--url",  f->url,       "-c",       "2",
+                    "--duration", "2500ms", "--autosave", "1s",       "--json",
+                    "/dev/null",  "--out",  (char *)out,  "--no-tui", NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_null(strstr(r.err, "autosave failed"));
+    assert_non_null(strstr(r.err, "results written to /dev/null"));
+    struct stat sb;
+    assert_int_equal(stat("/dev/null", &sb), 0);
+    assert_true(S_ISCHR(sb.st_mode));
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "ls %s/*.json >/dev/null 2>&1 && rm -f %s/*.json", out, out);
+    assert_int_equal(system(cmd), 0); /* an autosave file is in --out */
+    rmdir(out);
+    tu_result_free(&r);
+    stop(f);
+}
+
+static void json_into_a_directory_is_refused_before_any_load(void **state)
+{
+    (void)state;
+    int holder, port = tu_silent_port(&holder); /* a preflight here would hang */
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", port);
+    const char *dir = tu_tmpdir();
+    char *argv[] = {LLM_BINARY, "run", "--url", url, "--json", (char *)dir, "--no-tui", NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 10, &r);
+    assert_true(r.elapsed_s < 3);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "is a directory"));
+    tu_result_free(&r);
+    rmdir(dir);
+    close(holder);
+}
+
+/* http://user:password@host/v1: the password is never printed nor saved. */
+static void url_credentials_are_never_printed_or_saved(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1000;
+    fixture *f = start(&o);
+    char url[128];
+    snprintf(url, sizeof url, "http://user:pw-s3cr3t-99@%s", f->url + strlen("http://"));
+    char *argv[] = {LLM_BINARY,     "run", "--url",    url,      "-n",    "2",
+                    "--max-tokens", "4",   "--no-tui", "--json", f->json, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_null(strstr(r.err, "s3cr3t"));
+    assert_null(strstr(r.out, "s3cr3t"));
+    char *file = tu_read_file(f->json, NULL);
+    assert_non_null(file);
+    assert_null(strstr(file, "s3cr3t"));
+    free(file);
+    tu_result_free(&r);
+    stop(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -945,6 +1113,12 @@ int main(void)
         cmocka_unit_test(powershell_loop_line_appends_one_json_document_per_run),
         cmocka_unit_test(long_runs_autosave_into_the_output_directory),
         cmocka_unit_test(warmup_requests_are_left_out_and_progress_goes_to_the_log),
+        cmocka_unit_test(a_silent_server_preflight_stops_within_a_second_of_a_signal),
+        cmocka_unit_test(a_silent_server_preflight_ends_at_its_own_named_limit),
+        cmocka_unit_test(json_results_never_replace_a_link_or_a_device),
+        cmocka_unit_test(json_into_a_directory_is_refused_before_any_load),
+        cmocka_unit_test(autosaves_never_go_to_a_device),
+        cmocka_unit_test(url_credentials_are_never_printed_or_saved),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
