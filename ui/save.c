@@ -36,7 +36,7 @@ int ui_save_snapshot(ui_app *app, bool final, char *path, size_t cap)
     char base[PATH_MAX - 8], err[256];
     snapshot_name(dir, final, base, sizeof base);
     snprintf(path, cap, "%s.json", base);
-    if (session_save(app->s, path, err, sizeof err) != 0) {
+    if (session_save(app->s, path, !final, err, sizeof err) != 0) {
         ui_log_add(app, UI_ERROR, "%s", err);
         return -1;
     }

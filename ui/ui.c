@@ -168,8 +168,12 @@ static void frame_update(ui_app *app, uint64_t *next_second)
     engine_read_gauges(app->s->eng, &app->g);
     ui_watch_run(app);
     if (g_quit_signal) {
-        ui_log_add(app, UI_WARN, "signal %d: quitting", (int)g_quit_signal);
+        int sig = (int)g_quit_signal;
+        ui_log_add(app, UI_WARN, "signal %d: quitting", sig);
         g_quit_signal = 0;
+        char why[64];
+        snprintf(why, sizeof why, "stopped by signal %d (%s)", sig, strsignal(sig));
+        session_note_stop(app->s, sig, why);
         app->quit = true;
     }
 }
@@ -210,6 +214,8 @@ static void frame_loop(ui_app *app, double fps)
 static void finish_run(ui_app *app)
 {
     app->stopping = true;
+    if (!engine_finished(app->s->eng)) /* `q` before the plan's end (a signal said so first) */
+        session_note_stop(app->s, 0, "quit from the dashboard before the plan's end");
     engine_send(app->s->eng, (engine_cmd){.kind = ENGINE_CMD_STOP});
     uint64_t until = llm_now_ns() + STOP_WAIT_NS;
     while (!engine_finished(app->s->eng) && llm_now_ns() < until && !g_quit_signal) {
@@ -240,11 +246,13 @@ static int report_exit(ui_app *app)
             fprintf(stderr, "llmload: %s\n", l->text);
     }
     int rc = session_exit_code(s);
+    if (session_signal_exit(s))
+        rc = session_signal_exit(s);
     char err[512];
     if (s->cfg.json_path) {
-        if (session_save(s, s->cfg.json_path, err, sizeof err) != 0) {
+        if (session_save(s, s->cfg.json_path, false, err, sizeof err) != 0) {
             fprintf(stderr, "llmload: %s\n", err);
-            rc = rc == LLM_EXIT_OK ? LLM_EXIT_FAILED : rc;
+            rc = LLM_EXIT_FAILED;
         } else {
             fprintf(stderr, "llmload: results written to %s\n", s->cfg.json_path);
         }

@@ -518,6 +518,12 @@ static cJSON *build(const stats *st, const llm_config *cfg, time_t started, time
     add_string(srv, "note", st->server_note[0] ? st->server_note : NULL, key);
     add_count(d, "lost_events", lost_events);
     add_count(d, "warmup_requests", st->warmup_ok);
+    /* a stopped run must not look finished; an autosave says it is not the last word */
+    cJSON_AddBoolToObject(d, "interrupted", st->interrupted);
+    add_string(d, "stop_reason", st->stop_reason[0] ? st->stop_reason : NULL, key);
+    if (st->stop_signal)
+        add_count(d, "stop_signal", (uint64_t)st->stop_signal);
+    cJSON_AddBoolToObject(d, "partial", st->partial);
     return d;
 }
 

@@ -127,6 +127,12 @@ typedef struct {
     bool paused;           /* between EV_PAUSE and EV_RESUME */
     bool load_ended;       /* EV_WINDOW_END closed the current step's window */
     char server_model[64], server_fingerprint[40]; /* EV_SERVER_ID; "" = not seen */
+    /* how the run ended (set by the session; DESIGN §8): stopped before its plan's end (a
+     * signal, `q`, an unreachable or rejecting target), the signal if one (0 = none), why
+     * in words; partial: the figures of a run still going (an autosave, `s`) */
+    bool interrupted, partial;
+    int stop_signal;
+    char stop_reason[160];
     uint32_t steps_total; /* steps in the plan (from EV_STEP); 0 = unknown */
     uint32_t steps_ended; /* --search: EV_STEP_END seen for the steps below this index */
     bool search;          /* the steps are a --search's probes (set by the session) */

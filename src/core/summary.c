@@ -204,6 +204,8 @@ static void print_analysis(FILE *out, const stats *st)
 void stats_print_summary(FILE *out, const stats *st, uint64_t lost_events)
 {
     const stats_agg *a = &st->totals;
+    if (st->interrupted)
+        fprintf(out, "interrupted  %s: the figures cover the run until then\n", st->stop_reason);
     print_head(out, a);
     print_latencies(out, a);
     print_steps(out, st);

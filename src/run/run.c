@@ -69,10 +69,14 @@ static void handle_signal(run_session *s, int *signals_seen)
 {
     if (!g_signal)
         return;
+    int sig = g_signal;
     g_signal = 0;
     if (++*signals_seen == 1) {
         fprintf(stderr, "llmload: stopping; results so far are kept (signal again to quit "
                         "at once)\n");
+        char why[64];
+        snprintf(why, sizeof why, "stopped by signal %d (%s)", sig, strsignal(sig));
+        session_note_stop(s, sig, why);
         engine_send(s->eng, (engine_cmd){.kind = ENGINE_CMD_STOP});
     } else {
         fprintf(stderr, "llmload: quitting without waiting\n");
@@ -170,15 +174,16 @@ int run_headless(const llm_config *cfg)
     if (log)
         fclose(log);
     rc = session_exit_code(s);
+    if (session_signal_exit(s)) /* written below; a stopped run never exits as finished */
+        rc = session_signal_exit(s);
     /* The final results go to --json, or to the file the autosaves went to. */
     const char *final_path = s->cfg.json_path      ? s->cfg.json_path
                              : s->autosave_path[0] ? s->autosave_path
                                                    : NULL;
     if (final_path) {
-        if (session_save(s, final_path, err, sizeof err) != 0) {
+        if (session_save(s, final_path, false, err, sizeof err) != 0) {
             fprintf(stderr, "llmload: %s\n", err);
-            if (rc == LLM_EXIT_OK)
-                rc = LLM_EXIT_FAILED;
+            rc = LLM_EXIT_FAILED; /* results lost: that is the news, whatever else happened */
         } else {
             fprintf(stderr, "llmload: results written to %s\n", final_path);
         }

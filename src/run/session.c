@@ -97,6 +97,7 @@ static void note_rejected(run_session *s)
         return;
     s->stop_code = LLM_EXIT_USAGE;
     target_rejection_advice(&s->cfg, msg, s->stop_msg, sizeof s->stop_msg);
+    session_note_stop(s, 0, s->stop_msg);
     engine_send(s->eng, (engine_cmd){.kind = ENGINE_CMD_STOP});
 }
 
@@ -108,6 +109,7 @@ static void note_unreachable(run_session *s)
     s->stop_code = LLM_EXIT_UNREACHABLE;
     snprintf(s->stop_msg, sizeof s->stop_msg, "cannot reach %s (%s): is the server running?",
              s->cfg.url, t->last_error[ERR_CONNECT]);
+    session_note_stop(s, 0, s->stop_msg);
     engine_send(s->eng, (engine_cmd){.kind = ENGINE_CMD_STOP});
 }
 
@@ -177,8 +179,34 @@ void session_drain(run_session *s)
         search_advance(s);
 }
 
-int session_save(run_session *s, const char *path, char *err, size_t errlen)
+void session_note_stop(run_session *s, int sig, const char *reason)
 {
+    if (s->st->interrupted)
+        return;
+    s->st->interrupted = true;
+    s->st->stop_signal = sig;
+    llm_strlcpy(s->st->stop_reason, reason, sizeof s->st->stop_reason);
+}
+
+int session_signal_exit(const run_session *s)
+{
+    return s->st && s->st->stop_signal > 0 ? 128 + s->st->stop_signal : 0;
+}
+
+/* Why a run that was not stopped ended (once its engine finished). */
+static void note_end(run_session *s)
+{
+    if (s->st->interrupted || s->st->stop_reason[0])
+        return;
+    llm_strlcpy(s->st->stop_reason, s->plan.search ? "the search reached its answer" : "completed",
+                sizeof s->st->stop_reason);
+}
+
+int session_save(run_session *s, const char *path, bool partial, char *err, size_t errlen)
+{
+    s->st->partial = partial && !engine_finished(s->eng);
+    if (!s->st->partial && engine_finished(s->eng))
+        note_end(s);
     engine_read_gauges(s->eng, &s->gauges);
     return snapshot_write(path, s->st, &s->cfg, s->started, time(NULL), s->gauges.lost_events, err,
                           errlen);
@@ -218,7 +246,7 @@ void session_second(run_session *s, uint64_t now)
     if (s->cfg.autosave_s > 0 && now - s->last_save_ns >= (uint64_t)(s->cfg.autosave_s * 1e9)) {
         char err[256];
         if (session_autosave_path(s, err, sizeof err) != 0 ||
-            session_save(s, s->autosave_path, err, sizeof err) != 0)
+            session_save(s, s->autosave_path, true, err, sizeof err) != 0)
             fprintf(stderr, "llmload: autosave failed: %s\n", err);
         s->last_save_ns = now;
     }

@@ -64,8 +64,16 @@ int session_autosave_path(run_session *s, char *err, size_t errlen);
  * is never lost with the terminal), ends a search step that clearly misses the SLO. */
 void session_second(run_session *s, uint64_t now_ns);
 
-/* Writes the snapshot JSON to path (atomically). Returns 0 or -1 with a sentence. */
-int session_save(run_session *s, const char *path, char *err, size_t errlen);
+/* Writes the snapshot JSON to path (atomically); partial: the run goes on (an autosave,
+ * the `s` key), so the file says so. Returns 0 or -1 with a sentence. */
+int session_save(run_session *s, const char *path, bool partial, char *err, size_t errlen);
+
+/* The run is being stopped before its plan's end: by signal sig (0 = none, e.g. `q`),
+ * for the reason given. The first reason given stands. */
+void session_note_stop(run_session *s, int sig, const char *reason);
+
+/* 128 + the signal that stopped the run, or 0 (DESIGN §12): after the results are written. */
+int session_signal_exit(const run_session *s);
 
 /* The exit code of DESIGN.md §12 for the finished run; prints the reason on stderr. */
 int session_exit_code(run_session *s);

@@ -1085,9 +1085,52 @@ static void url_credentials_are_never_printed_or_saved(void **state)
     stop(f);
 }
 
+/* Issue 12 (CI gates): a run stopped by a signal must not look finished. The snapshot says
+ * "interrupted": true and the reason, the summary says it, and the exit code is 128 + the
+ * signal after the results are written; a run that ends by itself says "completed". */
+static void a_signalled_run_is_marked_interrupted_and_exits_128_plus_n(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 100;
+    fixture *f = start(&o);
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        char *argv[] = {LLM_BINARY,   "run", "--no-tui",     "--url", f->url,   "-c",    "4",
+                        "--duration", "30s", "--max-tokens", "20",    "--json", f->json, NULL};
+        tu_result r;
+        tu_run_signal(argv, NULL, NULL, 20, sigs[i], 1.5, &r);
+        assert_int_equal(r.exit_code, 128 + sigs[i]);
+        assert_true(r.after_signal_s >= 0 && r.after_signal_s < 1.5);
+        assert_non_null(strstr(r.out, "interrupted  stopped by signal"));
+        tu_result_free(&r);
+        cJSON *doc = load_json(f->json);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItem(doc, "interrupted")));
+        assert_int_equal(cJSON_GetObjectItem(doc, "stop_signal")->valueint, sigs[i]);
+        assert_non_null(strstr(cJSON_GetObjectItem(doc, "stop_reason")->valuestring, "signal"));
+        assert_false(cJSON_IsTrue(cJSON_GetObjectItem(doc, "partial")));
+        cJSON *req = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "requests");
+        assert_true(cJSON_GetObjectItem(req, "ok")->valueint > 0);
+        cJSON_Delete(doc);
+    }
+    char *argv[] = {LLM_BINARY, "run", "--no-tui",     "--url", f->url,   "-c",    "2",
+                    "-n",       "4",   "--max-tokens", "5",     "--json", f->json, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 20, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(doc, "interrupted")));
+    assert_string_equal(cJSON_GetObjectItem(doc, "stop_reason")->valuestring, "completed");
+    cJSON_Delete(doc);
+    stop(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_signalled_run_is_marked_interrupted_and_exits_128_plus_n),
         cmocka_unit_test(a_low_rate_reads_its_completions_over_the_window),
         cmocka_unit_test(a_rejected_model_or_path_stops_the_run_with_exit_2),
         cmocka_unit_test(variable_lengths_give_the_arrived_throughput_and_repeats_agree),
