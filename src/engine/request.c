@@ -208,13 +208,13 @@ static int on_sse_event(void *user, const char *event, size_t event_len, const c
         break;
     case CHUNK_ERROR: {
         char msg[96];
-        snprintf(msg, sizeof msg, "error event in stream: %.70s", ci.message);
+        llm_format_scrubbed(msg, sizeof msg, s->api_key, "error event in stream: %s", ci.message);
         mark_stream_error(s, msg);
         break;
     }
     case CHUNK_MALFORMED: {
         char msg[96];
-        snprintf(msg, sizeof msg, "malformed chunk: %.76s", ci.message);
+        llm_format_scrubbed(msg, sizeof msg, s->api_key, "malformed chunk: %s", ci.message);
         mark_stream_error(s, msg);
         break;
     }
@@ -289,8 +289,8 @@ static void decode_whole(req_slot *s, uint64_t now)
     chunk_decode_message(s->whole, s->whole_len, &ci);
     if (ci.kind == CHUNK_ERROR || ci.kind == CHUNK_MALFORMED) {
         char msg[96];
-        snprintf(msg, sizeof msg, "%s answer: %.70s",
-                 ci.kind == CHUNK_ERROR ? "error" : "malformed", ci.message);
+        llm_format_scrubbed(msg, sizeof msg, s->api_key, "%s answer: %s",
+                            ci.kind == CHUNK_ERROR ? "error" : "malformed", ci.message);
         mark_stream_error(s, msg);
         return;
     }
@@ -455,16 +455,17 @@ static void http_error_message(req_slot *s, char *out, size_t cap)
     chunk_info ci;
     chunk_decode(s->errbody, s->errbody_len, &ci);
     if (s->sent->image && (st == 400 || st == 415 || st == 422))
-        snprintf(out, cap, "HTTP %d to an image request: does the model take images? %.30s", st,
-                 ci.kind == CHUNK_ERROR ? ci.message : "");
+        llm_format_scrubbed(out, cap, s->api_key,
+                            "HTTP %d to an image request: does the model take images? %s", st,
+                            ci.kind == CHUNK_ERROR ? ci.message : "");
     else if (ci.kind == CHUNK_ERROR && http_rejected_field_advice(ci.message))
         snprintf(out, cap, "HTTP %d: %s", st, http_rejected_field_advice(ci.message));
     else if (ci.kind == CHUNK_ERROR && ci.message[0])
-        snprintf(out, cap, "HTTP %d: %.80s", st, ci.message);
+        llm_format_scrubbed(out, cap, s->api_key, "HTTP %d: %s", st, ci.message);
     else if (s->errbody[0] == '<')
         snprintf(out, cap, "HTTP %d with an HTML page, not JSON", st);
     else
-        snprintf(out, cap, "HTTP %d: %.60s", st, s->errbody);
+        llm_format_scrubbed(out, cap, s->api_key, "HTTP %d: %s", st, s->errbody);
 }
 
 /* Content-Encoding other than identity: curl is not asked to decode, so nothing parses. */
@@ -513,7 +514,8 @@ static void fail_message(req_slot *s, CURLcode rc, err_class cls, char *out, siz
     for (char *p = out; *p; p++)
         if (*p == '\n' || *p == '\r' || *p == '\t')
             *p = ' ';
-    /* Servers sometimes echo the key ("Incorrect API key provided: sk-…"). */
+    /* Servers sometimes echo the key ("Incorrect API key provided: sk-…"): every server
+     * text above was masked before it was cut (llm_format_scrubbed); this catches the rest. */
     llm_scrub_key(out, cap, s->api_key);
 }
 

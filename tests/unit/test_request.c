@@ -16,6 +16,7 @@
 #include "testutil.h"
 
 static uint32_t token_reads;
+static const char *test_key = "sk-request-test-secret";
 
 static void count_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
 {
@@ -41,7 +42,7 @@ static void exchange(const char *reply, size_t len, bool stream, llm_event *ev)
     cfg.no_stream = !stream;
     cfg.connect_timeout_s = 5;
     cfg.request_timeout_s = 10;
-    cfg.api_key = "sk-request-test-secret";
+    cfg.api_key = (char *)test_key; /* only read */
     char *url = config_endpoint_url(&cfg, "/chat/completions");
     struct curl_slist *headers = request_headers(&cfg);
     req_slot *s = calloc(1, sizeof *s);
@@ -253,10 +254,50 @@ static void curls_own_resend_on_a_dead_reused_connection_is_a_reconnect(void **s
     tu_canned_stop(srv);
 }
 
+/* Issue 12 (secrets): a key echoed in an error body was cut to the message's length before
+ * it was masked, so 52 characters of a 112-character key survived. Keys of 20 to 200
+ * characters, placed so the cut falls at many points inside them: no 8 characters of the
+ * key in a row ever reach the message. */
+static void a_key_echoed_in_an_error_is_masked_before_the_message_is_cut(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {20, 57, 112, 200};
+    char key[256], reply[1024], body[700];
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        snprintf(key, sizeof key, "sk-");
+        for (size_t i = 3; i < lens[k]; i++)
+            key[i] = (char)('a' + (i * 7 + k) % 26);
+        key[lens[k]] = '\0';
+        test_key = key;
+        for (int pad = 0; pad < 96; pad += 9) {
+            int n = snprintf(body, sizeof body,
+                             "{\"error\":{\"message\":\"%*sIncorrect API key provided: %s\"}}", pad,
+                             "", key);
+            snprintf(reply, sizeof reply,
+                     "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+                     n, body);
+            llm_event ev;
+            exchange(reply, strlen(reply), true, &ev);
+            assert_int_equal(ev.kind, EV_REQUEST_FAILED);
+            for (size_t i = 0; i + 8 <= lens[k]; i++) {
+                char piece[9];
+                memcpy(piece, key + i, 8);
+                piece[8] = '\0';
+                if (strstr(ev.u.failed.message, piece))
+                    fail_msg("key of %zu, pad %d: \"%s\" shows \"%s\"", lens[k], pad,
+                             ev.u.failed.message, piece);
+            }
+        }
+    }
+    test_key = "sk-request-test-secret";
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_key_echoed_in_an_error_is_masked_before_the_message_is_cut),
         cmocka_unit_test(empty_429_and_503_are_filed_by_their_status),
         cmocka_unit_test(redirect_names_where_to_and_the_url_option),
         cmocka_unit_test(empty_200_says_the_body_was_empty),
