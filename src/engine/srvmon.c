@@ -148,8 +148,11 @@ static void *poller(void *arg)
     /* The API's credentials go to the API's own origin only (--server-metrics-key). */
     llm_config own = *m->cfg;
     own.api_key = (char *)srvmon_key_for(m->cfg, m->url);
-    if (!llm_url_same_origin(m->cfg->url, m->url))
+    if (!llm_url_same_origin(m->cfg->url, m->url)) {
+        /* --header values are often credentials too (a gateway's own key): the API's */
         own.url_user = own.url_password = NULL;
+        own.n_headers = 0;
+    }
     struct curl_slist *headers = c ? request_headers(&own) : NULL;
     if (c) {
         http_apply_common(c, &own, m->url);

@@ -197,6 +197,16 @@ static void the_api_key_goes_only_to_the_apis_own_origin(void **state)
     assert_null(strstr(head, cfg.api_key));
     metrics_request(&cfg, true, head, sizeof head);
     assert_non_null(strstr(head, "Authorization: Bearer sk-origin-test-0123456789"));
+    /* --header values (often a gateway's own credentials) stay with the API too */
+    llm_header h = {.name = "X-Gateway-Key", .value = "gw-secret-42"};
+    cfg.headers = &h;
+    cfg.n_headers = 1;
+    metrics_request(&cfg, false, head, sizeof head);
+    assert_null(strstr(head, "gw-secret-42"));
+    metrics_request(&cfg, true, head, sizeof head);
+    assert_non_null(strstr(head, "X-Gateway-Key: gw-secret-42"));
+    cfg.headers = NULL;
+    cfg.n_headers = 0;
 }
 
 static void server_metrics_key_says_which_key_goes_elsewhere(void **state)
