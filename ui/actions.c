@@ -252,9 +252,16 @@ static void watch_end(ui_app *app)
                (unsigned long long)t->failed);
     analysis an;
     analysis_run(app->s->st, &an);
-    if (an.has_knee)
-        ui_log_add(app, UI_WARN, "knee at %s %.4g: %s", an.knee_is_rate ? "rate" : "c",
-                   an.knee_load, an.knee_reason);
+    const char *unit = an.knee_is_rate ? "rate" : "c";
+    if (an.throughput_knee.found)
+        ui_log_add(app, UI_WARN, "throughput knee at %s %.4g: %s", unit, an.throughput_knee.load,
+                   an.throughput_knee.reason);
+    if (an.latency_knee.found)
+        ui_log_add(app, UI_WARN, "latency knee at %s %.4g: %s", unit, an.latency_knee.load,
+                   an.latency_knee.reason);
+    if (an.best_load.found)
+        ui_log_add(app, UI_OK, "best load %s %.4g: %s", unit, an.best_load.load,
+                   an.best_load.reason);
     for (size_t i = 0; i < an.n_findings; i++)
         ui_log_add(app, UI_VALUE, "%s", an.findings[i]);
     char path[PATH_MAX];

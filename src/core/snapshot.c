@@ -402,7 +402,23 @@ static cJSON *slo_verdict_json(const stats *st, const llm_slo *s)
     add_number(o, "met_up_to", met);
     add_number(o, "goodput_rps", stats_agg_goodput(&st->totals));
     cJSON_AddStringToObject(o, "basis", "p99 per step");
+    /* the run as a whole, as --fail-on-slo judges it, in one sentence with its numbers */
+    char why[ANALYSIS_TEXT];
+    cJSON_AddBoolToObject(o, "met", analysis_slo_verdict(&st->totals, s, why, sizeof why));
+    cJSON_AddStringToObject(o, "verdict", why);
     return o;
+}
+
+/* {"concurrency" | "rate": load, "reason"} or null */
+static void add_load(cJSON *a, const char *name, const analysis_load *l, bool rate, const char *key)
+{
+    if (!l->found) {
+        cJSON_AddNullToObject(a, name);
+        return;
+    }
+    cJSON *o = cJSON_AddObjectToObject(a, name);
+    cJSON_AddNumberToObject(o, rate ? "rate" : "concurrency", l->load);
+    add_string(o, "reason", l->reason, key);
 }
 
 cJSON *snapshot_analysis_json(const stats *st, const llm_config *cfg)
@@ -414,9 +430,14 @@ cJSON *snapshot_analysis_json(const stats *st, const llm_config *cfg)
         cJSON *k = cJSON_AddObjectToObject(a, "knee");
         cJSON_AddNumberToObject(k, an.knee_is_rate ? "rate" : "concurrency", an.knee_load);
         add_string(k, "reason", an.knee_reason, cfg->api_key);
+        if (an.knee_kind)
+            cJSON_AddStringToObject(k, "kind", an.knee_kind);
     } else {
         cJSON_AddNullToObject(a, "knee");
     }
+    add_load(a, "throughput_knee", &an.throughput_knee, an.knee_is_rate, cfg->api_key);
+    add_load(a, "latency_knee", &an.latency_knee, an.knee_is_rate, cfg->api_key);
+    add_load(a, "best_load", &an.best_load, an.knee_is_rate, cfg->api_key);
     if (st->search) {
         search_state ss;
         analysis_search(st, &ss);

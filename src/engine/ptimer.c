@@ -10,10 +10,26 @@
 #define PTIMER_HAVE_TIMERFD 1
 #endif
 
+static void arm_fallback(ptimer *t);
+
+/* libuv's clock counts whole (and possibly coarse) milliseconds: a timer can come due a
+ * little before its time on llm_now_ns()'s clock; then it waits out the rest. */
 static void on_fallback(uv_timer_t *h)
 {
     ptimer *t = h->data;
+    if (llm_now_ns() < t->due_ns) {
+        arm_fallback(t);
+        return;
+    }
     t->cb(t);
+}
+
+static void arm_fallback(ptimer *t)
+{
+    uv_update_time(t->fallback.loop);
+    uint64_t now = llm_now_ns();
+    uint64_t wait_ms = t->due_ns > now ? (t->due_ns - now + LLM_NS_PER_MS - 1) / LLM_NS_PER_MS : 0;
+    uv_timer_start(&t->fallback, on_fallback, wait_ms, 0);
 }
 
 #ifdef PTIMER_HAVE_TIMERFD
@@ -72,11 +88,9 @@ void ptimer_arm_at(ptimer *t, uint64_t when_ns)
     }
 #endif
     /* libuv counts the wait from the loop's cached time, which lags the clock by however
-     * long this iteration has run: refresh it, or a busy loop fires the timer early. */
-    uv_update_time(t->fallback.loop);
-    uint64_t now = llm_now_ns();
-    uint64_t wait_ms = when_ns > now ? (when_ns - now + LLM_NS_PER_MS - 1) / LLM_NS_PER_MS : 0;
-    uv_timer_start(&t->fallback, on_fallback, wait_ms, 0);
+     * long this iteration has run: arm_fallback refreshes it first. */
+    t->due_ns = when_ns;
+    arm_fallback(t);
 }
 
 void ptimer_stop(ptimer *t)

@@ -19,6 +19,7 @@ struct ptimer {
     int tfd;    /* -1 when the uv_timer is used */
     uv_poll_t poll;
     uv_timer_t fallback;
+    uint64_t due_ns; /* the uv_timer's absolute time: it is re-armed if it fires early */
 };
 
 /* portable: use the uv_timer even where timerfd exists. 0 or -1. */

@@ -74,9 +74,10 @@ static void md_steps(FILE *out, const snap_doc *d)
     }
 }
 
-/* The seeds' "best configuration" and their recommendation rules. The best load is the
- * first step within 5 % of the highest RPS: a step that adds load for 0.1 % more
- * throughput is not better. */
+/* The seeds' "best configuration" and their recommendation rules. The recommendation is
+ * the analysis' best load (from the knees: DESIGN §9); for older files without it, the
+ * first step within 5 % of the highest RPS (a step that adds load for 0.1 % more
+ * throughput is not better). */
 void report_advise(const snap_doc *d, report_advice *adv)
 {
     memset(adv, 0, sizeof *adv);
@@ -127,19 +128,29 @@ void report_advise(const snap_doc *d, report_advice *adv)
     }
     if (!prev)
         return;
-    load_label(best, load, sizeof load);
     char *r = adv->recommend[adv->n_recommend++];
-    if (best == last && last->rps >= 1.10 * prev->rps)
+    if (an->best_load.found) {
+        /* the analysis' answer, from the two knees, so the report cannot disagree with it */
+        const char *unit = an->knee_is_rate ? " req/s" : "";
+        if (an->best_load.reason)
+            snprintf(r, REPORT_ADVICE_LEN, "Run at %s%.4g%s: %s",
+                     an->knee_is_rate ? "" : "c=", an->best_load.load, unit, an->best_load.reason);
+        else
+            snprintf(r, REPORT_ADVICE_LEN, "Run at %s%.4g%s.",
+                     an->knee_is_rate ? "" : "c=", an->best_load.load, unit);
+    } else if (best == last && last->rps >= 1.10 * prev->rps) {
         snprintf(r, REPORT_ADVICE_LEN,
                  "Throughput was still growing at the highest load tried: try a higher load.");
-    else if (best->index == d->steps[0].index)
+    } else if (best->index == d->steps[0].index) {
         snprintf(r, REPORT_ADVICE_LEN,
                  "Throughput was best at the lowest load: the load may be too high; try lower.");
-    else
+    } else {
+        load_label(best, load, sizeof load);
         snprintf(r, REPORT_ADVICE_LEN,
                  "The best load is around %s (step %d): it reaches %.2f req/s, within 5 %% of "
                  "the highest.",
                  load, best->index, best->rps);
+    }
     double ok = success_pct(last);
     if (ok < 95)
         snprintf(adv->recommend[adv->n_recommend++], REPORT_ADVICE_LEN,
@@ -168,11 +179,25 @@ static void md_analysis(FILE *out, const snap_doc *d)
     if (!an->has_knee && an->n_findings == 0)
         return;
     fputs("\n## Analysis\n\n", out);
+    const snap_load_note *notes[] = {&an->throughput_knee, &an->latency_knee};
+    const char *names[] = {"throughput knee", "latency knee"};
+    bool two = notes[0]->found || notes[1]->found;
+    for (int i = 0; i < 2; i++) {
+        if (!notes[i]->found)
+            continue;
+        const char *why = notes[i]->reason ? notes[i]->reason : "-";
+        if (an->knee_is_rate)
+            fprintf(out, "- **%s** at %.4g req/s: %s\n", names[i], notes[i]->load, why);
+        else
+            fprintf(out, "- **%s** at c=%.0f: %s\n", names[i], notes[i]->load, why);
+    }
     const char *reason = an->knee_reason ? an->knee_reason : "-";
-    if (an->has_knee && an->knee_is_rate)
+    if (!two && an->has_knee && an->knee_is_rate) /* a file from before the two knees */
         fprintf(out, "- **knee** at %.4g req/s: %s\n", an->knee_load, reason);
-    else if (an->has_knee)
+    else if (!two && an->has_knee)
         fprintf(out, "- **knee** at c=%.0f: %s\n", an->knee_load, reason);
+    if (an->slo_verdict)
+        fprintf(out, "- **SLO**: %s\n", an->slo_verdict);
     for (size_t i = 0; i < an->n_findings; i++)
         fprintf(out, "- %s\n", an->findings[i]);
 }

@@ -327,9 +327,25 @@ static void html_analysis(FILE *out, const snap_doc *d)
     if (!an->has_knee && an->n_findings == 0)
         return;
     fputs("<h3>Analysis</h3><ul>\n", out);
-    if (an->has_knee && an->knee_reason) {
+    const snap_load_note *notes[] = {&an->throughput_knee, &an->latency_knee};
+    const char *names[] = {"throughput knee", "latency knee"};
+    bool two = false;
+    for (int i = 0; i < 2; i++) {
+        if (!notes[i]->found || !notes[i]->reason)
+            continue;
+        two = true;
+        fprintf(out, "<li><b>%s</b>: ", names[i]);
+        html_text(out, notes[i]->reason);
+        fputs("</li>\n", out);
+    }
+    if (!two && an->has_knee && an->knee_reason) { /* a file from before the two knees */
         fputs("<li><b>knee</b>: ", out);
         html_text(out, an->knee_reason);
+        fputs("</li>\n", out);
+    }
+    if (an->slo_verdict) {
+        fputs("<li><b>SLO</b>: ", out);
+        html_text(out, an->slo_verdict);
         fputs("</li>\n", out);
     }
     for (size_t i = 0; i < an->n_findings; i++) {

@@ -223,6 +223,14 @@ static int read_series(const cJSON *series, snap_doc *d)
     return 0;
 }
 
+static void read_load_note(const cJSON *o, snap_load_note *l)
+{
+    double c = num_of(o, "concurrency"), r = num_of(o, "rate");
+    l->found = cJSON_IsObject(o) && (isfinite(c) || isfinite(r));
+    l->load = isfinite(r) ? r : c;
+    l->reason = str_of(o, "reason");
+}
+
 static void read_knee(const cJSON *knee, snap_analysis *a)
 {
     double c = num_of(knee, "concurrency"), r = num_of(knee, "rate");
@@ -230,12 +238,16 @@ static void read_knee(const cJSON *knee, snap_analysis *a)
     a->knee_is_rate = isfinite(r);
     a->knee_load = isfinite(r) ? r : c;
     a->knee_reason = str_of(knee, "reason");
+    a->knee_kind = str_of(knee, "kind");
 }
 
 static int read_analysis(const cJSON *o, snap_analysis *a)
 {
     a->json = cJSON_IsObject(o) ? o : NULL;
     read_knee(key_of(o, "knee"), a);
+    read_load_note(key_of(o, "throughput_knee"), &a->throughput_knee);
+    read_load_note(key_of(o, "latency_knee"), &a->latency_knee);
+    read_load_note(key_of(o, "best_load"), &a->best_load);
     const cJSON *search = key_of(o, "search"), *slo = key_of(o, "slo");
     a->has_search = cJSON_IsObject(search);
     const char *load = str_of(search, "load");
@@ -247,6 +259,7 @@ static int read_analysis(const cJSON *o, snap_analysis *a)
     a->has_slo = cJSON_IsObject(slo);
     a->slo_met_up_to = num_of(slo, "met_up_to");
     a->slo_goodput_rps = num_of(slo, "goodput_rps");
+    a->slo_verdict = str_of(slo, "verdict");
     const cJSON *findings = key_of(o, "findings");
     int n = cJSON_IsArray(findings) ? cJSON_GetArraySize(findings) : 0;
     if (n > 0 && !(a->findings = calloc((size_t)n, sizeof *a->findings)))

@@ -75,12 +75,22 @@ typedef struct {
     double mean[SNAP_REPEAT_FIGURES], sd[SNAP_REPEAT_FIGURES];
 } snap_repeat;
 
+/* A load the analysis names (analysis.throughput_knee, latency_knee, best_load). */
+typedef struct {
+    bool found;
+    double load; /* concurrency, or a rate when the analysis' knee_is_rate */
+    const char *reason;
+} snap_load_note;
+
 typedef struct {
     bool has_knee;
     double knee_load;  /* concurrency, or a rate when knee_is_rate */
     bool knee_is_rate; /* an open-loop ramp */
     const char *knee_reason;
-    bool has_search; /* analysis.search of a --search run */
+    const char *knee_kind; /* "throughput" or "latency"; NULL in older files */
+    snap_load_note throughput_knee, latency_knee, best_load;
+    const char *slo_verdict; /* analysis.slo.verdict; NULL when absent */
+    bool has_search;         /* analysis.search of a --search run */
     bool search_rate;
     double search_best, search_first_miss, search_steps;
     bool search_finished;
