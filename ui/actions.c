@@ -32,6 +32,15 @@ static void adjust_target(ui_app *app, long delta)
     long next = (long)app->g.target + delta;
     if (next < 1)
         delta = 1 - (long)app->g.target;
+    if (app->g.max_target && next > (long)app->g.max_target) {
+        /* the engine's users are made at the start: twice the plan's highest, fewer under
+         * the open-files limit */
+        ui_log_add(app, UI_WARN,
+                   "at most %u users in this run (twice the plan's highest, within the "
+                   "open-files limit): restart with a higher -c or `ulimit -n`",
+                   app->g.max_target);
+        delta = (long)app->g.max_target - (long)app->g.target;
+    }
     if (delta == 0)
         return;
     send(app, ENGINE_CMD_ADJUST_TARGET, delta);

@@ -59,9 +59,13 @@ int ptimer_init(ptimer *t, uv_loop_t *loop, bool portable, ptimer_cb cb, void *d
     if (!portable) {
         int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         if (fd >= 0 && uv_poll_init(loop, &t->poll, fd) == 0) {
-            t->tfd = fd;
             t->poll.data = t;
-            uv_poll_start(&t->poll, UV_READABLE, on_tfd);
+            if (uv_poll_start(&t->poll, UV_READABLE, on_tfd) == 0) {
+                t->tfd = fd;
+            } else { /* the uv_timer serves instead */
+                uv_close((uv_handle_t *)&t->poll, NULL);
+                close(fd);
+            }
         } else if (fd >= 0) {
             close(fd);
         }
@@ -83,8 +87,9 @@ void ptimer_arm_at(ptimer *t, uint64_t when_ns)
             when_ns = 1;
         its.it_value.tv_sec = (time_t)(when_ns / LLM_NS_PER_SEC);
         its.it_value.tv_nsec = (long)(when_ns % LLM_NS_PER_SEC);
-        timerfd_settime(t->tfd, TFD_TIMER_ABSTIME, &its, NULL);
-        return;
+        if (timerfd_settime(t->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+            return;
+        /* cannot happen with a valid timerfd; if it does, the uv_timer fires instead */
     }
 #endif
     /* libuv counts the wait from the loop's cached time, which lags the clock by however
@@ -98,8 +103,7 @@ void ptimer_stop(ptimer *t)
 #ifdef PTIMER_HAVE_TIMERFD
     if (t->tfd >= 0) {
         struct itimerspec off = {0};
-        timerfd_settime(t->tfd, 0, &off, NULL);
-        return;
+        (void)timerfd_settime(t->tfd, 0, &off, NULL); /* disarming a valid timerfd */
     }
 #endif
     uv_timer_stop(&t->fallback);

@@ -192,7 +192,12 @@ int sockwatch_init(sockwatch *w, uv_loop_t *loop, bool portable, sockwatch_cb cb
             return -1;
         }
         w->ep_poll.data = w;
-        uv_poll_start(&w->ep_poll, UV_READABLE, on_epoll_ready);
+        if (uv_poll_start(&w->ep_poll, UV_READABLE, on_epoll_ready) != 0) {
+            uv_close((uv_handle_t *)&w->ep_poll, NULL);
+            close(w->epfd);
+            w->epfd = -1;
+            return -1;
+        }
         w->use_epoll = true;
     }
 #else

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -987,10 +989,58 @@ static void http2_first_burst_shares_one_connection(void **state)
     free(r);
 }
 
+/* Issue 12: the engine made 2x the plan's users but raised the open-files limit for
+ * max + 64 only, ignoring setrlimit's answer, so a keyboard raise failed as `connect`
+ * errors blamed on the server. The users and the limit are sized together: under a hard
+ * limit of 300 a plan of 200 users gets 236 (the gauges say so), one of 280 is refused
+ * with the ulimit to set. In a child process: the hard limit cannot be raised again. */
+static void the_open_files_limit_sizes_the_users_and_says_so(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {.rlim_cur = 300, .rlim_max = 300};
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            _exit(10);
+        run_ctx *r = calloc(1, sizeof *r);
+        int holder, port = tu_refusing_port(&holder);
+        snprintf(r->url, sizeof r->url, "http://127.0.0.1:%d/v1", port);
+        base_config(r, 200, 1);
+        char err[256];
+        engine *e = NULL;
+        if (plan_build(&r->cfg, &r->plan, err, sizeof err) != 0 ||
+            engine_start(&r->cfg, &r->plan, NULL, &e, err, sizeof err) != 0)
+            _exit(11);
+        engine_gauges g;
+        engine_read_gauges(e, &g);
+        engine_destroy(e);
+        plan_free(&r->plan);
+        if (g.max_target != 300 - 64)
+            _exit(12);
+        base_config(r, 280, 1);
+        if (plan_build(&r->cfg, &r->plan, err, sizeof err) != 0)
+            _exit(13);
+        if (engine_start(&r->cfg, &r->plan, NULL, &e, err, sizeof err) == 0)
+            _exit(14);
+        if (!strstr(err, "ulimit -n 344"))
+            _exit(15);
+        plan_free(&r->plan);
+        close(holder);
+        free(r);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_open_files_limit_sizes_the_users_and_says_so),
         cmocka_unit_test(closed_keepalive_connections_are_reconnected_not_failed),
         cmocka_unit_test(server_id_event_names_the_sims_model_once),
         cmocka_unit_test(only_new_connections_carry_connection_phases),
