@@ -441,7 +441,9 @@ static void repeat_fill(const stats *st, stats_repeat *g)
 
 static bool same_setting(const stats_agg *a, const stats_agg *b)
 {
-    return a->concurrency == b->concurrency && a->rate == b->rate && a->test == b->test;
+    /* a hand's step is never a repeat of the plan's, even at the same load */
+    return a->concurrency == b->concurrency && a->rate == b->rate && a->test == b->test &&
+           !a->manual && !b->manual;
 }
 
 size_t stats_repeats(const stats *st, stats_repeat *out, size_t max)
