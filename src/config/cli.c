@@ -220,13 +220,17 @@ const cli_option cli_options[] = {
      "no access log lines on stderr"},
 
     /* report / merge */
-    {"--format", {0}, "md|csv|html", CLI_REPORT, CLI_G_REPORT, 0, 0, set_report_format,
+    {"--format", {0}, "md|csv|html", CLI_REPORT | CLI_COMPARE, CLI_G_REPORT, 0, 0, set_report_format,
      "report format (default md)"},
-    {"--output", {"-o"}, "FILE", CLI_REPORT | CLI_MERGE, CLI_G_REPORT, OFF(output_path), 0,
+    {"--output", {"-o"}, "FILE", CLI_REPORT | CLI_MERGE | CLI_COMPARE, CLI_G_REPORT, OFF(output_path), 0,
      set_string, "write to FILE (report: default stdout; merge: required); never one of the "
      "input files"},
-    {"--force", {0}, NULL, CLI_MERGE, CLI_G_REPORT, OFF(force), 0, set_flag,
-     "merge runs of different targets, models, endpoints or plans, or a file given twice"},
+    {"--force", {0}, NULL, CLI_MERGE | CLI_COMPARE, CLI_G_REPORT, OFF(force), 0, set_flag,
+     "merge (or compare) runs of different targets, models, endpoints, plans or workloads, or "
+     "merge a file given twice"},
+    {"--fail-if-worse", {0}, "PCT", CLI_COMPARE, CLI_G_REPORT, OFF(fail_if_worse_pct), 0, set_number,
+     "compare: exit 1 when a figure judged worse (beyond noise) is worse by more than PCT % "
+     "(the error rate: PCT percentage points); 0 = any worse figure fails"},
 
     /* general (acted on before parsing; listed for help and lookup) */
     {"--help", {"-h"}, NULL, CLI_ALL, CLI_G_GENERAL, 0, 0, set_none,

@@ -22,7 +22,8 @@ static const char *const usage_lines[] = {
     "       llmload check [options]     connection test\n"
     "       llmload sim [options]       the built-in OpenAI-compatible simulator\n"
     "       llmload report FILE... [--format md|csv|html] [-o FILE]\n"
-    "       llmload merge FILE... -o FILE\n",
+    "       llmload merge FILE... -o FILE\n"
+    "       llmload compare BASE NEW [--format md|csv|html] [-o FILE] [--fail-if-worse PCT]\n",
     "Usage: llmload check [options]\n"
     "Probes the target (models list, one streamed request) and exits 0 only when every probe "
     "passes.\n",
@@ -33,6 +34,10 @@ static const char *const usage_lines[] = {
     "Turns snapshot JSON files into a Markdown report, CSV per step, or one HTML file.\n",
     "Usage: llmload merge FILE... -o FILE\n"
     "Adds snapshots (e.g. from several client machines) into one.\n",
+    "Usage: llmload compare BASE.json NEW.json [--format md|csv|html] [-o FILE] [--fail-if-worse "
+    "PCT]\n"
+    "The change per load both runs applied (RPS, TPS, TTFT p50/p99, TPOT, E2E p99, errors), each\n"
+    "judged better, worse or within noise from the runs' own spread; the knees side by side.\n",
 };
 
 static const char sim_model[] =

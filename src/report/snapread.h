@@ -145,4 +145,10 @@ double snap_window_completed(const snap_step *s);
  * they are runs of the same test. */
 const char *snap_config_differs(const snap_doc *a, const snap_doc *b);
 
+/* The first workload key of the config (prompt and output lengths, ignore_eos, prompts or
+ * image file, body fields, headers, and the workload keys newer writers add) that differs
+ * between two runs, as "config.max_tokens"; NULL when every request asked the same. The
+ * text is static: read it before the next call. */
+const char *snap_workload_differs(const snap_doc *a, const snap_doc *b);
+
 #endif
