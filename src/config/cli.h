@@ -29,6 +29,7 @@ typedef enum {
     CLI_G_LIMITS,
     CLI_G_OUTPUT,
     CLI_G_SEED,
+    CLI_G_PEERS,
     CLI_G_SIM,
     CLI_G_REPORT,
     CLI_G_GENERAL,

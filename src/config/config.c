@@ -16,6 +16,7 @@
 #include "base/fileout.h"
 #include "base/util.h"
 #include "config/cli.h"
+#include "config/cli_peers.h"
 #include "config/envfile.h"
 
 #define LONG_CONTEXT_CHARS 16000
@@ -585,7 +586,8 @@ static int finish(llm_config *cfg, const cli_state *st, char *err, size_t errlen
 {
     switch (cfg->command) {
     case LLM_CMD_RUN:
-        if (apply_seed_options(cfg, st, err, errlen) || check_run_options(cfg, st, err, errlen) ||
+        if (cli_peers_apply(cfg, st, err, errlen) || apply_seed_options(cfg, st, err, errlen) ||
+            check_run_options(cfg, st, err, errlen) ||
             (!cfg->demo && resolve_target(cfg, st, err, errlen)))
             return -1;
         return check_run_outputs(cfg, st, err, errlen);

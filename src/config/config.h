@@ -138,6 +138,12 @@ typedef struct llm_config {
     bool requests_set;          /* -n given (else requests is the default: 100, or 0 with a
                                    duration) */
 
+    /* vLLM bench serve and GuideLLM options that need the whole command line (cli_peers) */
+    char peer_rate_type[16];    /* GuideLLM --rate-type; "" = not given */
+    char peer_dataset_name[16]; /* vLLM --dataset-name random|custom; "" = not given */
+    long peer_max_concurrency;  /* vLLM --max-concurrency; 0 = not given */
+    bool peer_rate_inf;         /* vLLM --request-rate inf */
+
     /* report / merge */
     char **files;
     size_t n_files;

@@ -11,9 +11,16 @@
 #define HELP_WIDTH 100
 
 static const char *const group_titles[CLI_G_COUNT] = {
-    "Target",    "Load",   "Workload",
-    "Limits",    "Output", "Switches of the tools llmload replaces (llm-test.py)",
-    "Simulator", "Report", "General",
+    "Target",
+    "Load",
+    "Workload",
+    "Limits",
+    "Output",
+    "Switches of the tools llmload replaces (llm-test.py)",
+    "Options of vLLM's bench serve and GuideLLM's benchmark, mapped onto llmload's",
+    "Simulator",
+    "Report",
+    "General",
 };
 
 static const char *const usage_lines[] = {
@@ -30,8 +37,9 @@ static const char *const usage_lines[] = {
     "Usage: llmload sim [options]\n"
     "An OpenAI-compatible server (/v1/models, /v1/chat/completions, /v1/completions, "
     "/metrics)\nthat models a real one; prints \"listening on http://H:P/v1\".\n",
-    "Usage: llmload report FILE... [--format md|csv|html] [-o FILE]\n"
-    "Turns snapshot JSON files into a Markdown report, CSV per step, or one HTML file.\n",
+    "Usage: llmload report FILE... [--format md|csv|html|vllm-json] [-o FILE]\n"
+    "Turns snapshot JSON files into a Markdown report, CSV per step, one HTML file, or vLLM's\n"
+    "result JSON (one object per step and line).\n",
     "Usage: llmload merge FILE... -o FILE\n"
     "Adds snapshots (e.g. from several client machines) into one.\n",
     "Usage: llmload compare BASE.json NEW.json [--format md|csv|html] [-o FILE] [--fail-if-worse "

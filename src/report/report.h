@@ -22,6 +22,9 @@ void report_advise(const snap_doc *d, report_advice *adv);
 void report_markdown(FILE *out, const snap_doc *d);
 /* with_header: the CSV header line first (once for several files). */
 void report_csv(FILE *out, const snap_doc *d, bool with_header);
+/* Each step as vLLM's --save-result JSON object, one per line (report_vllm.c); 0 or -1
+ * when out of memory. */
+int report_vllm_json(FILE *out, const snap_doc *d);
 /* The whole page for n documents (report_html.c). */
 void report_html(FILE *out, const snap_doc *docs, size_t n);
 

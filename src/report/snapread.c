@@ -284,6 +284,8 @@ static void read_config(const cJSON *c, snap_config *cfg)
     cfg->model = str_of(c, "model");
     cfg->endpoint = str_of(c, "endpoint");
     cfg->plan = str_of(key_of(c, "plan"), "kind");
+    cfg->arrivals = str_of(key_of(c, "plan"), "arrivals");
+    cfg->max_inflight = num_of(key_of(c, "plan"), "max_inflight");
     const cJSON *slo = key_of(c, "slo");
     cfg->slo.ttft_s = slo_limit(slo, "ttft_s");
     cfg->slo.tpot_s = slo_limit(slo, "tpot_s");

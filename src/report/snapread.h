@@ -104,6 +104,8 @@ typedef struct {
 typedef struct {
     const char *url, *model, *endpoint, *plan; /* plan: config.plan.kind */
     llm_slo slo;                               /* config.slo; 0 and -1 = not given */
+    const char *arrivals;                      /* config.plan.arrivals (open loop) */
+    double max_inflight;                       /* config.plan.max_inflight; 0 = no cap */
     const cJSON *json;                         /* the config as written (never the key) */
 } snap_config;
 
