@@ -85,6 +85,13 @@ int cli_parse(cli_state *st, int first, int argc, char **argv);
 /* The spelling under which the option named `name` (valid for cmd) was given, or NULL. */
 const char *cli_seen(const cli_state *st, const char *name);
 
+/* "run", "check", ...; NULL out of range. */
+const char *cli_command_name(llm_command cmd);
+/* A help group's title ("Target", ...); NULL out of range. */
+const char *cli_group_title(cli_group g);
+/* The "Usage: ..." lines of a subcommand's help (help.c). */
+const char *cli_usage(llm_command cmd);
+
 /* Help for one subcommand, generated from the table. */
 void cli_print_help(FILE *f, llm_command cmd);
 void cli_print_version(FILE *f);

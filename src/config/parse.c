@@ -8,6 +8,11 @@
 static const char *const cmd_names[LLM_CMD_COUNT] = {"run",    "check", "sim",
                                                      "report", "merge", "compare"};
 
+const char *cli_command_name(llm_command cmd)
+{
+    return (unsigned)cmd < LLM_CMD_COUNT ? cmd_names[cmd] : NULL;
+}
+
 static const char *help_hint(llm_command cmd)
 {
     static const char *const hints[] = {"llmload --help",       "llmload check --help",
