@@ -160,6 +160,52 @@ static void bash_completion_completes_commands_options_and_values(void **state)
     free(script);
 }
 
+/* The zsh completion run with _arguments and compadd replaced by functions that print what
+ * they are given: the command word picks that command's options. */
+static char *zsh_complete(const char *zsh, const char *script, const char *words, int current)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "_arguments() { print -rl -- \"$@\"; }; compadd() { print -r -- \"compadd $*\"; }; "
+             "source '%s' >/dev/null; words=(%s); CURRENT=%d; _llmload",
+             script, words, current);
+    char *argv[] = {(char *)zsh, "-f", "-c", cmd, NULL};
+    tu_result res;
+    assert_int_equal(tu_run(argv, NULL, NULL, 10, &res), 0);
+    if (res.exit_code != 0)
+        fail_msg("zsh exited %d: %s", res.exit_code, res.err);
+    char *out = strdup(res.out);
+    tu_result_free(&res);
+    return out;
+}
+
+static void zsh_completion_offers_the_commands_options(void **state)
+{
+    (void)state;
+    const char *zsh = access("/usr/bin/zsh", X_OK) == 0 ? "/usr/bin/zsh"
+                      : access("/bin/zsh", X_OK) == 0   ? "/bin/zsh"
+                                                        : NULL;
+    if (!zsh)
+        skip();
+    char *script = write_tmp("_llmload", docgen_zsh);
+    char *argv[] = {(char *)zsh, "-n", script, NULL};
+    tu_result res;
+    assert_int_equal(tu_run(argv, NULL, NULL, 10, &res), 0);
+    assert_int_equal(res.exit_code, 0);
+    tu_result_free(&res);
+    char *out = zsh_complete(zsh, script, "llmload compare --f", 3);
+    assert_non_null(strstr(out, "\n--fail-if-worse["));
+    assert_non_null(strstr(out, "*:snapshot:_files"));
+    assert_null(strstr(out, "--concurrency["));
+    free(out);
+    out = zsh_complete(zsh, script, "llmload co", 2);
+    assert_non_null(strstr(out, "compadd -- run check sim report merge compare help"));
+    assert_non_null(strstr(out, "\n--concurrency["));
+    free(out);
+    unlink(script);
+    free(script);
+}
+
 static void man_page_renders_without_warnings(void **state)
 {
     (void)state;
@@ -182,6 +228,7 @@ int main(void)
         cmocka_unit_test(every_option_is_in_the_man_page),
         cmocka_unit_test(every_option_is_in_both_completions),
         cmocka_unit_test(bash_completion_completes_commands_options_and_values),
+        cmocka_unit_test(zsh_completion_offers_the_commands_options),
         cmocka_unit_test(man_page_renders_without_warnings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
