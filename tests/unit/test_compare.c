@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/hist.h"
 #include "report/compare.h"
 #include "sim/sim.h"
 #include "testutil.h"
@@ -257,6 +258,179 @@ static void usage_errors_are_exit_2(void **state)
     tu_result_free(&res);
 }
 
+/* ---- synthetic snapshots: the rules on known numbers ---- */
+
+typedef struct {
+    double c, ok, failed, tps;
+    const double *ttft_ms; /* ok values */
+} fake_step;
+
+static cJSON *fake_metric(cJSON *step, cJSON *hists, const char *key, const double *ms, size_t n)
+{
+    hist h;
+    hist_init(&h);
+    for (size_t i = 0; i < n; i++)
+        hist_record(&h, (uint64_t)llround(ms[i] * 1000));
+    cJSON *sum = cJSON_AddObjectToObject(step, key);
+    cJSON_AddNumberToObject(sum, "count", (double)n);
+    cJSON_AddNumberToObject(sum, "mean", hist_mean(&h) / 1000);
+    cJSON_AddNumberToObject(sum, "min", (double)h.min / 1000);
+    cJSON_AddNumberToObject(sum, "max", (double)h.max / 1000);
+    cJSON_AddNumberToObject(sum, "p50", (double)hist_percentile(&h, 50) / 1000);
+    cJSON_AddNumberToObject(sum, "p99", (double)hist_percentile(&h, 99) / 1000);
+    cJSON *rows = cJSON_AddArrayToObject(cJSON_AddObjectToObject(hists, key), "buckets");
+    for (size_t b = 0; b < HIST_BUCKETS; b++)
+        if (h.counts[b]) {
+            const double row[] = {(double)hist_bucket_low(b), (double)hist_bucket_high(b),
+                                  (double)h.counts[b]};
+            cJSON_AddItemToArray(rows, cJSON_CreateDoubleArray(row, 3));
+        }
+    return sum;
+}
+
+/* A run of steps of 10 s each; the window counts follow rps = ok / 10, tps as given. */
+static void fake_run(const char *path, const fake_step *steps, size_t n)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "schema", "llmload.snapshot/1");
+    cJSON *cfg = cJSON_AddObjectToObject(doc, "config");
+    cJSON_AddStringToObject(cfg, "url", "http://127.0.0.1:8000/v1");
+    cJSON_AddNumberToObject(cfg, "max_tokens", 128);
+    cJSON *arr = cJSON_AddArrayToObject(doc, "steps");
+    for (size_t i = 0; i < n; i++) {
+        const fake_step *f = &steps[i];
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddNumberToObject(s, "concurrency", f->c);
+        cJSON_AddNumberToObject(s, "duration_s", 10);
+        cJSON *req = cJSON_AddObjectToObject(s, "requests");
+        cJSON_AddNumberToObject(req, "ok", f->ok);
+        cJSON_AddNumberToObject(req, "failed", f->failed);
+        cJSON *win = cJSON_AddObjectToObject(s, "window");
+        cJSON_AddNumberToObject(win, "completed", f->ok);
+        cJSON_AddNumberToObject(win, "output_tokens", f->tps * 10);
+        cJSON_AddNumberToObject(s, "rps", f->ok / 10);
+        cJSON_AddNumberToObject(s, "tps", f->tps);
+        fake_metric(s, cJSON_AddObjectToObject(s, "histograms"), "ttft_ms", f->ttft_ms,
+                    (size_t)f->ok);
+        cJSON_AddItemToArray(arr, s);
+    }
+    char *text = cJSON_Print(doc);
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    fputs(text, out);
+    fclose(out);
+    free(text);
+    cJSON_Delete(doc);
+}
+
+static void judge(const fake_step *a, size_t na, const fake_step *b, size_t nb, cmp_result *r,
+                  snap_doc d[2])
+{
+    char pa[300], pb[300], err[256];
+    snprintf(pa, sizeof pa, "%s/fa.json", tu_tmpdir());
+    snprintf(pb, sizeof pb, "%s/fb.json", tu_tmpdir());
+    fake_run(pa, a, na);
+    fake_run(pb, b, nb);
+    if (snap_load(pa, &d[0], err, sizeof err) || snap_load(pb, &d[1], err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(cmp_build(&d[0], &d[1], r), 0);
+    unlink(pa);
+    unlink(pb);
+}
+
+static void release(cmp_result *r, snap_doc d[2])
+{
+    cmp_free(r);
+    snap_free(&d[0]);
+    snap_free(&d[1]);
+}
+
+/* 20 requests cannot bound a p99 from above: doubling the slowest one is within noise. */
+static void a_p99_of_twenty_requests_is_within_noise_even_doubled(void **state)
+{
+    (void)state;
+    double base[20], slow[20];
+    for (int i = 0; i < 20; i++)
+        base[i] = slow[i] = 100 + i;
+    slow[19] = 2 * base[19];
+    fake_step a = {4, 20, 0, 100, base}, b = {4, 20, 0, 100, slow};
+    cmp_result r;
+    snap_doc d[2];
+    judge(&a, 1, &b, 1, &r, d);
+    assert_true(r.rows[0].c[CMP_TTFT_P99].pct > 90);
+    assert_int_equal(r.rows[0].c[CMP_TTFT_P99].verdict, CMP_NOISE);
+    assert_true(isinf(r.rows[0].c[CMP_TTFT_P99].hi[0]));
+    release(&r, d);
+}
+
+/* 400 requests each: a median 10 % higher is beyond its confidence interval. */
+static void a_median_shifted_by_ten_percent_over_400_requests_is_worse(void **state)
+{
+    (void)state;
+    static double base[400], slow[400];
+    for (int i = 0; i < 400; i++) {
+        base[i] = 95 + (i % 11);
+        slow[i] = 1.1 * base[i];
+    }
+    fake_step a = {4, 400, 0, 100, base}, b = {4, 400, 0, 100, slow};
+    cmp_result r;
+    snap_doc d[2];
+    judge(&a, 1, &b, 1, &r, d);
+    assert_int_equal(r.rows[0].c[CMP_TTFT_P50].verdict, CMP_WORSE);
+    assert_true(fabs(r.rows[0].c[CMP_TTFT_P50].pct - 10) < 2);
+    release(&r, d);
+    judge(&b, 1, &a, 1, &r, d);
+    assert_int_equal(r.rows[0].c[CMP_TTFT_P50].verdict, CMP_BETTER);
+    release(&r, d);
+}
+
+static void errors_are_judged_by_a_two_proportion_test(void **state)
+{
+    (void)state;
+    static double ms[200];
+    for (int i = 0; i < 200; i++)
+        ms[i] = 100;
+    fake_step clean = {4, 200, 0, 100, ms}, two = {4, 198, 2, 100, ms},
+              twenty = {4, 180, 20, 100, ms};
+    cmp_result r;
+    snap_doc d[2];
+    judge(&clean, 1, &two, 1, &r, d);
+    assert_int_equal(r.rows[0].c[CMP_ERROR_RATE].verdict, CMP_NOISE); /* 0 % vs 1 % of 200 */
+    release(&r, d);
+    judge(&clean, 1, &twenty, 1, &r, d);
+    assert_int_equal(r.rows[0].c[CMP_ERROR_RATE].verdict, CMP_WORSE);
+    assert_true(fabs(r.rows[0].c[CMP_ERROR_RATE].worse_by - 10) < 1e-9); /* points */
+    release(&r, d);
+}
+
+/* With --repeat, throughput is judged against the repeats' own spread: -5 % between noisy
+ * repeats is noise, -10 % between steady ones is not (10000 completions each would make
+ * either "worse" by counting alone). */
+static void throughput_is_judged_by_the_spread_of_repeats(void **state)
+{
+    (void)state;
+    static double ms[10000];
+    for (int i = 0; i < 10000; i++)
+        ms[i] = 100;
+    const fake_step
+        noisy[] = {{4, 10000, 0, 100, ms}, {4, 10000, 0, 80, ms}, {4, 10000, 0, 120, ms}},
+        noisy_less[] = {{4, 10000, 0, 95, ms}, {4, 10000, 0, 75, ms}, {4, 10000, 0, 115, ms}},
+        steady[] = {{4, 10000, 0, 100, ms}, {4, 10000, 0, 101, ms}, {4, 10000, 0, 99, ms}},
+        steady_less[] = {{4, 10000, 0, 90, ms}, {4, 10000, 0, 91, ms}, {4, 10000, 0, 89, ms}};
+    cmp_result r;
+    snap_doc d[2];
+    judge(noisy, 3, noisy_less, 3, &r, d);
+    assert_int_equal(r.n_rows, 1);
+    assert_int_equal(r.rows[0].steps[0], 3);
+    assert_true(fabs(r.rows[0].c[CMP_TPS].pct + 5) < 1e-6);
+    assert_int_equal(r.rows[0].c[CMP_TPS].verdict, CMP_NOISE);
+    release(&r, d);
+    judge(steady, 3, steady_less, 3, &r, d);
+    assert_true(fabs(r.rows[0].c[CMP_TPS].pct + 10) < 1e-6);
+    assert_int_equal(r.rows[0].c[CMP_TPS].verdict, CMP_WORSE);
+    release(&r, d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,5 +441,12 @@ int main(void)
         cmocka_unit_test(runs_of_another_workload_are_refused_unless_forced),
         cmocka_unit_test(usage_errors_are_exit_2),
     };
-    return cmocka_run_group_tests(tests, record_runs, remove_runs);
+    const struct CMUnitTest rules[] = {
+        cmocka_unit_test(a_p99_of_twenty_requests_is_within_noise_even_doubled),
+        cmocka_unit_test(a_median_shifted_by_ten_percent_over_400_requests_is_worse),
+        cmocka_unit_test(errors_are_judged_by_a_two_proportion_test),
+        cmocka_unit_test(throughput_is_judged_by_the_spread_of_repeats),
+    };
+    int failed = cmocka_run_group_tests(rules, NULL, NULL);
+    return failed + cmocka_run_group_tests(tests, record_runs, remove_runs);
 }
