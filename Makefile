@@ -1,8 +1,10 @@
 # Thin wrapper over CMake. `make demo` and `make test` are the README's quick start.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all deps build demo test test-asan test-tsan bench format clean
+.PHONY: all deps build demo test test-asan test-tsan bench format clean install
 
 all: build
 
@@ -37,6 +39,14 @@ bench: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLM_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build -j $(JOBS)
 	sh bench/run_all.sh
+
+# The binary, its themes, the man page and the bash/zsh completions under PREFIX (default
+# /usr/local), staged under DESTDIR when given: `make install PREFIX=/usr DESTDIR=/tmp/stage`.
+install: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLM_TESTS=OFF \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j $(JOBS) --target llmload llm_docs
+	DESTDIR=$(DESTDIR) cmake --install build
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -5,7 +5,7 @@ set -eu
 
 DEBIAN_PKGS="build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev \
 libcjson-dev libuv1-dev libhttp-parser-dev libjsmn-dev libssl-dev libcmocka-dev tmux \
-nghttp2-client"
+nghttp2-client zsh"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -6,6 +6,7 @@
 
 #include "check/check.h"
 #include "config/config.h"
+#include "report/compare.h"
 #include "report/report.h"
 #include "run/run.h"
 #include "sim/sim.h"
@@ -27,6 +28,10 @@ static int run_command(llm_config *cfg)
         return report_main(cfg);
     case LLM_CMD_MERGE:
         return merge_main(cfg);
+    case LLM_CMD_COMPARE:
+        return compare_main(cfg);
+    case LLM_CMD_COUNT:
+        break;
     }
     return LLM_EXIT_USAGE;
 }

@@ -209,8 +209,14 @@ static bool readable(const char *path)
     return access(path, R_OK) == 0;
 }
 
-/* Theme directories in search order; returns how many were written. */
-static int theme_dirs(char dirs[3][PATH_MAX])
+#define THEME_DIRS_MAX 6
+
+/* Theme directories in search order; returns how many were written: ./themes, then next
+ * to the binary (an install under any prefix: <bin>/../share/llmload/themes; a build
+ * directory inside the sources: <bin>/../themes), the source tree it was built from, the
+ * prefix it was built for, and /usr/share/llmload/themes. So a theme is found wherever the
+ * binary is run from. */
+static int theme_dirs(char dirs[THEME_DIRS_MAX][PATH_MAX])
 {
     int n = 0;
     snprintf(dirs[n++], PATH_MAX, "./themes");
@@ -221,9 +227,16 @@ static int theme_dirs(char dirs[3][PATH_MAX])
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = 0;
+            snprintf(dirs[n++], PATH_MAX, "%.*s/../share/llmload/themes", PATH_MAX - 32, exe);
             snprintf(dirs[n++], PATH_MAX, "%.*s/../themes", PATH_MAX - 12, exe);
         }
     }
+#ifdef LLM_THEMES_SOURCE_DIR
+    snprintf(dirs[n++], PATH_MAX, "%s", LLM_THEMES_SOURCE_DIR);
+#endif
+#ifdef LLM_THEMES_INSTALL_DIR
+    snprintf(dirs[n++], PATH_MAX, "%s", LLM_THEMES_INSTALL_DIR);
+#endif
     snprintf(dirs[n++], PATH_MAX, "/usr/share/llmload/themes");
     return n;
 }
@@ -242,7 +255,7 @@ int theme_find(const char *name_or_path, char *path, size_t cap)
         llm_strlcpy(path, name_or_path, cap);
         return readable(path) ? 0 : -1;
     }
-    char dirs[3][PATH_MAX];
+    char dirs[THEME_DIRS_MAX][PATH_MAX];
     int n = theme_dirs(dirs);
     for (int i = 0; i < n; i++) {
         snprintf(path, cap, "%s/%s.theme", dirs[i], name_or_path);
@@ -324,7 +337,7 @@ static size_t scan_dir(const char *dir, char names[][THEME_NAME_LEN], size_t max
 
 size_t theme_list(char names[][THEME_NAME_LEN], size_t max)
 {
-    char dirs[3][PATH_MAX];
+    char dirs[THEME_DIRS_MAX][PATH_MAX];
     int nd = theme_dirs(dirs);
     size_t n = 0;
     for (int i = 0; i < nd && n == 0; i++)

@@ -88,7 +88,9 @@ int theme_parse_color(const char *text, int *rgb);
 int theme_parse(theme *t, const char *text, char *missing, size_t mcap, char *bad, size_t bcap);
 
 /* Resolves NAME or PATH to a readable file: PATH when it contains '/' or ends in
- * ".theme"; else NAME.theme in ./themes, <exe dir>/../themes, /usr/share/llmload/themes.
+ * ".theme"; else NAME.theme in ./themes, next to the binary (<exe dir>/../share/llmload/themes,
+ * <exe dir>/../themes), the source tree it was built from, the install prefix, and
+ * /usr/share/llmload/themes.
  * Returns 0 with the path, or -1. */
 int theme_find(const char *name_or_path, char *path, size_t cap);
 

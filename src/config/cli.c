@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 
+#include "config/cli_peers.h"
 #include "config/cli_set.h"
 
 #define OFF(field) offsetof(llm_config, field)
@@ -170,6 +171,40 @@ const cli_option cli_options[] = {
      "stress/soak test: H hours (fractions allowed) at -st concurrency = --duration Hh -c N; "
      "0 = step mode"},
 
+    /* vLLM's `bench serve` (benchmark_serving.py) and GuideLLM's `benchmark`, under their
+     * own names (cli_peers.c) */
+    {"--num-prompts", {0}, "N", CLI_RUN, CLI_G_PEERS, 0, 0, set_peer_requests,
+     "vLLM: number of prompts to send = -n N"},
+    {"--request-rate", {0}, "R|inf", CLI_RUN, CLI_G_PEERS, 0, 0, set_peer_request_rate,
+     "vLLM: requests/s, Poisson arrivals = --rate R; inf (vLLM's default) sends all -n at once "
+     "(a closed loop of -n users, or of --max-concurrency)"},
+    {"--max-concurrency", {0}, "N", CLI_RUN, CLI_G_PEERS, 0, 0, set_peer_max_concurrency,
+     "vLLM: at most N requests at once = --max-inflight N with --request-rate R, else -c N"},
+    {"--random-input-len", {0}, "N", RC, CLI_G_PEERS, 0, 0, set_peer_input_len,
+     "vLLM random dataset: prompt tokens = --prompt-tokens N (about 4 characters a token)"},
+    {"--random-output-len", {0}, "N", RC, CLI_G_PEERS, 0, 0, set_peer_output_len,
+     "vLLM random dataset: output tokens = --max-tokens N (add --ignore-eos for exactly N)"},
+    {"--dataset-name", {0}, "random|custom", CLI_RUN, CLI_G_PEERS, 0, 0, set_peer_dataset_name,
+     "vLLM: random = generated prompts; custom = --dataset-path as JSONL {\"prompt\": ...} "
+     "lines (sharegpt, sonnet, hf, burstgpt are not read yet)"},
+    {"--dataset-path", {0}, "FILE", RC, CLI_G_PEERS, 0, 0, set_peer_dataset_path,
+     "vLLM: the custom dataset's JSONL file = --prompts FILE"},
+    {"--goodput", {0}, "KEY:MS...", CLI_RUN, CLI_G_PEERS, 0, 0, set_peer_goodput,
+     "vLLM: limits in ms, e.g. \"ttft:200 tpot:50 e2el:1000\" (one quoted word) = --slo "
+     "ttft=200ms,tpot=50ms,e2e=1000ms; goodput counts requests within them"},
+    {"--percentile-metrics", {0}, "LIST", CLI_RUN, CLI_G_PEERS, 0, 0, set_peer_percentile_metrics,
+     "vLLM: ttft,tpot,itl,e2el; checked and accepted: llmload reports every metric"},
+    {"--target", {0}, "URL", RC, CLI_G_PEERS, 0, 0, set_peer_target,
+     "GuideLLM: the server, e.g. http://localhost:8000 = --url http://localhost:8000/v1 (a URL "
+     "with a path is the API base as given)"},
+    {"--rate-type", {0}, "TYPE", CLI_RUN, CLI_G_PEERS, 0, 0, set_peer_rate_type,
+     "GuideLLM: synchronous = -c 1; concurrent --rate N = -c N; throughput = -c 512; constant "
+     "or poisson --rate R = --rate R --arrivals constant|poisson (sweep: use --ramp or --search)"},
+    {"--max-seconds", {0}, "S", CLI_RUN, CLI_G_PEERS, 0, 0, set_peer_duration,
+     "GuideLLM: seconds to run = --duration S"},
+    {"--max-requests", {0}, "N", CLI_RUN, CLI_G_PEERS, 0, 0, set_peer_requests,
+     "GuideLLM: requests to send = -n N"},
+
     /* simulator (`llmload sim`; under run only with --demo) */
     {"--host", {0}, "H", CLI_SIM, CLI_G_SIM, 0, 0, set_sim_host,
      "address to listen on (default 127.0.0.1)"},
@@ -220,13 +255,18 @@ const cli_option cli_options[] = {
      "no access log lines on stderr"},
 
     /* report / merge */
-    {"--format", {0}, "md|csv|html", CLI_REPORT, CLI_G_REPORT, 0, 0, set_report_format,
-     "report format (default md)"},
-    {"--output", {"-o"}, "FILE", CLI_REPORT | CLI_MERGE, CLI_G_REPORT, OFF(output_path), 0,
+    {"--format", {0}, "md|csv|html|vllm-json", CLI_REPORT | CLI_COMPARE, CLI_G_REPORT, 0, 0,
+     set_report_format, "output format (default md); vllm-json (report only): each step as the "
+     "JSON object of vLLM's benchmark_serving --save-result, one per line"},
+    {"--output", {"-o"}, "FILE", CLI_REPORT | CLI_MERGE | CLI_COMPARE, CLI_G_REPORT, OFF(output_path), 0,
      set_string, "write to FILE (report: default stdout; merge: required); never one of the "
      "input files"},
-    {"--force", {0}, NULL, CLI_MERGE, CLI_G_REPORT, OFF(force), 0, set_flag,
-     "merge runs of different targets, models, endpoints or plans, or a file given twice"},
+    {"--force", {0}, NULL, CLI_MERGE | CLI_COMPARE, CLI_G_REPORT, OFF(force), 0, set_flag,
+     "merge (or compare) runs of different targets, models, endpoints, plans or workloads, or "
+     "merge a file given twice"},
+    {"--fail-if-worse", {0}, "PCT", CLI_COMPARE, CLI_G_REPORT, OFF(fail_if_worse_pct), 0, set_number,
+     "compare: exit 1 when a figure judged worse (beyond noise) is worse by more than PCT % "
+     "(the error rate: PCT percentage points); 0 = any worse figure fails"},
 
     /* general (acted on before parsing; listed for help and lookup) */
     {"--help", {"-h"}, NULL, CLI_ALL, CLI_G_GENERAL, 0, 0, set_none,

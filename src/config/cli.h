@@ -16,7 +16,8 @@
 #define CLI_SIM CLI_CMD(LLM_CMD_SIM)
 #define CLI_REPORT CLI_CMD(LLM_CMD_REPORT)
 #define CLI_MERGE CLI_CMD(LLM_CMD_MERGE)
-#define CLI_ALL (CLI_RUN | CLI_CHECK | CLI_SIM | CLI_REPORT | CLI_MERGE)
+#define CLI_COMPARE CLI_CMD(LLM_CMD_COMPARE)
+#define CLI_ALL (CLI_RUN | CLI_CHECK | CLI_SIM | CLI_REPORT | CLI_MERGE | CLI_COMPARE)
 #define CLI_DEMO_ONLY (1u << 8) /* under `run`, accepted only with --demo */
 #define CLI_MAX_OPTIONS 160
 #define CLI_MAX_ALIASES 4
@@ -28,6 +29,7 @@ typedef enum {
     CLI_G_LIMITS,
     CLI_G_OUTPUT,
     CLI_G_SEED,
+    CLI_G_PEERS,
     CLI_G_SIM,
     CLI_G_REPORT,
     CLI_G_GENERAL,
@@ -82,6 +84,13 @@ int cli_parse(cli_state *st, int first, int argc, char **argv);
 
 /* The spelling under which the option named `name` (valid for cmd) was given, or NULL. */
 const char *cli_seen(const cli_state *st, const char *name);
+
+/* "run", "check", ...; NULL out of range. */
+const char *cli_command_name(llm_command cmd);
+/* A help group's title ("Target", ...); NULL out of range. */
+const char *cli_group_title(cli_group g);
+/* The "Usage: ..." lines of a subcommand's help (help.c). */
+const char *cli_usage(llm_command cmd);
 
 /* Help for one subcommand, generated from the table. */
 void cli_print_help(FILE *f, llm_command cmd);

@@ -427,8 +427,8 @@ int set_output_format(cli_state *st, const cli_option *o, const char *val)
 int set_report_format(cli_state *st, const cli_option *o, const char *val)
 {
     (void)o;
-    static const char *const fmts[] = {"md", "csv", "html", NULL};
-    return set_choice(st, &st->cfg->report_format, val, fmts, "md, csv or html");
+    static const char *const fmts[] = {"md", "csv", "html", "vllm-json", NULL};
+    return set_choice(st, &st->cfg->report_format, val, fmts, "md, csv, html or vllm-json");
 }
 
 /* llm-test.py -d: hours, fractional allowed; 0 keeps step mode. */

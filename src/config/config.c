@@ -16,11 +16,13 @@
 #include "base/fileout.h"
 #include "base/util.h"
 #include "config/cli.h"
+#include "config/cli_peers.h"
 #include "config/envfile.h"
 
 #define LONG_CONTEXT_CHARS 16000
 
-static const char *const cmd_names[] = {"run", "check", "sim", "report", "merge"};
+static const char *const cmd_names[LLM_CMD_COUNT] = {"run",    "check", "sim",
+                                                     "report", "merge", "compare"};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -53,6 +55,7 @@ static int set_defaults(llm_config *cfg)
     cfg->fps = 10;
     cfg->autosave_s = 60;
     cfg->drain_timeout_s = 30;
+    cfg->fail_if_worse_pct = -1;
     cfg->out_dir = strdup("./llmload-out");
     sim_options_default(&cfg->sim);
     return cfg->out_dir ? 0 : -1;
@@ -63,20 +66,20 @@ static int pick_command(llm_config *cfg, int argc, char **argv, char *err, size_
 {
     if (argc < 2 || argv[1][0] == '-')
         return 1;
-    for (int c = 0; c < 5; c++) {
+    for (int c = 0; c < LLM_CMD_COUNT; c++) {
         if (strcmp(argv[1], cmd_names[c]) == 0) {
             cfg->command = (llm_command)c;
             return 2;
         }
     }
     const char *near = NULL;
-    for (int c = 0; c < 5; c++)
+    for (int c = 0; c < LLM_CMD_COUNT; c++)
         if (cli_edit_distance(argv[1], cmd_names[c]) <= 2)
             near = cmd_names[c];
     if (near)
         return fail(err, errlen, "unknown command \"%.40s\" (did you mean %s?)", argv[1], near);
     return fail(err, errlen,
-                "unknown command \"%.40s\" (commands: run, check, sim, report, merge; see "
+                "unknown command \"%.40s\" (commands: run, check, sim, report, merge, compare; see "
                 "llmload --help)",
                 argv[1]);
 }
@@ -87,7 +90,7 @@ static bool help_command(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "help") != 0)
         return false;
     llm_command cmd = LLM_CMD_RUN;
-    for (int c = 0; argc > 2 && c < 5; c++)
+    for (int c = 0; argc > 2 && c < LLM_CMD_COUNT; c++)
         if (strcmp(argv[2], cmd_names[c]) == 0)
             cmd = (llm_command)c;
     cli_print_help(stdout, cmd);
@@ -493,12 +496,17 @@ static int check_run_options(llm_config *cfg, const cli_state *st, char *err, si
 
 static int check_files(const llm_config *cfg, char *err, size_t errlen)
 {
-    const char *usage = cfg->command == LLM_CMD_REPORT
-                            ? "llmload report FILE... [--format md|csv|html] [-o FILE]"
-                            : "llmload merge FILE... -o FILE";
+    const char *usage =
+        cfg->command == LLM_CMD_REPORT ? "llmload report FILE... [--format md|csv|html] [-o FILE]"
+        : cfg->command == LLM_CMD_COMPARE ? "llmload compare BASE.json NEW.json [--format "
+                                            "md|csv|html] [-o FILE] [--fail-if-worse PCT]"
+                                          : "llmload merge FILE... -o FILE";
     if (cfg->n_files == 0)
         return fail(err, errlen, "%s needs at least one snapshot FILE: %s", cmd_names[cfg->command],
                     usage);
+    if (cfg->command == LLM_CMD_COMPARE && cfg->n_files != 2)
+        return fail(err, errlen, "compare needs exactly two snapshots, BASE and NEW (got %zu): %s",
+                    cfg->n_files, usage);
     if (cfg->command == LLM_CMD_MERGE && !cfg->output_path)
         return fail(err, errlen, "merge needs -o FILE (where to write the merged snapshot): %s",
                     usage);
@@ -578,7 +586,8 @@ static int finish(llm_config *cfg, const cli_state *st, char *err, size_t errlen
 {
     switch (cfg->command) {
     case LLM_CMD_RUN:
-        if (apply_seed_options(cfg, st, err, errlen) || check_run_options(cfg, st, err, errlen) ||
+        if (cli_peers_apply(cfg, st, err, errlen) || apply_seed_options(cfg, st, err, errlen) ||
+            check_run_options(cfg, st, err, errlen) ||
             (!cfg->demo && resolve_target(cfg, st, err, errlen)))
             return -1;
         return check_run_outputs(cfg, st, err, errlen);
@@ -588,14 +597,22 @@ static int finish(llm_config *cfg, const cli_state *st, char *err, size_t errlen
         return check_run_outputs(cfg, st, err, errlen);
     case LLM_CMD_SIM:
         return 0;
+    case LLM_CMD_COMPARE:
+        if (cfg->report_format && strcmp(cfg->report_format, "md") != 0 &&
+            strcmp(cfg->report_format, "csv") != 0 && strcmp(cfg->report_format, "html") != 0)
+            return fail(err, errlen, "compare --format must be md, csv or html (got \"%s\")",
+                        cfg->report_format);
+        /* fall through */
     case LLM_CMD_REPORT:
     case LLM_CMD_MERGE:
-        if (cfg->command == LLM_CMD_REPORT && !cfg->report_format &&
+        if (cfg->command != LLM_CMD_MERGE && !cfg->report_format &&
             !(cfg->report_format = strdup("md")))
             return -1;
         if (check_files(cfg, err, errlen))
             return -1;
         return check_report_output(cfg, st, err, errlen);
+    case LLM_CMD_COUNT:
+        break;
     }
     return 0;
 }

@@ -20,7 +20,15 @@ enum {
 /* The most tokens a request may ask for (--max-tokens, a --prompts line's max_tokens). */
 #define LLM_MAX_TOKENS 10000000
 
-typedef enum { LLM_CMD_RUN, LLM_CMD_CHECK, LLM_CMD_SIM, LLM_CMD_REPORT, LLM_CMD_MERGE } llm_command;
+typedef enum {
+    LLM_CMD_RUN,
+    LLM_CMD_CHECK,
+    LLM_CMD_SIM,
+    LLM_CMD_REPORT,
+    LLM_CMD_MERGE,
+    LLM_CMD_COMPARE,
+    LLM_CMD_COUNT
+} llm_command;
 typedef enum { LLM_ENDPOINT_CHAT, LLM_ENDPOINT_COMPLETIONS } llm_endpoint;
 typedef enum { LLM_ARRIVALS_POISSON, LLM_ARRIVALS_GAMMA, LLM_ARRIVALS_CONSTANT } llm_arrivals;
 
@@ -130,13 +138,20 @@ typedef struct llm_config {
     bool requests_set;          /* -n given (else requests is the default: 100, or 0 with a
                                    duration) */
 
+    /* vLLM bench serve and GuideLLM options that need the whole command line (cli_peers) */
+    char peer_rate_type[16];    /* GuideLLM --rate-type; "" = not given */
+    char peer_dataset_name[16]; /* vLLM --dataset-name random|custom; "" = not given */
+    long peer_max_concurrency;  /* vLLM --max-concurrency; 0 = not given */
+    bool peer_rate_inf;         /* vLLM --request-rate inf */
+
     /* report / merge */
     char **files;
     size_t n_files;
-    char *report_format; /* md|csv|html */
-    char *output_path;   /* -o */
-    bool force;          /* merge --force: merge runs that differ in target, model, endpoint
-                            or plan, or a file given twice */
+    char *report_format;      /* md|csv|html */
+    char *output_path;        /* -o */
+    bool force;               /* merge --force: merge runs that differ in target, model, endpoint
+                                 or plan, or a file given twice (compare: of different tests) */
+    double fail_if_worse_pct; /* compare --fail-if-worse PCT; < 0 = not given */
 
     /* sim */
     sim_options sim;

@@ -1,38 +1,48 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/version.h"
 #include "config/cli.h"
-
-#ifndef LLMLOAD_VERSION
-#define LLMLOAD_VERSION "0.0.0"
-#endif
 
 #define HELP_COL 34
 #define HELP_WIDTH 100
 
 static const char *const group_titles[CLI_G_COUNT] = {
-    "Target",    "Load",   "Workload",
-    "Limits",    "Output", "Switches of the tools llmload replaces (llm-test.py)",
-    "Simulator", "Report", "General",
+    "Target",
+    "Load",
+    "Workload",
+    "Limits",
+    "Output",
+    "Switches of the tools llmload replaces (llm-test.py)",
+    "Options of vLLM's bench serve and GuideLLM's benchmark, mapped onto llmload's",
+    "Simulator",
+    "Report",
+    "General",
 };
 
-static const char *const usage_lines[] = {
+static const char *const usage_lines[LLM_CMD_COUNT] = {
     "Usage: llmload [run] [options]     load test (dashboard on a terminal, else headless)\n"
     "       llmload --demo              simulator in-process + a ramp, in the dashboard\n"
     "       llmload check [options]     connection test\n"
     "       llmload sim [options]       the built-in OpenAI-compatible simulator\n"
-    "       llmload report FILE... [--format md|csv|html] [-o FILE]\n"
-    "       llmload merge FILE... -o FILE\n",
+    "       llmload report FILE... [--format md|csv|html|vllm-json] [-o FILE]\n"
+    "       llmload merge FILE... -o FILE\n"
+    "       llmload compare BASE NEW [--format md|csv|html] [-o FILE] [--fail-if-worse PCT]\n",
     "Usage: llmload check [options]\n"
     "Probes the target (models list, one streamed request) and exits 0 only when every probe "
     "passes.\n",
     "Usage: llmload sim [options]\n"
     "An OpenAI-compatible server (/v1/models, /v1/chat/completions, /v1/completions, "
     "/metrics)\nthat models a real one; prints \"listening on http://H:P/v1\".\n",
-    "Usage: llmload report FILE... [--format md|csv|html] [-o FILE]\n"
-    "Turns snapshot JSON files into a Markdown report, CSV per step, or one HTML file.\n",
+    "Usage: llmload report FILE... [--format md|csv|html|vllm-json] [-o FILE]\n"
+    "Turns snapshot JSON files into a Markdown report, CSV per step, one HTML file, or vLLM's\n"
+    "result JSON (one object per step and line).\n",
     "Usage: llmload merge FILE... -o FILE\n"
     "Adds snapshots (e.g. from several client machines) into one.\n",
+    "Usage: llmload compare BASE.json NEW.json [--format md|csv|html] [-o FILE] [--fail-if-worse "
+    "PCT]\n"
+    "The change per load both runs applied (RPS, TPS, TTFT p50/p99, TPOT, E2E p99, errors), each\n"
+    "judged better, worse or within noise from the runs' own spread; the knees side by side.\n",
 };
 
 static const char sim_model[] =
@@ -64,6 +74,16 @@ static const char seed_mapping[] =
 static const char exit_codes[] =
     "Exit: 0 ok, 1 finished but failed --max-error-rate or --fail-on-slo, 2 usage or config\n"
     "error, 3 target unreachable before any request succeeded.\n";
+
+const char *cli_group_title(cli_group g)
+{
+    return (unsigned)g < CLI_G_COUNT ? group_titles[g] : NULL;
+}
+
+const char *cli_usage(llm_command cmd)
+{
+    return (unsigned)cmd < LLM_CMD_COUNT ? usage_lines[cmd] : NULL;
+}
 
 /* Writes text from column `col`, wrapping at HELP_WIDTH, continuation lines at HELP_COL. */
 static void print_wrapped(FILE *f, const char *text, int col)
@@ -146,5 +166,5 @@ void cli_print_help(FILE *f, llm_command cmd)
 
 void cli_print_version(FILE *f)
 {
-    fprintf(f, "llmload %s\n", LLMLOAD_VERSION);
+    fprintf(f, "llmload %s\n", llm_version());
 }

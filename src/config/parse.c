@@ -5,13 +5,19 @@
 #include "config/cli.h"
 #include "config/cli_set.h"
 
-static const char *const cmd_names[] = {"run", "check", "sim", "report", "merge"};
+static const char *const cmd_names[LLM_CMD_COUNT] = {"run",    "check", "sim",
+                                                     "report", "merge", "compare"};
+
+const char *cli_command_name(llm_command cmd)
+{
+    return (unsigned)cmd < LLM_CMD_COUNT ? cmd_names[cmd] : NULL;
+}
 
 static const char *help_hint(llm_command cmd)
 {
-    static const char *const hints[] = {"llmload --help", "llmload check --help",
-                                        "llmload sim --help", "llmload report --help",
-                                        "llmload merge --help"};
+    static const char *const hints[] = {"llmload --help",       "llmload check --help",
+                                        "llmload sim --help",   "llmload report --help",
+                                        "llmload merge --help", "llmload compare --help"};
     return hints[cmd];
 }
 
@@ -151,7 +157,7 @@ static int add_file(cli_state *st, const char *path)
 static int positional(cli_state *st, const char *arg)
 {
     llm_command cmd = st->cfg->command;
-    if (cmd == LLM_CMD_REPORT || cmd == LLM_CMD_MERGE)
+    if (cmd == LLM_CMD_REPORT || cmd == LLM_CMD_MERGE || cmd == LLM_CMD_COMPARE)
         return add_file(st, arg);
     snprintf(st->err, st->errlen,
              "unexpected argument \"%.60s\" (`llmload %s` takes options only; see %s)", arg,

@@ -296,6 +296,10 @@ static int write_report(FILE *out, void *arg)
     const report_job *j = arg;
     if (strcmp(j->format, "html") == 0) {
         report_html(out, j->docs, j->n);
+    } else if (strcmp(j->format, "vllm-json") == 0) {
+        for (size_t i = 0; i < j->n; i++)
+            if (report_vllm_json(out, &j->docs[i]) != 0)
+                return ENOMEM;
     } else {
         for (size_t i = 0; i < j->n; i++) {
             if (strcmp(j->format, "csv") == 0) {

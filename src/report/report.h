@@ -22,8 +22,26 @@ void report_advise(const snap_doc *d, report_advice *adv);
 void report_markdown(FILE *out, const snap_doc *d);
 /* with_header: the CSV header line first (once for several files). */
 void report_csv(FILE *out, const snap_doc *d, bool with_header);
+/* Each step as vLLM's --save-result JSON object, one per line (report_vllm.c); 0 or -1
+ * when out of memory. */
+int report_vllm_json(FILE *out, const snap_doc *d);
 /* The whole page for n documents (report_html.c). */
 void report_html(FILE *out, const snap_doc *docs, size_t n);
+
+/* One SVG line chart (report_html.c), shared by report and compare: lines y[l][i] against
+ * x[i], NaN = no point (the line breaks there). */
+#define REPORT_CHART_LINES 4
+typedef struct {
+    const char *title, *x_label, *y_label;
+    const double *x;
+    const double *y[REPORT_CHART_LINES];
+    const char *names[REPORT_CHART_LINES];
+    size_t n_lines, n;
+    bool log_x; /* a x2 ramp reads better on a log axis */
+} report_chart;
+void report_svg_chart(FILE *out, const report_chart *c);
+/* s with < > & " escaped. */
+void report_html_text(FILE *out, const char *s);
 
 /* The subcommand: exit code per DESIGN.md §12 (2 for unreadable input, 1 when the output
  * cannot be written). */

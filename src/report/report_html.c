@@ -12,9 +12,9 @@
 #define MARGIN_R 16
 #define MARGIN_T 28
 #define MARGIN_B 40
-#define MAX_LINES 3
+#define MAX_LINES REPORT_CHART_LINES
 
-static const char *const k_colors[MAX_LINES] = {"#1f77b4", "#d62728", "#2ca02c"};
+static const char *const k_colors[MAX_LINES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"};
 
 static void html_text(FILE *out, const char *s)
 {
@@ -38,14 +38,7 @@ static void html_text(FILE *out, const char *s)
     }
 }
 
-typedef struct {
-    const char *title, *x_label, *y_label;
-    const double *x;
-    const double *y[MAX_LINES]; /* NaN = no point */
-    const char *names[MAX_LINES];
-    size_t n_lines, n;
-    bool log_x; /* a ×2 ramp reads better on a log axis */
-} chart;
+typedef report_chart chart;
 
 static double x_pos(const chart *c, double x, double lo, double hi)
 {
@@ -270,6 +263,16 @@ static void charts_over_time(FILE *out, const snap_doc *d)
     free(t50);
     free(t99);
     free(inflight);
+}
+
+void report_html_text(FILE *out, const char *s)
+{
+    html_text(out, s);
+}
+
+void report_svg_chart(FILE *out, const report_chart *c)
+{
+    svg_chart(out, c);
 }
 
 /* The Markdown report's figures, as HTML: the same writer into a <pre> would lose the

@@ -284,6 +284,8 @@ static void read_config(const cJSON *c, snap_config *cfg)
     cfg->model = str_of(c, "model");
     cfg->endpoint = str_of(c, "endpoint");
     cfg->plan = str_of(key_of(c, "plan"), "kind");
+    cfg->arrivals = str_of(key_of(c, "plan"), "arrivals");
+    cfg->max_inflight = num_of(key_of(c, "plan"), "max_inflight");
     const cJSON *slo = key_of(c, "slo");
     cfg->slo.ttft_s = slo_limit(slo, "ttft_s");
     cfg->slo.tpot_s = slo_limit(slo, "tpot_s");
@@ -478,5 +480,32 @@ const char *snap_config_differs(const snap_doc *a, const snap_doc *b)
         return "config.endpoint";
     if (!same_text(a->config.plan, b->config.plan))
         return "config.plan.kind";
+    return NULL;
+}
+
+/* What each request asks of the server: runs that differ here are different tests even
+ * against the same endpoint. Compared as written (absent = absent), so keys a newer writer
+ * adds (input_tokens, dataset, ...) are compared once they exist. */
+static const char *const k_workload_keys[] = {
+    "endpoint",     "prompt_chars",  "prompt_tokens", "max_tokens",    "ignore_eos",
+    "prompts_file", "image_file",    "body_json",     "headers",       "usage_requested",
+    "input_tokens", "output_tokens", "dataset",       "prefix_tokens", "turns",
+};
+
+const char *snap_workload_differs(const snap_doc *a, const snap_doc *b)
+{
+    static char key[64];
+    for (size_t i = 0; i < sizeof k_workload_keys / sizeof k_workload_keys[0]; i++) {
+        const cJSON *x = key_of(a->config.json, k_workload_keys[i]);
+        const cJSON *y = key_of(b->config.json, k_workload_keys[i]);
+        if (cJSON_IsNull(x))
+            x = NULL;
+        if (cJSON_IsNull(y))
+            y = NULL;
+        if ((x || y) && !(x && y && cJSON_Compare(x, y, true))) {
+            snprintf(key, sizeof key, "config.%s", k_workload_keys[i]);
+            return key;
+        }
+    }
     return NULL;
 }

@@ -104,6 +104,8 @@ typedef struct {
 typedef struct {
     const char *url, *model, *endpoint, *plan; /* plan: config.plan.kind */
     llm_slo slo;                               /* config.slo; 0 and -1 = not given */
+    const char *arrivals;                      /* config.plan.arrivals (open loop) */
+    double max_inflight;                       /* config.plan.max_inflight; 0 = no cap */
     const cJSON *json;                         /* the config as written (never the key) */
 } snap_config;
 
@@ -144,5 +146,11 @@ double snap_window_completed(const snap_step *s);
  * plan kind that differ between two runs, as its snapshot key ("config.url"); NULL when
  * they are runs of the same test. */
 const char *snap_config_differs(const snap_doc *a, const snap_doc *b);
+
+/* The first workload key of the config (prompt and output lengths, ignore_eos, prompts or
+ * image file, body fields, headers, and the workload keys newer writers add) that differs
+ * between two runs, as "config.max_tokens"; NULL when every request asked the same. The
+ * text is static: read it before the next call. */
+const char *snap_workload_differs(const snap_doc *a, const snap_doc *b);
 
 #endif

@@ -322,7 +322,8 @@ static void every_bad_value_gives_one_sentence_and_exit_2(void **state)
                  "--prompt-tokens", "5");
     EXPECT_ERROR("merge needs -o FILE", "merge", "a.json");
     EXPECT_ERROR("report needs at least one snapshot FILE", "report");
-    EXPECT_ERROR("--format must be md, csv or html", "report", "x.json", "--format", "pdf");
+    EXPECT_ERROR("--format must be md, csv, html or vllm-json", "report", "x.json", "--format",
+                 "pdf");
     EXPECT_ERROR("--search needs --slo to know which loads pass", "--url", "http://h", "--search");
     EXPECT_ERROR("--search and --ramp both make the plan; use --step-requests or "
                  "--step-duration to size each search step",

@@ -194,6 +194,30 @@ static void every_key_has_a_unique_name(void **state)
     assert_int_equal(theme_key_find("nope"), -1);
 }
 
+/* Run from a directory with no themes/ (the test binary sits in build/tests/, so not next to
+ * it either): the shipped themes are still found by name. */
+static void shipped_themes_are_found_from_any_directory(void **state)
+{
+    (void)state;
+    char cwd[4096], path[4096], note[256];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    const char *dir = tu_tmpdir();
+    assert_int_equal(chdir(dir), 0);
+    int found_default = theme_find("default", path, sizeof path);
+    int found_solarized = theme_find("solarized", path, sizeof path);
+    theme t;
+    int loaded = theme_load(&t, "solarized", note, sizeof note);
+    char names[16][THEME_NAME_LEN];
+    size_t n = theme_list(names, 16);
+    assert_int_equal(chdir(cwd), 0);
+    rmdir(dir);
+    assert_int_equal(found_default, 0);
+    assert_int_equal(found_solarized, 0);
+    assert_int_equal(loaded, 0);
+    assert_string_equal(t.name, "solarized");
+    assert_true(n >= 5); /* default, high-contrast, light, mono, solarized */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +232,7 @@ int main(void)
         cmocka_unit_test(colours_reduce_to_eight),
         cmocka_unit_test(element_colours_follow_the_terminal),
         cmocka_unit_test(every_key_has_a_unique_name),
+        cmocka_unit_test(shipped_themes_are_found_from_any_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
