@@ -308,6 +308,60 @@ void analysis_search(const stats *st, search_state *out)
     out->done = st->search_done;
 }
 
+/* ---- the server's own view beside the client's (DESIGN §4 "server view") ---- */
+
+#define SERVER_TOKENS_PCT 1.0 /* token counts that differ by more disagree */
+
+static void find_server_tokens(const stats_agg *t, analysis *out)
+{
+    if (t->srv_client_events == 0 && t->srv_tokens == 0)
+        return;
+    double srv = (double)t->srv_tokens, cli = (double)t->srv_client_events;
+    double diff = cli > 0 ? 100.0 * (srv - cli) / cli : 100.0;
+    const char *src = t->srv_source == STATS_SRV_TIMINGS ? "timings" : "/metrics";
+    if (diff > SERVER_TOKENS_PCT)
+        add_finding(out,
+                    "the server generated %.1f %% more tokens than arrived (%.0f by its %s, %.0f "
+                    "received): streams are being cut by a proxy?",
+                    diff, srv, src, cli);
+    else if (diff < -SERVER_TOKENS_PCT)
+        add_finding(out,
+                    "%.1f %% more tokens arrived than the server counted (%.0f received, %.0f by "
+                    "its %s): %s",
+                    -diff, cli, srv, src,
+                    t->srv_source == STATS_SRV_TIMINGS
+                        ? "several tokens per stream event?"
+                        : "its counter missed requests, or several tokens per event?");
+}
+
+/* Client overhead (client E2E - server E2E) above the server's own latency: the network, a
+ * proxy or the client spends more than the server. Both medians, beyond 1 ms (timings'
+ * resolution) or the server bucket's width. */
+static void find_server_overhead(const stats_agg *t, analysis *out)
+{
+    double srv = stats_agg_value(t, STATS_SRV_E2E, 50);
+    double ovh = t->srv_source == STATS_SRV_TIMINGS ? stats_agg_value(t, STATS_OVH_E2E, 50)
+                                                    : stats_agg_value(t, STATS_E2E, 50) - srv;
+    if (!(srv >= 0) || !(ovh > srv + 1.0))
+        return;
+    char a[32], b[32];
+    ms_text(ovh, a, sizeof a);
+    ms_text(srv, b, sizeof b);
+    add_finding(out,
+                "client overhead p50 %s%s is larger than the server's own E2E p50 %s: the "
+                "network, a proxy or the client adds more than the server spends",
+                a, t->srv_source == STATS_SRV_TIMINGS ? "" : " (difference of percentiles)", b);
+}
+
+static void find_server_view(const stats *st, analysis *out)
+{
+    const stats_agg *t = &st->totals;
+    if (t->srv_source == STATS_SRV_NONE)
+        return;
+    find_server_tokens(t, out);
+    find_server_overhead(t, out);
+}
+
 void analysis_run(const stats *st, analysis *out)
 {
     memset(out, 0, sizeof *out);
@@ -335,4 +389,5 @@ void analysis_run(const stats *st, analysis *out)
         find_scheduling(local, n, rate, out);
     }
     find_errors(st, out);
+    find_server_view(st, out);
 }

@@ -256,6 +256,83 @@ static cJSON *summary_json(const stats_agg *a, stats_metric m)
     return o;
 }
 
+/* Server tokens vs the tokens the client received (DESIGN §4 token agreement). */
+static cJSON *server_tokens_json(const stats_agg *a)
+{
+    cJSON *t = cJSON_CreateObject();
+    add_count(t, "server", a->srv_tokens);
+    add_count(t, "client", a->srv_client_events);
+    add_number(t, "diff_pct",
+               a->srv_client_events
+                   ? 100.0 * ((double)a->srv_tokens - (double)a->srv_client_events) /
+                         (double)a->srv_client_events
+                   : NAN);
+    return t;
+}
+
+/* STEP.server: the server's own figures and where they come from; null without a source. */
+static cJSON *server_json(const stats_agg *a)
+{
+    const char *src = stats_srv_source_name(a->srv_source);
+    if (!src)
+        return cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "source", src);
+    cJSON_AddStringToObject(o, "resolution",
+                            a->srv_source == STATS_SRV_TIMINGS
+                                ? "per request, 1 us (llama.cpp timings)"
+                                : "the server's histogram buckets (counts spread evenly inside "
+                                  "each bucket); see server_buckets");
+    add_count(o, "requests", a->srv_timed);
+    static const struct {
+        const char *key;
+        stats_metric m;
+    } rows[] = {{"ttft_ms", STATS_SRV_TTFT},
+                {"e2e_ms", STATS_SRV_E2E},
+                {"queue_ms", STATS_SRV_QUEUE},
+                {"prefill_ms", STATS_SRV_PREFILL},
+                {"decode_ms_per_token", STATS_SRV_DECODE}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        cJSON_AddItemToObject(o, rows[i].key,
+                              a->h[rows[i].m].total ? summary_json(a, rows[i].m)
+                                                    : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "tokens", server_tokens_json(a));
+    return o;
+}
+
+/* client - server of one percentile column; NaN when either is missing. */
+static cJSON *overhead_diff_json(const stats_agg *a, stats_metric client, stats_metric server)
+{
+    static const struct {
+        const char *name;
+        double p;
+    } cols[] = {{"p50", 50}, {"p90", 90}, {"p99", 99}};
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        add_number(o, cols[i].name,
+                   stats_agg_value(a, client, cols[i].p) - stats_agg_value(a, server, cols[i].p));
+    return o;
+}
+
+/* STEP.client_overhead_ms: per request with timings, else a difference of percentiles of
+ * the client's and the server's histograms (method says which); null without a source. */
+static cJSON *overhead_json(const stats_agg *a)
+{
+    if (a->srv_source == STATS_SRV_NONE)
+        return cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject();
+    if (a->srv_source == STATS_SRV_TIMINGS) {
+        cJSON_AddStringToObject(o, "method", "per_request");
+        cJSON_AddItemToObject(o, "e2e", summary_json(a, STATS_OVH_E2E));
+        cJSON_AddItemToObject(o, "ttft", summary_json(a, STATS_OVH_TTFT));
+        return o;
+    }
+    cJSON_AddStringToObject(o, "method", "difference_of_percentiles");
+    cJSON_AddItemToObject(o, "e2e", overhead_diff_json(a, STATS_E2E, STATS_SRV_E2E));
+    cJSON_AddItemToObject(o, "ttft", overhead_diff_json(a, STATS_TTFT, STATS_SRV_TTFT));
+    return o;
+}
+
 /* {unit, buckets: [[low, high, count], ...]} with only the non-empty buckets; a bucket
  * holds [low, high). */
 static cJSON *hist_json(const hist *h, const char *unit)
@@ -322,6 +399,8 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     cJSON_AddItemToObject(s, "achieved", achieved_json(a));
     add_number(s, "client_cpu_max_pct", a->client_cpu_max > 0 ? a->client_cpu_max : NAN);
     add_number(s, "server_waiting_max", a->server_waiting_max);
+    cJSON_AddItemToObject(s, "server", server_json(a));
+    cJSON_AddItemToObject(s, "client_overhead_ms", overhead_json(a));
     for (int m = 0; m < STATS_METRICS; m++)
         cJSON_AddItemToObject(s, stats_metric_key((stats_metric)m), summary_json(a, m));
     /* The step's per-stream speed: tokens after the first / decode time, summed (§4). */

@@ -28,7 +28,19 @@ static const struct {
     [STATS_TLS] = {"tls_ms", "TLS", false},
     [STATS_TTFT_SCHED] = {"ttft_from_sched_ms", "TTFT from intended send", false},
     [STATS_E2E_SCHED] = {"e2e_from_sched_ms", "E2E from intended send", false},
+    [STATS_SRV_TTFT] = {"server_ttft_ms", "server TTFT", false},
+    [STATS_SRV_E2E] = {"server_e2e_ms", "server E2E", false},
+    [STATS_SRV_QUEUE] = {"server_queue_ms", "server queue time", false},
+    [STATS_SRV_PREFILL] = {"server_prefill_ms", "server prefill", false},
+    [STATS_SRV_DECODE] = {"server_decode_ms_per_token", "server decode/token", false},
+    [STATS_OVH_E2E] = {"client_overhead_e2e_ms", "client E2E - server E2E", false},
+    [STATS_OVH_TTFT] = {"client_overhead_ttft_ms", "client TTFT - server prefill", false},
 };
+
+const char *stats_srv_source_name(uint8_t source)
+{
+    return source == STATS_SRV_TIMINGS ? "timings" : source == STATS_SRV_METRICS ? "metrics" : NULL;
+}
 
 const char *stats_metric_key(stats_metric m)
 {
@@ -139,6 +151,31 @@ static void agg_speeds(stats_agg *a, const ev_done *d)
         hist_record(&a->h[STATS_PREFILL_TPS], milli_rate(d->prompt_tokens, d->ttft_ns));
 }
 
+static uint64_t us_minus(uint64_t client_ns, uint64_t server_us)
+{
+    uint64_t c = ns_to_us(client_ns);
+    return c > server_us ? c - server_us : 0;
+}
+
+/* The server's timings of one request beside the client's figures (DESIGN §4). */
+static void agg_server_timings(stats_agg *a, const ev_done *d)
+{
+    if (!d->srv_timings)
+        return;
+    a->srv_source = STATS_SRV_TIMINGS;
+    a->srv_timed++;
+    a->srv_tokens += d->srv_predicted_n;
+    a->srv_client_events += d->content_events;
+    uint64_t srv_e2e = (uint64_t)d->srv_prefill_us + d->srv_decode_us;
+    hist_record(&a->h[STATS_SRV_PREFILL], d->srv_prefill_us);
+    hist_record(&a->h[STATS_SRV_E2E], srv_e2e);
+    if (d->srv_predicted_n >= 2)
+        hist_record(&a->h[STATS_SRV_DECODE], d->srv_decode_us / (d->srv_predicted_n - 1));
+    hist_record(&a->h[STATS_OVH_E2E], us_minus(d->e2e_ns, srv_e2e));
+    if (d->ttft_ns)
+        hist_record(&a->h[STATS_OVH_TTFT], us_minus(d->ttft_ns, d->srv_prefill_us));
+}
+
 static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
 {
     const ev_done *d = &ev->u.done;
@@ -160,6 +197,7 @@ static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
     a->one_read += d->one_read;
     agg_latencies(a, d);
     agg_speeds(a, d);
+    agg_server_timings(a, d);
     agg_span(a, d->t0_ns, ev->t_ns);
 }
 

@@ -30,6 +30,18 @@ typedef enum {
     STATS_TLS,        /* TLS handshake after connect */
     STATS_TTFT_SCHED, /* TTFT and E2E from the intended send time (open loop: no */
     STATS_E2E_SCHED,  /* coordinated omission; equal to TTFT/E2E + send lag) */
+    /* The server's own view (DESIGN §4 "server view"): per request from llama.cpp's
+     * `timings`, or per step from the deltas of /metrics histograms (stats_server_hist:
+     * bucket resolution, counts spread evenly inside each bucket). */
+    STATS_SRV_TTFT,    /* /metrics: time to first token */
+    STATS_SRV_E2E,     /* /metrics: request latency; timings: prefill + decode */
+    STATS_SRV_QUEUE,   /* /metrics: time in the queue */
+    STATS_SRV_PREFILL, /* timings: prompt_ms */
+    STATS_SRV_DECODE,  /* timings: predicted_ms / (predicted_n - 1), per token like TPOT */
+    /* Client overhead per request (timings): client E2E - server E2E, client TTFT - server
+     * prefill (0 when the client's figure is the smaller) */
+    STATS_OVH_E2E,
+    STATS_OVH_TTFT,
     STATS_METRICS
 } stats_metric;
 
@@ -73,7 +85,14 @@ typedef struct {
     uint64_t decode_tokens;  /* output tokens after the first, of requests with >= 2 ... */
     uint64_t decode_ns;      /* ... and their E2E - TTFT: per-stream TPS as a ratio of sums */
     uint64_t slo_met;        /* successful requests that met every per-request SLO */
-    uint64_t reconnects;     /* requests re-sent once on a fresh connection */
+    /* the server's own view: which source filled the STATS_SRV_* histograms, and the tokens
+     * the server counted (timings predicted_n of the requests that had timings, or the
+     * /metrics generation counter's delta over the window) against the content events the
+     * client received of the same requests (or inside the same window) */
+    uint8_t srv_source; /* stats_srv_source */
+    uint64_t srv_timed; /* requests with timings */
+    uint64_t srv_tokens, srv_client_events;
+    uint64_t reconnects; /* requests re-sent once on a fresh connection */
     uint64_t reconnect_lost_us;
     uint64_t finish_grace; /* ended by the grace after finish_reason (no [DONE], no close) */
     uint64_t one_read;     /* requests whose content all arrived in one read */
@@ -90,6 +109,15 @@ typedef struct {
     uint64_t win_ok, win_slo_met, win_events; /* completions, SLO-met ones, content events */
     hist h[STATS_METRICS];
 } stats_agg;
+
+typedef enum {
+    STATS_SRV_NONE = 0,
+    STATS_SRV_TIMINGS, /* llama.cpp `timings` per request */
+    STATS_SRV_METRICS, /* /metrics histogram and counter deltas per step */
+} stats_srv_source;
+
+/* "timings", "metrics" or NULL. */
+const char *stats_srv_source_name(uint8_t source);
 
 /* One second of the time series: [start + t s, start + t+1 s). */
 typedef struct {

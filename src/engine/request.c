@@ -109,6 +109,7 @@ void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint6
     s->t_first_byte = s->t_first_token = s->t_first_output = s->t_last_content = s->t_done = 0;
     s->content_events = s->read_tokens = 0;
     s->usage_completion = s->usage_prompt = 0;
+    s->timings.has_timings = false;
     s->usage = s->finish = s->done_seen = s->stream_error = s->overflow = false;
     s->http_status = 0;
     s->error_body = false;
@@ -127,6 +128,39 @@ static void mark_stream_error(req_slot *s, const char *msg)
         return;
     s->stream_error = true;
     llm_strlcpy(s->stream_msg, msg, sizeof s->stream_msg);
+}
+
+/* Only the final chunk carries timings: a copy of its few numbers, no allocation. */
+static void request_keep_timings(req_slot *s, const chunk_info *ci)
+{
+    s->timings.has_timings = true;
+    s->timings.prompt_ms = ci->prompt_ms;
+    s->timings.predicted_ms = ci->predicted_ms;
+    s->timings.prompt_n = ci->prompt_n;
+    s->timings.predicted_n = ci->predicted_n;
+    s->timings.cache_n = ci->cache_n;
+}
+
+static uint32_t ms_to_us(double ms)
+{
+    return ms <= 0 ? 0 : ms >= 4e6 ? UINT32_MAX : (uint32_t)(ms * 1000.0 + 0.5);
+}
+
+static uint32_t clamp_u32(long v)
+{
+    return v <= 0 ? 0 : v >= (long)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static void fill_server_timings(const req_slot *s, ev_done *d)
+{
+    if (!s->timings.has_timings)
+        return;
+    d->srv_timings = 1;
+    d->srv_prefill_us = ms_to_us(s->timings.prompt_ms);
+    d->srv_decode_us = ms_to_us(s->timings.predicted_ms);
+    d->srv_prompt_n = clamp_u32(s->timings.prompt_n);
+    d->srv_predicted_n = clamp_u32(s->timings.predicted_n);
+    d->srv_cache_n = clamp_u32(s->timings.cache_n);
 }
 
 static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
@@ -150,6 +184,8 @@ static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
         s->usage_completion = ci->completion_tokens;
         s->usage_prompt = ci->prompt_tokens;
     }
+    if (ci->has_timings)
+        request_keep_timings(s, ci);
 }
 
 static int on_sse_event(void *user, const char *event, size_t event_len, const char *data,
@@ -366,6 +402,7 @@ static void fill_done(req_slot *s, uint64_t now, ev_done *d)
     d->prompt_tokens = d->prompt_estimated ? (uint32_t)((s->sent->prompt_chars + 3) / 4)
                                            : (uint32_t)s->usage_prompt;
     fill_connection_times(s, d);
+    fill_server_timings(s, d);
 }
 
 void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev)

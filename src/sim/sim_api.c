@@ -197,6 +197,8 @@ static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
     r->malformed_at = sim_rng_unit(&rng) * 100 < s->opt.malformed_rate_pct ? mid : 0;
     r->stall_at = sim_rng_unit(&rng) * 100 < s->opt.stall_rate_pct ? mid : 0;
     r->words = sim_rng_next(&rng);
+    /* drawn after the others so that 0 % leaves every earlier draw as it was */
+    r->drop_last = s->opt.drop_last_pct > 0 && sim_rng_unit(&rng) * 100 < s->opt.drop_last_pct;
     /* drawn last so that a 0 % error rate leaves every other draw as it was */
     if (sim_rng_unit(&rng) * 100 < s->opt.error_rate_pct) {
         static const int codes[3] = {429, 500, 503};

@@ -42,6 +42,8 @@ typedef struct sim_req {
     uint64_t words;                      /* RNG state for the token text */
     uint64_t due_ns;                     /* when the next event fires (heap key) */
     uint64_t first_ns;                   /* first token time, for the access log */
+    uint64_t admit_ns;                   /* entered a slot: prefill starts (timings) */
+    bool drop_last;                      /* --drop-last-rate: the last token chunk is not sent */
     size_t heap_idx;
     struct sim_req *qnext;
     unsigned long long id;

@@ -111,6 +111,7 @@ static void model_admit(sim_server *s, sim_req *r, uint64_t now)
     s->running++;
     s->prompt_tokens_total += (unsigned long long)r->prompt_tokens;
     r->phase = SIM_PH_PREFILL;
+    r->admit_ns = now;
     double ttft = s->opt.base_latency_s + (double)r->prompt_tokens / s->opt.prefill_rate;
     heap_push(s, r, now + secs_to_ns(ttft));
 }
@@ -226,7 +227,7 @@ static void model_token(sim_server *s, sim_req *r, uint64_t now)
     }
     r->sent++;
     s->gen_tokens_total++;
-    if (r->stream)
+    if (r->stream && !(r->drop_last && r->sent >= r->n_out))
         proto_stream_token(c, r);
     if (r->stream && r->sent == r->malformed_at)
         proto_stream_malformed(c);

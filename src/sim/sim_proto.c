@@ -308,23 +308,42 @@ static int usage_json(const sim_req *r, char *out, size_t cap)
                     r->prompt_tokens, r->prompt_tokens + r->sent, r->sent);
 }
 
+/* llama.cpp's `timings` (with --timings): the model's own prefill (slot entry to first
+ * token) and decode (first token to now) of the request, as `,"timings":{…}`; "" without. */
+static int timings_json(const sim_conn *c, const sim_req *r, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!c->srv->opt.timings)
+        return 0;
+    uint64_t now = uv_hrtime();
+    double prompt_ms = r->first_ns > r->admit_ns ? (double)(r->first_ns - r->admit_ns) / 1e6 : 0;
+    double predicted_ms = r->first_ns && now > r->first_ns ? (double)(now - r->first_ns) / 1e6 : 0;
+    return snprintf(out, cap,
+                    ",\"timings\":{\"cache_n\":0,\"prompt_n\":%ld,\"prompt_ms\":%.3f,"
+                    "\"predicted_n\":%ld,\"predicted_ms\":%.3f}",
+                    r->prompt_tokens, prompt_ms, r->sent, predicted_ms);
+}
+
 void proto_stream_end(sim_conn *c, sim_req *r)
 {
-    char tail[256], usage[160];
+    char tail[512], usage[160], timings[192];
+    int t = timings_json(c, r, timings, sizeof timings);
+    /* like llama.cpp: timings ride on the usage chunk, else on the finish chunk */
+    const char *fin_timings = r->include_usage ? "" : timings;
     int n = r->ep == SIM_EP_CHAT
                 ? snprintf(tail, sizeof tail,
                            "\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,"
-                           "\"finish_reason\":\"%s\",\"stop_reason\":null}]}\n\n",
-                           finish_reason(r))
+                           "\"finish_reason\":\"%s\",\"stop_reason\":null}]%s}\n\n",
+                           finish_reason(r), fin_timings)
                 : snprintf(tail, sizeof tail,
                            "\"choices\":[{\"index\":0,\"text\":\"\",\"logprobs\":null,"
-                           "\"finish_reason\":\"%s\",\"stop_reason\":null}]}\n\n",
-                           finish_reason(r));
+                           "\"finish_reason\":\"%s\",\"stop_reason\":null}]%s}\n\n",
+                           finish_reason(r), fin_timings);
     piece fin[2] = {{c->head, c->head_len}, {tail, (size_t)n}};
     chunk_put(c, fin, 2);
     if (r->include_usage) {
         int u = usage_json(r, usage, sizeof usage);
-        n = snprintf(tail, sizeof tail, "\"choices\":[],%.*s}\n\n", u, usage);
+        n = snprintf(tail, sizeof tail, "\"choices\":[],%.*s%.*s}\n\n", u, usage, t, timings);
         piece pc[2] = {{c->head, c->head_len}, {tail, (size_t)n}};
         chunk_put(c, pc, 2);
     }
@@ -337,7 +356,7 @@ void proto_stream_end(sim_conn *c, sim_req *r)
 void proto_full(sim_conn *c, sim_req *r)
 {
     proto_build_head(c, r, "");
-    size_t cap = c->head_len + (size_t)r->sent * MAX_WORD + 512;
+    size_t cap = c->head_len + (size_t)r->sent * MAX_WORD + 768;
     char *body = malloc(cap);
     if (!body) {
         proto_error(c, 500, "InternalServerError", "out of memory");
@@ -352,12 +371,13 @@ void proto_full(sim_conn *c, sim_req *r)
         memcpy(body + n, w->p, w->n);
         n += w->n;
     }
-    char usage[160];
+    char usage[160], timings[192];
     usage_json(r, usage, sizeof usage);
+    timings_json(c, r, timings, sizeof timings);
     n += (size_t)snprintf(body + n, cap - n,
                           "\"%s,\"logprobs\":null,\"finish_reason\":\"%s\",\"stop_reason\":null}],"
-                          "%s}",
-                          r->ep == SIM_EP_CHAT ? "}" : "", finish_reason(r), usage);
+                          "%s%s}",
+                          r->ep == SIM_EP_CHAT ? "}" : "", finish_reason(r), usage, timings);
     proto_json(c, 200, NULL, body, n);
     free(body);
 }

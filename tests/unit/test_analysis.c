@@ -301,6 +301,84 @@ static void search_steps_are_replayed_and_sorted(void **state)
     free_stats(st);
 }
 
+/* 100 requests of 100 tokens with llama.cpp timings (server E2E 200 ms); `lost` of them
+ * lost their last token on the way, and the client's E2E is the server's + overhead_ms. */
+static stats *timed_run(int lost, uint64_t overhead_ms)
+{
+    stats *st = new_stats();
+    llm_event step = {.kind = EV_STEP, .t_ns = START};
+    step.u.step_change.total = 1;
+    step.u.step_change.concurrency = 1;
+    stats_consume(st, &step);
+    for (int i = 0; i < 100; i++) {
+        llm_event ev = {.kind = EV_REQUEST_DONE, .t_ns = START + (uint64_t)(i + 1) * SEC};
+        ev.u.done.t0_ns = START + (uint64_t)i * SEC;
+        ev.u.done.ttft_ns = 20 * MS + overhead_ms * MS;
+        ev.u.done.e2e_ns = 200 * MS + overhead_ms * MS;
+        ev.u.done.output_tokens = 100;
+        ev.u.done.content_events = i < lost ? 99 : 100;
+        ev.u.done.usage_reported = 1;
+        ev.u.done.prompt_tokens = 10;
+        ev.u.done.srv_timings = 1;
+        ev.u.done.srv_prefill_us = 20000;
+        ev.u.done.srv_decode_us = 180000;
+        ev.u.done.srv_predicted_n = 100;
+        stats_consume(st, &ev);
+    }
+    return st;
+}
+
+static const char *finding_with(const analysis *an, const char *needle)
+{
+    for (size_t i = 0; i < an->n_findings; i++)
+        if (strstr(an->findings[i], needle))
+            return an->findings[i];
+    return NULL;
+}
+
+/* Tokens the server counted vs the ones that arrived: over 1 % apart is a finding. */
+static void server_tokens_beyond_one_percent_are_a_finding(void **state)
+{
+    (void)state;
+    analysis an;
+    stats *st = timed_run(0, 2);
+    analysis_run(st, &an);
+    assert_null(finding_with(&an, "more tokens"));
+    assert_null(finding_with(&an, "client overhead"));
+    free_stats(st);
+
+    st = timed_run(50, 2); /* 0.5 %: within the resolution */
+    analysis_run(st, &an);
+    assert_null(finding_with(&an, "more tokens"));
+    free_stats(st);
+
+    st = timed_run(100, 2); /* 1 % of 9900 received: 1.01 % */
+    analysis_run(st, &an);
+    const char *f = finding_with(&an, "more tokens than arrived");
+    assert_non_null(f);
+    assert_non_null(strstr(f, "1.0 %"));
+    assert_non_null(strstr(f, "10000 by its timings, 9900 received"));
+    assert_non_null(strstr(f, "proxy"));
+    free_stats(st);
+}
+
+/* The client's overhead beyond the server's own latency is said, with both medians. */
+static void client_overhead_above_the_server_latency_is_a_finding(void **state)
+{
+    (void)state;
+    analysis an;
+    stats *st = timed_run(0, 150);
+    analysis_run(st, &an);
+    assert_null(finding_with(&an, "client overhead"));
+    free_stats(st);
+    st = timed_run(0, 300);
+    analysis_run(st, &an);
+    const char *f = finding_with(&an, "client overhead p50 300");
+    assert_non_null(f);
+    assert_non_null(strstr(f, "server's own E2E p50 200"));
+    free_stats(st);
+}
+
 static void nothing_measured_says_nothing(void **state)
 {
     (void)state;
@@ -316,6 +394,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(saturating_ramp_has_its_knee_where_ttft_jumps),
+        cmocka_unit_test(server_tokens_beyond_one_percent_are_a_finding),
+        cmocka_unit_test(client_overhead_above_the_server_latency_is_a_finding),
         cmocka_unit_test(healthy_ramp_has_no_knee_and_says_so),
         cmocka_unit_test(the_knee_is_where_errors_start),
         cmocka_unit_test(mixed_tests_are_judged_on_the_output_steps),

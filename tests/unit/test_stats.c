@@ -111,6 +111,40 @@ static void feed_ten(stats *st)
 
 /* ---- tests ---- */
 
+/* llama.cpp timings: the server's prefill, decode per token (over n - 1 tokens, like
+ * TPOT) and E2E per request, the client overhead per request, and the tokens the server
+ * generated against the content events that arrived. */
+static void server_timings_give_the_server_view_and_the_client_overhead(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 1, 1000));
+    for (int i = 0; i < 4; i++) {
+        /* client: TTFT 30 ms, E2E 230 ms, 21 tokens; server: 25 ms prefill, 200 ms decode */
+        llm_event ev = done_ev(0, 2000 + (uint64_t)i, 30000000, 230000000, 21);
+        ev.u.done.srv_timings = 1;
+        ev.u.done.srv_prefill_us = 25000;
+        ev.u.done.srv_decode_us = 200000;
+        ev.u.done.srv_predicted_n = 21;
+        ev.u.done.content_events = i == 3 ? 20 : 21; /* one stream lost its last token */
+        feed(st, ev);
+    }
+    feed(st, done_ev(0, 3000, 30000000, 230000000, 21)); /* no timings: not counted */
+    const stats_agg *a = stats_step(st, 0);
+    assert_int_equal(a->srv_source, STATS_SRV_TIMINGS);
+    assert_int_equal(a->srv_timed, 4);
+    assert_int_equal(a->srv_tokens, 84);
+    assert_int_equal(a->srv_client_events, 83);
+    assert_close(stats_agg_value(a, STATS_SRV_PREFILL, 50), 25.0, 0.01);
+    assert_close(stats_agg_value(a, STATS_SRV_DECODE, 50), 10.0, 0.01);
+    assert_close(stats_agg_value(a, STATS_SRV_E2E, 50), 225.0, 0.01);
+    assert_close(stats_agg_value(a, STATS_OVH_E2E, 50), 5.0, 0.01);
+    assert_close(stats_agg_value(a, STATS_OVH_TTFT, 50), 5.0, 0.01);
+    assert_int_equal(st->totals.srv_tokens, 84);
+    assert_string_equal(stats_srv_source_name(a->srv_source), "timings");
+    free_stats(st);
+}
+
 static void ten_requests_give_known_latencies_tpot_and_speeds(void **state)
 {
     (void)state;
@@ -631,6 +665,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ten_requests_give_known_latencies_tpot_and_speeds),
+        cmocka_unit_test(server_timings_give_the_server_view_and_the_client_overhead),
         cmocka_unit_test(rps_and_tps_count_what_ended_or_arrived_in_the_window),
         cmocka_unit_test(tokens_count_in_the_window_they_arrive_in),
         cmocka_unit_test(a_pause_and_a_cooldown_are_not_window_time),
