@@ -236,6 +236,13 @@ static cJSON *tokens_json(const stats_agg *a)
     cJSON_AddBoolToObject(t, "estimated", a->estimated);
     add_count(t, "content_events", a->content_events);
     add_count(t, "usage_tokens", a->usage_tokens);
+    /* the server's own prompt counts, per request: how exact --prompt-tokens was */
+    cJSON *pr = cJSON_AddObjectToObject(t, "prompt_reported");
+    add_count(pr, "count", a->prompt_rep_n);
+    add_number(pr, "min", a->prompt_rep_n ? (double)a->prompt_rep_min : NAN);
+    add_number(pr, "mean",
+               a->prompt_rep_n ? (double)a->prompt_rep_sum / (double)a->prompt_rep_n : NAN);
+    add_number(pr, "max", a->prompt_rep_n ? (double)a->prompt_rep_max : NAN);
     /* token agreement: server-counted tokens per content event the client saw */
     add_number(t, "tokens_per_event",
                a->usage_events ? (double)a->usage_tokens / (double)a->usage_events : NAN);
@@ -594,6 +601,16 @@ static cJSON *build(const stats *st, const llm_config *cfg, time_t started, time
     else
         cJSON_AddNullToObject(srv, "engine");
     add_string(srv, "note", st->server_note[0] ? st->server_note : NULL, key);
+    if (st->prompt_calib_method) {
+        cJSON *pc = cJSON_AddObjectToObject(d, "prompt_calibration");
+        cJSON_AddStringToObject(pc, "method", st->prompt_calib_method);
+        add_number(pc, "chars", (double)st->prompt_calib_chars);
+        add_number(pc, "measured_tokens",
+                   st->prompt_calib_measured >= 0 ? (double)st->prompt_calib_measured : NAN);
+        add_string(pc, "note", st->prompt_calib_note, key);
+    } else {
+        cJSON_AddNullToObject(d, "prompt_calibration");
+    }
     add_count(d, "lost_events", lost_events);
     add_count(d, "warmup_requests", st->warmup_ok);
     return d;

@@ -176,6 +176,18 @@ static void agg_server_timings(stats_agg *a, const ev_done *d)
         hist_record(&a->h[STATS_OVH_TTFT], us_minus(d->ttft_ns, d->srv_prefill_us));
 }
 
+static void agg_prompt_reported(stats_agg *a, const ev_done *d)
+{
+    if (d->prompt_estimated || !d->prompt_tokens)
+        return;
+    if (a->prompt_rep_n == 0 || d->prompt_tokens < a->prompt_rep_min)
+        a->prompt_rep_min = d->prompt_tokens;
+    if (d->prompt_tokens > a->prompt_rep_max)
+        a->prompt_rep_max = d->prompt_tokens;
+    a->prompt_rep_n++;
+    a->prompt_rep_sum += d->prompt_tokens;
+}
+
 static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
 {
     const ev_done *d = &ev->u.done;
@@ -198,6 +210,7 @@ static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
     agg_latencies(a, d);
     agg_speeds(a, d);
     agg_server_timings(a, d);
+    agg_prompt_reported(a, d);
     agg_span(a, d->t0_ns, ev->t_ns);
 }
 

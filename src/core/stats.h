@@ -92,6 +92,10 @@ typedef struct {
     uint8_t srv_source; /* stats_srv_source */
     uint64_t srv_timed; /* requests with timings */
     uint64_t srv_tokens, srv_client_events;
+    /* prompt tokens the server reported (usage.prompt_tokens), per request: how exact
+     * --prompt-tokens was */
+    uint64_t prompt_rep_n, prompt_rep_sum;
+    uint32_t prompt_rep_min, prompt_rep_max;
     uint64_t reconnects; /* requests re-sent once on a fresh connection */
     uint64_t reconnect_lost_us;
     uint64_t finish_grace; /* ended by the grace after finish_reason (no [DONE], no close) */
@@ -163,6 +167,12 @@ typedef struct {
      * there are none (set by the session) */
     const char *server_engine;
     char server_note[640];
+    /* --prompt-tokens calibrated by the server's tokenizer (set by the session): "tokenize",
+     * "probe", "failed" or NULL (none); the characters sent, the server's count for them
+     * (-1 = none) and the sentence shown */
+    const char *prompt_calib_method;
+    long prompt_calib_chars, prompt_calib_measured;
+    char prompt_calib_note[320];
     stats_row *series;
     size_t n_series, cap_series;
     uint64_t series_dropped;

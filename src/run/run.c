@@ -163,6 +163,8 @@ int run_headless(const llm_config *cfg)
     }
     fprintf(stderr, "llmload: %s  model %s  %s\n", s->cfg.url, s->model ? s->model : "(default)",
             s->plan_text);
+    if (s->calib.note[0])
+        fprintf(stderr, "llmload: %s\n", s->calib.note);
     run_loop(s, log);
     print_results(s, log);
     if (log)

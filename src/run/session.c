@@ -65,6 +65,8 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         return rc;
     if (!s->cfg.model) /* the snapshot records the model sent, even when the server chose */
         s->cfg.model = s->model;
+    calibrate_prompt(&s->cfg, s->model, &s->calib);
+    s->cfg.prompt_chars = s->calib.chars;
     if (plan_build(&s->cfg, &s->plan, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     plan_describe(&s->plan, s->plan_text, sizeof s->plan_text);
@@ -78,6 +80,10 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     s->start_ns = s->last_save_ns = llm_now_ns();
     s->started = time(NULL);
     stats_init(s->st, s->start_ns, &s->cfg.slo);
+    s->st->prompt_calib_method = calib_method_name(s->calib.method);
+    s->st->prompt_calib_chars = s->calib.chars;
+    s->st->prompt_calib_measured = s->calib.measured;
+    llm_strlcpy(s->st->prompt_calib_note, s->calib.note, sizeof s->st->prompt_calib_note);
     if (s->plan.search) {
         s->st->search = true;
         const plan_step *first = &s->plan.steps[0];

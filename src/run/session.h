@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "engine/plan.h"
 #include "engine/srvmon.h"
+#include "run/calibrate.h"
 #include "run/demo.h"
 
 #define SESSION_BURST 1024
@@ -25,6 +26,7 @@ typedef struct {
     demo_server demo;
     char *model; /* sent in every body; NULL = omitted */
     char plan_text[160];
+    calib_result calib; /* --prompt-tokens by the server's tokenizer (issue 13) */
     plan plan;
     engine *eng;
     stats *st;
