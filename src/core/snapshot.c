@@ -266,15 +266,33 @@ static cJSON *summary_json(const stats_agg *a, stats_metric m)
 /* Server tokens vs the tokens the client received (DESIGN §4 token agreement). */
 static cJSON *server_tokens_json(const stats_agg *a)
 {
+    uint64_t srv, cli;
+    uint8_t src = stats_agg_server_tokens(a, &srv, &cli);
     cJSON *t = cJSON_CreateObject();
-    add_count(t, "server", a->srv_tokens);
-    add_count(t, "client", a->srv_client_events);
-    add_number(t, "diff_pct",
-               a->srv_client_events
-                   ? 100.0 * ((double)a->srv_tokens - (double)a->srv_client_events) /
-                         (double)a->srv_client_events
-                   : NAN);
+    const char *name = stats_srv_source_name(src);
+    if (name)
+        cJSON_AddStringToObject(t, "source", name);
+    else
+        cJSON_AddNullToObject(t, "source");
+    add_count(t, "server", srv);
+    add_count(t, "client", cli);
+    add_number(t, "diff_pct", cli ? 100.0 * ((double)srv - (double)cli) / (double)cli : NAN);
     return t;
+}
+
+/* The server's bucket bounds (ms) of its histograms, the resolution of its percentiles. */
+static cJSON *server_buckets_json(const stats *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; k < PROM_HISTS; k++) {
+        const prom_hist *h = &st->srv_last[k];
+        if (h->n == 0)
+            continue;
+        cJSON *arr = cJSON_AddArrayToObject(o, prom_hist_name((prom_hist_kind)k));
+        for (int i = 0; i < h->n; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateNumber(h->le[i] * 1000.0));
+    }
+    return o;
 }
 
 /* STEP.server: the server's own figures and where they come from; null without a source. */
@@ -289,7 +307,7 @@ static cJSON *server_json(const stats_agg *a)
                             a->srv_source == STATS_SRV_TIMINGS
                                 ? "per request, 1 us (llama.cpp timings)"
                                 : "the server's histogram buckets (counts spread evenly inside "
-                                  "each bucket); see server_buckets");
+                                  "each bucket): see the snapshot's server_metrics.buckets_ms");
     add_count(o, "requests", a->srv_timed);
     static const struct {
         const char *key;
@@ -601,6 +619,7 @@ static cJSON *build(const stats *st, const llm_config *cfg, time_t started, time
     else
         cJSON_AddNullToObject(srv, "engine");
     add_string(srv, "note", st->server_note[0] ? st->server_note : NULL, key);
+    cJSON_AddItemToObject(srv, "buckets_ms", server_buckets_json(st));
     if (st->prompt_calib_method) {
         cJSON *pc = cJSON_AddObjectToObject(d, "prompt_calibration");
         cJSON_AddStringToObject(pc, "method", st->prompt_calib_method);

@@ -584,6 +584,110 @@ void stats_set_server(stats *st, double running, double waiting, double kv_pct)
             aggs[i]->server_waiting_max = waiting;
 }
 
+/* ---- the server's /metrics histograms (DESIGN §4 "server view") ---- */
+
+static const stats_metric srv_metric_of[PROM_HISTS] = {STATS_SRV_TTFT, STATS_SRV_E2E,
+                                                       STATS_SRV_QUEUE, STATS_METRICS};
+
+/* n observations somewhere in (lo_s, hi_s]: spread evenly, as Prometheus' own
+ * histogram_quantile interpolates, in at most 16 points. */
+static void srv_spread(stats_agg **aggs, stats_metric m, double lo_s, double hi_s, uint64_t n)
+{
+    uint64_t points = n < 16 ? n : 16;
+    for (uint64_t j = 0; j < points; j++) {
+        uint64_t share = n / points + (j < n % points);
+        double v = lo_s + (hi_s - lo_s) * ((double)j + 0.5) / (double)points;
+        for (int i = 0; i < 2; i++)
+            if (aggs[i])
+                hist_record_n(&aggs[i]->h[m], (uint64_t)llround(v * 1e6), share);
+    }
+}
+
+static bool srv_same_bounds(const prom_hist *a, const prom_hist *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (int i = 0; i < a->n; i++)
+        if (a->le[i] != b->le[i])
+            return false;
+    return true;
+}
+
+/* The delta of one histogram since the last reading; false when it went down. */
+static bool srv_hist_delta(stats_agg **aggs, stats_metric m, const prom_hist *now,
+                           const prom_hist *last)
+{
+    if (now->total < last->total)
+        return false;
+    double below = 0;
+    for (int i = 0; i < now->n; i++) {
+        double d = (now->cum[i] - last->cum[i]) - below;
+        below = now->cum[i] - last->cum[i];
+        if (d < 0)
+            return false;
+        if (d > 0)
+            srv_spread(aggs, m, i ? now->le[i - 1] : 0, now->le[i], (uint64_t)llround(d));
+    }
+    double inf = (now->total - last->total) - below; /* beyond the last bound: counted at it */
+    if (inf > 0 && now->n > 0)
+        srv_spread(aggs, m, now->le[now->n - 1], now->le[now->n - 1], (uint64_t)llround(inf));
+    return true;
+}
+
+void stats_set_server_hists(stats *st, const prom_figures *f)
+{
+    stats_agg *cur = st->n_steps ? step_at(st, st->current_step) : NULL;
+    stats_agg *aggs[2] = {cur, cur ? &st->totals : NULL};
+    for (int k = 0; k < PROM_HISTS; k++) {
+        const prom_hist *now = &f->hist[k];
+        stats_metric m = srv_metric_of[k];
+        if (now->n > 0 && m != STATS_METRICS && cur && srv_same_bounds(now, &st->srv_last[k]) &&
+            srv_hist_delta(aggs, m, now, &st->srv_last[k])) {
+            for (int i = 0; i < 2; i++)
+                if (aggs[i] && aggs[i]->srv_source == STATS_SRV_NONE)
+                    aggs[i]->srv_source = STATS_SRV_METRICS;
+        }
+        st->srv_last[k] = *now;
+    }
+    double gen = f->generation_tokens;
+    if (!isnan(gen) && !isnan(st->srv_last_gen) && gen >= st->srv_last_gen && cur) {
+        for (int i = 0; i < 2; i++) {
+            aggs[i]->srv_metric_tokens += (uint64_t)llround(gen - st->srv_last_gen);
+            aggs[i]->srv_metric_events += st->srv_events_since;
+        }
+    }
+    st->srv_last_gen = gen;
+    st->srv_events_since = 0;
+}
+
+uint8_t stats_agg_server_tokens(const stats_agg *a, uint64_t *server, uint64_t *client)
+{
+    if (a->srv_timed) {
+        *server = a->srv_tokens;
+        *client = a->srv_client_events;
+        return STATS_SRV_TIMINGS;
+    }
+    *server = a->srv_metric_tokens;
+    *client = a->srv_metric_events;
+    return a->srv_metric_tokens || a->srv_metric_events ? STATS_SRV_METRICS : STATS_SRV_NONE;
+}
+
+bool stats_server_bucket(const stats *st, prom_hist_kind k, double value_ms, double *lo, double *hi)
+{
+    const prom_hist *h = (unsigned)k < PROM_HISTS ? &st->srv_last[k] : NULL;
+    if (!h || h->n == 0 || isnan(value_ms))
+        return false;
+    double v = value_ms / 1000.0;
+    for (int i = 0; i < h->n; i++)
+        if (v <= h->le[i] * (1 + 1e-9)) {
+            *lo = i ? h->le[i - 1] * 1000.0 : 0;
+            *hi = h->le[i] * 1000.0;
+            return true;
+        }
+    *lo = *hi = h->le[h->n - 1] * 1000.0;
+    return true;
+}
+
 void stats_set_client_cpu(stats *st, double pct)
 {
     if (!(pct > 0))
@@ -636,6 +740,7 @@ static void consume_tokens(stats *st, const llm_event *ev)
 {
     const ev_tokens *t = &ev->u.tokens;
     st->open.tps += t->count;
+    st->srv_events_since += t->count;
     stats_agg *cur = current_agg(st);
     if (cur && cur->window_running)
         cur->win_events += t->count;
@@ -723,6 +828,7 @@ int stats_init(stats *st, uint64_t start_ns, const llm_slo *slo)
     row_clear(&st->open, 0);
     stats_set_gauges(st, -1, -1, NAN, NAN);
     stats_set_server(st, NAN, NAN, NAN);
+    st->srv_last_gen = NAN;
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/event.h"
 #include "core/hist.h"
+#include "proto/prom.h"
 
 /* The per-request distributions (DESIGN.md §4). Latencies are recorded in microseconds;
  * the two speeds (per-stream TPS, prefill speed) in milli-tokens per second (tokens/s ×
@@ -92,6 +93,9 @@ typedef struct {
     uint8_t srv_source; /* stats_srv_source */
     uint64_t srv_timed; /* requests with timings */
     uint64_t srv_tokens, srv_client_events;
+    /* the same from /metrics (stats_set_server_hists): the generation counter's delta and
+     * the content events that arrived over the same seconds; used when no timings exist */
+    uint64_t srv_metric_tokens, srv_metric_events;
     /* prompt tokens the server reported (usage.prompt_tokens), per request: how exact
      * --prompt-tokens was */
     uint64_t prompt_rep_n, prompt_rep_sum;
@@ -170,6 +174,11 @@ typedef struct {
     /* --prompt-tokens calibrated by the server's tokenizer (set by the session): "tokenize",
      * "probe", "failed" or NULL (none); the characters sent, the server's count for them
      * (-1 = none) and the sentence shown */
+    /* /metrics histograms and counters: the last cumulative reading (deltas are taken per
+     * reading into the current step), and content events since it */
+    prom_hist srv_last[PROM_HISTS];
+    double srv_last_gen; /* NaN = none yet */
+    uint64_t srv_events_since;
     const char *prompt_calib_method;
     long prompt_calib_chars, prompt_calib_measured;
     char prompt_calib_note[320];
@@ -199,6 +208,24 @@ void stats_set_gauges(stats *st, int target, int inflight, double cpu_pct, doubl
 /* The server's own figures for the open second (NaN = not known), carried like the gauges;
  * the queue's highest is kept per step. */
 void stats_set_server(stats *st, double running, double waiting, double kv_pct);
+/* The server's cumulative /metrics histograms and generation counter (srvmon's reading,
+ * about once a second): the deltas since the previous reading go into the current step and
+ * the totals (STATS_SRV_TTFT, _E2E, _QUEUE with each bucket's count spread evenly inside
+ * it, so percentiles have the server's bucket resolution; the counter's delta against the
+ * content events that arrived meanwhile). Nothing is counted before the first step opens,
+ * and a counter that went down (a restart) starts over. */
+void stats_set_server_hists(stats *st, const prom_figures *f);
+
+/* Tokens the server counted and the tokens the client received, from timings when any
+ * request had them (same requests), else from /metrics (same seconds). Returns the source
+ * (STATS_SRV_NONE when neither counted anything). */
+uint8_t stats_agg_server_tokens(const stats_agg *a, uint64_t *server, uint64_t *client);
+
+/* The server bucket [*lo, *hi] (ms) holding value_ms in the last reading of histogram k;
+ * false when there is none. */
+bool stats_server_bucket(const stats *st, prom_hist_kind k, double value_ms, double *lo,
+                         double *hi);
+
 /* llmload's own CPU over the last second (% of one core): the current step and the totals
  * keep their highest, so a run can say when the client itself was the bottleneck. */
 void stats_set_client_cpu(stats *st, double pct);

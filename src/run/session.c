@@ -49,6 +49,10 @@ static void read_server_metrics(run_session *s)
     stats_set_server(s->st, ok ? f->running : NAN, ok ? f->waiting : NAN,
                      ok ? f->kv_used * 100 : NAN);
     s->st->server_engine = ok ? f->engine : s->st->server_engine;
+    if (ok && s->srvr.seq != s->srv_seq) { /* a new reading: its deltas (issue 13) */
+        s->srv_seq = s->srvr.seq;
+        stats_set_server_hists(s->st, f);
+    }
     llm_strlcpy(s->st->server_note, s->srvr.note, sizeof s->st->server_note);
 }
 

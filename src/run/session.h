@@ -32,9 +32,10 @@ typedef struct {
     stats *st;
     engine_gauges gauges; /* as of the last session_second */
     sysmon sys;
-    sysmon_reading sysr; /* as of the last session_second */
-    srvmon *srv;         /* the server's /metrics poller; NULL = off */
-    srvmon_reading srvr; /* as of the last session_second */
+    sysmon_reading sysr;   /* as of the last session_second */
+    srvmon *srv;           /* the server's /metrics poller; NULL = off */
+    srvmon_reading srvr;   /* as of the last session_second */
+    unsigned long srv_seq; /* srvr.seq whose histograms stats has taken */
     time_t started;
     uint64_t start_ns, last_save_ns;
     char autosave_path[1024]; /* --json, else a file in --out; "" until the first autosave */

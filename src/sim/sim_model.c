@@ -104,6 +104,22 @@ static sim_req *heap_pop(sim_server *s)
     return top;
 }
 
+/* ---- vLLM-named histograms ---- */
+
+const double sim_hist_le[SIM_HIST_BUCKETS] = {0.001, 0.005, 0.01, 0.02,  0.04,  0.06,  0.08, 0.1,
+                                              0.25,  0.5,   0.75, 1.0,   2.5,   5.0,   7.5,  10.0,
+                                              20.0,  40.0,  80.0, 160.0, 640.0, 2560.0};
+
+void model_observe(sim_server *s, int which, uint64_t from_ns, uint64_t to_ns)
+{
+    double v = to_ns > from_ns ? (double)(to_ns - from_ns) / 1e9 : 0;
+    int i = 0;
+    while (i < SIM_HIST_BUCKETS && v > sim_hist_le[i])
+        i++;
+    s->hist[which][i]++;
+    s->hist_sum[which] += v;
+}
+
 /* ---- slots and queue ---- */
 
 static void model_admit(sim_server *s, sim_req *r, uint64_t now)
@@ -112,6 +128,7 @@ static void model_admit(sim_server *s, sim_req *r, uint64_t now)
     s->prompt_tokens_total += (unsigned long long)r->prompt_tokens;
     r->phase = SIM_PH_PREFILL;
     r->admit_ns = now;
+    model_observe(s, SIM_H_QUEUE, r->arrive_ns, now);
     double ttft = s->opt.base_latency_s + (double)r->prompt_tokens / s->opt.prefill_rate;
     heap_push(s, r, now + secs_to_ns(ttft));
 }
@@ -138,6 +155,7 @@ void model_delay(sim_server *s, sim_req *r, double seconds)
 void model_submit(sim_server *s, sim_req *r)
 {
     r->sent = 0;
+    r->arrive_ns = uv_hrtime();
     r->qnext = NULL;
     if (s->running < s->opt.slots && !s->q_head) {
         model_admit(s, r, uv_hrtime());
@@ -200,6 +218,7 @@ static void model_finish(sim_server *s, sim_req *r)
     sim_conn *c = r->conn;
     model_release(s, r);
     s->requests_ok++;
+    model_observe(s, SIM_H_E2E, r->arrive_ns, uv_hrtime());
     if (r->stream)
         proto_stream_end(c, r);
     else
@@ -256,6 +275,7 @@ static void model_fire(sim_server *s, sim_req *r, uint64_t now)
     case SIM_PH_PREFILL:
         r->phase = SIM_PH_DECODE;
         r->first_ns = now;
+        model_observe(s, SIM_H_TTFT, r->arrive_ns, now);
         s->decoding++;
         if (r->stream)
             proto_stream_role(r->conn, r);

@@ -144,10 +144,34 @@ void proto_models(sim_conn *c)
     proto_json(c, 200, NULL, body, (size_t)n);
 }
 
+/* One vLLM-named histogram in the text format (cumulative buckets, +Inf, sum, count). */
+static int metrics_hist(char *out, size_t cap, const sim_server *s, int which, const char *name,
+                        const char *help)
+{
+    const char *model = s->opt.model;
+    int n = snprintf(out, cap, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    unsigned long long cum = 0;
+    for (int i = 0; i <= SIM_HIST_BUCKETS && n >= 0 && (size_t)n < cap; i++) {
+        cum += s->hist[which][i];
+        char le[32];
+        if (i < SIM_HIST_BUCKETS)
+            snprintf(le, sizeof le, "%g", sim_hist_le[i]);
+        else
+            snprintf(le, sizeof le, "+Inf");
+        n += snprintf(out + n, cap - (size_t)n, "%s_bucket{le=\"%s\",model_name=\"%s\"} %llu\n",
+                      name, le, model, cum);
+    }
+    if (n >= 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n,
+                      "%s_sum{model_name=\"%s\"} %.6f\n%s_count{model_name=\"%s\"} %llu\n", name,
+                      model, s->hist_sum[which], name, model, cum);
+    return n;
+}
+
 void proto_metrics(sim_conn *c)
 {
     const sim_server *s = c->srv;
-    char body[2048];
+    char body[16384];
     int n = snprintf(
         body, sizeof body,
         "# HELP llmload_sim:requests_running Requests in a decode slot.\n"
@@ -176,9 +200,33 @@ void proto_metrics(sim_conn *c)
         "llmload_sim:requests_failed_total %llu\n"
         "# HELP llmload_sim:connections Open client connections.\n"
         "# TYPE llmload_sim:connections gauge\n"
-        "llmload_sim:connections %ld\n",
+        "llmload_sim:connections %ld\n"
+        /* the same counters under vLLM's names, beside its histograms (issue 13) */
+        "# HELP vllm:prompt_tokens_total Number of prefill tokens processed.\n"
+        "# TYPE vllm:prompt_tokens_total counter\n"
+        "vllm:prompt_tokens_total{model_name=\"%s\"} %llu\n"
+        "# HELP vllm:generation_tokens_total Number of generation tokens processed.\n"
+        "# TYPE vllm:generation_tokens_total counter\n"
+        "vllm:generation_tokens_total{model_name=\"%s\"} %llu\n",
         s->running, s->waiting, s->opt.slots, s->prompt_tokens_total, s->gen_tokens_total,
-        s->requests_total, s->requests_ok, s->requests_failed, s->n_conns);
+        s->requests_total, s->requests_ok, s->requests_failed, s->n_conns, s->opt.model,
+        s->prompt_tokens_total, s->opt.model, s->gen_tokens_total);
+    static const struct {
+        int which;
+        const char *name, *help;
+    } hists[] = {
+        {SIM_H_TTFT, "vllm:time_to_first_token_seconds",
+         "Histogram of time to first token in seconds."},
+        {SIM_H_E2E, "vllm:e2e_request_latency_seconds",
+         "Histogram of e2e request latency in seconds."},
+        {SIM_H_QUEUE, "vllm:request_queue_time_seconds",
+         "Histogram of time spent in WAITING phase for request."},
+    };
+    for (size_t i = 0; i < sizeof hists / sizeof hists[0] && n > 0 && (size_t)n < sizeof body; i++)
+        n += metrics_hist(body + n, sizeof body - (size_t)n, s, hists[i].which, hists[i].name,
+                          hists[i].help);
+    if (n < 0 || (size_t)n >= sizeof body)
+        n = (int)strlen(body);
     proto_text(c, 200, "text/plain; version=0.0.4", body, (size_t)n);
 }
 

@@ -379,6 +379,40 @@ static void client_overhead_above_the_server_latency_is_a_finding(void **state)
     free_stats(st);
 }
 
+/* The server's queue beyond the client's TTFT by more than its bucket: a finding; within
+ * the bucket: none. */
+static void a_server_queue_the_client_does_not_see_is_a_finding(void **state)
+{
+    (void)state;
+    for (int beyond = 0; beyond < 2; beyond++) {
+        stats *st = timed_run(0, 2); /* client TTFT 22 ms */
+        prom_figures f;
+        prom_parse("", 0, &f);
+        static const double le[3] = {0.01, 0.05, 0.5};
+        prom_hist *h = &f.hist[PROM_H_QUEUE];
+        h->n = 3;
+        for (int i = 0; i < 3; i++)
+            h->le[i] = le[i];
+        stats_set_server_hists(st, &f); /* the base */
+        /* 50 queued in (50, 500] ms, beyond the client's TTFT of 22 ms; or in (10, 50] ms,
+         * a bucket that holds it */
+        h->cum[0] = 0;
+        h->cum[1] = beyond ? 0 : 50;
+        h->cum[2] = h->total = 50;
+        stats_set_server_hists(st, &f);
+        analysis an;
+        analysis_run(st, &an);
+        const char *found = finding_with(&an, "does not show");
+        if (beyond) {
+            assert_non_null(found);
+            assert_non_null(strstr(found, "bucket 50-500 ms"));
+        } else {
+            assert_null(found);
+        }
+        free_stats(st);
+    }
+}
+
 static void nothing_measured_says_nothing(void **state)
 {
     (void)state;
@@ -396,6 +430,7 @@ int main(void)
         cmocka_unit_test(saturating_ramp_has_its_knee_where_ttft_jumps),
         cmocka_unit_test(server_tokens_beyond_one_percent_are_a_finding),
         cmocka_unit_test(client_overhead_above_the_server_latency_is_a_finding),
+        cmocka_unit_test(a_server_queue_the_client_does_not_see_is_a_finding),
         cmocka_unit_test(healthy_ramp_has_no_knee_and_says_so),
         cmocka_unit_test(the_knee_is_where_errors_start),
         cmocka_unit_test(mixed_tests_are_judged_on_the_output_steps),

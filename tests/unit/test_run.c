@@ -739,6 +739,56 @@ static void server_timings_agree_with_the_client(void **state)
     stop(f);
 }
 
+/* Issue 13: without timings the server view comes from the simulator's vLLM-named
+ * histograms: each server percentile lies within one bucket of the client's (the bucket
+ * is the resolution, said in the snapshot), the generation counter agrees with the tokens
+ * that arrived within 1 %, the overhead is a difference of percentiles. */
+static void server_histograms_agree_with_the_client_within_their_buckets(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 100;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,   "run", "--url",        f->url, "-c",           "4",
+                    "--duration", "4s",  "--max-tokens", "30",   "--ignore-eos", "--json",
+                    f->json,      NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *t = cJSON_GetObjectItem(doc, "totals");
+    cJSON *srv = cJSON_GetObjectItem(t, "server");
+    assert_string_equal(cJSON_GetObjectItem(srv, "source")->valuestring, "metrics");
+    assert_non_null(strstr(cJSON_GetObjectItem(srv, "resolution")->valuestring, "buckets"));
+    cJSON *bounds = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "server_metrics"), "buckets_ms"), "ttft");
+    assert_true(cJSON_GetArraySize(bounds) == 22);
+    static const char *const keys[2][2] = {{"ttft_ms", "ttft_ms"}, {"e2e_ms", "e2e_ms"}};
+    for (int k = 0; k < 2; k++) {
+        double cli = num_at(t, keys[k][0], "p50"), sv = num_at(srv, keys[k][1], "p50");
+        double lo = 0, hi = 0; /* the server bucket that holds the client's p50 */
+        cJSON *b;
+        cJSON_ArrayForEach(b, bounds)
+        {
+            hi = b->valuedouble;
+            if (cli <= hi)
+                break;
+            lo = hi;
+        }
+        assert_true(sv > lo - 1e-6 && sv <= hi + 1e-6);
+    }
+    assert_true(fabs(num_at(srv, "tokens", "diff_pct")) < 1.0);
+    cJSON *ovh = cJSON_GetObjectItem(t, "client_overhead_ms");
+    assert_string_equal(cJSON_GetObjectItem(ovh, "method")->valuestring,
+                        "difference_of_percentiles");
+    assert_false(has_finding(doc, "more tokens"));
+    assert_false(has_finding(doc, "does not show"));
+    cJSON_Delete(doc);
+    stop(f);
+}
+
 /* Issue 13: a proxy that drops the last chunk of half the streams: the server's own counts
  * (timings) exceed what arrived by ~2.5 %, and the run says so. */
 static void a_proxy_dropping_last_chunks_gives_the_token_finding(void **state)
@@ -901,6 +951,7 @@ int main(void)
         cmocka_unit_test(refused_fields_name_the_option_to_drop),
         cmocka_unit_test(server_metrics_show_its_queue),
         cmocka_unit_test(server_timings_agree_with_the_client),
+        cmocka_unit_test(server_histograms_agree_with_the_client_within_their_buckets),
         cmocka_unit_test(a_proxy_dropping_last_chunks_gives_the_token_finding),
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),

@@ -145,6 +145,66 @@ static void server_timings_give_the_server_view_and_the_client_overhead(void **s
     free_stats(st);
 }
 
+static void set_hist(prom_figures *f, prom_hist_kind k, const double *le, const double *cum, int n,
+                     double total)
+{
+    prom_hist *h = &f->hist[k];
+    h->n = n;
+    for (int i = 0; i < n; i++) {
+        h->le[i] = le[i];
+        h->cum[i] = cum[i];
+    }
+    h->total = total;
+}
+
+/* /metrics histograms: each reading's delta goes to the current step, spread inside its
+ * buckets (so percentiles have the bucket's resolution); the first reading is only the
+ * base; a counter that went down (a restart) is not counted; the generation counter's
+ * delta stands beside the content events that arrived meanwhile. */
+static void server_histogram_deltas_go_to_the_current_step(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    static const double le[3] = {0.1, 0.2, 0.4};
+    prom_figures f;
+    prom_parse("", 0, &f);
+    f.generation_tokens = 1000;
+    set_hist(&f, PROM_H_TTFT, le, (double[]){50, 60, 70}, 3, 70); /* before the run */
+    stats_set_server_hists(st, &f);
+    feed(st, step_ev(0, 4, 1000));
+    stats_set_server_hists(st, &f); /* nothing new */
+    assert_int_equal(stats_step(st, 0)->h[STATS_SRV_TTFT].total, 0);
+    /* 10 requests in (0.1, 0.2], 10 in (0.2, 0.4], 2 beyond the last bound */
+    set_hist(&f, PROM_H_TTFT, le, (double[]){50, 70, 90}, 3, 92);
+    f.generation_tokens = 1500;
+    for (int i = 0; i < 490; i++)
+        feed(st, tokens_ev(0, 2000 + (uint64_t)i, 0));
+    stats_set_server_hists(st, &f);
+    const stats_agg *a = stats_step(st, 0);
+    assert_int_equal(a->srv_source, STATS_SRV_METRICS);
+    assert_int_equal(a->h[STATS_SRV_TTFT].total, 22);
+    double p25 = stats_agg_value(a, STATS_SRV_TTFT, 25),
+           p75 = stats_agg_value(a, STATS_SRV_TTFT, 75);
+    assert_true(p25 > 100 && p25 <= 200);
+    assert_true(p75 > 200 && p75 <= 400);
+    assert_close(stats_agg_value(a, STATS_SRV_TTFT, 100), 400, 0.01);
+    uint64_t srv, cli;
+    assert_int_equal(stats_agg_server_tokens(a, &srv, &cli), STATS_SRV_METRICS);
+    assert_int_equal(srv, 500);
+    assert_int_equal(cli, 490);
+    assert_int_equal(st->totals.h[STATS_SRV_TTFT].total, 22);
+    double lo, hi;
+    assert_true(stats_server_bucket(st, PROM_H_TTFT, 150, &lo, &hi));
+    assert_true(lo == 100 && hi == 200);
+    /* a restart: counts went down; nothing counted, the new reading is the base */
+    set_hist(&f, PROM_H_TTFT, le, (double[]){1, 1, 1}, 3, 1);
+    f.generation_tokens = 10;
+    stats_set_server_hists(st, &f);
+    assert_int_equal(a->h[STATS_SRV_TTFT].total, 22);
+    assert_int_equal(a->srv_metric_tokens, 500);
+    free_stats(st);
+}
+
 static void ten_requests_give_known_latencies_tpot_and_speeds(void **state)
 {
     (void)state;
@@ -666,6 +726,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ten_requests_give_known_latencies_tpot_and_speeds),
         cmocka_unit_test(server_timings_give_the_server_view_and_the_client_overhead),
+        cmocka_unit_test(server_histogram_deltas_go_to_the_current_step),
         cmocka_unit_test(rps_and_tps_count_what_ended_or_arrived_in_the_window),
         cmocka_unit_test(tokens_count_in_the_window_they_arrive_in),
         cmocka_unit_test(a_pause_and_a_cooldown_are_not_window_time),
