@@ -223,6 +223,8 @@ static void finish_run(ui_app *app)
     stats_tick(app->s->st, llm_now_ns());
     engine_read_gauges(app->s->eng, &app->s->gauges);
     app->g = app->s->gauges;
+    if (!g_quit_signal)
+        session_server_final(app->s); /* the server's last second (issue 13) */
     char path[PATH_MAX];
     if (!app->final_written && ui_save_snapshot(app, true, path, sizeof path) == 0)
         app->final_written = true;

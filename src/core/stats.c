@@ -740,7 +740,6 @@ static void consume_tokens(stats *st, const llm_event *ev)
 {
     const ev_tokens *t = &ev->u.tokens;
     st->open.tps += t->count;
-    st->srv_events_since += t->count;
     stats_agg *cur = current_agg(st);
     if (cur && cur->window_running)
         cur->win_events += t->count;
@@ -771,6 +770,8 @@ static void consume_server_id(stats *st, const llm_event *ev)
 void stats_consume(stats *st, const llm_event *ev)
 {
     st->events++;
+    if (ev->kind == EV_TOKENS) /* warm-up's too: the server's counter has them */
+        st->srv_events_since += ev->u.tokens.count;
     if (ev->warmup) {
         if (ev->kind == EV_REQUEST_DONE)
             st->warmup_ok++;

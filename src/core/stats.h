@@ -94,7 +94,8 @@ typedef struct {
     uint64_t srv_timed; /* requests with timings */
     uint64_t srv_tokens, srv_client_events;
     /* the same from /metrics (stats_set_server_hists): the generation counter's delta and
-     * the content events that arrived over the same seconds; used when no timings exist */
+     * the content events that arrived over the same readings' seconds (warm-up requests
+     * included when a reading spans them, on both sides); used when no timings exist */
     uint64_t srv_metric_tokens, srv_metric_events;
     /* prompt tokens the server reported (usage.prompt_tokens), per request: how exact
      * --prompt-tokens was */

@@ -74,4 +74,9 @@ int session_exit_code(run_session *s);
 
 void session_close(run_session *s);
 
+/* After the load and its drain: waits (at most 1.2 s) for the server's next /metrics
+ * reading and takes it, so its counters' deltas cover the run's last second (issue 13).
+ * Not after a stop by signal. */
+void session_server_final(run_session *s);
+
 #endif

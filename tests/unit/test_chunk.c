@@ -132,6 +132,11 @@ static void llama_final_chunk_gives_the_server_timings(void **state)
     assert_false(ci.has_timings);
     ci = decode("{\"choices\":[],\"timings\":{\"prompt_ms\":\"1\",\"predicted_ms\":2}}");
     assert_false(ci.has_timings);
+    /* without include_usage llama.cpp puts them on the finish chunk */
+    t = tally_stream("llama.cpp/chat-stream.sse");
+    assert_int_equal(t.timings_chunks, 1);
+    assert_false(t.timings.has_usage);
+    assert_int_equal(t.timings.predicted_n, t.content);
     ci = decode("{\"timings\":{\"predicted_ms\":2e1,\"prompt_ms\":0,\"predicted_n\":3}}");
     assert_true(ci.has_timings);
     assert_true(ci.predicted_ms == 20.0);

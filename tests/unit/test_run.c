@@ -716,6 +716,8 @@ static void server_timings_agree_with_the_client(void **state)
     tu_result r;
     tu_run(argv, NULL, NULL, 60, &r);
     assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "server       llama.cpp timings, per request"));
+    assert_non_null(strstr(r.out, "  tokens: the server counted 900, 900 arrived"));
     tu_result_free(&r);
     cJSON *doc = load_json(f->json);
     cJSON *t = cJSON_GetObjectItem(doc, "totals");
