@@ -308,6 +308,8 @@ static void markdown_has_the_seeds_report(void **state)
 }
 
 static char *tmp_path(const char *name);
+static cJSON *read_json(const char *path);
+static const cJSON *at(const cJSON *o, const char *path);
 
 /* Issue 13: a run with llama.cpp timings gets a client-vs-server table (per step and the
  * run, its source, the overhead, the tokens each side counted) in Markdown and CSV; a run
@@ -353,6 +355,23 @@ static void reports_have_a_client_vs_server_table(void **state)
     assert_non_null(strstr(csv, ",server_source,server_ttft_p50_ms,"));
     assert_non_null(strstr(csv, ",timings,,225,,25,10,5,210,210\n"));
     free(csv);
+    /* merge keeps the server's view in the totals: the source and the tokens added up */
+    char *merged = tmp_path("server-merged.json");
+    char *argv[] = {LLM_BINARY, "merge", path, path, "--force", "-o", merged, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *doc = read_json(merged);
+    assert_string_equal(at(doc, "totals.server.source")->valuestring, "timings");
+    assert_int_equal(at(doc, "totals.server.tokens.server")->valueint, 420);
+    assert_string_equal(at(doc, "totals.client_overhead_ms.method")->valuestring, "per_request");
+    cJSON_Delete(doc);
+    md = render(report_markdown, merged);
+    assert_non_null(strstr(md, "| run | 2 | timings (per request) |"));
+    free(md);
+    unlink(merged);
+    free(merged);
     free(path);
     path = write_tmp("plain.json", k_snapshot);
     md = render(report_markdown, path);
