@@ -316,7 +316,8 @@ static cJSON *server_json(const stats_agg *a)
                 {"e2e_ms", STATS_SRV_E2E},
                 {"queue_ms", STATS_SRV_QUEUE},
                 {"prefill_ms", STATS_SRV_PREFILL},
-                {"decode_ms_per_token", STATS_SRV_DECODE}};
+                {"decode_ms_per_token", STATS_SRV_DECODE},
+                {"itl_ms", STATS_SRV_ITL}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         cJSON_AddItemToObject(o, rows[i].key,
                               a->h[rows[i].m].total ? summary_json(a, rows[i].m)

@@ -33,6 +33,7 @@ static const struct {
     [STATS_SRV_QUEUE] = {"server_queue_ms", "server queue time", false},
     [STATS_SRV_PREFILL] = {"server_prefill_ms", "server prefill", false},
     [STATS_SRV_DECODE] = {"server_decode_ms_per_token", "server decode/token", false},
+    [STATS_SRV_ITL] = {"server_itl_ms", "server ITL", false},
     [STATS_OVH_E2E] = {"client_overhead_e2e_ms", "client E2E - server E2E", false},
     [STATS_OVH_TTFT] = {"client_overhead_ttft_ms", "client TTFT - server prefill", false},
 };
@@ -587,7 +588,7 @@ void stats_set_server(stats *st, double running, double waiting, double kv_pct)
 /* ---- the server's /metrics histograms (DESIGN §4 "server view") ---- */
 
 static const stats_metric srv_metric_of[PROM_HISTS] = {STATS_SRV_TTFT, STATS_SRV_E2E,
-                                                       STATS_SRV_QUEUE, STATS_METRICS};
+                                                       STATS_SRV_QUEUE, STATS_SRV_ITL};
 
 /* n observations somewhere in (lo_s, hi_s]: spread evenly, as Prometheus' own
  * histogram_quantile interpolates, in at most 16 points. */

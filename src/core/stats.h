@@ -39,6 +39,7 @@ typedef enum {
     STATS_SRV_QUEUE,   /* /metrics: time in the queue */
     STATS_SRV_PREFILL, /* timings: prompt_ms */
     STATS_SRV_DECODE,  /* timings: predicted_ms / (predicted_n - 1), per token like TPOT */
+    STATS_SRV_ITL,     /* /metrics: inter-token latency (TGI: mean time per token) */
     /* Client overhead per request (timings): client E2E - server E2E, client TTFT - server
      * prefill (0 when the client's figure is the smaller) */
     STATS_OVH_E2E,

@@ -162,8 +162,8 @@ static void print_server_view(FILE *out, const stats_agg *a)
             timings ? "llama.cpp timings, per request"
                     : "/metrics histograms: percentiles at the server's bucket resolution");
     static const stats_metric rows[] = {STATS_SRV_TTFT, STATS_SRV_QUEUE,  STATS_SRV_PREFILL,
-                                        STATS_SRV_E2E,  STATS_SRV_DECODE, STATS_OVH_E2E,
-                                        STATS_OVH_TTFT};
+                                        STATS_SRV_E2E,  STATS_SRV_DECODE, STATS_SRV_ITL,
+                                        STATS_OVH_E2E,  STATS_OVH_TTFT};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (a->h[rows[i]].total)
             print_metric_row(out, a, rows[i]);

@@ -29,7 +29,7 @@ typedef enum {
 /* vLLM's time-to-first-token bucket bounds (seconds), used for the three histograms */
 #define SIM_HIST_BUCKETS 22
 extern const double sim_hist_le[SIM_HIST_BUCKETS];
-enum { SIM_H_TTFT, SIM_H_E2E, SIM_H_QUEUE };
+enum { SIM_H_TTFT, SIM_H_E2E, SIM_H_QUEUE, SIM_H_ITL };
 void model_observe(sim_server *s, int which, uint64_t from_ns, uint64_t to_ns);
 
 typedef enum { SIM_EP_OTHER, SIM_EP_CHAT, SIM_EP_COMPLETIONS } sim_endpoint;
@@ -50,6 +50,7 @@ typedef struct sim_req {
     uint64_t first_ns;                   /* first token time, for the access log */
     uint64_t admit_ns;                   /* entered a slot: prefill starts (timings) */
     uint64_t arrive_ns;                  /* submitted to the model (vLLM's histograms) */
+    uint64_t last_tok_ns;                /* the previous token (vLLM's ITL histogram) */
     bool drop_last;                      /* --drop-last-rate: the last token chunk is not sent */
     size_t heap_idx;
     struct sim_req *qnext;
@@ -121,10 +122,10 @@ struct sim_server {
     /* counters for /metrics */
     unsigned long long requests_total, requests_ok, requests_failed, gen_tokens_total,
         prompt_tokens_total, next_id;
-    /* vLLM-named latency histograms for /metrics: TTFT, E2E, queue time (seconds) */
-    unsigned long long hist[3][SIM_HIST_BUCKETS + 1]; /* per bucket (not cumulative); the last
+    /* vLLM-named latency histograms for /metrics: TTFT, E2E, queue time, ITL (seconds) */
+    unsigned long long hist[4][SIM_HIST_BUCKETS + 1]; /* per bucket (not cumulative); the last
                                                         is +Inf */
-    double hist_sum[3];
+    double hist_sum[4];
     char readbuf[64 * 1024];
 };
 

@@ -156,6 +156,7 @@ void model_submit(sim_server *s, sim_req *r)
 {
     r->sent = 0;
     r->arrive_ns = uv_hrtime();
+    r->last_tok_ns = 0;
     r->qnext = NULL;
     if (s->running < s->opt.slots && !s->q_head) {
         model_admit(s, r, uv_hrtime());
@@ -246,6 +247,9 @@ static void model_token(sim_server *s, sim_req *r, uint64_t now)
     }
     r->sent++;
     s->gen_tokens_total++;
+    if (r->last_tok_ns)
+        model_observe(s, SIM_H_ITL, r->last_tok_ns, now);
+    r->last_tok_ns = now;
     if (r->stream && !(r->drop_last && r->sent >= r->n_out))
         proto_stream_token(c, r);
     if (r->stream && r->sent == r->malformed_at)

@@ -171,7 +171,7 @@ static int metrics_hist(char *out, size_t cap, const sim_server *s, int which, c
 void proto_metrics(sim_conn *c)
 {
     const sim_server *s = c->srv;
-    char body[16384];
+    char body[20480];
     int n = snprintf(
         body, sizeof body,
         "# HELP llmload_sim:requests_running Requests in a decode slot.\n"
@@ -219,6 +219,8 @@ void proto_metrics(sim_conn *c)
          "Histogram of time to first token in seconds."},
         {SIM_H_E2E, "vllm:e2e_request_latency_seconds",
          "Histogram of e2e request latency in seconds."},
+        {SIM_H_ITL, "vllm:inter_token_latency_seconds",
+         "Histogram of inter-token latency in seconds."},
         {SIM_H_QUEUE, "vllm:request_queue_time_seconds",
          "Histogram of time spent in WAITING phase for request."},
     };

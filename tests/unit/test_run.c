@@ -782,6 +782,8 @@ static void server_histograms_agree_with_the_client_within_their_buckets(void **
         assert_true(sv > lo - 1e-6 && sv <= hi + 1e-6);
     }
     assert_true(fabs(num_at(srv, "tokens", "diff_pct")) < 1.0);
+    assert_true(num_at(srv, "itl_ms", "count") > 100); /* every gap of every stream */
+    assert_true(num_at(srv, "itl_ms", "p50") > 5 && num_at(srv, "itl_ms", "p50") <= 20);
     cJSON *ovh = cJSON_GetObjectItem(t, "client_overhead_ms");
     assert_string_equal(cJSON_GetObjectItem(ovh, "method")->valuestring,
                         "difference_of_percentiles");
