@@ -175,8 +175,7 @@ static void md_analysis(FILE *out, const snap_doc *d)
         fprintf(out, "- %s\n", an->findings[i]);
 }
 
-/* Client overhead p50: per request (timings) or client p50 - server p50 (histograms). */
-static double overhead_p50(const snap_step *s)
+double report_overhead_p50(const snap_step *s)
 {
     if (s->overhead_method && !strcmp(s->overhead_method, "per_request"))
         return s->m[STATS_OVH_E2E].p50;
@@ -198,7 +197,7 @@ static void md_server_row(FILE *out, const char *name, const snap_step *s)
     md_num(out, s->m[STATS_SRV_QUEUE].p50, "%.1f");
     md_num(out, s->m[STATS_TPOT].p50, "%.2f");
     md_num(out, s->m[STATS_SRV_DECODE].p50, "%.2f");
-    double ovh = overhead_p50(s);
+    double ovh = report_overhead_p50(s);
     if (isnan(ovh))
         fputs(" - |", out);
     else
@@ -316,7 +315,7 @@ void report_csv(FILE *out, const snap_doc *d, bool with_header)
                              s->m[STATS_SRV_QUEUE].p50,
                              s->m[STATS_SRV_PREFILL].p50,
                              s->m[STATS_SRV_DECODE].p50,
-                             s->srv_source ? overhead_p50(s) : NAN,
+                             s->srv_source ? report_overhead_p50(s) : NAN,
                              s->srv_source ? s->srv_tokens : NAN,
                              s->srv_source ? s->srv_client_tokens : NAN};
         for (size_t k = 0; k < sizeof sv / sizeof sv[0]; k++)

@@ -351,6 +351,12 @@ static void reports_have_a_client_vs_server_table(void **state)
     assert_non_null(strstr(md, "| 5.0 | 210 | 210 | +0.00 % |"));
     assert_non_null(strstr(md, "| run | 2 | timings"));
     free(md);
+    char *html = render(html_one, path);
+    assert_non_null(strstr(html, "<h3>Client vs server</h3>"));
+    assert_non_null(strstr(html,
+                           "<tr><td>run</td><td>timings (per request)</td><td>30</td><td>25</td>"
+                           "<td>230</td><td>225</td><td>-</td>"));
+    free(html);
     char *csv = render(csv_with_header, path);
     assert_non_null(strstr(csv, ",server_source,server_ttft_p50_ms,"));
     assert_non_null(strstr(csv, ",timings,,225,,25,10,5,210,210\n"));
