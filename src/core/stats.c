@@ -34,8 +34,8 @@ static const struct {
     [STATS_SRV_PREFILL] = {"server_prefill_ms", "server prefill", false},
     [STATS_SRV_DECODE] = {"server_decode_ms_per_token", "server decode/token", false},
     [STATS_SRV_ITL] = {"server_itl_ms", "server ITL", false},
-    [STATS_OVH_E2E] = {"client_overhead_e2e_ms", "client E2E - server E2E", false},
-    [STATS_OVH_TTFT] = {"client_overhead_ttft_ms", "client TTFT - server prefill", false},
+    [STATS_OVH_E2E] = {"client_overhead_e2e_ms", "overhead E2E", false},
+    [STATS_OVH_TTFT] = {"client_overhead_ttft_ms", "overhead TTFT", false},
 };
 
 const char *stats_srv_source_name(uint8_t source)

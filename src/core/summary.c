@@ -176,6 +176,8 @@ static void print_server_view(FILE *out, const stats_agg *a)
     if (stats_agg_server_tokens(a, &srv, &cli) != STATS_SRV_NONE)
         fprintf(out, "  tokens: the server counted %llu, %llu arrived\n", (unsigned long long)srv,
                 (unsigned long long)cli);
+    if (timings)
+        fprintf(out, "  overhead = client - server, per request (TTFT against the prefill)\n");
 }
 
 void stats_print_summary(FILE *out, const stats *st, uint64_t lost_events)
