@@ -148,7 +148,8 @@ typedef struct {
  * counts the seconds not kept); memory is bounded at about 5 MB. The live figures
  * (stats_live) keep updating. */
 #define STATS_SERIES_MAX 86400u
-/* Steps beyond this index are counted in the totals only (each step holds ~210 kB). */
+/* Steps beyond this index are counted in the totals only (each step holds ~400 kB: 23 histograms).
+ */
 #define STATS_MAX_STEPS 1024u
 
 /* Seconds are driven by event times and by stats_tick: a record whose t_ns lies beyond
@@ -196,7 +197,7 @@ typedef struct {
     bool out_of_memory; /* a step or series row could not be stored */
 } stats;
 
-/* start_ns: run start on the monotonic clock; slo may be NULL. st is large (~250 kB):
+/* start_ns: run start on the monotonic clock; slo may be NULL. st is large (~420 kB):
  * keep it on the heap. Returns 0. */
 int stats_init(stats *st, uint64_t start_ns, const llm_slo *slo);
 void stats_free(stats *st);
