@@ -114,8 +114,8 @@ static void draw_latency(ui_app *app, const ui_rect *r)
     else
         snprintf(scope, sizeof scope, "step %u", app->g.seq + 1);
     if (srv && src) /* where the server row comes from: timings or /metrics buckets */
-        snprintf(scope + strlen(scope), sizeof scope - strlen(scope), "  server E2E: %s",
-                 a->srv_source == STATS_SRV_METRICS ? "/metrics buckets" : src);
+        snprintf(scope + strlen(scope), sizeof scope - strlen(scope), "  server: %s",
+                 a->srv_source == STATS_SRV_METRICS ? "buckets" : src);
     int rows = r->h - 6 - srv;
     if (rows > 0)
         ttft_chart(app, r, r->y + 6 + srv, rows);
