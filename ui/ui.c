@@ -273,6 +273,9 @@ int ui_main(const llm_config *cfg)
         install_crash_signals();
         setlocale(LC_CTYPE, "");
         app_init(app, s);
+        if (s->calib.note[0]) /* --prompt-tokens by the server's count, or why not */
+            ui_log_add(app, s->calib.method == CALIB_FAILED ? UI_WARN : UI_LABEL, "%s",
+                       s->calib.note);
         FILE *cap = capture_stderr();
         start_curses(app);
         init_themes(app);
