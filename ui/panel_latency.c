@@ -34,6 +34,25 @@ static int latency_cols(int w, bool show[5])
     return n;
 }
 
+/* The server's own E2E (timings or /metrics histograms), under the client's rows, when a
+ * source exists (issue 13). Returns the rows drawn (0 or 1). */
+static int server_row(ui_app *app, const ui_rect *r, const stats_agg *a, const bool show[5])
+{
+    if (a->srv_source == STATS_SRV_NONE || a->h[STATS_SRV_E2E].total == 0 || r->h < 6)
+        return 0;
+    int y = r->y + 5, x = r->x + LAT_LABEL_W;
+    draw_text(app, y, r->x, LAT_LABEL_W, UI_LABEL, "server");
+    for (int c = 0; c < 5; c++) {
+        if (!show[c])
+            continue;
+        char v[24];
+        llm_format_ms(stats_agg_value(a, STATS_SRV_E2E, k_lat_cols[c].p), v, sizeof v, !app->utf8);
+        draw_text(app, y, x + LAT_COL_W - 1 - utf8_width(v), LAT_COL_W, UI_VALUE, "%s", v);
+        x += LAT_COL_W;
+    }
+    return 1;
+}
+
 static void latency_table(ui_app *app, const ui_rect *r, const stats_agg *a)
 {
     bool show[5];
@@ -85,16 +104,23 @@ static void draw_latency(ui_app *app, const ui_rect *r)
 {
     const stats_agg *a = latency_agg(app);
     latency_table(app, r, a);
-    char scope[48];
+    bool show[5];
+    latency_cols(r->w, show);
+    int srv = server_row(app, r, a, show);
+    char scope[96];
+    const char *src = stats_srv_source_name(a->srv_source);
     if (a == &app->s->st->totals)
         snprintf(scope, sizeof scope, "whole run");
     else
         snprintf(scope, sizeof scope, "step %u", app->g.seq + 1);
-    int rows = r->h - 6;
+    if (srv && src) /* where the server row comes from: timings or /metrics buckets */
+        snprintf(scope + strlen(scope), sizeof scope - strlen(scope), "  server: %s",
+                 a->srv_source == STATS_SRV_METRICS ? "buckets" : src);
+    int rows = r->h - 6 - srv;
     if (rows > 0)
-        ttft_chart(app, r, r->y + 6, rows);
-    draw_text(app, r->y + (rows > 0 ? 5 : 0), r->x, rows > 0 ? r->w - 31 : LAT_LABEL_W, UI_LABEL,
-              "%s", scope);
+        ttft_chart(app, r, r->y + 6 + srv, rows);
+    draw_text(app, r->y + (rows > 0 ? 5 + srv : 0), r->x, rows > 0 ? r->w - 31 : LAT_LABEL_W,
+              UI_LABEL, "%s", scope);
 }
 
 static void error_summary(ui_app *app, const ui_rect *r, const stats_agg *t)

@@ -229,6 +229,8 @@ static void finish_run(ui_app *app)
     stats_tick(app->s->st, llm_now_ns());
     engine_read_gauges(app->s->eng, &app->s->gauges);
     app->g = app->s->gauges;
+    if (!g_quit_signal)
+        session_server_final(app->s); /* the server's last second (issue 13) */
     char path[PATH_MAX];
     if (!app->final_written && ui_save_snapshot(app, true, path, sizeof path) == 0)
         app->final_written = true;
@@ -279,6 +281,9 @@ int ui_main(const llm_config *cfg)
         install_crash_signals();
         setlocale(LC_CTYPE, "");
         app_init(app, s);
+        if (s->calib.note[0]) /* --prompt-tokens by the server's count, or why not */
+            ui_log_add(app, s->calib.method == CALIB_FAILED ? UI_WARN : UI_LABEL, "%s",
+                       s->calib.note);
         FILE *cap = capture_stderr();
         start_curses(app);
         init_themes(app);

@@ -253,6 +253,11 @@ const cli_option cli_options[] = {
      "(a strict server)"},
     {"--quiet", {"-q"}, NULL, CLI_SIM, CLI_G_SIM, OFF(sim.quiet), 0, set_flag,
      "no access log lines on stderr"},
+    {"--timings", {0}, NULL, SIMRUN, CLI_G_SIM, OFF(sim.timings), 0, set_flag,
+     "end every answer with llama.cpp-style `timings` (the server's prefill and decode time)"},
+    {"--drop-last-rate", {0}, "PCT", SIMRUN, CLI_G_SIM, OFF(sim.drop_last_pct), 0, set_pct,
+     "% of streams whose last token chunk never reaches the client (a proxy that cuts "
+     "streams), though usage, timings and /metrics count it"},
 
     /* report / merge */
     {"--format", {0}, "md|csv|html|vllm-json", CLI_REPORT | CLI_COMPARE, CLI_G_REPORT, 0, 0,

@@ -659,6 +659,88 @@ static void analyse_ramp(const point *p, size_t n, bool rate, analysis *out)
     find_queueing(p, n, rate, out);
 }
 
+/* ---- the server's own view beside the client's (DESIGN §4 "server view") ---- */
+
+#define SERVER_TOKENS_PCT 1.0 /* token counts that differ by more disagree */
+
+static void find_server_tokens(const stats_agg *t, analysis *out)
+{
+    uint64_t s, c;
+    uint8_t source = stats_agg_server_tokens(t, &s, &c);
+    if (source == STATS_SRV_NONE)
+        return;
+    double srv = (double)s, cli = (double)c;
+    double diff = cli > 0 ? 100.0 * (srv - cli) / cli : 100.0;
+    bool timings = source == STATS_SRV_TIMINGS;
+    const char *src = timings ? "timings" : "/metrics counter";
+    if (diff > SERVER_TOKENS_PCT)
+        add_finding(out,
+                    "the server generated %.1f %% more tokens than arrived (%.0f by its %s, %.0f "
+                    "received): streams are being cut by a proxy?%s",
+                    diff, srv, src, cli, timings ? "" : " (or another client's load)");
+    else if (diff < -SERVER_TOKENS_PCT)
+        add_finding(out,
+                    "%.1f %% more tokens arrived than the server counted (%.0f received, %.0f by "
+                    "its %s): %s",
+                    -diff, cli, srv, src,
+                    timings ? "several tokens per stream event?"
+                            : "its counter missed requests, or several tokens per event?");
+}
+
+/* A queue the server reports that the client's TTFT does not show: the server's queue
+ * time p50 beyond the client's TTFT p50 by more than the server bucket holding it (a
+ * request's TTFT includes its queue, so the server counts other requests, or its clock
+ * differs). */
+static void find_server_queue(const stats *st, const stats_agg *t, analysis *out)
+{
+    double q = stats_agg_value(t, STATS_SRV_QUEUE, 50), ttft = stats_agg_value(t, STATS_TTFT, 50);
+    double lo, hi;
+    if (!(q > 0) || isnan(ttft) || !stats_server_bucket(st, PROM_H_QUEUE, q, &lo, &hi))
+        return;
+    if (lo <= ttft)
+        return; /* within the bucket's resolution */
+    char a[32], b[32];
+    ms_text(q, a, sizeof a);
+    ms_text(ttft, b, sizeof b);
+    add_finding(out,
+                "the server reports a queue time p50 of %s (bucket %.0f-%.0f ms) that the "
+                "client's TTFT p50 %s does not show: its /metrics count another client's "
+                "requests?",
+                a, lo, hi, b);
+}
+
+/* Client overhead (client E2E - server E2E) above the server's own latency: the network, a
+ * proxy or the client spends more than the server. Both medians, beyond 1 ms (timings'
+ * resolution) or the server bucket's width. */
+static void find_server_overhead(const stats *st, const stats_agg *t, analysis *out)
+{
+    double srv = stats_agg_value(t, STATS_SRV_E2E, 50);
+    double ovh = t->srv_source == STATS_SRV_TIMINGS ? stats_agg_value(t, STATS_OVH_E2E, 50)
+                                                    : stats_agg_value(t, STATS_E2E, 50) - srv;
+    double res = 1.0, lo, hi; /* timings: 1 ms; /metrics: the bucket holding the server's p50 */
+    if (t->srv_source == STATS_SRV_METRICS && stats_server_bucket(st, PROM_H_E2E, srv, &lo, &hi))
+        res = hi - lo;
+    if (!(srv >= 0) || !(ovh > srv + res))
+        return;
+    char a[32], b[32];
+    ms_text(ovh, a, sizeof a);
+    ms_text(srv, b, sizeof b);
+    add_finding(out,
+                "client overhead p50 %s%s is larger than the server's own E2E p50 %s: the "
+                "network, a proxy or the client adds more than the server spends",
+                a, t->srv_source == STATS_SRV_TIMINGS ? "" : " (difference of percentiles)", b);
+}
+
+static void find_server_view(const stats *st, analysis *out)
+{
+    const stats_agg *t = &st->totals;
+    find_server_tokens(t, out);
+    if (t->srv_source == STATS_SRV_NONE)
+        return;
+    find_server_overhead(st, t, out);
+    find_server_queue(st, t, out);
+}
+
 void analysis_run(const stats *st, analysis *out)
 {
     memset(out, 0, sizeof *out);
@@ -691,4 +773,5 @@ void analysis_run(const stats *st, analysis *out)
         find_scheduling(local, n, rate, out);
     }
     find_errors(st, out);
+    find_server_view(st, out);
 }

@@ -69,6 +69,14 @@ typedef struct {
     uint8_t finish_grace; /* ended by the grace after finish_reason: no [DONE], no close */
     uint8_t one_read;     /* every content event arrived in one read (a buffering proxy?) */
     uint32_t reconnect_lost_us; /* time spent on the failed reused connection */
+    /* The server's own view of the request, from llama.cpp's `timings` (final chunk);
+     * all 0 unless srv_timings. Times in microseconds. */
+    uint8_t srv_timings;
+    uint32_t srv_prefill_us;  /* timings.prompt_ms: prompt processing */
+    uint32_t srv_decode_us;   /* timings.predicted_ms: generation */
+    uint32_t srv_prompt_n;    /* timings.prompt_n: prompt tokens processed (cache excluded) */
+    uint32_t srv_predicted_n; /* timings.predicted_n: tokens the server generated */
+    uint32_t srv_cache_n;     /* timings.cache_n: prompt tokens reused from the cache */
 } ev_done;
 
 typedef struct {

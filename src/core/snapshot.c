@@ -237,6 +237,13 @@ static cJSON *tokens_json(const stats_agg *a)
     cJSON_AddBoolToObject(t, "estimated", a->estimated);
     add_count(t, "content_events", a->content_events);
     add_count(t, "usage_tokens", a->usage_tokens);
+    /* the server's own prompt counts, per request: how exact --prompt-tokens was */
+    cJSON *pr = cJSON_AddObjectToObject(t, "prompt_reported");
+    add_count(pr, "count", a->prompt_rep_n);
+    add_number(pr, "min", a->prompt_rep_n ? (double)a->prompt_rep_min : NAN);
+    add_number(pr, "mean",
+               a->prompt_rep_n ? (double)a->prompt_rep_sum / (double)a->prompt_rep_n : NAN);
+    add_number(pr, "max", a->prompt_rep_n ? (double)a->prompt_rep_max : NAN);
     /* token agreement: server-counted tokens per content event the client saw */
     add_number(t, "tokens_per_event",
                a->usage_events ? (double)a->usage_tokens / (double)a->usage_events : NAN);
@@ -254,6 +261,102 @@ static cJSON *summary_json(const stats_agg *a, stats_metric m)
     add_count(o, "count", a->h[m].total);
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
         add_number(o, cols[i].name, stats_agg_value(a, m, cols[i].p));
+    return o;
+}
+
+/* Server tokens vs the tokens the client received (DESIGN §4 token agreement). */
+static cJSON *server_tokens_json(const stats_agg *a)
+{
+    uint64_t srv, cli;
+    uint8_t src = stats_agg_server_tokens(a, &srv, &cli);
+    cJSON *t = cJSON_CreateObject();
+    const char *name = stats_srv_source_name(src);
+    if (name)
+        cJSON_AddStringToObject(t, "source", name);
+    else
+        cJSON_AddNullToObject(t, "source");
+    add_count(t, "server", srv);
+    add_count(t, "client", cli);
+    add_number(t, "diff_pct", cli ? 100.0 * ((double)srv - (double)cli) / (double)cli : NAN);
+    return t;
+}
+
+/* The server's bucket bounds (ms) of its histograms, the resolution of its percentiles. */
+static cJSON *server_buckets_json(const stats *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; k < PROM_HISTS; k++) {
+        const prom_hist *h = &st->srv_last[k];
+        if (h->n == 0)
+            continue;
+        cJSON *arr = cJSON_AddArrayToObject(o, prom_hist_name((prom_hist_kind)k));
+        for (int i = 0; i < h->n; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateNumber(h->le[i] * 1000.0));
+    }
+    return o;
+}
+
+/* STEP.server: the server's own figures and where they come from; null without a source. */
+static cJSON *server_json(const stats_agg *a)
+{
+    const char *src = stats_srv_source_name(a->srv_source);
+    if (!src)
+        return cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "source", src);
+    cJSON_AddStringToObject(o, "resolution",
+                            a->srv_source == STATS_SRV_TIMINGS
+                                ? "per request, 1 us (llama.cpp timings)"
+                                : "the server's histogram buckets (counts spread evenly inside "
+                                  "each bucket): see the snapshot's server_metrics.buckets_ms");
+    add_count(o, "requests", a->srv_timed);
+    static const struct {
+        const char *key;
+        stats_metric m;
+    } rows[] = {{"ttft_ms", STATS_SRV_TTFT},
+                {"e2e_ms", STATS_SRV_E2E},
+                {"queue_ms", STATS_SRV_QUEUE},
+                {"prefill_ms", STATS_SRV_PREFILL},
+                {"decode_ms_per_token", STATS_SRV_DECODE},
+                {"itl_ms", STATS_SRV_ITL}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        cJSON_AddItemToObject(o, rows[i].key,
+                              a->h[rows[i].m].total ? summary_json(a, rows[i].m)
+                                                    : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "tokens", server_tokens_json(a));
+    return o;
+}
+
+/* client - server of one percentile column; NaN when either is missing. */
+static cJSON *overhead_diff_json(const stats_agg *a, stats_metric client, stats_metric server)
+{
+    static const struct {
+        const char *name;
+        double p;
+    } cols[] = {{"p50", 50}, {"p90", 90}, {"p99", 99}};
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        add_number(o, cols[i].name,
+                   stats_agg_value(a, client, cols[i].p) - stats_agg_value(a, server, cols[i].p));
+    return o;
+}
+
+/* STEP.client_overhead_ms: per request with timings, else a difference of percentiles of
+ * the client's and the server's histograms (method says which); null without a source. */
+static cJSON *overhead_json(const stats_agg *a)
+{
+    if (a->srv_source == STATS_SRV_NONE)
+        return cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject();
+    if (a->srv_source == STATS_SRV_TIMINGS) {
+        cJSON_AddStringToObject(o, "method", "per_request");
+        cJSON_AddItemToObject(o, "e2e", summary_json(a, STATS_OVH_E2E));
+        cJSON_AddItemToObject(o, "ttft", summary_json(a, STATS_OVH_TTFT));
+        return o;
+    }
+    cJSON_AddStringToObject(o, "method", "difference_of_percentiles");
+    cJSON_AddItemToObject(o, "e2e", overhead_diff_json(a, STATS_E2E, STATS_SRV_E2E));
+    cJSON_AddItemToObject(o, "ttft", overhead_diff_json(a, STATS_TTFT, STATS_SRV_TTFT));
     return o;
 }
 
@@ -323,6 +426,8 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     cJSON_AddItemToObject(s, "achieved", achieved_json(a));
     add_number(s, "client_cpu_max_pct", a->client_cpu_max > 0 ? a->client_cpu_max : NAN);
     add_number(s, "server_waiting_max", a->server_waiting_max);
+    cJSON_AddItemToObject(s, "server", server_json(a));
+    cJSON_AddItemToObject(s, "client_overhead_ms", overhead_json(a));
     for (int m = 0; m < STATS_METRICS; m++)
         cJSON_AddItemToObject(s, stats_metric_key((stats_metric)m), summary_json(a, m));
     /* The step's per-stream speed: tokens after the first / decode time, summed (§4). */
@@ -537,6 +642,17 @@ static cJSON *build(const stats *st, const llm_config *cfg, time_t started, time
     else
         cJSON_AddNullToObject(srv, "engine");
     add_string(srv, "note", st->server_note[0] ? st->server_note : NULL, key);
+    cJSON_AddItemToObject(srv, "buckets_ms", server_buckets_json(st));
+    if (st->prompt_calib_method) {
+        cJSON *pc = cJSON_AddObjectToObject(d, "prompt_calibration");
+        cJSON_AddStringToObject(pc, "method", st->prompt_calib_method);
+        add_number(pc, "chars", (double)st->prompt_calib_chars);
+        add_number(pc, "measured_tokens",
+                   st->prompt_calib_measured >= 0 ? (double)st->prompt_calib_measured : NAN);
+        add_string(pc, "note", st->prompt_calib_note, key);
+    } else {
+        cJSON_AddNullToObject(d, "prompt_calibration");
+    }
     add_count(d, "lost_events", lost_events);
     add_count(d, "warmup_requests", st->warmup_ok);
     /* a stopped run must not look finished; an autosave says it is not the last word */

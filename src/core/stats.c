@@ -28,7 +28,20 @@ static const struct {
     [STATS_TLS] = {"tls_ms", "TLS", false},
     [STATS_TTFT_SCHED] = {"ttft_from_sched_ms", "TTFT from intended send", false},
     [STATS_E2E_SCHED] = {"e2e_from_sched_ms", "E2E from intended send", false},
+    [STATS_SRV_TTFT] = {"server_ttft_ms", "server TTFT", false},
+    [STATS_SRV_E2E] = {"server_e2e_ms", "server E2E", false},
+    [STATS_SRV_QUEUE] = {"server_queue_ms", "server queue time", false},
+    [STATS_SRV_PREFILL] = {"server_prefill_ms", "server prefill", false},
+    [STATS_SRV_DECODE] = {"server_decode_ms_per_token", "server decode/token", false},
+    [STATS_SRV_ITL] = {"server_itl_ms", "server ITL", false},
+    [STATS_OVH_E2E] = {"client_overhead_e2e_ms", "overhead E2E", false},
+    [STATS_OVH_TTFT] = {"client_overhead_ttft_ms", "overhead TTFT", false},
 };
+
+const char *stats_srv_source_name(uint8_t source)
+{
+    return source == STATS_SRV_TIMINGS ? "timings" : source == STATS_SRV_METRICS ? "metrics" : NULL;
+}
 
 const char *stats_metric_key(stats_metric m)
 {
@@ -139,6 +152,43 @@ static void agg_speeds(stats_agg *a, const ev_done *d)
         hist_record(&a->h[STATS_PREFILL_TPS], milli_rate(d->prompt_tokens, d->ttft_ns));
 }
 
+static uint64_t us_minus(uint64_t client_ns, uint64_t server_us)
+{
+    uint64_t c = ns_to_us(client_ns);
+    return c > server_us ? c - server_us : 0;
+}
+
+/* The server's timings of one request beside the client's figures (DESIGN §4). */
+static void agg_server_timings(stats_agg *a, const ev_done *d)
+{
+    if (!d->srv_timings)
+        return;
+    a->srv_source = STATS_SRV_TIMINGS;
+    a->srv_timed++;
+    a->srv_tokens += d->srv_predicted_n;
+    a->srv_client_events += d->content_events;
+    uint64_t srv_e2e = (uint64_t)d->srv_prefill_us + d->srv_decode_us;
+    hist_record(&a->h[STATS_SRV_PREFILL], d->srv_prefill_us);
+    hist_record(&a->h[STATS_SRV_E2E], srv_e2e);
+    if (d->srv_predicted_n >= 2)
+        hist_record(&a->h[STATS_SRV_DECODE], d->srv_decode_us / (d->srv_predicted_n - 1));
+    hist_record(&a->h[STATS_OVH_E2E], us_minus(d->e2e_ns, srv_e2e));
+    if (d->ttft_ns)
+        hist_record(&a->h[STATS_OVH_TTFT], us_minus(d->ttft_ns, d->srv_prefill_us));
+}
+
+static void agg_prompt_reported(stats_agg *a, const ev_done *d)
+{
+    if (d->prompt_estimated || !d->prompt_tokens)
+        return;
+    if (a->prompt_rep_n == 0 || d->prompt_tokens < a->prompt_rep_min)
+        a->prompt_rep_min = d->prompt_tokens;
+    if (d->prompt_tokens > a->prompt_rep_max)
+        a->prompt_rep_max = d->prompt_tokens;
+    a->prompt_rep_n++;
+    a->prompt_rep_sum += d->prompt_tokens;
+}
+
 static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
 {
     const ev_done *d = &ev->u.done;
@@ -160,6 +210,8 @@ static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
     a->one_read += d->one_read;
     agg_latencies(a, d);
     agg_speeds(a, d);
+    agg_server_timings(a, d);
+    agg_prompt_reported(a, d);
     agg_span(a, d->t0_ns, ev->t_ns);
 }
 
@@ -535,6 +587,110 @@ void stats_set_server(stats *st, double running, double waiting, double kv_pct)
             aggs[i]->server_waiting_max = waiting;
 }
 
+/* ---- the server's /metrics histograms (DESIGN §4 "server view") ---- */
+
+static const stats_metric srv_metric_of[PROM_HISTS] = {STATS_SRV_TTFT, STATS_SRV_E2E,
+                                                       STATS_SRV_QUEUE, STATS_SRV_ITL};
+
+/* n observations somewhere in (lo_s, hi_s]: spread evenly, as Prometheus' own
+ * histogram_quantile interpolates, in at most 16 points. */
+static void srv_spread(stats_agg **aggs, stats_metric m, double lo_s, double hi_s, uint64_t n)
+{
+    uint64_t points = n < 16 ? n : 16;
+    for (uint64_t j = 0; j < points; j++) {
+        uint64_t share = n / points + (j < n % points);
+        double v = lo_s + (hi_s - lo_s) * ((double)j + 0.5) / (double)points;
+        for (int i = 0; i < 2; i++)
+            if (aggs[i])
+                hist_record_n(&aggs[i]->h[m], (uint64_t)llround(v * 1e6), share);
+    }
+}
+
+static bool srv_same_bounds(const prom_hist *a, const prom_hist *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (int i = 0; i < a->n; i++)
+        if (a->le[i] != b->le[i])
+            return false;
+    return true;
+}
+
+/* The delta of one histogram since the last reading; false when it went down. */
+static bool srv_hist_delta(stats_agg **aggs, stats_metric m, const prom_hist *now,
+                           const prom_hist *last)
+{
+    if (now->total < last->total)
+        return false;
+    double below = 0;
+    for (int i = 0; i < now->n; i++) {
+        double d = (now->cum[i] - last->cum[i]) - below;
+        below = now->cum[i] - last->cum[i];
+        if (d < 0)
+            return false;
+        if (d > 0)
+            srv_spread(aggs, m, i ? now->le[i - 1] : 0, now->le[i], (uint64_t)llround(d));
+    }
+    double inf = (now->total - last->total) - below; /* beyond the last bound: counted at it */
+    if (inf > 0 && now->n > 0)
+        srv_spread(aggs, m, now->le[now->n - 1], now->le[now->n - 1], (uint64_t)llround(inf));
+    return true;
+}
+
+void stats_set_server_hists(stats *st, const prom_figures *f)
+{
+    stats_agg *cur = st->n_steps ? step_at(st, st->current_step) : NULL;
+    stats_agg *aggs[2] = {cur, cur ? &st->totals : NULL};
+    for (int k = 0; k < PROM_HISTS; k++) {
+        const prom_hist *now = &f->hist[k];
+        stats_metric m = srv_metric_of[k];
+        if (now->n > 0 && m != STATS_METRICS && cur && srv_same_bounds(now, &st->srv_last[k]) &&
+            srv_hist_delta(aggs, m, now, &st->srv_last[k])) {
+            for (int i = 0; i < 2; i++)
+                if (aggs[i] && aggs[i]->srv_source == STATS_SRV_NONE)
+                    aggs[i]->srv_source = STATS_SRV_METRICS;
+        }
+        st->srv_last[k] = *now;
+    }
+    double gen = f->generation_tokens;
+    if (!isnan(gen) && !isnan(st->srv_last_gen) && gen >= st->srv_last_gen && cur) {
+        for (int i = 0; i < 2; i++) {
+            aggs[i]->srv_metric_tokens += (uint64_t)llround(gen - st->srv_last_gen);
+            aggs[i]->srv_metric_events += st->srv_events_since;
+        }
+    }
+    st->srv_last_gen = gen;
+    st->srv_events_since = 0;
+}
+
+uint8_t stats_agg_server_tokens(const stats_agg *a, uint64_t *server, uint64_t *client)
+{
+    if (a->srv_timed) {
+        *server = a->srv_tokens;
+        *client = a->srv_client_events;
+        return STATS_SRV_TIMINGS;
+    }
+    *server = a->srv_metric_tokens;
+    *client = a->srv_metric_events;
+    return a->srv_metric_tokens || a->srv_metric_events ? STATS_SRV_METRICS : STATS_SRV_NONE;
+}
+
+bool stats_server_bucket(const stats *st, prom_hist_kind k, double value_ms, double *lo, double *hi)
+{
+    const prom_hist *h = (unsigned)k < PROM_HISTS ? &st->srv_last[k] : NULL;
+    if (!h || h->n == 0 || isnan(value_ms))
+        return false;
+    double v = value_ms / 1000.0;
+    for (int i = 0; i < h->n; i++)
+        if (v <= h->le[i] * (1 + 1e-9)) {
+            *lo = i ? h->le[i - 1] * 1000.0 : 0;
+            *hi = h->le[i] * 1000.0;
+            return true;
+        }
+    *lo = *hi = h->le[h->n - 1] * 1000.0;
+    return true;
+}
+
 void stats_set_client_cpu(stats *st, double pct)
 {
     if (!(pct > 0))
@@ -617,6 +773,8 @@ static void consume_server_id(stats *st, const llm_event *ev)
 void stats_consume(stats *st, const llm_event *ev)
 {
     st->events++;
+    if (ev->kind == EV_TOKENS) /* warm-up's too: the server's counter has them */
+        st->srv_events_since += ev->u.tokens.count;
     if (ev->warmup) {
         if (ev->kind == EV_REQUEST_DONE)
             st->warmup_ok++;
@@ -674,6 +832,7 @@ int stats_init(stats *st, uint64_t start_ns, const llm_slo *slo)
     row_clear(&st->open, 0);
     stats_set_gauges(st, -1, -1, NAN, NAN);
     stats_set_server(st, NAN, NAN, NAN);
+    st->srv_last_gen = NAN;
     return 0;
 }
 

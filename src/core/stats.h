@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/event.h"
 #include "core/hist.h"
+#include "proto/prom.h"
 
 /* The per-request distributions (DESIGN.md §4). Latencies are recorded in microseconds;
  * the two speeds (per-stream TPS, prefill speed) in milli-tokens per second (tokens/s ×
@@ -30,6 +31,19 @@ typedef enum {
     STATS_TLS,        /* TLS handshake after connect */
     STATS_TTFT_SCHED, /* TTFT and E2E from the intended send time (open loop: no */
     STATS_E2E_SCHED,  /* coordinated omission; equal to TTFT/E2E + send lag) */
+    /* The server's own view (DESIGN §4 "server view"): per request from llama.cpp's
+     * `timings`, or per step from the deltas of /metrics histograms (stats_server_hist:
+     * bucket resolution, counts spread evenly inside each bucket). */
+    STATS_SRV_TTFT,    /* /metrics: time to first token */
+    STATS_SRV_E2E,     /* /metrics: request latency; timings: prefill + decode */
+    STATS_SRV_QUEUE,   /* /metrics: time in the queue */
+    STATS_SRV_PREFILL, /* timings: prompt_ms */
+    STATS_SRV_DECODE,  /* timings: predicted_ms / (predicted_n - 1), per token like TPOT */
+    STATS_SRV_ITL,     /* /metrics: inter-token latency (TGI: mean time per token) */
+    /* Client overhead per request (timings): client E2E - server E2E, client TTFT - server
+     * prefill (0 when the client's figure is the smaller) */
+    STATS_OVH_E2E,
+    STATS_OVH_TTFT,
     STATS_METRICS
 } stats_metric;
 
@@ -73,7 +87,22 @@ typedef struct {
     uint64_t decode_tokens;  /* output tokens after the first, of requests with >= 2 ... */
     uint64_t decode_ns;      /* ... and their E2E - TTFT: per-stream TPS as a ratio of sums */
     uint64_t slo_met;        /* successful requests that met every per-request SLO */
-    uint64_t reconnects;     /* requests re-sent once on a fresh connection */
+    /* the server's own view: which source filled the STATS_SRV_* histograms, and the tokens
+     * the server counted (timings predicted_n of the requests that had timings, or the
+     * /metrics generation counter's delta over the window) against the content events the
+     * client received of the same requests (or inside the same window) */
+    uint8_t srv_source; /* stats_srv_source */
+    uint64_t srv_timed; /* requests with timings */
+    uint64_t srv_tokens, srv_client_events;
+    /* the same from /metrics (stats_set_server_hists): the generation counter's delta and
+     * the content events that arrived over the same readings' seconds (warm-up requests
+     * included when a reading spans them, on both sides); used when no timings exist */
+    uint64_t srv_metric_tokens, srv_metric_events;
+    /* prompt tokens the server reported (usage.prompt_tokens), per request: how exact
+     * --prompt-tokens was */
+    uint64_t prompt_rep_n, prompt_rep_sum;
+    uint32_t prompt_rep_min, prompt_rep_max;
+    uint64_t reconnects; /* requests re-sent once on a fresh connection */
     uint64_t reconnect_lost_us;
     uint64_t finish_grace; /* ended by the grace after finish_reason (no [DONE], no close) */
     uint64_t one_read;     /* requests whose content all arrived in one read */
@@ -90,6 +119,15 @@ typedef struct {
     uint64_t win_ok, win_slo_met, win_events; /* completions, SLO-met ones, content events */
     hist h[STATS_METRICS];
 } stats_agg;
+
+typedef enum {
+    STATS_SRV_NONE = 0,
+    STATS_SRV_TIMINGS, /* llama.cpp `timings` per request */
+    STATS_SRV_METRICS, /* /metrics histogram and counter deltas per step */
+} stats_srv_source;
+
+/* "timings", "metrics" or NULL. */
+const char *stats_srv_source_name(uint8_t source);
 
 /* One second of the time series: [start + t s, start + t+1 s). */
 typedef struct {
@@ -110,7 +148,8 @@ typedef struct {
  * counts the seconds not kept); memory is bounded at about 5 MB. The live figures
  * (stats_live) keep updating. */
 #define STATS_SERIES_MAX 86400u
-/* Steps beyond this index are counted in the totals only (each step holds ~210 kB). */
+/* Steps beyond this index are counted in the totals only (each step holds ~400 kB: 23 histograms).
+ */
 #define STATS_MAX_STEPS 1024u
 
 /* Seconds are driven by event times and by stats_tick: a record whose t_ns lies beyond
@@ -141,6 +180,17 @@ typedef struct {
      * there are none (set by the session) */
     const char *server_engine;
     char server_note[640];
+    /* --prompt-tokens calibrated by the server's tokenizer (set by the session): "tokenize",
+     * "probe", "failed" or NULL (none); the characters sent, the server's count for them
+     * (-1 = none) and the sentence shown */
+    /* /metrics histograms and counters: the last cumulative reading (deltas are taken per
+     * reading into the current step), and content events since it */
+    prom_hist srv_last[PROM_HISTS];
+    double srv_last_gen; /* NaN = none yet */
+    uint64_t srv_events_since;
+    const char *prompt_calib_method;
+    long prompt_calib_chars, prompt_calib_measured;
+    char prompt_calib_note[320];
     stats_row *series;
     size_t n_series, cap_series;
     uint64_t series_dropped;
@@ -153,7 +203,7 @@ typedef struct {
     bool out_of_memory; /* a step or series row could not be stored */
 } stats;
 
-/* start_ns: run start on the monotonic clock; slo may be NULL. st is large (~250 kB):
+/* start_ns: run start on the monotonic clock; slo may be NULL. st is large (~420 kB):
  * keep it on the heap. Returns 0. */
 int stats_init(stats *st, uint64_t start_ns, const llm_slo *slo);
 void stats_free(stats *st);
@@ -167,6 +217,24 @@ void stats_set_gauges(stats *st, int target, int inflight, double cpu_pct, doubl
 /* The server's own figures for the open second (NaN = not known), carried like the gauges;
  * the queue's highest is kept per step. */
 void stats_set_server(stats *st, double running, double waiting, double kv_pct);
+/* The server's cumulative /metrics histograms and generation counter (srvmon's reading,
+ * about once a second): the deltas since the previous reading go into the current step and
+ * the totals (STATS_SRV_TTFT, _E2E, _QUEUE with each bucket's count spread evenly inside
+ * it, so percentiles have the server's bucket resolution; the counter's delta against the
+ * content events that arrived meanwhile). Nothing is counted before the first step opens,
+ * and a counter that went down (a restart) starts over. */
+void stats_set_server_hists(stats *st, const prom_figures *f);
+
+/* Tokens the server counted and the tokens the client received, from timings when any
+ * request had them (same requests), else from /metrics (same seconds). Returns the source
+ * (STATS_SRV_NONE when neither counted anything). */
+uint8_t stats_agg_server_tokens(const stats_agg *a, uint64_t *server, uint64_t *client);
+
+/* The server bucket [*lo, *hi] (ms) holding value_ms in the last reading of histogram k;
+ * false when there is none. */
+bool stats_server_bucket(const stats *st, prom_hist_kind k, double value_ms, double *lo,
+                         double *hi);
+
 /* llmload's own CPU over the last second (% of one core): the current step and the totals
  * keep their highest, so a run can say when the client itself was the bottleneck. */
 void stats_set_client_cpu(stats *st, double pct);

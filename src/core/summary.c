@@ -201,6 +201,35 @@ static void print_analysis(FILE *out, const stats *st)
         fprintf(out, "%s %s\n", i == 0 ? "findings    " : "            ", an.findings[i]);
 }
 
+/* Issue 13: the server's own figures under the client's, with where they come from, the
+ * client overhead and the tokens each side counted. */
+static void print_server_view(FILE *out, const stats_agg *a)
+{
+    if (a->srv_source == STATS_SRV_NONE)
+        return;
+    bool timings = a->srv_source == STATS_SRV_TIMINGS;
+    fprintf(out, "server       %s\n",
+            timings ? "llama.cpp timings, per request"
+                    : "/metrics histograms: percentiles at the server's bucket resolution");
+    static const stats_metric rows[] = {STATS_SRV_TTFT, STATS_SRV_QUEUE,  STATS_SRV_PREFILL,
+                                        STATS_SRV_E2E,  STATS_SRV_DECODE, STATS_SRV_ITL,
+                                        STATS_OVH_E2E,  STATS_OVH_TTFT};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (a->h[rows[i]].total)
+            print_metric_row(out, a, rows[i]);
+    if (!timings) {
+        double d = stats_agg_value(a, STATS_E2E, 50) - stats_agg_value(a, STATS_SRV_E2E, 50);
+        if (!isnan(d))
+            fprintf(out, "  client overhead E2E p50 %.2f ms (a difference of percentiles)\n", d);
+    }
+    uint64_t srv, cli;
+    if (stats_agg_server_tokens(a, &srv, &cli) != STATS_SRV_NONE)
+        fprintf(out, "  tokens: the server counted %llu, %llu arrived\n", (unsigned long long)srv,
+                (unsigned long long)cli);
+    if (timings)
+        fprintf(out, "  overhead = client - server, per request (TTFT against the prefill)\n");
+}
+
 void stats_print_summary(FILE *out, const stats *st, uint64_t lost_events)
 {
     const stats_agg *a = &st->totals;
@@ -208,6 +237,7 @@ void stats_print_summary(FILE *out, const stats *st, uint64_t lost_events)
         fprintf(out, "interrupted  %s: the figures cover the run until then\n", st->stop_reason);
     print_head(out, a);
     print_latencies(out, a);
+    print_server_view(out, a);
     print_steps(out, st);
     print_repeats(out, st);
     print_errors(out, a);

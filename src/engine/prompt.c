@@ -106,6 +106,13 @@ static cJSON *body_with(const llm_config *cfg, const char *model, const char *ke
     return body;
 }
 
+uint64_t prompt_text_seed(const llm_config *cfg, uint64_t seed)
+{
+    if (cfg->prompt_tokens <= 0)
+        return seed;
+    return cfg->seed_set ? cfg->seed : 1;
+}
+
 int prompt_build(const llm_config *cfg, const char *model, uint64_t seed, prompt_body *out,
                  char *err, size_t errlen)
 {
@@ -117,7 +124,7 @@ int prompt_build(const llm_config *cfg, const char *model, uint64_t seed, prompt
         snprintf(err, errlen, "out of memory building the prompt");
         return -1;
     }
-    uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 1;
+    uint64_t rng = prompt_text_seed(cfg, seed) * 0x9E3779B97F4A7C15ULL + 1;
     prompt_fill_text(text, chars, &rng);
     /* A marker no vocabulary word contains, replaced by the nonce after printing. */
     memset(text, '~', PROMPT_NONCE_LEN);

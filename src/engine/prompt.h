@@ -25,6 +25,12 @@ typedef struct {
 /* Random words (seeded, not one repeated token) of exactly `chars` characters. */
 void prompt_fill_text(char *out, size_t chars, uint64_t *rng);
 
+/* The seed of the prompt text of the body built for `seed`: with --prompt-tokens every
+ * virtual user sends the same words after its own nonce (--seed's, else seed 1), so the
+ * length run/calibrate measured on one holds for all (random words tokenise ±5 % apart
+ * from seed to seed, issue 13); otherwise seed itself. */
+uint64_t prompt_text_seed(const llm_config *cfg, uint64_t seed);
+
 /* Builds the body for cfg (chat or completions, stream, usage, max_tokens, ignore_eos,
  * temperature, seed, --body-json merged last). model may differ from cfg->model (resolved).
  * Returns 0 or -1 with a sentence. */

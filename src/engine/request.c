@@ -122,6 +122,7 @@ static void reset_response(req_slot *s)
     s->t_read = s->t_last_event = 0;
     s->content_events = s->read_tokens = s->content_reads = 0;
     s->usage_completion = s->usage_prompt = 0;
+    s->timings.has_timings = false;
     s->usage = s->finish = s->done_seen = s->stream_error = s->overflow = false;
     s->finish_grace = s->id_reported = false;
     s->http_status = 0;
@@ -165,6 +166,39 @@ static void mark_stream_error(req_slot *s, const char *msg)
     llm_strlcpy(s->stream_msg, msg, sizeof s->stream_msg);
 }
 
+/* Only the final chunk carries timings: a copy of its few numbers, no allocation. */
+static void request_keep_timings(req_slot *s, const chunk_info *ci)
+{
+    s->timings.has_timings = true;
+    s->timings.prompt_ms = ci->prompt_ms;
+    s->timings.predicted_ms = ci->predicted_ms;
+    s->timings.prompt_n = ci->prompt_n;
+    s->timings.predicted_n = ci->predicted_n;
+    s->timings.cache_n = ci->cache_n;
+}
+
+static uint32_t ms_to_us(double ms)
+{
+    return ms <= 0 ? 0 : ms >= 4e6 ? UINT32_MAX : (uint32_t)(ms * 1000.0 + 0.5);
+}
+
+static uint32_t clamp_u32(long v)
+{
+    return v <= 0 ? 0 : v >= (long)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static void fill_server_timings(const req_slot *s, ev_done *d)
+{
+    if (!s->timings.has_timings)
+        return;
+    d->srv_timings = 1;
+    d->srv_prefill_us = ms_to_us(s->timings.prompt_ms);
+    d->srv_decode_us = ms_to_us(s->timings.predicted_ms);
+    d->srv_prompt_n = clamp_u32(s->timings.prompt_n);
+    d->srv_predicted_n = clamp_u32(s->timings.predicted_n);
+    d->srv_cache_n = clamp_u32(s->timings.cache_n);
+}
+
 static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
 {
     uint32_t n = (uint32_t)(ci->content_events + ci->reasoning_events);
@@ -191,6 +225,8 @@ static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
         if (s->on_server_id)
             s->on_server_id(s, ci->model, ci->model_len, ci->fingerprint, ci->fingerprint_len);
     }
+    if (ci->has_timings)
+        request_keep_timings(s, ci);
 }
 
 static int on_sse_event(void *user, const char *event, size_t event_len, const char *data,
@@ -591,6 +627,7 @@ static void fill_done(req_slot *s, uint64_t now, ev_done *d)
     d->reconnects = s->reconnects;
     d->reconnect_lost_us = lost_us(s);
     fill_connection_times(s, d);
+    fill_server_timings(s, d);
 }
 
 /* The status line of a response whose body never came (a 429 with an empty body). */

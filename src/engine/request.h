@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/event.h"
 #include "engine/prompt.h"
+#include "proto/chunk.h"
 #include "proto/sse.h"
 
 #define REQUEST_SSE_BUF (64 * 1024)
@@ -54,6 +55,7 @@ typedef struct req_slot {
     uint32_t content_reads;  /* reads that brought content events */
     uint64_t read_first_gap; /* ITL of the first of them */
     long usage_completion, usage_prompt;
+    chunk_info timings; /* the last chunk with llama.cpp `timings` (has_timings) */
     bool usage, finish, done_seen, stream_error, overflow, finish_grace, id_reported;
     long http_status;
     bool error_body;

@@ -176,6 +176,7 @@ static void *poller(void *arg)
             if (rc == 0) {
                 m->reading.state = SRVMON_OK;
                 m->reading.fig = fig;
+                m->reading.seq++;
                 m->reading.note[0] = 0;
             } else if (!m->stopping) {
                 /* Once it worked, a miss is a hiccup; before, auto-discovery gives up. */

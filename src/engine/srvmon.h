@@ -18,9 +18,10 @@ typedef enum {
 
 typedef struct {
     srvmon_state state;
-    prom_figures fig; /* the last good answer (NaNs before one) */
-    char note[640];   /* why unavailable, as a sentence (holds a whole URL); "" otherwise */
-    char url[512];    /* the URL polled, without credentials */
+    prom_figures fig;  /* the last good answer (NaNs before one) */
+    unsigned long seq; /* good answers so far: a new one since the last read when it grew */
+    char note[640];    /* why unavailable, as a sentence (holds a whole URL); "" otherwise */
+    char url[512];     /* the URL polled, without credentials */
 } srvmon_reading;
 
 typedef struct srvmon srvmon;

@@ -90,6 +90,22 @@ static long tok_long(const chunk_doc *d, int i)
     return v;
 }
 
+/* Value of a non-negative number primitive (llama.cpp's "4.676"); -1 when it is not one. */
+static double tok_double(const chunk_doc *d, int i)
+{
+    const jsmntok_t *t = &d->t[i];
+    char num[40];
+    size_t n = tok_len(t);
+    if (t->type != JSMN_PRIMITIVE || n == 0 || n >= sizeof num || d->js[t->start] < '0' ||
+        d->js[t->start] > '9')
+        return -1;
+    memcpy(num, d->js + t->start, n);
+    num[n] = '\0';
+    char *stop;
+    double v = strtod(num, &stop);
+    return *stop == '\0' ? v : -1;
+}
+
 /* Value of the 4 hex digits after a \u (jsmn already checked they are hex). */
 static unsigned hex4(const char *s)
 {
@@ -206,6 +222,29 @@ static void chunk_usage(const chunk_doc *d, int obj, chunk_info *out)
     }
 }
 
+/* llama.cpp's {"timings": {"prompt_n", "prompt_ms", "predicted_n", "predicted_ms",
+ * "cache_n", …}}: has_timings once both times are there. */
+static void chunk_timings(const chunk_doc *d, int obj, chunk_info *out)
+{
+    int seen = 0;
+    for (int i = obj + 1; i + 1 < d->n && d->t[i].start < d->t[obj].end; i = tok_skip(d, i + 1)) {
+        double v = tok_double(d, i + 1);
+        if (v < 0)
+            continue;
+        if (TOK_IS(d, i, "prompt_ms"))
+            out->prompt_ms = v, seen |= 1;
+        else if (TOK_IS(d, i, "predicted_ms"))
+            out->predicted_ms = v, seen |= 2;
+        else if (TOK_IS(d, i, "prompt_n"))
+            out->prompt_n = (long)v;
+        else if (TOK_IS(d, i, "predicted_n"))
+            out->predicted_n = (long)v;
+        else if (TOK_IS(d, i, "cache_n"))
+            out->cache_n = (long)v;
+    }
+    out->has_timings = seen == 3;
+}
+
 /* {"error": {"message": …}} or {"error": "text"}. */
 static void chunk_error(const chunk_doc *d, int v, chunk_info *out)
 {
@@ -240,6 +279,8 @@ static void chunk_root(const chunk_doc *d, chunk_info *out)
             chunk_choices(d, i + 1, out);
         else if (TOK_IS(d, i, "usage") && v->type == JSMN_OBJECT)
             chunk_usage(d, i + 1, out);
+        else if (TOK_IS(d, i, "timings") && v->type == JSMN_OBJECT)
+            chunk_timings(d, i + 1, out);
         else if (TOK_IS(d, i, "error") && (v->type == JSMN_OBJECT || v->type == JSMN_STRING))
             error_tok = i + 1;
         else if (TOK_IS(d, i, "object") && TOK_IS(d, i + 1, "error"))

@@ -32,6 +32,11 @@ typedef struct {
     size_t model_len;
     const char *fingerprint;
     size_t fingerprint_len;
+    /* llama.cpp's `timings` object (final chunk): the server's own prefill and decode of
+     * the request. Times in ms, counts in tokens; has_timings false when absent. */
+    bool has_timings;
+    double prompt_ms, predicted_ms;
+    long prompt_n, predicted_n, cache_n;
     char message[256]; /* CHUNK_ERROR / CHUNK_MALFORMED: short human text */
     bool slow_path;    /* more JSON tokens than the stack array: decoded with heap tokens */
 } chunk_info;

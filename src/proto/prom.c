@@ -38,8 +38,39 @@ static const known_name k_names[] = {
     {"llmload_sim:requests_waiting", F_WAITING, "llmload sim"},
     {"llmload_sim:prompt_tokens_total", F_PROMPT, "llmload sim"},
     {"llmload_sim:generation_tokens_total", F_GENERATION, "llmload sim"},
+    /* TGI exports its token counts as histograms of per-request lengths: their sums */
+    {"tgi_request_input_length_sum", F_PROMPT, "TGI"},
+    {"tgi_request_generated_tokens_sum", F_GENERATION, "TGI"},
 };
 #define N_NAMES (sizeof k_names / sizeof k_names[0])
+
+/* The one table of the servers' latency histograms (seconds). llama.cpp exports none: its
+ * per-request `timings` serve instead. TGI has no time-to-first-token histogram. */
+static const struct {
+    const char *base;
+    prom_hist_kind kind;
+} k_hists[] = {
+    {"vllm:time_to_first_token_seconds", PROM_H_TTFT},
+    {"vllm:e2e_request_latency_seconds", PROM_H_E2E},
+    {"vllm:request_queue_time_seconds", PROM_H_QUEUE},
+    {"vllm:inter_token_latency_seconds", PROM_H_ITL},
+    {"vllm:time_per_output_token_seconds", PROM_H_ITL}, /* vLLM before 0.10 */
+    {"sglang:time_to_first_token_seconds", PROM_H_TTFT},
+    {"sglang:e2e_request_latency_seconds", PROM_H_E2E},
+    {"sglang:queue_time_seconds", PROM_H_QUEUE},
+    {"sglang:inter_token_latency_seconds", PROM_H_ITL},
+    {"sglang:time_per_output_token_seconds", PROM_H_ITL}, /* older SGLang */
+    {"tgi_request_duration", PROM_H_E2E},
+    {"tgi_request_queue_duration", PROM_H_QUEUE},
+    {"tgi_request_mean_time_per_token_duration", PROM_H_ITL},
+};
+#define N_HISTS (sizeof k_hists / sizeof k_hists[0])
+
+const char *prom_hist_name(prom_hist_kind k)
+{
+    static const char *const names[PROM_HISTS] = {"ttft", "e2e", "queue", "itl"};
+    return (unsigned)k < PROM_HISTS ? names[k] : "?";
+}
 
 static double *slot(prom_figures *o, field f)
 {
@@ -98,6 +129,95 @@ static bool sample_value(const char *p, const char *end, double *v)
     return *stop == 0;
 }
 
+typedef enum { PART_BUCKET, PART_SUM, PART_COUNT } hist_part;
+
+/* The histogram of a sample name `base_bucket` / `base_sum` / `base_count`; -1 if none. */
+static int hist_lookup(const char *name, size_t n, hist_part *part)
+{
+    static const struct {
+        const char *suffix;
+        hist_part part;
+    } sfx[] = {{"_bucket", PART_BUCKET}, {"_sum", PART_SUM}, {"_count", PART_COUNT}};
+    for (size_t s = 0; s < sizeof sfx / sizeof sfx[0]; s++) {
+        size_t sl = strlen(sfx[s].suffix);
+        if (n <= sl || memcmp(name + n - sl, sfx[s].suffix, sl) != 0)
+            continue;
+        for (size_t i = 0; i < N_HISTS; i++)
+            if (strlen(k_hists[i].base) == n - sl && memcmp(k_hists[i].base, name, n - sl) == 0) {
+                *part = sfx[s].part;
+                return (int)k_hists[i].kind;
+            }
+    }
+    return -1;
+}
+
+/* The value of label `le` in {…} from p (at '{') to close; false when absent. */
+static bool label_le(const char *p, const char *close, double *le)
+{
+    for (const char *q = p; q + 4 < close; q++) {
+        if ((q[-1] != '{' && q[-1] != ',') || memcmp(q, "le=\"", 4) != 0)
+            continue;
+        const char *v = q + 4, *e = memchr(v, '"', (size_t)(close - v));
+        if (!e || e - v >= 32)
+            return false;
+        char num[32];
+        memcpy(num, v, (size_t)(e - v));
+        num[e - v] = 0;
+        if (!strcmp(num, "+Inf")) {
+            *le = INFINITY;
+            return true;
+        }
+        char *stop;
+        *le = strtod(num, &stop);
+        return *stop == 0 && !isnan(*le);
+    }
+    return false;
+}
+
+/* Adds one bucket sample: le matched to an existing bound (series of other labels have
+ * the same bounds) or inserted in order. */
+static void hist_add_bucket(prom_hist *h, double le, double v)
+{
+    if (isinf(le)) {
+        h->total += v;
+        return;
+    }
+    int i = 0;
+    while (i < h->n && h->le[i] < le * (1 - 1e-9))
+        i++;
+    if (i < h->n && fabs(h->le[i] - le) <= le * 1e-9) {
+        h->cum[i] += v;
+        return;
+    }
+    if (h->n >= PROM_BUCKETS)
+        return;
+    memmove(&h->le[i + 1], &h->le[i], (size_t)(h->n - i) * sizeof h->le[0]);
+    memmove(&h->cum[i + 1], &h->cum[i], (size_t)(h->n - i) * sizeof h->cum[0]);
+    h->le[i] = le;
+    h->cum[i] = v;
+    h->n++;
+}
+
+static bool parse_hist_line(const char *name, const char *p, const char *end, prom_figures *out)
+{
+    hist_part part;
+    int k = hist_lookup(name, (size_t)(p - name), &part);
+    if (k < 0)
+        return false;
+    const char *open = p < end && *p == '{' ? p : NULL;
+    if (open && !(p = skip_labels(p, end)))
+        return true;
+    double v, le = 0;
+    if (!sample_value(p, end, &v) || isnan(v))
+        return true;
+    prom_hist *h = &out->hist[k];
+    if (part == PART_SUM)
+        h->sum += v;
+    else if (part == PART_BUCKET && open && label_le(open + 1, p - 1, &le))
+        hist_add_bucket(h, le, v);
+    return true;
+}
+
 static void parse_line(const char *p, const char *end, prom_figures *out, bool *found)
 {
     while (p < end && (*p == ' ' || *p == '\t'))
@@ -108,8 +228,12 @@ static void parse_line(const char *p, const char *end, prom_figures *out, bool *
     while (p < end && *p != '{' && *p != ' ' && *p != '\t')
         p++;
     const known_name *k = lookup(name, (size_t)(p - name));
-    if (!k)
+    if (!k) {
+        parse_hist_line(name, p, end, out);
         return;
+    }
+    if (out->engine && strcmp(out->engine, k->engine) != 0)
+        return; /* one engine's figures: the simulator exports vLLM's names too */
     if (p < end && *p == '{' && !(p = skip_labels(p, end)))
         return;
     double v;
@@ -128,7 +252,8 @@ static void parse_line(const char *p, const char *end, prom_figures *out, bool *
 
 bool prom_parse(const char *text, size_t len, prom_figures *out)
 {
-    *out = (prom_figures){NAN, NAN, NAN, NAN, NAN, NULL};
+    memset(out, 0, sizeof *out);
+    out->running = out->waiting = out->kv_used = out->prompt_tokens = out->generation_tokens = NAN;
     bool found = false;
     const char *p = text, *end = text + len;
     while (p < end) {

@@ -7,6 +7,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The latency histograms the server view compares with the client's (DESIGN §4). */
+typedef enum {
+    PROM_H_TTFT = 0, /* time to first token */
+    PROM_H_E2E,      /* request latency */
+    PROM_H_QUEUE,    /* time queued before the batch */
+    PROM_H_ITL,      /* inter-token latency (vLLM, SGLang) or mean time per token (TGI) */
+    PROM_HISTS
+} prom_hist_kind;
+
+#define PROM_BUCKETS 48
+
+/* One histogram, cumulative since the server started, its series with different labels
+ * added up bucket by bucket; n = 0 when not exported. */
+typedef struct {
+    int n;                    /* finite buckets, le ascending */
+    double le[PROM_BUCKETS];  /* upper bounds, seconds */
+    double cum[PROM_BUCKETS]; /* cumulative counts at each le */
+    double total;             /* the +Inf bucket (every observation) */
+    double sum;               /* _sum, seconds */
+} prom_hist;
+
+/* "ttft", "e2e", "queue", "itl". */
+const char *prom_hist_name(prom_hist_kind k);
+
 typedef struct {
     double running;           /* requests being generated (in the batch); NaN = not exported */
     double waiting;           /* requests queued for the batch; NaN = not exported */
@@ -15,12 +39,16 @@ typedef struct {
     double generation_tokens; /* counter since the server started; NaN = not exported */
     const char *engine;       /* "vLLM", "SGLang", "TGI", "llama.cpp", "llmload sim"; NULL =
                                  no name recognised */
+    prom_hist hist[PROM_HISTS];
 } prom_figures;
 
 /* Parses the text exposition format (text need not be NUL-terminated). Series of one name
  * with different labels (vLLM's model_name, say) are added up; for the KV-cache use the
- * highest is kept. Lines that do not parse are
- * skipped. Returns true when at least one known name was found. */
+ * highest is kept. Gauges and counters are read for the first engine whose names appear
+ * (a server exporting two families, like the simulator, is not counted twice); the
+ * histograms of the one table in prom.c (vLLM, SGLang, TGI names) whatever the engine.
+ * Lines that do not parse are skipped. Returns true when at least one known name was
+ * found. */
 bool prom_parse(const char *text, size_t len, prom_figures *out);
 
 #endif

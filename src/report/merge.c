@@ -331,6 +331,38 @@ static void window_json(cJSON *s, const parts *p)
     add_number(s, "goodput_rps", per_duration(p, offsetof(snap_step, goodput_rps)));
 }
 
+/* STEP.server and client_overhead_ms of the merged totals (issue 13): the first part's
+ * source (its percentiles are the server_* keys, merged from the histograms like every
+ * metric), the tokens each side counted added up over the parts with that source. */
+static void server_json(cJSON *s, const parts *p)
+{
+    const char *src = NULL;
+    double srv = 0, cli = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const snap_step *x = p->part[i];
+        if (!x->srv_source || (src && strcmp(src, x->srv_source) != 0))
+            continue;
+        src = x->srv_source;
+        srv += isfinite(x->srv_tokens) ? x->srv_tokens : 0;
+        cli += isfinite(x->srv_client_tokens) ? x->srv_client_tokens : 0;
+    }
+    if (!src) {
+        cJSON_AddNullToObject(s, "server");
+        cJSON_AddNullToObject(s, "client_overhead_ms");
+        return;
+    }
+    cJSON *o = cJSON_AddObjectToObject(s, "server");
+    cJSON_AddStringToObject(o, "source", src);
+    cJSON *t = cJSON_AddObjectToObject(o, "tokens");
+    cJSON_AddStringToObject(t, "source", src);
+    add_number(t, "server", srv);
+    add_number(t, "client", cli);
+    add_number(t, "diff_pct", cli > 0 ? 100.0 * (srv - cli) / cli : NAN);
+    cJSON *ovh = cJSON_AddObjectToObject(s, "client_overhead_ms");
+    cJSON_AddStringToObject(
+        ovh, "method", strcmp(src, "timings") == 0 ? "per_request" : "difference_of_percentiles");
+}
+
 static cJSON *totals_json(const parts *p)
 {
     cJSON *s = cJSON_CreateObject();
@@ -349,6 +381,7 @@ static cJSON *totals_json(const parts *p)
     achieved_json(s, p, rate);
     add_number(s, "client_cpu_max_pct", MAX(p, client_cpu_max_pct));
     add_number(s, "server_waiting_max", MAX(p, server_waiting_max));
+    server_json(s, p);
     cJSON *hists = cJSON_CreateObject();
     for (int m = 0; m < STATS_METRICS; m++)
         metric_json(s, hists, p, (stats_metric)m);
@@ -499,6 +532,20 @@ static void agg_from_step(stats_agg *a, const snap_step *s)
     }
     for (int m = 0; m < STATS_METRICS; m++)
         snap_hist_build(s, (stats_metric)m, &a->h[m]);
+    /* the server's view, for the merged analysis's findings (issue 13) */
+    bool timings = s->srv_source && !strcmp(s->srv_source, "timings");
+    a->srv_source = !s->srv_source ? STATS_SRV_NONE
+                    : timings      ? STATS_SRV_TIMINGS
+                                   : STATS_SRV_METRICS;
+    uint64_t srv = whole(s->srv_tokens), cli = whole(s->srv_client_tokens);
+    if (timings) {
+        a->srv_timed = 1; /* a flag here: which source counted the tokens */
+        a->srv_tokens = srv;
+        a->srv_client_events = cli;
+    } else if (s->srv_source) {
+        a->srv_metric_tokens = srv;
+        a->srv_metric_events = cli;
+    }
 }
 
 static bool all_search(const snap_doc *docs, size_t n, bool *finished)

@@ -202,6 +202,61 @@ static void md_analysis(FILE *out, const snap_doc *d)
         fprintf(out, "- %s\n", an->findings[i]);
 }
 
+double report_overhead_p50(const snap_step *s)
+{
+    if (s->overhead_method && !strcmp(s->overhead_method, "per_request"))
+        return s->m[STATS_OVH_E2E].p50;
+    return s->m[STATS_E2E].p50 - s->m[STATS_SRV_E2E].p50;
+}
+
+/* Issue 13: the server's own figures beside the client's, per step and for the run. */
+static void md_server_row(FILE *out, const char *name, const snap_step *s)
+{
+    char load[32];
+    load_label(s, load, sizeof load);
+    bool timings = s->srv_source && !strcmp(s->srv_source, "timings");
+    fprintf(out, "| %s | %s | %s |", name, load,
+            timings ? "timings (per request)" : "/metrics (bucket resolution)");
+    md_num(out, s->m[STATS_TTFT].p50, "%.1f");
+    md_num(out, timings ? s->m[STATS_SRV_PREFILL].p50 : s->m[STATS_SRV_TTFT].p50, "%.1f");
+    md_num(out, s->m[STATS_E2E].p50, "%.1f");
+    md_num(out, s->m[STATS_SRV_E2E].p50, "%.1f");
+    md_num(out, s->m[STATS_SRV_QUEUE].p50, "%.1f");
+    md_num(out, s->m[STATS_TPOT].p50, "%.2f");
+    md_num(out, s->m[STATS_SRV_DECODE].p50, "%.2f");
+    double ovh = report_overhead_p50(s);
+    if (isnan(ovh))
+        fputs(" - |", out);
+    else
+        fprintf(out, " %.1f%s |", ovh, timings ? "" : " (diff. of p50s)");
+    md_num(out, s->srv_tokens, "%.0f");
+    md_num(out, s->srv_client_tokens, "%.0f");
+    md_num(out, s->srv_tokens_diff_pct, "%+.2f %%");
+    fputc('\n', out);
+}
+
+static void md_server(FILE *out, const snap_doc *d)
+{
+    if (!d->totals.srv_source)
+        return;
+    fputs("\n## Client vs server\n\n"
+          "TTFT, E2E, queue in ms (p50); server TTFT is the prefill with timings; TPOT and "
+          "decode in ms per token; overhead = client E2E - server E2E.\n\n"
+          "| step | load | server source | TTFT client | TTFT server | E2E client | E2E server | "
+          "queue server | TPOT client | decode server | overhead | tokens server | tokens "
+          "client | diff |\n"
+          "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+          out);
+    for (size_t i = 0; i < d->n_steps; i++) {
+        if (!d->steps[i].srv_source)
+            continue;
+        char name[16];
+        snprintf(name, sizeof name, "%d", d->steps[i].index);
+        md_server_row(out, name, &d->steps[i]);
+    }
+    md_server_row(out, "run", &d->totals);
+}
+
 void report_markdown(FILE *out, const snap_doc *d)
 {
     const snap_step *t = &d->totals;
@@ -221,6 +276,7 @@ void report_markdown(FILE *out, const snap_doc *d)
         fprintf(out, "| average token rate | %.2f tok/s |\n", t->tps);
     fprintf(out, "| llmload | %s |\n\n## Steps\n\n", d->version ? d->version : "-");
     md_steps(out, d);
+    md_server(out, d);
     md_best(out, d);
     md_analysis(out, d);
 }
@@ -252,7 +308,9 @@ void report_csv(FILE *out, const snap_doc *d, bool with_header)
         fputs("file,step,test,concurrency,rate,duration_s,requests_ok,requests_failed,"
               "success_pct,rps,tps,output_tokens,ttft_mean_ms,ttft_p50_ms,ttft_p99_ms,"
               "m[STATS_E2E].mean_ms,e2e_p50_ms,e2e_p99_ms,itl_p50_ms,tpot_p50_ms,per_stream_tps_"
-              "p50\n",
+              "p50,server_source,server_ttft_p50_ms,server_e2e_p50_ms,server_queue_p50_ms,"
+              "server_prefill_p50_ms,server_decode_ms_per_token_p50,client_overhead_e2e_p50_ms,"
+              "server_tokens,client_tokens\n",
               out);
     for (size_t i = 0; i < d->n_steps; i++) {
         const snap_step *s = &d->steps[i];
@@ -278,6 +336,17 @@ void report_csv(FILE *out, const snap_doc *d, bool with_header)
                             s->m[STATS_PER_STREAM_TPS].p50};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
             csv_field(out, v[k]);
+        fprintf(out, ",%s", s->srv_source ? s->srv_source : "");
+        const double sv[] = {s->m[STATS_SRV_TTFT].p50,
+                             s->m[STATS_SRV_E2E].p50,
+                             s->m[STATS_SRV_QUEUE].p50,
+                             s->m[STATS_SRV_PREFILL].p50,
+                             s->m[STATS_SRV_DECODE].p50,
+                             s->srv_source ? report_overhead_p50(s) : NAN,
+                             s->srv_source ? s->srv_tokens : NAN,
+                             s->srv_source ? s->srv_client_tokens : NAN};
+        for (size_t k = 0; k < sizeof sv / sizeof sv[0]; k++)
+            csv_field(out, sv[k]);
         fputc('\n', out);
     }
 }

@@ -51,4 +51,8 @@ int report_main(const llm_config *cfg);
  * write). */
 int merge_main(const llm_config *cfg);
 
+/* Issue 13: the client overhead's p50 of a step with a server view: per request (llama.cpp
+ * timings) or client E2E p50 - server E2E p50 (histograms); NaN when either is missing. */
+double report_overhead_p50(const snap_step *s);
+
 #endif

@@ -311,6 +311,57 @@ static void html_steps(FILE *out, const snap_doc *d)
     fputs("</table>\n", out);
 }
 
+static void html_cell(FILE *out, double v)
+{
+    if (isnan(v))
+        fputs("<td>-</td>", out);
+    else
+        fprintf(out, "<td>%.4g</td>", v);
+}
+
+static void html_server_row(FILE *out, const char *name, const snap_step *s)
+{
+    bool timings = s->srv_source && !strcmp(s->srv_source, "timings");
+    fprintf(out, "<tr><td>%s</td><td>%s</td>", name,
+            timings ? "timings (per request)" : "/metrics (bucket resolution)");
+    const double v[] = {s->m[STATS_TTFT].p50,
+                        timings ? s->m[STATS_SRV_PREFILL].p50 : s->m[STATS_SRV_TTFT].p50,
+                        s->m[STATS_E2E].p50,
+                        s->m[STATS_SRV_E2E].p50,
+                        s->m[STATS_SRV_QUEUE].p50,
+                        s->m[STATS_TPOT].p50,
+                        s->m[STATS_SRV_DECODE].p50,
+                        report_overhead_p50(s),
+                        s->srv_tokens,
+                        s->srv_client_tokens};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+        html_cell(out, v[k]);
+    fputs("</tr>\n", out);
+}
+
+/* Issue 13: the server's own figures beside the client's (as in the Markdown). */
+static void html_server(FILE *out, const snap_doc *d)
+{
+    if (!d->totals.srv_source)
+        return;
+    fputs("<h3>Client vs server</h3>\n<table><tr><th>step</th><th>server source</th>"
+          "<th>TTFT client</th><th>TTFT server</th><th>E2E client</th><th>E2E server</th>"
+          "<th>queue server</th><th>TPOT client</th><th>decode server</th><th>overhead</th>"
+          "<th>tokens server</th><th>tokens client</th></tr>\n",
+          out);
+    for (size_t i = 0; i < d->n_steps; i++) {
+        if (!d->steps[i].srv_source)
+            continue;
+        char name[16];
+        snprintf(name, sizeof name, "%d", d->steps[i].index);
+        html_server_row(out, name, &d->steps[i]);
+    }
+    html_server_row(out, "run", &d->totals);
+    fputs("</table>\n<p>ms (p50); with timings the server's TTFT is its prefill; overhead = "
+          "client E2E - server E2E, per request with timings, else a difference of p50s.</p>\n",
+          out);
+}
+
 static void html_list(FILE *out, const char *title, char (*items)[REPORT_ADVICE_LEN], size_t n)
 {
     if (n == 0)
@@ -388,6 +439,7 @@ void report_html(FILE *out, const snap_doc *docs, size_t n)
             fprintf(out, ", %.4g req/s, %.4g tok/s", d->totals.rps, d->totals.tps);
         fputs("</p>\n", out);
         html_steps(out, d);
+        html_server(out, d);
         report_advice adv;
         report_advise(d, &adv);
         html_list(out, "Best configuration", adv.best, adv.n_best);

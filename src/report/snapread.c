@@ -107,6 +107,18 @@ static void read_tokens(const cJSON *s, snap_step *r)
     r->window_completed = num_of(win, "completed");
 }
 
+static void read_server(const cJSON *s, snap_step *r)
+{
+    const cJSON *srv = key_of(s, "server"), *tok = key_of(srv, "tokens");
+    const cJSON *src = key_of(srv, "source"),
+                *ovh = key_of(key_of(s, "client_overhead_ms"), "method");
+    r->srv_source = cJSON_IsString(src) ? src->valuestring : NULL;
+    r->overhead_method = cJSON_IsString(ovh) ? ovh->valuestring : NULL;
+    r->srv_tokens = num_of(tok, "server");
+    r->srv_client_tokens = num_of(tok, "client");
+    r->srv_tokens_diff_pct = num_of(tok, "diff_pct");
+}
+
 static void read_achieved(const cJSON *s, snap_step *r)
 {
     const cJSON *ach = key_of(s, "achieved");
@@ -130,6 +142,7 @@ static int read_step(const cJSON *s, int index, snap_step *r)
     r->cut_short = true_of(s, "cut_short");
     read_requests(s, r);
     read_tokens(s, r);
+    read_server(s, r);
     r->rps = num_of(s, "rps");
     r->tps = num_of(s, "tps");
     r->goodput_rps = num_of(s, "goodput_rps");

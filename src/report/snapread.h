@@ -54,6 +54,11 @@ typedef struct {
     bool missed_target;
     double client_cpu_max_pct, server_waiting_max;
     snap_summary m[STATS_METRICS];
+    /* STEP.server and STEP.client_overhead_ms (issue 13): where the server's figures come
+     * from ("timings", "metrics"; NULL = none), its token count beside the client's, and
+     * how the overhead was taken ("per_request", "difference_of_percentiles") */
+    const char *srv_source, *overhead_method;
+    double srv_tokens, srv_client_tokens, srv_tokens_diff_pct;
     snap_hist h[STATS_METRICS];
     const cJSON *json; /* the object as written: a writer passes it on whole (merge) */
 } snap_step;

@@ -96,7 +96,8 @@ static void note_server_metrics(const run_session *s, srvmon_state *noted)
         fprintf(stderr, "llmload: no server metrics: %s\n", s->srvr.note);
 }
 
-static void run_loop(run_session *s, FILE *log)
+/* Returns the signals seen (0: the run ended by itself). */
+static int run_loop(run_session *s, FILE *log)
 {
     int signals_seen = 0;
     srvmon_state noted = SRVMON_STARTING;
@@ -116,6 +117,7 @@ static void run_loop(run_session *s, FILE *log)
     session_drain(s);
     stats_tick(s->st, llm_now_ns());
     engine_read_gauges(s->eng, &s->gauges);
+    return signals_seen;
 }
 
 /* --output_format json (llm_benchmark.py's): the snapshot on one line, so a loop that
@@ -169,7 +171,10 @@ int run_headless(const llm_config *cfg)
     }
     fprintf(stderr, "llmload: %s  model %s  %s\n", s->cfg.url, s->model ? s->model : "(default)",
             s->plan_text);
-    run_loop(s, log);
+    if (s->calib.note[0])
+        fprintf(stderr, "llmload: %s\n", s->calib.note);
+    if (run_loop(s, log) == 0)
+        session_server_final(s);
     print_results(s, log);
     if (log)
         fclose(log);

@@ -34,6 +34,19 @@ static void start_server_metrics(run_session *s)
         s->srv = srvmon_start(&s->cfg, url, given);
 }
 
+/* The server's counters before the load (issue 13): the first reading is the base the
+ * deltas start from, so it should come before any request; waits at most 1 s. */
+static void wait_server_metrics(run_session *s)
+{
+    uint64_t until = llm_now_ns() + LLM_NS_PER_SEC;
+    while (s->srv && llm_now_ns() < until) {
+        srvmon_read(s->srv, &s->srvr);
+        if (s->srvr.state != SRVMON_STARTING)
+            return;
+        usleep(10000);
+    }
+}
+
 static void read_server_metrics(run_session *s)
 {
     if (!s->srv)
@@ -44,6 +57,10 @@ static void read_server_metrics(run_session *s)
     stats_set_server(s->st, ok ? f->running : NAN, ok ? f->waiting : NAN,
                      ok ? f->kv_used * 100 : NAN);
     s->st->server_engine = ok ? f->engine : s->st->server_engine;
+    if (ok && s->srvr.seq != s->srv_seq) { /* a new reading: its deltas (issue 13) */
+        s->srv_seq = s->srvr.seq;
+        stats_set_server_hists(s->st, f);
+    }
     llm_strlcpy(s->st->server_note, s->srvr.note, sizeof s->st->server_note);
 }
 
@@ -60,9 +77,13 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         return rc;
     if (!s->cfg.model) /* the snapshot records the model sent, even when the server chose */
         s->cfg.model = s->model;
+    calibrate_prompt(&s->cfg, s->model, &s->calib);
+    s->cfg.prompt_chars = s->calib.chars;
     if (plan_build(&s->cfg, &s->plan, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     plan_describe(&s->plan, s->plan_text, sizeof s->plan_text);
+    start_server_metrics(s);
+    wait_server_metrics(s);
     s->st = calloc(1, sizeof *s->st);
     if (!s->st) {
         snprintf(err, errlen, "out of memory");
@@ -73,6 +94,11 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     s->start_ns = s->last_save_ns = llm_now_ns();
     s->started = time(NULL);
     stats_init(s->st, s->start_ns, &s->cfg.slo);
+    s->st->prompt_calib_method = calib_method_name(s->calib.method);
+    s->st->prompt_calib_chars = s->calib.chars;
+    s->st->prompt_calib_measured = s->calib.measured;
+    llm_strlcpy(s->st->prompt_calib_note, s->calib.note, sizeof s->st->prompt_calib_note);
+    read_server_metrics(s); /* the base of the server's deltas: before any step */
     if (s->plan.search) {
         s->st->search = true;
         const plan_step *first = &s->plan.steps[0];
@@ -82,8 +108,22 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     if (engine_start(&s->cfg, &s->plan, s->model, &s->eng, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     engine_read_gauges(s->eng, &s->gauges);
-    start_server_metrics(s);
     return 0;
+}
+
+void session_server_final(run_session *s)
+{
+    if (!s->srv || s->srvr.state != SRVMON_OK)
+        return;
+    uint64_t until = llm_now_ns() + 1200 * LLM_NS_PER_MS;
+    unsigned long seen = s->srvr.seq;
+    while (llm_now_ns() < until) {
+        srvmon_read(s->srv, &s->srvr);
+        if (s->srvr.seq != seen)
+            break;
+        usleep(20000);
+    }
+    read_server_metrics(s);
 }
 
 /* The first answers decide (issue 11, defect 9): while nothing has succeeded, a 404 says

@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "engine/plan.h"
 #include "engine/srvmon.h"
+#include "run/calibrate.h"
 #include "run/demo.h"
 
 #define SESSION_BURST 1024
@@ -25,14 +26,16 @@ typedef struct {
     demo_server demo;
     char *model; /* sent in every body; NULL = omitted */
     char plan_text[160];
+    calib_result calib; /* --prompt-tokens by the server's tokenizer (issue 13) */
     plan plan;
     engine *eng;
     stats *st;
     engine_gauges gauges; /* as of the last session_second */
     sysmon sys;
-    sysmon_reading sysr; /* as of the last session_second */
-    srvmon *srv;         /* the server's /metrics poller; NULL = off */
-    srvmon_reading srvr; /* as of the last session_second */
+    sysmon_reading sysr;   /* as of the last session_second */
+    srvmon *srv;           /* the server's /metrics poller; NULL = off */
+    srvmon_reading srvr;   /* as of the last session_second */
+    unsigned long srv_seq; /* srvr.seq whose histograms stats has taken */
     time_t started;
     uint64_t start_ns, last_save_ns;
     char autosave_path[1024]; /* --json (a file), else one in --out; "" until the first save */
@@ -79,5 +82,10 @@ int session_signal_exit(const run_session *s);
 int session_exit_code(run_session *s);
 
 void session_close(run_session *s);
+
+/* After the load and its drain: waits (at most 1.2 s) for the server's next /metrics
+ * reading and takes it, so its counters' deltas cover the run's last second (issue 13).
+ * Not after a stop by signal. */
+void session_server_final(run_session *s);
 
 #endif

@@ -38,7 +38,10 @@ typedef struct {
     /* top-level body fields answered 400 "Unrecognized request argument supplied: NAME",
      * comma-separated (a strict server: OpenAI's own for ignore_eos); "" = none */
     char reject_fields[128];
-    bool quiet; /* no access/log lines on stderr */
+    bool quiet;           /* no access/log lines on stderr */
+    bool timings;         /* llama.cpp `timings` in the final chunk (or the whole answer) */
+    double drop_last_pct; /* % of streams whose last token chunk is not sent (a cutting proxy);
+                             the server's own counts still include it */
 } sim_options;
 
 typedef struct sim_server sim_server;

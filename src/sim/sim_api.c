@@ -2,10 +2,12 @@
  * API key, the JSON body of a generation (cJSON), its output length and its faults. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "sim/sim_internal.h"
+#include "sim/sim_tok.h"
 
 typedef enum {
     R_NOT_FOUND,
@@ -14,6 +16,7 @@ typedef enum {
     R_COMPLETIONS,
     R_METRICS,
     R_HEALTH,
+    R_TOKENIZE,
 } route_id;
 
 typedef struct {
@@ -28,6 +31,7 @@ static const route routes[] = {
     {"/v1/completions", R_COMPLETIONS, HTTP_POST},
     {"/metrics", R_METRICS, HTTP_GET},
     {"/health", R_HEALTH, HTTP_GET},
+    {"/tokenize", R_TOKENIZE, HTTP_POST},
 };
 
 static const route *route_find(const char *url)
@@ -78,50 +82,6 @@ static bool api_authorized(const sim_conn *c)
 
 /* ---- generation requests ---- */
 
-/* Characters (UTF-8 code points) of the text the prompt is made of. */
-static long utf8_chars(const char *s)
-{
-    long n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-static long content_chars(const cJSON *content)
-{
-    if (cJSON_IsString(content))
-        return utf8_chars(content->valuestring);
-    long n = 0;
-    const cJSON *part;
-    cJSON_ArrayForEach(part, content)
-    {
-        const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
-        if (cJSON_IsString(part))
-            n += utf8_chars(part->valuestring);
-        else if (cJSON_IsString(text))
-            n += utf8_chars(text->valuestring);
-        else if (cJSON_IsNumber(part))
-            n += 4; /* a prompt given as token ids: one token each */
-    }
-    return n;
-}
-
-/* Chat: every message's content; completions: the prompt. -1 when it is missing. */
-static long prompt_chars(const cJSON *root, sim_endpoint ep)
-{
-    if (ep == SIM_EP_COMPLETIONS) {
-        const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(root, "prompt");
-        return cJSON_IsString(prompt) || cJSON_IsArray(prompt) ? content_chars(prompt) : -1;
-    }
-    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(root, "messages");
-    if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0)
-        return -1;
-    long n = 0;
-    const cJSON *m;
-    cJSON_ArrayForEach(m, msgs) n += content_chars(cJSON_GetObjectItemCaseSensitive(m, "content"));
-    return n;
-}
-
 static double json_number(const cJSON *root, const char *name, double fallback)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
@@ -168,14 +128,15 @@ static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
         api_error(c, 404, "NotFoundError", msg);
         return false;
     }
-    long chars = prompt_chars(root, r->ep);
-    if (chars < 0) {
+    /* counted by the simulator's own tokenizer, not by llmload's chars/4 (issue 13) */
+    long tokens = simtok_prompt(root, r->ep == SIM_EP_CHAT);
+    if (tokens < 0) {
         api_error(c, 400, "BadRequestError",
                   r->ep == SIM_EP_CHAT ? "'messages' is required: a non-empty array"
                                        : "'prompt' is required: a string or an array");
         return false;
     }
-    r->prompt_tokens = chars > 0 ? (chars + 3) / 4 : 1;
+    r->prompt_tokens = tokens > 0 ? tokens : 1;
     double mt = json_number(root, "max_completion_tokens",
                             json_number(root, "max_tokens", (double)s->opt.default_max_tokens));
     if (!(mt >= 1) || mt > 1e9) {
@@ -197,6 +158,8 @@ static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
     r->malformed_at = sim_rng_unit(&rng) * 100 < s->opt.malformed_rate_pct ? mid : 0;
     r->stall_at = sim_rng_unit(&rng) * 100 < s->opt.stall_rate_pct ? mid : 0;
     r->words = sim_rng_next(&rng);
+    /* drawn after the others so that 0 % leaves every earlier draw as it was */
+    r->drop_last = s->opt.drop_last_pct > 0 && sim_rng_unit(&rng) * 100 < s->opt.drop_last_pct;
     /* drawn last so that a 0 % error rate leaves every other draw as it was */
     if (sim_rng_unit(&rng) * 100 < s->opt.error_rate_pct) {
         static const int codes[3] = {429, 500, 503};
@@ -235,6 +198,37 @@ static void api_generate(sim_conn *c, sim_endpoint ep)
     model_submit(c->srv, r);
 }
 
+/* POST /tokenize with the simulator's tokenizer, in both servers' shapes: llama.cpp's
+ * {"content": text} (no BOS) and vLLM's {"prompt": text} (with BOS) or {"messages": […]}
+ * (with the chat template). Answers {"count": n, "max_model_len": …, "tokens": [ids]}. */
+static void api_tokenize(sim_conn *c)
+{
+    cJSON *root = cJSON_ParseWithLength(c->body ? c->body : "", c->body_len);
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(root, "content");
+    long n = cJSON_IsString(content) ? simtok_count(content->valuestring)
+             : cJSON_GetObjectItemCaseSensitive(root, "messages") ? simtok_prompt(root, true)
+                                                                  : simtok_prompt(root, false);
+    cJSON_Delete(root);
+    if (n < 0) {
+        api_error(c, 400, "BadRequestError", "'content', 'prompt' or 'messages' is required");
+        return;
+    }
+    size_t cap = 96 + (size_t)n * 5;
+    char *body = malloc(cap);
+    if (!body) {
+        api_error(c, 500, "InternalServerError", "out of memory");
+        return;
+    }
+    size_t len =
+        (size_t)snprintf(body, cap, "{\"count\":%ld,\"max_model_len\":32768,\"tokens\":[", n);
+    for (long i = 0; i < n; i++)
+        len += (size_t)snprintf(body + len, cap - len, i ? ",%ld" : "%ld", 100 + i % 900);
+    len += (size_t)snprintf(body + len, cap - len, "]}");
+    proto_json(c, 200, NULL, body, len);
+    free(body);
+    api_done(c);
+}
+
 /* Called once --slow-headers (if any) has passed. */
 void api_handle(sim_conn *c)
 {
@@ -265,6 +259,9 @@ void api_handle(sim_conn *c)
     case R_HEALTH:
         proto_text(c, 200, "application/json", "{\"status\":\"ok\"}", 15);
         api_done(c);
+        break;
+    case R_TOKENIZE:
+        api_tokenize(c);
         break;
     case R_CHAT:
         api_generate(c, SIM_EP_CHAT);

@@ -27,6 +27,12 @@ typedef enum {
     SIM_PH_CLOSING, /* stream done, connection closes when due (--close-after-stream) */
 } sim_phase;
 
+/* vLLM's time-to-first-token bucket bounds (seconds), used for the three histograms */
+#define SIM_HIST_BUCKETS 22
+extern const double sim_hist_le[SIM_HIST_BUCKETS];
+enum { SIM_H_TTFT, SIM_H_E2E, SIM_H_QUEUE, SIM_H_ITL };
+void model_observe(sim_server *s, int which, uint64_t from_ns, uint64_t to_ns);
+
 typedef enum { SIM_EP_OTHER, SIM_EP_CHAT, SIM_EP_COMPLETIONS } sim_endpoint;
 
 typedef struct sim_conn sim_conn;
@@ -43,6 +49,10 @@ typedef struct sim_req {
     uint64_t words;                      /* RNG state for the token text */
     uint64_t due_ns;                     /* when the next event fires (heap key) */
     uint64_t first_ns;                   /* first token time, for the access log */
+    uint64_t admit_ns;                   /* entered a slot: prefill starts (timings) */
+    uint64_t arrive_ns;                  /* submitted to the model (vLLM's histograms) */
+    uint64_t last_tok_ns;                /* the previous token (vLLM's ITL histogram) */
+    bool drop_last;                      /* --drop-last-rate: the last token chunk is not sent */
     size_t heap_idx;
     struct sim_req *qnext;
     unsigned long long id;
@@ -114,6 +124,10 @@ struct sim_server {
     /* counters for /metrics */
     unsigned long long requests_total, requests_ok, requests_failed, gen_tokens_total,
         prompt_tokens_total, next_id;
+    /* vLLM-named latency histograms for /metrics: TTFT, E2E, queue time, ITL (seconds) */
+    unsigned long long hist[4][SIM_HIST_BUCKETS + 1]; /* per bucket (not cumulative); the last
+                                                        is +Inf */
+    double hist_sum[4];
     char readbuf[64 * 1024];
 };
 

@@ -104,6 +104,22 @@ static sim_req *heap_pop(sim_server *s)
     return top;
 }
 
+/* ---- vLLM-named histograms ---- */
+
+const double sim_hist_le[SIM_HIST_BUCKETS] = {0.001, 0.005, 0.01, 0.02,  0.04,  0.06,  0.08, 0.1,
+                                              0.25,  0.5,   0.75, 1.0,   2.5,   5.0,   7.5,  10.0,
+                                              20.0,  40.0,  80.0, 160.0, 640.0, 2560.0};
+
+void model_observe(sim_server *s, int which, uint64_t from_ns, uint64_t to_ns)
+{
+    double v = to_ns > from_ns ? (double)(to_ns - from_ns) / 1e9 : 0;
+    int i = 0;
+    while (i < SIM_HIST_BUCKETS && v > sim_hist_le[i])
+        i++;
+    s->hist[which][i]++;
+    s->hist_sum[which] += v;
+}
+
 /* ---- slots and queue ---- */
 
 static void model_admit(sim_server *s, sim_req *r, uint64_t now)
@@ -111,6 +127,8 @@ static void model_admit(sim_server *s, sim_req *r, uint64_t now)
     s->running++;
     s->prompt_tokens_total += (unsigned long long)r->prompt_tokens;
     r->phase = SIM_PH_PREFILL;
+    r->admit_ns = now;
+    model_observe(s, SIM_H_QUEUE, r->arrive_ns, now);
     double ttft = s->opt.base_latency_s + (double)r->prompt_tokens / s->opt.prefill_rate;
     heap_push(s, r, now + secs_to_ns(ttft));
 }
@@ -144,6 +162,8 @@ void model_close_at(sim_server *s, sim_req *r, uint64_t due_ns)
 void model_submit(sim_server *s, sim_req *r)
 {
     r->sent = 0;
+    r->arrive_ns = uv_hrtime();
+    r->last_tok_ns = 0;
     r->qnext = NULL;
     if (s->running < s->opt.slots && !s->q_head) {
         model_admit(s, r, uv_hrtime());
@@ -206,6 +226,7 @@ static void model_finish(sim_server *s, sim_req *r)
     sim_conn *c = r->conn;
     model_release(s, r);
     s->requests_ok++;
+    model_observe(s, SIM_H_E2E, r->arrive_ns, uv_hrtime());
     if (r->stream)
         proto_stream_end(c, r);
     else
@@ -239,7 +260,10 @@ static void model_token(sim_server *s, sim_req *r, uint64_t now)
     }
     r->sent++;
     s->gen_tokens_total++;
-    if (r->stream)
+    if (r->last_tok_ns)
+        model_observe(s, SIM_H_ITL, r->last_tok_ns, now);
+    r->last_tok_ns = now;
+    if (r->stream && !(r->drop_last && r->sent >= r->n_out))
         proto_stream_token(c, r);
     if (r->stream && r->sent == r->malformed_at)
         proto_stream_malformed(c);
@@ -268,6 +292,7 @@ static void model_fire(sim_server *s, sim_req *r, uint64_t now)
     case SIM_PH_PREFILL:
         r->phase = SIM_PH_DECODE;
         r->first_ns = now;
+        model_observe(s, SIM_H_TTFT, r->arrive_ns, now);
         s->decoding++;
         if (r->stream)
             proto_stream_role(r->conn, r);

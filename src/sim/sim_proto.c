@@ -144,10 +144,34 @@ void proto_models(sim_conn *c)
     proto_json(c, 200, NULL, body, (size_t)n);
 }
 
+/* One vLLM-named histogram in the text format (cumulative buckets, +Inf, sum, count). */
+static int metrics_hist(char *out, size_t cap, const sim_server *s, int which, const char *name,
+                        const char *help)
+{
+    const char *model = s->opt.model;
+    int n = snprintf(out, cap, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    unsigned long long cum = 0;
+    for (int i = 0; i <= SIM_HIST_BUCKETS && n >= 0 && (size_t)n < cap; i++) {
+        cum += s->hist[which][i];
+        char le[32];
+        if (i < SIM_HIST_BUCKETS)
+            snprintf(le, sizeof le, "%g", sim_hist_le[i]);
+        else
+            snprintf(le, sizeof le, "+Inf");
+        n += snprintf(out + n, cap - (size_t)n, "%s_bucket{le=\"%s\",model_name=\"%s\"} %llu\n",
+                      name, le, model, cum);
+    }
+    if (n >= 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n,
+                      "%s_sum{model_name=\"%s\"} %.6f\n%s_count{model_name=\"%s\"} %llu\n", name,
+                      model, s->hist_sum[which], name, model, cum);
+    return n;
+}
+
 void proto_metrics(sim_conn *c)
 {
     const sim_server *s = c->srv;
-    char body[2048];
+    char body[20480];
     int n = snprintf(
         body, sizeof body,
         "# HELP llmload_sim:requests_running Requests in a decode slot.\n"
@@ -176,9 +200,35 @@ void proto_metrics(sim_conn *c)
         "llmload_sim:requests_failed_total %llu\n"
         "# HELP llmload_sim:connections Open client connections.\n"
         "# TYPE llmload_sim:connections gauge\n"
-        "llmload_sim:connections %ld\n",
+        "llmload_sim:connections %ld\n"
+        /* the same counters under vLLM's names, beside its histograms (issue 13) */
+        "# HELP vllm:prompt_tokens_total Number of prefill tokens processed.\n"
+        "# TYPE vllm:prompt_tokens_total counter\n"
+        "vllm:prompt_tokens_total{model_name=\"%s\"} %llu\n"
+        "# HELP vllm:generation_tokens_total Number of generation tokens processed.\n"
+        "# TYPE vllm:generation_tokens_total counter\n"
+        "vllm:generation_tokens_total{model_name=\"%s\"} %llu\n",
         s->running, s->waiting, s->opt.slots, s->prompt_tokens_total, s->gen_tokens_total,
-        s->requests_total, s->requests_ok, s->requests_failed, s->n_conns);
+        s->requests_total, s->requests_ok, s->requests_failed, s->n_conns, s->opt.model,
+        s->prompt_tokens_total, s->opt.model, s->gen_tokens_total);
+    static const struct {
+        int which;
+        const char *name, *help;
+    } hists[] = {
+        {SIM_H_TTFT, "vllm:time_to_first_token_seconds",
+         "Histogram of time to first token in seconds."},
+        {SIM_H_E2E, "vllm:e2e_request_latency_seconds",
+         "Histogram of e2e request latency in seconds."},
+        {SIM_H_ITL, "vllm:inter_token_latency_seconds",
+         "Histogram of inter-token latency in seconds."},
+        {SIM_H_QUEUE, "vllm:request_queue_time_seconds",
+         "Histogram of time spent in WAITING phase for request."},
+    };
+    for (size_t i = 0; i < sizeof hists / sizeof hists[0] && n > 0 && (size_t)n < sizeof body; i++)
+        n += metrics_hist(body + n, sizeof body - (size_t)n, s, hists[i].which, hists[i].name,
+                          hists[i].help);
+    if (n < 0 || (size_t)n >= sizeof body)
+        n = (int)strlen(body);
     proto_text(c, 200, "text/plain; version=0.0.4", body, (size_t)n);
 }
 
@@ -308,23 +358,42 @@ static int usage_json(const sim_req *r, char *out, size_t cap)
                     r->prompt_tokens, r->prompt_tokens + r->sent, r->sent);
 }
 
+/* llama.cpp's `timings` (with --timings): the model's own prefill (slot entry to first
+ * token) and decode (first token to now) of the request, as `,"timings":{…}`; "" without. */
+static int timings_json(const sim_conn *c, const sim_req *r, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!c->srv->opt.timings)
+        return 0;
+    uint64_t now = uv_hrtime();
+    double prompt_ms = r->first_ns > r->admit_ns ? (double)(r->first_ns - r->admit_ns) / 1e6 : 0;
+    double predicted_ms = r->first_ns && now > r->first_ns ? (double)(now - r->first_ns) / 1e6 : 0;
+    return snprintf(out, cap,
+                    ",\"timings\":{\"cache_n\":0,\"prompt_n\":%ld,\"prompt_ms\":%.3f,"
+                    "\"predicted_n\":%ld,\"predicted_ms\":%.3f}",
+                    r->prompt_tokens, prompt_ms, r->sent, predicted_ms);
+}
+
 void proto_stream_end(sim_conn *c, sim_req *r)
 {
-    char tail[256], usage[160];
+    char tail[512], usage[160], timings[192];
+    int t = timings_json(c, r, timings, sizeof timings);
+    /* like llama.cpp: timings ride on the usage chunk, else on the finish chunk */
+    const char *fin_timings = r->include_usage ? "" : timings;
     int n = r->ep == SIM_EP_CHAT
                 ? snprintf(tail, sizeof tail,
                            "\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,"
-                           "\"finish_reason\":\"%s\",\"stop_reason\":null}]}\n\n",
-                           finish_reason(r))
+                           "\"finish_reason\":\"%s\",\"stop_reason\":null}]%s}\n\n",
+                           finish_reason(r), fin_timings)
                 : snprintf(tail, sizeof tail,
                            "\"choices\":[{\"index\":0,\"text\":\"\",\"logprobs\":null,"
-                           "\"finish_reason\":\"%s\",\"stop_reason\":null}]}\n\n",
-                           finish_reason(r));
+                           "\"finish_reason\":\"%s\",\"stop_reason\":null}]%s}\n\n",
+                           finish_reason(r), fin_timings);
     piece fin[2] = {{c->head, c->head_len}, {tail, (size_t)n}};
     chunk_put(c, fin, 2);
     if (r->include_usage) {
         int u = usage_json(r, usage, sizeof usage);
-        n = snprintf(tail, sizeof tail, "\"choices\":[],%.*s}\n\n", u, usage);
+        n = snprintf(tail, sizeof tail, "\"choices\":[],%.*s%.*s}\n\n", u, usage, t, timings);
         piece pc[2] = {{c->head, c->head_len}, {tail, (size_t)n}};
         chunk_put(c, pc, 2);
     }
@@ -339,7 +408,7 @@ void proto_stream_end(sim_conn *c, sim_req *r)
 void proto_full(sim_conn *c, sim_req *r)
 {
     proto_build_head(c, r, "");
-    size_t cap = c->head_len + (size_t)r->sent * MAX_WORD + 512;
+    size_t cap = c->head_len + (size_t)r->sent * MAX_WORD + 768;
     char *body = malloc(cap);
     if (!body) {
         proto_error(c, 500, "InternalServerError", "out of memory");
@@ -354,12 +423,13 @@ void proto_full(sim_conn *c, sim_req *r)
         memcpy(body + n, w->p, w->n);
         n += w->n;
     }
-    char usage[160];
+    char usage[160], timings[192];
     usage_json(r, usage, sizeof usage);
+    timings_json(c, r, timings, sizeof timings);
     n += (size_t)snprintf(body + n, cap - n,
                           "\"%s,\"logprobs\":null,\"finish_reason\":\"%s\",\"stop_reason\":null}],"
-                          "%s}",
-                          r->ep == SIM_EP_CHAT ? "}" : "", finish_reason(r), usage);
+                          "%s%s}",
+                          r->ep == SIM_EP_CHAT ? "}" : "", finish_reason(r), usage, timings);
     proto_json(c, 200, NULL, body, n);
     free(body);
 }

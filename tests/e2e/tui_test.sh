@@ -84,6 +84,12 @@ rps_nonzero() { screen | grep -Eq 'RPS now ([1-9][0-9.]*k?|0\.[0-9]*[1-9])'; }
 wait_for 20 rps_nonzero || fail "RPS stayed 0"
 ok "non-zero RPS"
 
+# Issue 13: the demo's simulator exports vLLM's histograms: the Latency panel gains a
+# "server" row (the server's own E2E) and says where it comes from.
+server_row() { screen | grep -Eq '│server +[0-9.]+ (ms|s) ' && screen | grep -q 'server: buckets'; }
+wait_for 20 server_row || fail "no server row in the Latency panel"
+ok "server row in the Latency panel"
+
 target_now() { screen | grep -Eo 'target [0-9]+' | head -1 | awk '{print $2}'; }
 inflight_now() { screen | grep -Eo 'in-flight [0-9]+' | head -1 | awk '{print $2}'; }
 T0=$(target_now)

@@ -774,6 +774,118 @@ static void summary_names_both_knees_the_best_load_and_the_slo_verdict(void **st
     free_stats(st);
 }
 
+/* 100 requests of 100 tokens with llama.cpp timings (server E2E 200 ms); `lost` of them
+ * lost their last token on the way, and the client's E2E is the server's + overhead_ms. */
+static stats *timed_run(int lost, uint64_t overhead_ms)
+{
+    stats *st = new_stats();
+    llm_event step = {.kind = EV_STEP, .t_ns = START};
+    step.u.step_change.total = 1;
+    step.u.step_change.concurrency = 1;
+    stats_consume(st, &step);
+    for (int i = 0; i < 100; i++) {
+        llm_event ev = {.kind = EV_REQUEST_DONE, .t_ns = START + (uint64_t)(i + 1) * SEC};
+        ev.u.done.t0_ns = START + (uint64_t)i * SEC;
+        ev.u.done.ttft_ns = 20 * MS + overhead_ms * MS;
+        ev.u.done.e2e_ns = 200 * MS + overhead_ms * MS;
+        ev.u.done.output_tokens = 100;
+        ev.u.done.content_events = i < lost ? 99 : 100;
+        ev.u.done.usage_reported = 1;
+        ev.u.done.prompt_tokens = 10;
+        ev.u.done.srv_timings = 1;
+        ev.u.done.srv_prefill_us = 20000;
+        ev.u.done.srv_decode_us = 180000;
+        ev.u.done.srv_predicted_n = 100;
+        stats_consume(st, &ev);
+    }
+    return st;
+}
+
+static const char *finding_with(const analysis *an, const char *needle)
+{
+    for (size_t i = 0; i < an->n_findings; i++)
+        if (strstr(an->findings[i], needle))
+            return an->findings[i];
+    return NULL;
+}
+
+/* Tokens the server counted vs the ones that arrived: over 1 % apart is a finding. */
+static void server_tokens_beyond_one_percent_are_a_finding(void **state)
+{
+    (void)state;
+    analysis an;
+    stats *st = timed_run(0, 2);
+    analysis_run(st, &an);
+    assert_null(finding_with(&an, "more tokens"));
+    assert_null(finding_with(&an, "client overhead"));
+    free_stats(st);
+
+    st = timed_run(50, 2); /* 0.5 %: within the resolution */
+    analysis_run(st, &an);
+    assert_null(finding_with(&an, "more tokens"));
+    free_stats(st);
+
+    st = timed_run(100, 2); /* 1 % of 9900 received: 1.01 % */
+    analysis_run(st, &an);
+    const char *f = finding_with(&an, "more tokens than arrived");
+    assert_non_null(f);
+    assert_non_null(strstr(f, "1.0 %"));
+    assert_non_null(strstr(f, "10000 by its timings, 9900 received"));
+    assert_non_null(strstr(f, "proxy"));
+    free_stats(st);
+}
+
+/* The client's overhead beyond the server's own latency is said, with both medians. */
+static void client_overhead_above_the_server_latency_is_a_finding(void **state)
+{
+    (void)state;
+    analysis an;
+    stats *st = timed_run(0, 150);
+    analysis_run(st, &an);
+    assert_null(finding_with(&an, "client overhead"));
+    free_stats(st);
+    st = timed_run(0, 300);
+    analysis_run(st, &an);
+    const char *f = finding_with(&an, "client overhead p50 300");
+    assert_non_null(f);
+    assert_non_null(strstr(f, "server's own E2E p50 200"));
+    free_stats(st);
+}
+
+/* The server's queue beyond the client's TTFT by more than its bucket: a finding; within
+ * the bucket: none. */
+static void a_server_queue_the_client_does_not_see_is_a_finding(void **state)
+{
+    (void)state;
+    for (int beyond = 0; beyond < 2; beyond++) {
+        stats *st = timed_run(0, 2); /* client TTFT 22 ms */
+        prom_figures f;
+        prom_parse("", 0, &f);
+        static const double le[3] = {0.01, 0.05, 0.5};
+        prom_hist *h = &f.hist[PROM_H_QUEUE];
+        h->n = 3;
+        for (int i = 0; i < 3; i++)
+            h->le[i] = le[i];
+        stats_set_server_hists(st, &f); /* the base */
+        /* 50 queued in (50, 500] ms, beyond the client's TTFT of 22 ms; or in (10, 50] ms,
+         * a bucket that holds it */
+        h->cum[0] = 0;
+        h->cum[1] = beyond ? 0 : 50;
+        h->cum[2] = h->total = 50;
+        stats_set_server_hists(st, &f);
+        analysis an;
+        analysis_run(st, &an);
+        const char *found = finding_with(&an, "does not show");
+        if (beyond) {
+            assert_non_null(found);
+            assert_non_null(strstr(found, "bucket 50-500 ms"));
+        } else {
+            assert_null(found);
+        }
+        free_stats(st);
+    }
+}
+
 static void nothing_measured_says_nothing(void **state)
 {
     (void)state;
@@ -789,6 +901,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(saturating_ramp_has_its_throughput_knee_before_its_latency_knee),
+        cmocka_unit_test(server_tokens_beyond_one_percent_are_a_finding),
+        cmocka_unit_test(client_overhead_above_the_server_latency_is_a_finding),
+        cmocka_unit_test(a_server_queue_the_client_does_not_see_is_a_finding),
         cmocka_unit_test(healthy_ramp_has_no_knee_and_says_so),
         cmocka_unit_test(the_knee_is_where_errors_start),
         cmocka_unit_test(mixed_tests_are_judged_on_the_output_steps),

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ typedef struct {
     int chunks, content, reasoning, finishes, usage_chunks, done, errors, malformed;
     size_t bytes;
     long completion_tokens, prompt_tokens;
+    int timings_chunks;
+    chunk_info timings; /* the chunk that carried llama.cpp's timings */
     int first_is_role_only;
     int done_was_last;
 } totals;
@@ -61,6 +64,10 @@ static int tally(void *user, const char *event, size_t event_len, const char *da
         t->usage_chunks++;
         t->completion_tokens = ci.completion_tokens;
         t->prompt_tokens = ci.prompt_tokens;
+    }
+    if (ci.has_timings) {
+        t->timings_chunks++;
+        t->timings = ci;
     }
     return 0;
 }
@@ -106,6 +113,34 @@ static void llama_usage_matches_count_of_content_chunks(void **state)
     assert_int_equal(t.done, 1);
     assert_true(t.done_was_last);
     assert_int_equal(t.malformed + t.errors, 0);
+}
+
+/* The recorded usage chunk's timings: the server's own prefill and decode of the request. */
+static void llama_final_chunk_gives_the_server_timings(void **state)
+{
+    (void)state;
+    totals t = tally_stream("llama.cpp/chat-stream-usage.sse");
+    assert_int_equal(t.timings_chunks, 1);
+    assert_true(t.timings.has_usage); /* the same chunk */
+    assert_int_equal(t.timings.prompt_n, 49);
+    assert_int_equal(t.timings.predicted_n, 12);
+    assert_int_equal(t.timings.cache_n, 0);
+    assert_true(fabs(t.timings.prompt_ms - 4.676) < 1e-9);
+    assert_true(fabs(t.timings.predicted_ms - 3.223) < 1e-9);
+    /* a timings object without both times, or with strings, is not timings */
+    chunk_info ci = decode("{\"choices\":[],\"timings\":{\"prompt_n\":3,\"prompt_ms\":1.5}}");
+    assert_false(ci.has_timings);
+    ci = decode("{\"choices\":[],\"timings\":{\"prompt_ms\":\"1\",\"predicted_ms\":2}}");
+    assert_false(ci.has_timings);
+    /* without include_usage llama.cpp puts them on the finish chunk */
+    t = tally_stream("llama.cpp/chat-stream.sse");
+    assert_int_equal(t.timings_chunks, 1);
+    assert_false(t.timings.has_usage);
+    assert_int_equal(t.timings.predicted_n, t.content);
+    ci = decode("{\"timings\":{\"predicted_ms\":2e1,\"prompt_ms\":0,\"predicted_n\":3}}");
+    assert_true(ci.has_timings);
+    assert_true(ci.predicted_ms == 20.0);
+    assert_int_equal(ci.predicted_n, 3);
 }
 
 static void llama_stream_without_include_usage_has_no_usage(void **state)
@@ -503,6 +538,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(llama_role_chunk_with_null_content_is_not_content),
         cmocka_unit_test(llama_usage_matches_count_of_content_chunks),
+        cmocka_unit_test(llama_final_chunk_gives_the_server_timings),
         cmocka_unit_test(llama_stream_without_include_usage_has_no_usage),
         cmocka_unit_test(completions_text_counts_as_content),
         cmocka_unit_test(vllm_role_chunk_with_empty_content_and_usage_chunk),

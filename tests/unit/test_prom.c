@@ -74,6 +74,59 @@ static void sglang_and_tgi_names(void **state)
     assert_true(f.running == 16 && f.waiting == 2 && isnan(f.kv_used));
 }
 
+/* The server view's histograms (issue 13): buckets of several label sets added bucket by
+ * bucket, in le order whatever order they come in, +Inf as the total, _sum; SGLang's and
+ * TGI's names land in the same kinds. */
+static void latency_histograms_add_up_across_labels(void **state)
+{
+    (void)state;
+    const char *text = "vllm:e2e_request_latency_seconds_bucket{le=\"0.5\",model_name=\"a\"} 3\n"
+                       "vllm:e2e_request_latency_seconds_bucket{model_name=\"a\",le=\"0.1\"} 1\n"
+                       "vllm:e2e_request_latency_seconds_bucket{le=\"+Inf\",model_name=\"a\"} 4\n"
+                       "vllm:e2e_request_latency_seconds_bucket{le=\"0.1\",model_name=\"b\"} 2\n"
+                       "vllm:e2e_request_latency_seconds_bucket{le=\"0.5\",model_name=\"b\"} 2\n"
+                       "vllm:e2e_request_latency_seconds_bucket{le=\"+Inf\",model_name=\"b\"} 2\n"
+                       "vllm:e2e_request_latency_seconds_sum{model_name=\"a\"} 1.25\n"
+                       "vllm:e2e_request_latency_seconds_count{model_name=\"a\"} 4\n"
+                       "vllm:request_queue_time_seconds_bucket{le=\"1e-3\"} 7\n"
+                       "vllm:num_requests_running 1\n";
+    prom_figures f;
+    assert_true(parse(text, &f));
+    const prom_hist *h = &f.hist[PROM_H_E2E];
+    assert_int_equal(h->n, 2);
+    assert_true(h->le[0] == 0.1 && h->le[1] == 0.5);
+    assert_true(h->cum[0] == 3 && h->cum[1] == 5);
+    assert_true(h->total == 6 && h->sum == 1.25);
+    assert_int_equal(f.hist[PROM_H_QUEUE].n, 1);
+    assert_true(f.hist[PROM_H_QUEUE].le[0] == 0.001);
+    assert_int_equal(f.hist[PROM_H_TTFT].n, 0);
+    assert_string_equal(prom_hist_name(PROM_H_QUEUE), "queue");
+
+    const char *others = "sglang:time_to_first_token_seconds_bucket{le=\"0.2\"} 5\n"
+                         "sglang:queue_time_seconds_bucket{le=\"0.2\"} 1\n"
+                         "tgi_request_duration_bucket{le=\"1\"} 9\n"
+                         "tgi_request_generated_tokens_sum 420\n";
+    parse(others, &f);
+    assert_true(f.hist[PROM_H_TTFT].cum[0] == 5 && f.hist[PROM_H_QUEUE].cum[0] == 1);
+    assert_true(f.hist[PROM_H_E2E].cum[0] == 9);
+    assert_true(f.generation_tokens == 420);
+}
+
+/* The simulator exports its own names and vLLM's: the counters are read once, for the
+ * engine whose names come first, not added up twice. */
+static void two_families_are_not_counted_twice(void **state)
+{
+    (void)state;
+    const char *text = "llmload_sim:generation_tokens_total 100\n"
+                       "llmload_sim:requests_waiting 2\n"
+                       "vllm:generation_tokens_total{model_name=\"m\"} 100\n"
+                       "vllm:num_requests_waiting 2\n";
+    prom_figures f;
+    assert_true(parse(text, &f));
+    assert_string_equal(f.engine, "llmload sim");
+    assert_true(f.generation_tokens == 100 && f.waiting == 2);
+}
+
 static void pages_without_known_names_say_so(void **state)
 {
     (void)state;
@@ -118,6 +171,8 @@ int main(void)
         cmocka_unit_test(recorded_llama_cpp_page),
         cmocka_unit_test(vllm_page_with_labels_and_two_models),
         cmocka_unit_test(sglang_and_tgi_names),
+        cmocka_unit_test(latency_histograms_add_up_across_labels),
+        cmocka_unit_test(two_families_are_not_counted_twice),
         cmocka_unit_test(pages_without_known_names_say_so),
         cmocka_unit_test(mutated_pages_never_crash),
     };

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/snapshot.h"
 #include "report/report.h"
 #include "testutil.h"
 
@@ -302,6 +303,85 @@ static void markdown_has_the_seeds_report(void **state)
     assert_non_null(strstr(md, "- **knee** at c=4: from c=2 to c=4"));
     assert_non_null(strstr(md, "- TTFT p50 rises & rises"));
     assert_null(strstr(md, "Only ")); /* 95 % succeeded at the top: no warning */
+    free(md);
+    free(path);
+}
+
+static char *tmp_path(const char *name);
+static cJSON *read_json(const char *path);
+static const cJSON *at(const cJSON *o, const char *path);
+
+/* Issue 13: a run with llama.cpp timings gets a client-vs-server table (per step and the
+ * run, its source, the overhead, the tokens each side counted) in Markdown and CSV; a run
+ * without a server source gets none. */
+static void reports_have_a_client_vs_server_table(void **state)
+{
+    (void)state;
+    stats *st = malloc(sizeof *st);
+    assert_non_null(st);
+    stats_init(st, 1000, NULL);
+    llm_event step = {.kind = EV_STEP, .t_ns = 1000};
+    step.u.step_change.total = 1;
+    step.u.step_change.concurrency = 2;
+    stats_consume(st, &step);
+    for (int i = 0; i < 10; i++) {
+        llm_event ev = {.kind = EV_REQUEST_DONE, .t_ns = 2000000000ULL + (uint64_t)i};
+        ev.u.done.t0_ns = 1000000000ULL;
+        ev.u.done.ttft_ns = 30000000; /* 30 ms */
+        ev.u.done.e2e_ns = 230000000; /* 230 ms */
+        ev.u.done.output_tokens = 21;
+        ev.u.done.content_events = 21;
+        ev.u.done.usage_reported = 1;
+        ev.u.done.prompt_tokens = 9;
+        ev.u.done.srv_timings = 1;
+        ev.u.done.srv_prefill_us = 25000;
+        ev.u.done.srv_decode_us = 200000;
+        ev.u.done.srv_predicted_n = 21;
+        stats_consume(st, &ev);
+    }
+    llm_config cfg = {.url = "http://127.0.0.1:9/v1", .model = "m"};
+    char *path = tmp_path("server.json"), err[256];
+    assert_int_equal(snapshot_write(path, st, &cfg, 0, 0, 0, err, sizeof err), 0);
+    stats_free(st);
+    free(st);
+    char *md = render(report_markdown, path);
+    assert_non_null(strstr(md, "## Client vs server"));
+    assert_non_null(
+        strstr(md, "| 1 | 2 | timings (per request) | 30.0 | 25.0 | 230.0 | 225.0 | - |"));
+    assert_non_null(strstr(md, "| 5.0 | 210 | 210 | +0.00 % |"));
+    assert_non_null(strstr(md, "| run | 2 | timings"));
+    free(md);
+    char *html = render(html_one, path);
+    assert_non_null(strstr(html, "<h3>Client vs server</h3>"));
+    assert_non_null(strstr(html,
+                           "<tr><td>run</td><td>timings (per request)</td><td>30</td><td>25</td>"
+                           "<td>230</td><td>225</td><td>-</td>"));
+    free(html);
+    char *csv = render(csv_with_header, path);
+    assert_non_null(strstr(csv, ",server_source,server_ttft_p50_ms,"));
+    assert_non_null(strstr(csv, ",timings,,225,,25,10,5,210,210\n"));
+    free(csv);
+    /* merge keeps the server's view in the totals: the source and the tokens added up */
+    char *merged = tmp_path("server-merged.json");
+    char *argv[] = {LLM_BINARY, "merge", path, path, "--force", "-o", merged, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *doc = read_json(merged);
+    assert_string_equal(at(doc, "totals.server.source")->valuestring, "timings");
+    assert_int_equal(at(doc, "totals.server.tokens.server")->valueint, 420);
+    assert_string_equal(at(doc, "totals.client_overhead_ms.method")->valuestring, "per_request");
+    cJSON_Delete(doc);
+    md = render(report_markdown, merged);
+    assert_non_null(strstr(md, "| run | 2 | timings (per request) |"));
+    free(md);
+    unlink(merged);
+    free(merged);
+    free(path);
+    path = write_tmp("plain.json", k_snapshot);
+    md = render(report_markdown, path);
+    assert_null(strstr(md, "Client vs server"));
     free(md);
     free(path);
 }
@@ -716,6 +796,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(markdown_has_the_seeds_report),
+        cmocka_unit_test(reports_have_a_client_vs_server_table),
         cmocka_unit_test(csv_has_one_row_per_step),
         cmocka_unit_test(html_is_one_page_with_charts_and_escaped_text),
         cmocka_unit_test(several_files_make_one_csv),

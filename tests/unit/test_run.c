@@ -805,6 +805,146 @@ static void server_metrics_show_its_queue(void **state)
     stop(f);
 }
 
+static double num_at(cJSON *o, const char *a, const char *b)
+{
+    cJSON *x = cJSON_GetObjectItem(cJSON_GetObjectItem(o, a), b);
+    assert_true(cJSON_IsNumber(x));
+    return x->valuedouble;
+}
+
+static bool has_finding(cJSON *doc, const char *needle)
+{
+    cJSON *f;
+    cJSON_ArrayForEach(
+        f, cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "analysis"),
+                               "findings")) if (cJSON_IsString(f) &&
+                                                strstr(f->valuestring, needle)) return true;
+    return false;
+}
+
+/* Issue 13: the simulator's llama.cpp-style timings beside the client's figures. The
+ * server's E2E and the client's agree within the documented client overhead (a few ms on
+ * loopback; the test allows 10 ms + 5 %), decode per token and TPOT within 5 %, tokens
+ * equal, no finding. */
+static void server_timings_agree_with_the_client(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 200;
+    o.timings = true;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "run",          "--url", f->url,         "-c",     "2",     "-n",
+                    "30",       "--max-tokens", "30",    "--ignore-eos", "--json", f->json, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "server       llama.cpp timings, per request"));
+    assert_non_null(strstr(r.out, "  tokens: the server counted 900, 900 arrived"));
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *t = cJSON_GetObjectItem(doc, "totals");
+    cJSON *srv = cJSON_GetObjectItem(t, "server");
+    assert_string_equal(cJSON_GetObjectItem(srv, "source")->valuestring, "timings");
+    assert_int_equal(num_at(srv, "tokens", "server"), 30 * 30);
+    assert_int_equal(num_at(srv, "tokens", "client"), 30 * 30);
+    double cli_e2e = num_at(t, "e2e_ms", "p50"), srv_e2e = num_at(srv, "e2e_ms", "p50");
+    assert_true(cli_e2e >= srv_e2e - 2.0); /* 1 % histogram resolution */
+    assert_true(cli_e2e - srv_e2e < 10.0 + 0.05 * srv_e2e);
+    double tpot = num_at(t, "tpot_ms", "p50"), dec = num_at(srv, "decode_ms_per_token", "p50");
+    assert_true(fabs(tpot - dec) < 0.05 * tpot);
+    cJSON *ovh = cJSON_GetObjectItem(t, "client_overhead_ms");
+    assert_string_equal(cJSON_GetObjectItem(ovh, "method")->valuestring, "per_request");
+    assert_true(num_at(ovh, "e2e", "p50") < 10.0 + 0.05 * srv_e2e);
+    assert_false(has_finding(doc, "more tokens"));
+    cJSON *step = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "steps"), 0);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(step, "server"), "source")->valuestring, "timings");
+    cJSON_Delete(doc);
+    stop(f);
+}
+
+/* Issue 13: without timings the server view comes from the simulator's vLLM-named
+ * histograms: each server percentile lies within one bucket of the client's (the bucket
+ * is the resolution, said in the snapshot), the generation counter agrees with the tokens
+ * that arrived within 1 %, the overhead is a difference of percentiles. */
+static void server_histograms_agree_with_the_client_within_their_buckets(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 100;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,   "run", "--url",        f->url, "-c",           "4",
+                    "--duration", "4s",  "--max-tokens", "30",   "--ignore-eos", "--json",
+                    f->json,      NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *t = cJSON_GetObjectItem(doc, "totals");
+    cJSON *srv = cJSON_GetObjectItem(t, "server");
+    assert_string_equal(cJSON_GetObjectItem(srv, "source")->valuestring, "metrics");
+    assert_non_null(strstr(cJSON_GetObjectItem(srv, "resolution")->valuestring, "buckets"));
+    cJSON *bounds = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "server_metrics"), "buckets_ms"), "ttft");
+    assert_true(cJSON_GetArraySize(bounds) == 22);
+    static const char *const keys[2][2] = {{"ttft_ms", "ttft_ms"}, {"e2e_ms", "e2e_ms"}};
+    for (int k = 0; k < 2; k++) {
+        double cli = num_at(t, keys[k][0], "p50"), sv = num_at(srv, keys[k][1], "p50");
+        double lo = 0, hi = 0; /* the server bucket that holds the client's p50 */
+        cJSON *b;
+        cJSON_ArrayForEach(b, bounds)
+        {
+            hi = b->valuedouble;
+            if (cli <= hi)
+                break;
+            lo = hi;
+        }
+        assert_true(sv > lo - 1e-6 && sv <= hi + 1e-6);
+    }
+    assert_true(fabs(num_at(srv, "tokens", "diff_pct")) < 1.0);
+    assert_true(num_at(srv, "itl_ms", "count") > 100); /* every gap of every stream */
+    assert_true(num_at(srv, "itl_ms", "p50") > 5 && num_at(srv, "itl_ms", "p50") <= 20);
+    cJSON *ovh = cJSON_GetObjectItem(t, "client_overhead_ms");
+    assert_string_equal(cJSON_GetObjectItem(ovh, "method")->valuestring,
+                        "difference_of_percentiles");
+    assert_false(has_finding(doc, "more tokens"));
+    assert_false(has_finding(doc, "does not show"));
+    cJSON_Delete(doc);
+    stop(f);
+}
+
+/* Issue 13: a proxy that drops the last chunk of half the streams: the server's own counts
+ * (timings) exceed what arrived by ~2.5 %, and the run says so. */
+static void a_proxy_dropping_last_chunks_gives_the_token_finding(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1000;
+    o.timings = true;
+    o.drop_last_pct = 50;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "run",          "--url", f->url,         "-c",     "4",     "-n",
+                    "40",       "--max-tokens", "20",    "--ignore-eos", "--json", f->json, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "more tokens than arrived"));
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *srv = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "server");
+    double server = num_at(srv, "tokens", "server"), client = num_at(srv, "tokens", "client");
+    assert_int_equal(server, 40 * 20);
+    assert_true(client < server && client > server * 0.95);
+    assert_true(num_at(srv, "tokens", "diff_pct") > 1.0);
+    assert_true(has_finding(doc, "streams are being cut by a proxy?"));
+    cJSON_Delete(doc);
+    stop(f);
+}
+
 /* Issue 11, defect 1: with unequal output lengths a step's TPS read 20-40 % below the
  * tokens that arrived, and repeats of the same load disagreed (253/190/208 tok/s). Now the
  * run's TPS equals the tokens counted second by second in the series (an independent
@@ -1180,6 +1320,9 @@ int main(void)
         cmocka_unit_test(search_with_no_passing_load_fails_on_slo),
         cmocka_unit_test(refused_fields_name_the_option_to_drop),
         cmocka_unit_test(server_metrics_show_its_queue),
+        cmocka_unit_test(server_timings_agree_with_the_client),
+        cmocka_unit_test(server_histograms_agree_with_the_client_within_their_buckets),
+        cmocka_unit_test(a_proxy_dropping_last_chunks_gives_the_token_finding),
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
         cmocka_unit_test(seed_multimodal_line_runs_unchanged),

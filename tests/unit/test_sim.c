@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sim/sim.h"
+#include "sim/sim_tok.h"
 #include "testutil.h"
 
 extern char **environ;
@@ -337,19 +338,21 @@ static void completions_stream_carries_text_in_choices(void **state)
     assert_int_equal(ss.bad_json, 0);
     assert_int_equal(ss.content, 7);
     assert_int_equal(ss.usage_completion, 7);
-    assert_int_equal(ss.usage_prompt, 4); /* 16 characters */
+    /* the simulator's own tokenizer: Once/upon/time 2 each, a 1, BOS 1 (not 16 chars / 4) */
+    assert_int_equal(ss.usage_prompt, 8);
     assert_true(ss.done);
     resp_free(&r);
     sim_stop(s);
 }
 
-static void nonstream_chat_reports_usage_with_prompt_tokens_chars_over_4(void **state)
+static void nonstream_chat_reports_usage_with_prompt_tokens_by_its_own_tokenizer(void **state)
 {
     (void)state;
     sim_options o = opts_fast();
     sim_server *s = sim_up(&o);
     resp r;
-    /* 10 + 3 characters ("é" is one) in two messages -> ceil(13 / 4) = 4 */
+    /* word pieces: "abcdefghij" 4, "x" "é" "z" 1 each; the template 4 per message + 3:
+     * 4 + 3 + 8 + 3 = 18 (chars/4 would say 4) */
     const char *body =
         "{\"messages\":[{\"role\":\"system\",\"content\":\"abcdefghij\"},"
         "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"x\xc3\xa9z\"}]}],"
@@ -360,9 +363,9 @@ static void nonstream_chat_reports_usage_with_prompt_tokens_chars_over_4(void **
     assert_non_null(j);
     assert_string_equal(cJSON_GetObjectItem(j, "object")->valuestring, "chat.completion");
     cJSON *u = cJSON_GetObjectItem(j, "usage");
-    assert_int_equal((long)cJSON_GetObjectItem(u, "prompt_tokens")->valuedouble, 4);
+    assert_int_equal((long)cJSON_GetObjectItem(u, "prompt_tokens")->valuedouble, 18);
     assert_int_equal((long)cJSON_GetObjectItem(u, "completion_tokens")->valuedouble, 9);
-    assert_int_equal((long)cJSON_GetObjectItem(u, "total_tokens")->valuedouble, 13);
+    assert_int_equal((long)cJSON_GetObjectItem(u, "total_tokens")->valuedouble, 27);
     cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0);
     cJSON *msg = cJSON_GetObjectItem(c0, "message");
     assert_true(strlen(cJSON_GetObjectItem(msg, "content")->valuestring) >= 9);
@@ -687,6 +690,85 @@ static void requests_beyond_slots_wait_one_service_time(void **state)
     sim_stop(s);
 }
 
+/* Issue 13: the simulator counts tokens by word pieces, not by llmload's chars/4, and
+ * answers /tokenize in llama.cpp's and vLLM's shapes with the same count. */
+static void tokenize_counts_word_pieces_in_both_servers_shapes(void **state)
+{
+    (void)state;
+    assert_int_equal(simtok_count("Hello, world"), 5);
+    assert_int_equal(simtok_count("  a  bb ccc dddd "), 5);
+    assert_int_equal(simtok_count("x\xc3\xa9z!"), 4);
+    assert_int_equal(simtok_count(""), 0);
+    sim_options o = opts_fast();
+    sim_server *s = sim_up(&o);
+    resp r;
+    assert_int_equal(fetch(sim_port(s), "/tokenize", "{\"content\":\"Hello, world\"}", NULL, &r),
+                     CURLE_OK);
+    assert_int_equal(r.status, 200);
+    cJSON *j = cJSON_Parse(r.body);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "tokens")), 5);
+    cJSON_Delete(j);
+    resp_free(&r);
+    fetch(sim_port(s), "/tokenize", "{\"model\":\"m\",\"prompt\":\"Hello, world\"}", NULL, &r);
+    j = cJSON_Parse(r.body);
+    assert_int_equal(cJSON_GetObjectItem(j, "count")->valueint, 6); /* with BOS */
+    cJSON_Delete(j);
+    resp_free(&r);
+    fetch(sim_port(s), "/tokenize", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}",
+          NULL, &r);
+    j = cJSON_Parse(r.body);
+    assert_int_equal(cJSON_GetObjectItem(j, "count")->valueint,
+                     2 + SIMTOK_PER_MESSAGE + SIMTOK_PRIMER);
+    cJSON_Delete(j);
+    resp_free(&r);
+    fetch(sim_port(s), "/tokenize", "{\"text\":1}", NULL, &r);
+    assert_int_equal(r.status, 400);
+    resp_free(&r);
+    /* a chat request's usage counts the same tokens plus the template */
+    fetch(sim_port(s), "/v1/chat/completions",
+          "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world\"}],\"max_tokens\":1}",
+          NULL, &r);
+    assert_non_null(strstr(r.body, "\"prompt_tokens\":12,")); /* 5 + 4 + 3 */
+    resp_free(&r);
+    sim_stop(s);
+}
+
+/* --timings ends each answer with llama.cpp's timings: the model's prefill (base latency +
+ * prompt / prefill rate) and decode; --drop-last-rate 100 keeps the last token chunk from
+ * the client while usage and timings still count it. */
+static void timings_and_a_dropped_last_chunk(void **state)
+{
+    (void)state;
+    sim_options o = opts_fast();
+    o.timings = true;
+    o.base_latency_s = 0.02;
+    o.drop_last_pct = 100;
+    sim_server *s = sim_up(&o);
+    resp r;
+    const char *body = "{\"prompt\":\"Once upon a time\",\"max_tokens\":7,\"stream\":true,"
+                       "\"stream_options\":{\"include_usage\":true}}";
+    fetch(sim_port(s), "/v1/completions", body, NULL, &r);
+    sse_summary ss;
+    sse_summarize(r.body, false, &ss);
+    assert_int_equal(ss.content, 6);
+    assert_int_equal(ss.usage_completion, 7);
+    const char *t = strstr(r.body, "\"timings\":{");
+    assert_non_null(t);
+    assert_non_null(strstr(t, "\"prompt_n\":8,"));
+    assert_non_null(strstr(t, "\"predicted_n\":7,"));
+    double prompt_ms = atof(strstr(t, "\"prompt_ms\":") + 12);
+    assert_true(prompt_ms >= 19.0 && prompt_ms < 200.0);
+    resp_free(&r);
+    /* not streamed: the timings sit beside usage */
+    fetch(sim_port(s), "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":3}", NULL, &r);
+    cJSON *j = cJSON_Parse(r.body);
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "timings"), "predicted_n")->valueint, 3);
+    cJSON_Delete(j);
+    resp_free(&r);
+    sim_stop(s);
+}
+
 static void metrics_count_tokens_and_requests(void **state)
 {
     (void)state;
@@ -698,7 +780,7 @@ static void metrics_count_tokens_and_requests(void **state)
     fetch(sim_port(s), "/metrics", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "\nllmload_sim:generation_tokens_total 6\n"));
-    assert_non_null(strstr(r.body, "\nllmload_sim:prompt_tokens_total 2\n"));
+    assert_non_null(strstr(r.body, "\nllmload_sim:prompt_tokens_total 4\n")); /* 3 + BOS */
     assert_non_null(strstr(r.body, "\nllmload_sim:requests_total 1\n"));
     assert_non_null(strstr(r.body, "\nllmload_sim:requests_running 0\n"));
     assert_non_null(strstr(r.body, "\nllmload_sim:requests_waiting 0\n"));
@@ -994,7 +1076,9 @@ int main(void)
         cmocka_unit_test(chat_stream_is_role_then_one_chunk_per_token_then_usage_then_done),
         cmocka_unit_test(stream_without_include_usage_sends_no_usage_chunk),
         cmocka_unit_test(completions_stream_carries_text_in_choices),
-        cmocka_unit_test(nonstream_chat_reports_usage_with_prompt_tokens_chars_over_4),
+        cmocka_unit_test(nonstream_chat_reports_usage_with_prompt_tokens_by_its_own_tokenizer),
+        cmocka_unit_test(tokenize_counts_word_pieces_in_both_servers_shapes),
+        cmocka_unit_test(timings_and_a_dropped_last_chunk),
         cmocka_unit_test(unknown_paths_get_llama_style_404_even_without_v1_prefix),
         cmocka_unit_test(unknown_model_gets_404_and_missing_model_is_served),
         cmocka_unit_test(api_key_guards_v1_but_not_metrics_or_health),

@@ -111,6 +111,100 @@ static void feed_ten(stats *st)
 
 /* ---- tests ---- */
 
+/* llama.cpp timings: the server's prefill, decode per token (over n - 1 tokens, like
+ * TPOT) and E2E per request, the client overhead per request, and the tokens the server
+ * generated against the content events that arrived. */
+static void server_timings_give_the_server_view_and_the_client_overhead(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 1, 1000));
+    for (int i = 0; i < 4; i++) {
+        /* client: TTFT 30 ms, E2E 230 ms, 21 tokens; server: 25 ms prefill, 200 ms decode */
+        llm_event ev = done_ev(0, 2000 + (uint64_t)i, 30000000, 230000000, 21);
+        ev.u.done.srv_timings = 1;
+        ev.u.done.srv_prefill_us = 25000;
+        ev.u.done.srv_decode_us = 200000;
+        ev.u.done.srv_predicted_n = 21;
+        ev.u.done.content_events = i == 3 ? 20 : 21; /* one stream lost its last token */
+        feed(st, ev);
+    }
+    feed(st, done_ev(0, 3000, 30000000, 230000000, 21)); /* no timings: not counted */
+    const stats_agg *a = stats_step(st, 0);
+    assert_int_equal(a->srv_source, STATS_SRV_TIMINGS);
+    assert_int_equal(a->srv_timed, 4);
+    assert_int_equal(a->srv_tokens, 84);
+    assert_int_equal(a->srv_client_events, 83);
+    assert_close(stats_agg_value(a, STATS_SRV_PREFILL, 50), 25.0, 0.01);
+    assert_close(stats_agg_value(a, STATS_SRV_DECODE, 50), 10.0, 0.01);
+    assert_close(stats_agg_value(a, STATS_SRV_E2E, 50), 225.0, 0.01);
+    assert_close(stats_agg_value(a, STATS_OVH_E2E, 50), 5.0, 0.01);
+    assert_close(stats_agg_value(a, STATS_OVH_TTFT, 50), 5.0, 0.01);
+    assert_int_equal(st->totals.srv_tokens, 84);
+    assert_string_equal(stats_srv_source_name(a->srv_source), "timings");
+    free_stats(st);
+}
+
+static void set_hist(prom_figures *f, prom_hist_kind k, const double *le, const double *cum, int n,
+                     double total)
+{
+    prom_hist *h = &f->hist[k];
+    h->n = n;
+    for (int i = 0; i < n; i++) {
+        h->le[i] = le[i];
+        h->cum[i] = cum[i];
+    }
+    h->total = total;
+}
+
+/* /metrics histograms: each reading's delta goes to the current step, spread inside its
+ * buckets (so percentiles have the bucket's resolution); the first reading is only the
+ * base; a counter that went down (a restart) is not counted; the generation counter's
+ * delta stands beside the content events that arrived meanwhile. */
+static void server_histogram_deltas_go_to_the_current_step(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    static const double le[3] = {0.1, 0.2, 0.4};
+    prom_figures f;
+    prom_parse("", 0, &f);
+    f.generation_tokens = 1000;
+    set_hist(&f, PROM_H_TTFT, le, (double[]){50, 60, 70}, 3, 70); /* before the run */
+    stats_set_server_hists(st, &f);
+    feed(st, step_ev(0, 4, 1000));
+    stats_set_server_hists(st, &f); /* nothing new */
+    assert_int_equal(stats_step(st, 0)->h[STATS_SRV_TTFT].total, 0);
+    /* 10 requests in (0.1, 0.2], 10 in (0.2, 0.4], 2 beyond the last bound */
+    set_hist(&f, PROM_H_TTFT, le, (double[]){50, 70, 90}, 3, 92);
+    f.generation_tokens = 1500;
+    for (int i = 0; i < 490; i++)
+        feed(st, tokens_ev(0, 2000 + (uint64_t)i, 0));
+    stats_set_server_hists(st, &f);
+    const stats_agg *a = stats_step(st, 0);
+    assert_int_equal(a->srv_source, STATS_SRV_METRICS);
+    assert_int_equal(a->h[STATS_SRV_TTFT].total, 22);
+    double p25 = stats_agg_value(a, STATS_SRV_TTFT, 25),
+           p75 = stats_agg_value(a, STATS_SRV_TTFT, 75);
+    assert_true(p25 > 100 && p25 <= 200);
+    assert_true(p75 > 200 && p75 <= 400);
+    assert_close(stats_agg_value(a, STATS_SRV_TTFT, 100), 400, 0.01);
+    uint64_t srv, cli;
+    assert_int_equal(stats_agg_server_tokens(a, &srv, &cli), STATS_SRV_METRICS);
+    assert_int_equal(srv, 500);
+    assert_int_equal(cli, 490);
+    assert_int_equal(st->totals.h[STATS_SRV_TTFT].total, 22);
+    double lo, hi;
+    assert_true(stats_server_bucket(st, PROM_H_TTFT, 150, &lo, &hi));
+    assert_true(lo == 100 && hi == 200);
+    /* a restart: counts went down; nothing counted, the new reading is the base */
+    set_hist(&f, PROM_H_TTFT, le, (double[]){1, 1, 1}, 3, 1);
+    f.generation_tokens = 10;
+    stats_set_server_hists(st, &f);
+    assert_int_equal(a->h[STATS_SRV_TTFT].total, 22);
+    assert_int_equal(a->srv_metric_tokens, 500);
+    free_stats(st);
+}
+
 static void ten_requests_give_known_latencies_tpot_and_speeds(void **state)
 {
     (void)state;
@@ -631,6 +725,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ten_requests_give_known_latencies_tpot_and_speeds),
+        cmocka_unit_test(server_timings_give_the_server_view_and_the_client_overhead),
+        cmocka_unit_test(server_histogram_deltas_go_to_the_current_step),
         cmocka_unit_test(rps_and_tps_count_what_ended_or_arrived_in_the_window),
         cmocka_unit_test(tokens_count_in_the_window_they_arrive_in),
         cmocka_unit_test(a_pause_and_a_cooldown_are_not_window_time),
