@@ -307,6 +307,14 @@ int set_slo(cli_state *st, const cli_option *o, const char *val)
     return 0;
 }
 
+int set_dist(cli_state *st, const cli_option *o, const char *val)
+{
+    char why[320];
+    if (dist_parse(val, FIELD(st, o, llm_dist), why, sizeof why) != 0)
+        return cli_fail(st, "%s", why);
+    return 0;
+}
+
 int set_prompt_tokens(cli_state *st, const cli_option *o, const char *val)
 {
     if (set_count(st, o, val) != 0)

@@ -348,11 +348,35 @@ static int check_search(llm_config *cfg, const cli_state *st, char *err, size_t 
     return 0;
 }
 
+/* --input-tokens and friends generate prompts: they cannot also take them from a file, and
+ * a prompt length is given once. */
+static int check_workload(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    const char *in = cli_seen(st, "--input-tokens"), *pre = cli_seen(st, "--prefix-tokens");
+    const char *len = cli_seen(st, "--prompt-chars") ? cli_seen(st, "--prompt-chars")
+                                                     : cli_seen(st, "--prompt-tokens");
+    if (in && len)
+        return conflict(err, errlen, len, in, "the prompt length");
+    const char *out = cli_seen(st, "--output-tokens");
+    if (out && cli_seen(st, "--max-tokens"))
+        return conflict(err, errlen, cli_seen(st, "--max-tokens"), out, "the answer length");
+    const char *gen = in ? in : pre ? pre : out;
+    if (gen && cfg->prompts_file)
+        return fail(err, errlen,
+                    "%s generates the prompts and --prompts takes them from a file: use one", gen);
+    if (cli_seen(st, "--prefix-groups") && !pre)
+        return fail(err, errlen,
+                    "--prefix-groups needs --prefix-tokens P (how long each shared prefix is)");
+    return 0;
+}
+
 static int check_run_options(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
 {
     const char *chars = cli_seen(st, "--prompt-chars"), *toks = cli_seen(st, "--prompt-tokens");
     if (chars && toks)
         return conflict(err, errlen, chars, toks, "the prompt length");
+    if (check_workload(cfg, st, err, errlen))
+        return -1;
     if (cli_seen(st, "--ramp") && cli_seen(st, "--concurrency"))
         return conflict(err, errlen, cli_seen(st, "--concurrency"), "--ramp", "the concurrency");
     for (size_t i = 0; i < cli_n_options; i++)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/dist.h"
 #include "sim/sim.h"
 
 /* Exit codes: DESIGN.md §12. */
@@ -77,6 +78,11 @@ typedef struct llm_config {
     long prompt_tokens; /* 0 = not set; else prompt_chars = 4 * tokens */
     long max_tokens;    /* default 128 */
     bool ignore_eos;
+    llm_dist
+        input_tokens; /* --input-tokens SPEC (unique part of the prompt); DIST_NONE = not set */
+    llm_dist output_tokens; /* --output-tokens SPEC (max_tokens per request); DIST_NONE = not set */
+    long prefix_tokens;     /* --prefix-tokens P: a shared prefix before each prompt; 0 = none */
+    long prefix_groups;     /* --prefix-groups G: how many different prefixes (default 1) */
     char *prompts_file;
     bool prompts_shuffle; /* --shuffle: prompts in a seeded random order, not file order */
     char *image_file;

@@ -69,6 +69,12 @@ typedef struct {
     uint8_t finish_grace; /* ended by the grace after finish_reason: no [DONE], no close */
     uint8_t one_read;     /* every content event arrived in one read (a buffering proxy?) */
     uint32_t reconnect_lost_us; /* time spent on the failed reused connection */
+    /* the workload (engine/workload): what the body asked, what the server cached */
+    uint32_t asked_input_tokens;  /* ~tokens of prompt the body was built with; 0 = not drawn */
+    uint32_t asked_output_tokens; /* the body's max_tokens (0 = none known) */
+    uint32_t cached_tokens;       /* usage.prompt_tokens_details.cached_tokens */
+    uint8_t cached_reported;      /* the server reported cached_tokens (0 counts as a miss) */
+    uint8_t turn;                 /* multi-turn: the turn it was (1-based); 0 = single request */
 } ev_done;
 
 typedef struct {

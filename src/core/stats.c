@@ -10,24 +10,30 @@
 
 /* ---- metric names ---- */
 
+typedef enum { UNIT_TIME, UNIT_SPEED, UNIT_TOKENS } metric_unit;
+
 static const struct {
     const char *key, *label;
-    bool speed;
+    metric_unit unit;
 } metric_info[STATS_METRICS] = {
-    [STATS_TTFT] = {"ttft_ms", "TTFT", false},
-    [STATS_TTFO] = {"ttfo_ms", "TTFO", false},
-    [STATS_TTFB] = {"ttfb_ms", "TTFB", false},
-    [STATS_E2E] = {"e2e_ms", "E2E", false},
-    [STATS_ITL] = {"itl_ms", "ITL", false},
-    [STATS_TPOT] = {"tpot_ms", "TPOT", false},
-    [STATS_PER_STREAM_TPS] = {"per_stream_tps", "per-stream TPS", true},
-    [STATS_SEND_LAG] = {"send_lag_ms", "send lag", false},
-    [STATS_PREFILL_TPS] = {"prefill_tps", "prefill speed", true},
-    [STATS_DNS] = {"dns_ms", "DNS", false},
-    [STATS_CONNECT] = {"connect_ms", "connect", false},
-    [STATS_TLS] = {"tls_ms", "TLS", false},
-    [STATS_TTFT_SCHED] = {"ttft_from_sched_ms", "TTFT from intended send", false},
-    [STATS_E2E_SCHED] = {"e2e_from_sched_ms", "E2E from intended send", false},
+    [STATS_TTFT] = {"ttft_ms", "TTFT", UNIT_TIME},
+    [STATS_TTFO] = {"ttfo_ms", "TTFO", UNIT_TIME},
+    [STATS_TTFB] = {"ttfb_ms", "TTFB", UNIT_TIME},
+    [STATS_E2E] = {"e2e_ms", "E2E", UNIT_TIME},
+    [STATS_ITL] = {"itl_ms", "ITL", UNIT_TIME},
+    [STATS_TPOT] = {"tpot_ms", "TPOT", UNIT_TIME},
+    [STATS_PER_STREAM_TPS] = {"per_stream_tps", "per-stream TPS", UNIT_SPEED},
+    [STATS_SEND_LAG] = {"send_lag_ms", "send lag", UNIT_TIME},
+    [STATS_PREFILL_TPS] = {"prefill_tps", "prefill speed", UNIT_SPEED},
+    [STATS_DNS] = {"dns_ms", "DNS", UNIT_TIME},
+    [STATS_CONNECT] = {"connect_ms", "connect", UNIT_TIME},
+    [STATS_TLS] = {"tls_ms", "TLS", UNIT_TIME},
+    [STATS_TTFT_SCHED] = {"ttft_from_sched_ms", "TTFT from intended send", UNIT_TIME},
+    [STATS_E2E_SCHED] = {"e2e_from_sched_ms", "E2E from intended send", UNIT_TIME},
+    [STATS_INPUT_TOKENS] = {"input_tokens", "input tokens", UNIT_TOKENS},
+    [STATS_OUTPUT_TOKENS] = {"output_tokens", "output tokens", UNIT_TOKENS},
+    [STATS_TTFT_CACHE_HIT] = {"ttft_cache_hit_ms", "TTFT cache hit", UNIT_TIME},
+    [STATS_TTFT_CACHE_MISS] = {"ttft_cache_miss_ms", "TTFT cache miss", UNIT_TIME},
 };
 
 const char *stats_metric_key(stats_metric m)
@@ -42,17 +48,27 @@ const char *stats_metric_label(stats_metric m)
 
 bool stats_metric_is_speed(stats_metric m)
 {
-    return (unsigned)m < STATS_METRICS && metric_info[m].speed;
+    return (unsigned)m < STATS_METRICS && metric_info[m].unit == UNIT_SPEED;
+}
+
+static bool metric_is_tokens(stats_metric m)
+{
+    return (unsigned)m < STATS_METRICS && metric_info[m].unit == UNIT_TOKENS;
+}
+
+double stats_metric_scale(stats_metric m)
+{
+    return metric_is_tokens(m) ? 1.0 : 1000.0;
 }
 
 const char *stats_metric_hist_unit(stats_metric m)
 {
-    return stats_metric_is_speed(m) ? "mtok/s" : "us";
+    return metric_is_tokens(m) ? "tokens" : stats_metric_is_speed(m) ? "mtok/s" : "us";
 }
 
 const char *stats_metric_unit(stats_metric m)
 {
-    return stats_metric_is_speed(m) ? "tok/s" : "ms";
+    return metric_is_tokens(m) ? "tokens" : stats_metric_is_speed(m) ? "tok/s" : "ms";
 }
 
 /* ---- aggregates ---- */
@@ -139,6 +155,26 @@ static void agg_speeds(stats_agg *a, const ev_done *d)
         hist_record(&a->h[STATS_PREFILL_TPS], milli_rate(d->prompt_tokens, d->ttft_ns));
 }
 
+/* Realised lengths, the answers that ended before max_tokens, the prefix cache (§6). */
+static void agg_workload(stats_agg *a, const ev_done *d)
+{
+    hist_record(&a->h[STATS_INPUT_TOKENS], d->prompt_tokens);
+    hist_record(&a->h[STATS_OUTPUT_TOKENS], d->output_tokens);
+    if (d->asked_output_tokens && d->usage_reported) {
+        a->asked_output++;
+        a->ended_early += d->output_tokens < d->asked_output_tokens;
+    }
+    if (!d->cached_reported)
+        return;
+    bool hit = d->cached_tokens > 0;
+    a->cache_reported++;
+    a->cache_hits += hit;
+    a->cached_tokens += d->cached_tokens;
+    if (d->ttft_ns)
+        hist_record(&a->h[hit ? STATS_TTFT_CACHE_HIT : STATS_TTFT_CACHE_MISS],
+                    ns_to_us(d->ttft_ns));
+}
+
 static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
 {
     const ev_done *d = &ev->u.done;
@@ -160,6 +196,7 @@ static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
     a->one_read += d->one_read;
     agg_latencies(a, d);
     agg_speeds(a, d);
+    agg_workload(a, d);
     agg_span(a, d->t0_ns, ev->t_ns);
 }
 
@@ -734,5 +771,5 @@ double stats_agg_value(const stats_agg *a, stats_metric m, double p)
     if (h->total == 0)
         return NAN;
     double raw = p < 0 ? hist_mean(h) : (double)hist_percentile(h, p);
-    return raw / 1000.0;
+    return raw / stats_metric_scale(m);
 }

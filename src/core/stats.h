@@ -25,11 +25,15 @@ typedef enum {
     STATS_PER_STREAM_TPS,
     STATS_SEND_LAG,
     STATS_PREFILL_TPS,
-    STATS_DNS,        /* curl's connection phases, new connections only (0 = reused) */
-    STATS_CONNECT,    /* TCP connect after DNS */
-    STATS_TLS,        /* TLS handshake after connect */
-    STATS_TTFT_SCHED, /* TTFT and E2E from the intended send time (open loop: no */
-    STATS_E2E_SCHED,  /* coordinated omission; equal to TTFT/E2E + send lag) */
+    STATS_DNS,             /* curl's connection phases, new connections only (0 = reused) */
+    STATS_CONNECT,         /* TCP connect after DNS */
+    STATS_TLS,             /* TLS handshake after connect */
+    STATS_TTFT_SCHED,      /* TTFT and E2E from the intended send time (open loop: no */
+    STATS_E2E_SCHED,       /* coordinated omission; equal to TTFT/E2E + send lag) */
+    STATS_INPUT_TOKENS,    /* realised lengths, in tokens (not scaled): the prompt (usage, else */
+    STATS_OUTPUT_TOKENS,   /* chars/4) and the answer of each successful request */
+    STATS_TTFT_CACHE_HIT,  /* TTFT of requests the server said its prefix cache served (some */
+    STATS_TTFT_CACHE_MISS, /* cached_tokens > 0), and of those it said it did not (0) */
     STATS_METRICS
 } stats_metric;
 
@@ -38,9 +42,11 @@ typedef enum {
 const char *stats_metric_key(stats_metric m);
 /* Short label for tables: "TTFT", "per-stream TPS", ... */
 const char *stats_metric_label(stats_metric m);
-/* Unit of the recorded (histogram) values: "us" or "mtok/s". */
+/* Recorded value per display unit: 1000 (µs per ms, mtok/s per tok/s) or 1 (tokens). */
+double stats_metric_scale(stats_metric m);
+/* Unit of the recorded (histogram) values: "us", "mtok/s" or "tokens". */
 const char *stats_metric_hist_unit(stats_metric m);
-/* Unit of the display values: "ms" or "tok/s". */
+/* Unit of the display values: "ms", "tok/s" or "tokens". */
 const char *stats_metric_unit(stats_metric m);
 /* True for the speeds (higher is better). */
 bool stats_metric_is_speed(stats_metric m);
@@ -75,8 +81,13 @@ typedef struct {
     uint64_t slo_met;        /* successful requests that met every per-request SLO */
     uint64_t reconnects;     /* requests re-sent once on a fresh connection */
     uint64_t reconnect_lost_us;
-    uint64_t finish_grace; /* ended by the grace after finish_reason (no [DONE], no close) */
-    uint64_t one_read;     /* requests whose content all arrived in one read */
+    uint64_t finish_grace;   /* ended by the grace after finish_reason (no [DONE], no close) */
+    uint64_t one_read;       /* requests whose content all arrived in one read */
+    uint64_t asked_output;   /* successful requests whose max_tokens is known ... */
+    uint64_t ended_early;    /* ... and of them those that ended before it (server's usage) */
+    uint64_t cache_reported; /* successful requests whose usage said cached_tokens ... */
+    uint64_t cache_hits;     /* ... with cached_tokens > 0 ... */
+    uint64_t cached_tokens;  /* ... and their sum */
     uint64_t inflight_sum, inflight_samples; /* stats_set_gauges samples: achieved load */
     uint64_t target_sum;
     double client_cpu_max;     /* llmload's own CPU, % of one core, highest second; 0 = none */

@@ -20,6 +20,7 @@
 #include "engine/ptimer.h"
 #include "engine/request.h"
 #include "engine/sockwatch.h"
+#include "engine/workload.h"
 
 #define EVENT_RING_CAP (128 * 1024)
 #define CMD_RING_CAP 256
@@ -67,6 +68,8 @@ struct engine {
     req_slot *free_list;
     prompt_body image_body; /* the multimodal test's body, shared by every slot */
     prompt_set prompts;     /* --prompts: bodies shared by every slot; n = 0 without */
+    workload wl;            /* --input-tokens & co: bodies written per request; active or not */
+    uint64_t wl_rng;        /* draws the workload's lengths, in request order */
     sockwatch watch;        /* the sockets curl watches */
     req_slot **busy;        /* the slots in flight, so timers visit only those */
     size_t n_busy;
@@ -306,7 +309,7 @@ static void drain_done(engine *e)
 
 /* The body the current step sends: the slot's own, its max_tokens-1 twin, or the one
  * image body every slot shares. */
-static prompt_body *body_for(engine *e, req_slot *s)
+static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
 {
     switch (cur_step(e)->test) {
     case TEST_INPUT:
@@ -314,8 +317,16 @@ static prompt_body *body_for(engine *e, req_slot *s)
     case TEST_MULTIMODAL:
         return &e->image_body;
     default:
-        return e->prompts.n ? prompts_next(&e->prompts) : &s->body;
+        break;
     }
+    if (e->prompts.n)
+        return prompts_next(&e->prompts);
+    if (!e->wl.active)
+        return &s->body;
+    wl_request req;
+    workload_draw(&e->wl, &e->wl_rng, &req);
+    workload_write(&e->wl, &req, n, &e->wl_rng, s->wl_buf, &s->wl_body);
+    return &s->wl_body;
 }
 
 static bool start_request(engine *e, uint64_t t_sched)
@@ -325,7 +336,9 @@ static bool start_request(engine *e, uint64_t t_sched)
         return false;
     e->free_list = s->next_free;
     bool warmup = e->phase == PHASE_WARMUP;
-    request_begin(s, ++e->request_counter, t_sched, llm_now_ns(), e->seq, warmup, body_for(e, s));
+    uint64_t n = ++e->request_counter;
+    prompt_body *body = body_for(e, s, n);
+    request_begin(s, n, t_sched, llm_now_ns(), e->seq, warmup, body);
     e->inflight++;
     s->busy_pos = (uint32_t)e->n_busy;
     e->busy[e->n_busy++] = s;
@@ -946,6 +959,10 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
             return -1;
         s->owner = e;
         s->on_tokens = on_tokens;
+        if (e->wl.active && !(s->wl_buf = malloc(e->wl.body_cap))) {
+            snprintf(err, errlen, "out of memory for request bodies of %zu bytes", e->wl.body_cap);
+            return -1;
+        }
         curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
         curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETDATA, e);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
@@ -1048,6 +1065,11 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
         engine_destroy(e);
         return -1;
     }
+    e->wl_rng = (cfg->seed_set ? cfg->seed : 0x5eed) * 0x2545F4914F6CDD1DULL + 11;
+    if (workload_init(&e->wl, cfg, model, err, errlen) != 0) {
+        engine_destroy(e);
+        return -1;
+    }
     if (p->has_test[TEST_MULTIMODAL] && load_image_body(e, model, err, errlen) != 0) {
         engine_destroy(e);
         return -1;
@@ -1144,6 +1166,7 @@ void engine_destroy(engine *e)
     free(e->backlog);
     prompt_free(&e->image_body);
     prompts_free(&e->prompts);
+    workload_free(&e->wl);
     curl_slist_free_all(e->headers);
     free(e->url);
     ring_free(&e->events);

@@ -92,6 +92,7 @@ void request_slot_free(req_slot *s)
     if (s->easy)
         curl_easy_cleanup(s->easy);
     free(s->sse_buf);
+    free(s->wl_buf);
     prompt_free(&s->body);
     prompt_free(&s->input_body);
     memset(s, 0, sizeof *s);
@@ -108,7 +109,8 @@ void request_begin(req_slot *s, uint64_t request_number, uint64_t t_sched, uint6
     s->t0 = now;
     s->t_first_byte = s->t_first_token = s->t_first_output = s->t_last_content = s->t_done = 0;
     s->content_events = s->read_tokens = 0;
-    s->usage_completion = s->usage_prompt = 0;
+    s->usage_completion = s->usage_prompt = s->cached_tokens = 0;
+    s->cached = false;
     s->usage = s->finish = s->done_seen = s->stream_error = s->overflow = false;
     s->http_status = 0;
     s->error_body = false;
@@ -149,6 +151,10 @@ static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
         s->usage = true;
         s->usage_completion = ci->completion_tokens;
         s->usage_prompt = ci->prompt_tokens;
+    }
+    if (ci->has_cached) {
+        s->cached = true;
+        s->cached_tokens = ci->cached_tokens;
     }
 }
 
@@ -365,6 +371,10 @@ static void fill_done(req_slot *s, uint64_t now, ev_done *d)
     d->prompt_estimated = !(s->usage && s->usage_prompt > 0);
     d->prompt_tokens = d->prompt_estimated ? (uint32_t)((s->sent->prompt_chars + 3) / 4)
                                            : (uint32_t)s->usage_prompt;
+    d->asked_input_tokens = (uint32_t)s->sent->input_tokens;
+    d->asked_output_tokens = s->sent->max_tokens > 0 ? (uint32_t)s->sent->max_tokens : 0;
+    d->cached_reported = s->cached;
+    d->cached_tokens = (uint32_t)s->cached_tokens;
     fill_connection_times(s, d);
 }
 

@@ -25,6 +25,8 @@ typedef struct req_slot {
     prompt_body body;
     prompt_body input_body; /* max_tokens 1, for input-test steps; json NULL when none */
     prompt_body *sent;      /* the body of the request in flight (may be shared) */
+    prompt_body wl_body;    /* engine/workload writes each request's body here ... */
+    char *wl_buf;           /* ... into this buffer of the workload's body_cap (NULL: none) */
     char *sse_buf;
     sse_parser sse;
     void *owner; /* the engine */
@@ -43,7 +45,8 @@ typedef struct req_slot {
     uint64_t t_read;         /* when the bytes being parsed arrived */
     uint32_t read_tokens;    /* content events in the bytes of this read so far */
     uint64_t read_first_gap; /* ITL of the first of them */
-    long usage_completion, usage_prompt;
+    long usage_completion, usage_prompt, cached_tokens;
+    bool cached; /* the server reported cached_tokens */
     bool usage, finish, done_seen, stream_error, overflow;
     long http_status;
     bool error_body;

@@ -190,9 +190,25 @@ static void chunk_choices(const chunk_doc *d, int arr, chunk_info *out)
             chunk_choice(d, i, out);
 }
 
+/* usage.prompt_tokens_details (vLLM, SGLang, OpenAI): the prefix cache's share. */
+static void chunk_prompt_details(const chunk_doc *d, int obj, chunk_info *out)
+{
+    for (int i = obj + 1; i + 1 < d->n && d->t[i].start < d->t[obj].end; i = tok_skip(d, i + 1)) {
+        long v = tok_long(d, i + 1);
+        if (v >= 0 && TOK_IS(d, i, "cached_tokens")) {
+            out->cached_tokens = v;
+            out->has_cached = true;
+        }
+    }
+}
+
 static void chunk_usage(const chunk_doc *d, int obj, chunk_info *out)
 {
     for (int i = obj + 1; i + 1 < d->n && d->t[i].start < d->t[obj].end; i = tok_skip(d, i + 1)) {
+        if (TOK_IS(d, i, "prompt_tokens_details") && d->t[i + 1].type == JSMN_OBJECT) {
+            chunk_prompt_details(d, i + 1, out);
+            continue;
+        }
         long v = tok_long(d, i + 1);
         if (v < 0)
             continue;

@@ -26,8 +26,10 @@ typedef struct {
     bool has_usage; /* a usage object with numbers */
     long completion_tokens;
     long prompt_tokens;
-    char message[256]; /* CHUNK_ERROR / CHUNK_MALFORMED: short human text */
-    bool slow_path;    /* more JSON tokens than the stack array: decoded with heap tokens */
+    bool has_cached;    /* usage.prompt_tokens_details.cached_tokens was a number */
+    long cached_tokens; /* prompt tokens the server's prefix cache answered for */
+    char message[256];  /* CHUNK_ERROR / CHUNK_MALFORMED: short human text */
+    bool slow_path;     /* more JSON tokens than the stack array: decoded with heap tokens */
 } chunk_info;
 
 /* Decodes data[0..len). Always fills *out (kind tells what it was). */

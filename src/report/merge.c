@@ -275,7 +275,7 @@ static void metric_json(cJSON *s, cJSON *hists, const parts *p, stats_metric m)
     cJSON *o = cJSON_AddObjectToObject(s, stats_metric_key(m));
     bool empty = h.total == 0;
     cJSON_AddNumberToObject(o, "count", (double)h.total);
-    add_number(o, "mean", empty ? NAN : hist_mean(&h) / 1000.0);
+    add_number(o, "mean", empty ? NAN : hist_mean(&h) / stats_metric_scale(m));
     if (all_min && isfinite(min)) /* only when every part had its exact minimum */
         add_number(o, "min", min);
     static const struct {
@@ -283,7 +283,8 @@ static void metric_json(cJSON *s, cJSON *hists, const parts *p, stats_metric m)
         double p;
     } cols[] = {{"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p999", 99.9}, {"max", 100}};
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
-        add_number(o, cols[i].name, empty ? NAN : (double)hist_percentile(&h, cols[i].p) / 1000.0);
+        add_number(o, cols[i].name,
+                   empty ? NAN : (double)hist_percentile(&h, cols[i].p) / stats_metric_scale(m));
     if (m == STATS_PER_STREAM_TPS && isfinite(stream_ratio(p)))
         add_number(o, "ratio", stream_ratio(p));
     if (!any)

@@ -31,7 +31,8 @@ typedef struct {
     /* top-level body fields answered 400 "Unrecognized request argument supplied: NAME",
      * comma-separated (a strict server: OpenAI's own for ignore_eos); "" = none */
     char reject_fields[128];
-    bool quiet; /* no access/log lines on stderr */
+    bool quiet;               /* no access/log lines on stderr */
+    long prefix_cache_tokens; /* LRU prefix cache size in tokens (16-token blocks); 0 = none */
 } sim_options;
 
 typedef struct sim_server sim_server;

@@ -1,0 +1,216 @@
+#include "engine/workload.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { WL_HOLE_END = 0, WL_HOLE_PROMPT, WL_HOLE_MAXTOK };
+
+#define POOL_SPREAD (1u << 20) /* extra text, so slices start at a million places */
+#define TAG_LEN 9              /* "g0000001 " / "b0000001 " before a shared block */
+#define MAXTOK_DIGITS 20
+
+/* Splits the template at its holes: the prompt's marker and max_tokens' placeholder. */
+static int split_template(workload *w, char *err, size_t errlen)
+{
+    char maxtok[24];
+    snprintf(maxtok, sizeof maxtok, "%ld", PROMPT_MAXTOK_MARK);
+    const char *p = w->tmpl;
+    w->n_pieces = 0;
+    for (;;) {
+        const char *a = strstr(p, PROMPT_TEXT_MARK), *b = strstr(p, maxtok);
+        const char *hit = a && (!b || a < b) ? a : b;
+        if (w->n_pieces == (int)(sizeof w->pieces / sizeof w->pieces[0]) - 1) {
+            snprintf(err, errlen, "the request body has too many length fields");
+            return -1;
+        }
+        wl_piece *pc = &w->pieces[w->n_pieces++];
+        pc->off = (size_t)(p - w->tmpl);
+        if (!hit) {
+            pc->len = strlen(p);
+            pc->hole = WL_HOLE_END;
+            return 0;
+        }
+        pc->len = (size_t)(hit - p);
+        pc->hole = hit == a ? WL_HOLE_PROMPT : WL_HOLE_MAXTOK;
+        p = hit + (hit == a ? strlen(PROMPT_TEXT_MARK) : strlen(maxtok));
+    }
+}
+
+static long chars_of(long tokens)
+{
+    return tokens * WORKLOAD_CHARS_PER_TOKEN;
+}
+
+size_t workload_body_size(const workload *w, long input_tokens, int n_blocks)
+{
+    size_t n = 1;
+    for (int i = 0; i < w->n_pieces; i++) {
+        n += w->pieces[i].len;
+        if (w->pieces[i].hole == WL_HOLE_MAXTOK)
+            n += MAXTOK_DIGITS;
+        else if (w->pieces[i].hole == WL_HOLE_PROMPT)
+            n += (size_t)n_blocks * chars_of(WORKLOAD_BLOCK_TOKENS) +
+                 (size_t)chars_of(w->prefix_tokens) + (size_t)chars_of(input_tokens) +
+                 PROMPT_NONCE_LEN + 1;
+    }
+    return n;
+}
+
+static int make_pool(workload *w, const llm_config *cfg, char *err, size_t errlen)
+{
+    long longest = chars_of(w->input.max);
+    if (chars_of(w->prefix_tokens) > longest)
+        longest = chars_of(w->prefix_tokens);
+    if (chars_of(WORKLOAD_BLOCK_TOKENS) > longest)
+        longest = chars_of(WORKLOAD_BLOCK_TOKENS);
+    w->pool_len = (size_t)longest + POOL_SPREAD;
+    w->pool = malloc(w->pool_len + 1);
+    if (!w->pool) {
+        snprintf(err, errlen, "out of memory for %zu bytes of prompt text", w->pool_len);
+        return -1;
+    }
+    uint64_t rng = (cfg->seed_set ? cfg->seed : 0x5eed) * 0x9E3779B97F4A7C15ULL + 3;
+    prompt_fill_text(w->pool, w->pool_len, &rng);
+    return 0;
+}
+
+int workload_init(workload *w, const llm_config *cfg, const char *model, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->active = cfg->input_tokens.kind != DIST_NONE || cfg->output_tokens.kind != DIST_NONE ||
+                cfg->prefix_tokens > 0;
+    if (!w->active)
+        return 0;
+    w->input = cfg->input_tokens;
+    if (w->input.kind == DIST_NONE) { /* --prompt-chars, in ~tokens */
+        long t = (cfg->prompt_chars + WORKLOAD_CHARS_PER_TOKEN - 1) / WORKLOAD_CHARS_PER_TOKEN;
+        w->input = (llm_dist){DIST_FIXED, (double)t, 0, t, t};
+    }
+    w->output = cfg->output_tokens;
+    if (w->output.kind == DIST_NONE)
+        w->output =
+            (llm_dist){DIST_FIXED, (double)cfg->max_tokens, 0, cfg->max_tokens, cfg->max_tokens};
+    w->prefix_tokens = cfg->prefix_tokens;
+    w->prefix_groups =
+        cfg->prefix_tokens > 0 ? (cfg->prefix_groups > 0 ? cfg->prefix_groups : 1) : 0;
+    if (!(w->tmpl = prompt_build_template(cfg, model, err, errlen)))
+        return -1;
+    if (split_template(w, err, errlen) != 0 || make_pool(w, cfg, err, errlen) != 0) {
+        workload_free(w);
+        return -1;
+    }
+    w->body_cap = workload_body_size(w, w->input.max, 0);
+    return 0;
+}
+
+static uint64_t rng_step(uint64_t *rng)
+{
+    return prompt_rng_next(rng);
+}
+
+void workload_draw(const workload *w, uint64_t *rng, wl_request *req)
+{
+    memset(req, 0, sizeof *req);
+    req->input_tokens = dist_draw(&w->input, rng);
+    req->output_tokens = dist_draw(&w->output, rng);
+    req->group = w->prefix_groups > 0 ? (long)(rng_step(rng) % (uint64_t)w->prefix_groups) : -1;
+}
+
+static const char base36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/* `width` base-36 digits of v, most significant first. */
+static char *put_base36(char *at, uint64_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        at[i] = base36[v % 36];
+        v /= 36;
+    }
+    return at + width;
+}
+
+static char *put_long(char *at, long v)
+{
+    char tmp[MAXTOK_DIGITS];
+    int n = 0;
+    unsigned long u = v < 0 ? 0 : (unsigned long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u && n < MAXTOK_DIGITS);
+    while (n)
+        *at++ = tmp[--n];
+    return at;
+}
+
+/* A shared block: a tag naming it, then text from the pool at a place fixed by its id, so
+ * every request with that id sends the same bytes. */
+static char *put_block(const workload *w, char *at, char kind, uint64_t id, long chars)
+{
+    *at++ = kind;
+    at = put_base36(at, id, TAG_LEN - 2);
+    *at++ = ' ';
+    size_t len = (size_t)chars - TAG_LEN;
+    uint64_t h = (id + 1) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)kind;
+    size_t off = (size_t)(h % (w->pool_len - len + 1));
+    memcpy(at, w->pool + off, len);
+    return at + len;
+}
+
+/* Shared blocks, then the nonce, then the unique text: the nonce after what is shared, so a
+ * prefix cache can answer for the shared part and for nothing else. */
+static char *put_prompt(const workload *w, const wl_request *req, uint64_t n, uint64_t *rng,
+                        char *at)
+{
+    for (int i = 0; i < req->n_blocks; i++)
+        at = put_block(w, at, 'b', req->blocks[i], chars_of(WORKLOAD_BLOCK_TOKENS));
+    if (req->group >= 0 && w->prefix_tokens > 0)
+        at = put_block(w, at, 'g', (uint64_t)req->group, chars_of(w->prefix_tokens));
+    at = put_base36(at, n, PROMPT_NONCE_LEN);
+    *at++ = ' ';
+    long unique = chars_of(req->input_tokens) - PROMPT_NONCE_LEN - 1;
+    if (unique > 0) {
+        size_t off = (size_t)(rng_step(rng) % (w->pool_len - (size_t)unique + 1));
+        memcpy(at, w->pool + off, (size_t)unique);
+        at += unique;
+    }
+    /* A prompt never ends on a space: some servers trim it and the counts would differ. */
+    if (at[-1] == ' ')
+        at[-1] = '.';
+    return at;
+}
+
+void workload_write(const workload *w, const wl_request *req, uint64_t n, uint64_t *rng, char *buf,
+                    prompt_body *out)
+{
+    char *at = buf, *prompt_start = NULL;
+    long prompt_chars = 0;
+    for (int i = 0; i < w->n_pieces; i++) {
+        const wl_piece *pc = &w->pieces[i];
+        memcpy(at, w->tmpl + pc->off, pc->len);
+        at += pc->len;
+        if (pc->hole == WL_HOLE_PROMPT) {
+            prompt_start = at;
+            at = put_prompt(w, req, n, rng, at);
+            prompt_chars += (long)(at - prompt_start);
+        } else if (pc->hole == WL_HOLE_MAXTOK) {
+            at = put_long(at, req->output_tokens);
+        }
+    }
+    *at = '\0';
+    out->json = buf;
+    out->len = (size_t)(at - buf);
+    out->nonce_offset = PROMPT_NO_NONCE;
+    out->prompt_chars = prompt_chars;
+    out->max_tokens = req->output_tokens;
+    out->input_tokens = (prompt_chars + WORKLOAD_CHARS_PER_TOKEN - 1) / WORKLOAD_CHARS_PER_TOKEN;
+    out->image = false;
+}
+
+void workload_free(workload *w)
+{
+    cJSON_free(w->tmpl);
+    free(w->pool);
+    memset(w, 0, sizeof *w);
+}

@@ -1,0 +1,409 @@
+/* Tests for engine/workload: bodies written per request (lengths drawn, shared prefixes,
+ * trace blocks), and the workloads end to end — the llmload binary against the simulator,
+ * checking what the server received. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/dist.h"
+#include "engine/workload.h"
+#include "sim/sim.h"
+#include "testutil.h"
+
+static llm_config base_config(void)
+{
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.prompt_chars = 200;
+    c.max_tokens = 64;
+    c.temperature = -1;
+    return c;
+}
+
+static void parse_spec(llm_dist *d, const char *spec)
+{
+    char err[256];
+    if (dist_parse(spec, d, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+static const char *content_of(cJSON *body)
+{
+    cJSON *msgs = cJSON_GetObjectItem(body, "messages");
+    if (msgs)
+        return cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 0), "content")->valuestring;
+    return cJSON_GetObjectItem(body, "prompt")->valuestring;
+}
+
+/* Writes one body and parses it back. */
+static cJSON *write_one(const workload *w, const wl_request *req, uint64_t n, char *buf,
+                        prompt_body *pb)
+{
+    uint64_t rng = n * 31 + 1;
+    workload_write(w, req, n, &rng, buf, pb);
+    assert_true(pb->len < w->body_cap);
+    assert_int_equal(strlen(buf), pb->len);
+    cJSON *doc = cJSON_Parse(buf);
+    if (!doc)
+        fail_msg("not JSON: %.200s", buf);
+    return doc;
+}
+
+static void drawn_lengths_set_the_prompt_and_max_tokens_of_each_body(void **state)
+{
+    (void)state;
+    llm_config c = base_config();
+    c.ignore_eos = true;
+    parse_spec(&c.input_tokens, "uniform:10:400");
+    parse_spec(&c.output_tokens, "lognormal:100:0.7:5:900");
+    workload w;
+    char err[256];
+    assert_int_equal(workload_init(&w, &c, "m", err, sizeof err), 0);
+    assert_true(w.active);
+    char *buf = malloc(w.body_cap);
+    uint64_t rng = 5;
+    for (uint64_t n = 1; n <= 300; n++) {
+        wl_request req;
+        workload_draw(&w, &rng, &req);
+        assert_true(req.input_tokens >= 10 && req.input_tokens <= 400);
+        assert_true(req.output_tokens >= 5 && req.output_tokens <= 900);
+        prompt_body pb;
+        cJSON *doc = write_one(&w, &req, n, buf, &pb);
+        assert_int_equal(strlen(content_of(doc)), 4 * req.input_tokens);
+        assert_int_equal(pb.prompt_chars, 4 * req.input_tokens);
+        assert_int_equal(pb.input_tokens, req.input_tokens);
+        assert_int_equal(cJSON_GetObjectItem(doc, "max_tokens")->valueint, req.output_tokens);
+        assert_int_equal(cJSON_GetObjectItem(doc, "min_tokens")->valueint, req.output_tokens);
+        assert_int_equal(pb.max_tokens, req.output_tokens);
+        assert_string_equal(cJSON_GetObjectItem(doc, "model")->valuestring, "m");
+        cJSON_Delete(doc);
+    }
+    free(buf);
+    workload_free(&w);
+}
+
+/* The shared prefix comes first and is the same for one group; the nonce right after it
+ * makes each request's remainder its own. */
+static void requests_of_one_group_share_the_prefix_and_then_differ(void **state)
+{
+    (void)state;
+    llm_config c = base_config();
+    c.endpoint = LLM_ENDPOINT_COMPLETIONS;
+    c.prefix_tokens = 100;
+    c.prefix_groups = 3;
+    parse_spec(&c.input_tokens, "50");
+    workload w;
+    char err[256];
+    assert_int_equal(workload_init(&w, &c, NULL, err, sizeof err), 0);
+    char *buf = malloc(w.body_cap);
+    char *first[3] = {NULL, NULL, NULL};
+    int seen[3] = {0, 0, 0};
+    uint64_t rng = 9;
+    for (uint64_t n = 1; n <= 60; n++) {
+        wl_request req;
+        workload_draw(&w, &rng, &req);
+        assert_true(req.group >= 0 && req.group < 3);
+        seen[req.group]++;
+        prompt_body pb;
+        cJSON *doc = write_one(&w, &req, n, buf, &pb);
+        const char *text = content_of(doc);
+        assert_int_equal(strlen(text), 4 * (100 + 50));
+        if (!first[req.group]) {
+            first[req.group] = strdup(text);
+        } else {
+            assert_memory_equal(text, first[req.group], 400);                /* the prefix */
+            assert_memory_not_equal(text + 400, first[req.group] + 400, 12); /* the nonce */
+        }
+        cJSON_Delete(doc);
+    }
+    for (int g = 0; g < 3; g++) {
+        assert_true(seen[g] > 5);
+        for (int h = g + 1; h < 3; h++)
+            assert_memory_not_equal(first[g], first[h], 400);
+        free(first[g]);
+    }
+    free(buf);
+    workload_free(&w);
+}
+
+/* A trace's hash_ids: the same id gives the same block wherever it appears. */
+static void trace_blocks_with_the_same_id_send_the_same_text(void **state)
+{
+    (void)state;
+    llm_config c = base_config();
+    c.endpoint = LLM_ENDPOINT_COMPLETIONS;
+    parse_spec(&c.input_tokens, "20");
+    workload w;
+    char err[256];
+    assert_int_equal(workload_init(&w, &c, NULL, err, sizeof err), 0);
+    size_t cap = workload_body_size(&w, 20, 3);
+    char *a = malloc(cap), *b = malloc(cap);
+    uint32_t ids_a[3] = {7, 8, 9}, ids_b[2] = {7, 8};
+    wl_request ra = {20, 10, -1, ids_a, 3}, rb = {20, 10, -1, ids_b, 2};
+    prompt_body pa, pbb;
+    uint64_t rng = 1;
+    workload_write(&w, &ra, 1, &rng, a, &pa);
+    workload_write(&w, &rb, 2, &rng, b, &pbb);
+    assert_true(pa.len < cap);
+    cJSON *da = cJSON_Parse(a), *db = cJSON_Parse(b);
+    const char *ta = content_of(da), *tb = content_of(db);
+    size_t block = 4 * WORKLOAD_BLOCK_TOKENS;
+    assert_int_equal(strlen(ta), 3 * block + 80);
+    assert_memory_equal(ta, tb, 2 * block);
+    assert_memory_not_equal(ta + 2 * block, tb + 2 * block, 16);
+    cJSON_Delete(da);
+    cJSON_Delete(db);
+    free(a);
+    free(b);
+    workload_free(&w);
+}
+
+static void no_workload_option_leaves_the_classic_bodies(void **state)
+{
+    (void)state;
+    llm_config c = base_config();
+    workload w;
+    char err[256];
+    assert_int_equal(workload_init(&w, &c, "m", err, sizeof err), 0);
+    assert_false(w.active);
+    workload_free(&w);
+}
+
+/* ---- end to end, against the simulator ---- */
+
+typedef struct {
+    sim_server *sim;
+    char url[64];
+    char json[256];
+} fixture;
+
+static fixture *start(sim_options *o)
+{
+    fixture *f = calloc(1, sizeof *f);
+    char err[256];
+    o->quiet = true;
+    o->port = 0;
+    if (sim_start(o, &f->sim, err, sizeof err) != 0)
+        fail_msg("sim_start: %s", err);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/v1", sim_port(f->sim));
+    snprintf(f->json, sizeof f->json, "%s/out.json", tu_tmpdir());
+    return f;
+}
+
+static void stop(fixture *f)
+{
+    sim_stop(f->sim);
+    unlink(f->json);
+    free(f);
+}
+
+static cJSON *load_json(const char *path)
+{
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    assert_non_null(doc);
+    return doc;
+}
+
+static cJSON *path_of(cJSON *o, const char *a, const char *b)
+{
+    cJSON *x = cJSON_GetObjectItem(o, a);
+    return b ? cJSON_GetObjectItem(x, b) : x;
+}
+
+/* Counts per value from a snapshot histogram whose values are all below 128 (one bucket
+ * per value: exact). */
+static long hist_counts(cJSON *h, long *count, long cap)
+{
+    long total = 0;
+    cJSON *b;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItem(h, "buckets"))
+    {
+        long low = (long)cJSON_GetArrayItem(b, 0)->valuedouble;
+        long high = (long)cJSON_GetArrayItem(b, 1)->valuedouble;
+        long n = (long)cJSON_GetArrayItem(b, 2)->valuedouble;
+        assert_int_equal(high, low + 1);
+        assert_true(low < cap);
+        count[low] += n;
+        total += n;
+    }
+    return total;
+}
+
+/* Chi-square of exact counts against the asked distribution, over bins of >= 5% mass;
+ * asserts it passes at the 0.001 level. */
+static void assert_counts_fit(const long *count, long total, const char *spec)
+{
+    llm_dist d;
+    parse_spec(&d, spec);
+    double chi = 0, prev = 0;
+    long have = 0;
+    int bins = 0;
+    for (long k = d.min; k <= d.max; k++) {
+        have += count[k];
+        double p = dist_cdf(&d, k) - prev;
+        if (p < 0.05 && k < d.max)
+            continue;
+        double expect = p * (double)total;
+        chi += (have - expect) * (have - expect) / expect;
+        prev += p;
+        have = 0;
+        bins++;
+    }
+    int df = bins - 1;
+    double h = 2.0 / (9.0 * df), crit = df * pow(1 - h + 3.0902 * sqrt(h), 3);
+    if (chi > crit)
+        fail_msg("%s: chi-square %.1f > %.1f (df %d)", spec, chi, crit, df);
+    for (long k = 0; k < d.min; k++)
+        assert_int_equal(count[k], 0);
+}
+
+/* What the server received: its usage counts the prompt it got and the tokens it made for
+ * max_tokens (ignore_eos); the snapshot's exact histograms hold one count per request. */
+static void lengths_the_server_received_fit_the_asked_distributions(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 20000;
+    o.prefill_rate = 1e6;
+    o.base_latency_s = 0.001;
+    o.slots = 64;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,
+                    "run",
+                    "--url",
+                    f->url,
+                    "-c",
+                    "16",
+                    "-n",
+                    "1500",
+                    "--input-tokens",
+                    "uniform:8:120",
+                    "--output-tokens",
+                    "normal:50:20:2:110",
+                    "--ignore-eos",
+                    "--seed",
+                    "11",
+                    "--json",
+                    f->json,
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 120, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *totals = cJSON_GetObjectItem(doc, "totals");
+    long in[128] = {0}, out[128] = {0};
+    long n_in = hist_counts(path_of(totals, "histograms", "input_tokens"), in, 128);
+    long n_out = hist_counts(path_of(totals, "histograms", "output_tokens"), out, 128);
+    assert_int_equal(n_in, 1500);
+    assert_int_equal(n_out, 1500);
+    assert_counts_fit(in, n_in, "uniform:8:120");
+    assert_counts_fit(out, n_out, "normal:50:20:2:110");
+    /* the summary and what the config says was sent */
+    cJSON *sum = cJSON_GetObjectItem(totals, "output_tokens");
+    assert_true(fabs(cJSON_GetObjectItem(sum, "mean")->valuedouble - 50) < 3);
+    assert_true(cJSON_GetObjectItem(sum, "max")->valuedouble <= 110);
+    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(totals, "input_tokens"), "p90") != NULL);
+    cJSON *wl = path_of(doc, "config", "workload");
+    assert_string_equal(cJSON_GetObjectItem(wl, "input_tokens")->valuestring, "uniform:8:120");
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(wl, "input_exact")));
+    /* with ignore_eos nothing ends early */
+    assert_int_equal(path_of(totals, "tokens", "ended_early")->valueint, 0);
+    cJSON_Delete(doc);
+    stop(f);
+}
+
+/* Without ignore_eos the simulator stops early (its mean output is 20): the share of
+ * answers that ended before max_tokens is recorded. */
+static void answers_that_end_before_max_tokens_are_counted(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 20000;
+    o.mean_output = 20;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "run", "--url",           f->url,           "-c",     "8",
+                    "-n",       "200", "--output-tokens", "uniform:60:100", "--json", f->json,
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 120, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *tokens = path_of(doc, "totals", "tokens");
+    assert_int_equal(cJSON_GetObjectItem(tokens, "asked_output")->valueint, 200);
+    assert_true(cJSON_GetObjectItem(tokens, "ended_early_share")->valuedouble > 0.8);
+    cJSON_Delete(doc);
+    stop(f);
+}
+
+static void workload_options_are_checked_before_any_load(void **state)
+{
+    (void)state;
+    static const char *const cases[][4] = {
+        {"--input-tokens", "normal:100", "", "MEAN:SD"},
+        {"--input-tokens", "gamma:1:2", "", "names no distribution"},
+        {"--prefix-groups", "4", "", "needs --prefix-tokens"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[] = {LLM_BINARY,
+                        "run",
+                        "--url",
+                        "http://127.0.0.1:9/v1",
+                        "--model",
+                        "m",
+                        (char *)cases[i][0],
+                        (char *)cases[i][1],
+                        NULL};
+        tu_result r;
+        tu_run(argv, NULL, NULL, 30, &r);
+        assert_int_equal(r.exit_code, 2);
+        if (!strstr(r.err, cases[i][3]))
+            fail_msg("%s %s: %s", cases[i][0], cases[i][1], r.err);
+        tu_result_free(&r);
+    }
+    char *both[] = {
+        LLM_BINARY,       "run", "--url", "http://127.0.0.1:9/v1", "--prompt-tokens", "10",
+        "--input-tokens", "20",  NULL};
+    tu_result r;
+    tu_run(both, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "the prompt length"));
+    tu_result_free(&r);
+    /* llm_benchmark.py's --output_tokens is still --max-tokens (a whole number), while
+     * --output-tokens takes a SPEC */
+    char *seed[] = {LLM_BINARY, "run", "--url", "http://127.0.0.1:9/v1", "--output_tokens",
+                    "uniform:1:5", NULL};
+    tu_run(seed, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "--output_tokens must be a whole number"));
+    tu_result_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(drawn_lengths_set_the_prompt_and_max_tokens_of_each_body),
+        cmocka_unit_test(requests_of_one_group_share_the_prefix_and_then_differ),
+        cmocka_unit_test(trace_blocks_with_the_same_id_send_the_same_text),
+        cmocka_unit_test(no_workload_option_leaves_the_classic_bodies),
+        cmocka_unit_test(lengths_the_server_received_fit_the_asked_distributions),
+        cmocka_unit_test(answers_that_end_before_max_tokens_are_counted),
+        cmocka_unit_test(workload_options_are_checked_before_any_load),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
