@@ -205,6 +205,19 @@ static void tokens_json(cJSON *s, const parts *p)
     add_number(t, "content_events", SUM(p, content_events));
     add_number(t, "usage_tokens", SUM(p, usage_tokens));
     add_number(t, "tokens_per_event", ratio(SUM(p, usage_tokens), usage_events));
+    add_number(t, "asked_output", SUM(p, asked_output));
+    add_number(t, "ended_early", SUM(p, ended_early));
+    add_number(t, "ended_early_share", ratio(SUM(p, ended_early), SUM(p, asked_output)));
+}
+
+/* The prefix cache: counts add up; the hit share is recomputed from them. */
+static void cache_json(cJSON *s, const parts *p)
+{
+    cJSON *c = cJSON_AddObjectToObject(s, "cache");
+    add_number(c, "hit_share", ratio(SUM(p, cache_hits), SUM(p, cache_reported)));
+    add_number(c, "cached_tokens", SUM(p, cached_tokens));
+    add_number(c, "hits", SUM(p, cache_hits));
+    add_number(c, "reported", SUM(p, cache_reported));
 }
 
 /* Send rate over the whole: every part's gaps between sends over the sum of its sending
@@ -343,6 +356,7 @@ static cJSON *totals_json(const parts *p)
     cJSON_AddBoolToObject(s, "cut_short", any_flag(p, offsetof(snap_step, cut_short)));
     requests_json(s, p);
     tokens_json(s, p);
+    cache_json(s, p);
     window_json(s, p);
     add_number(s, "slo_met", SUM(p, slo_met));
     add_number(s, "reconnects", SUM(p, reconnects));

@@ -72,6 +72,81 @@ static void md_steps(FILE *out, const snap_doc *d)
     }
 }
 
+const char *const report_workload_cols[REPORT_WORKLOAD_COLS] = {"in mean",
+                                                                "in p50",
+                                                                "in p90",
+                                                                "in p99",
+                                                                "in max",
+                                                                "out mean",
+                                                                "out p50",
+                                                                "out p90",
+                                                                "out p99",
+                                                                "out max",
+                                                                "ended early %",
+                                                                "cache hit %",
+                                                                "cached tokens",
+                                                                "TTFT hit p50 (ms)",
+                                                                "TTFT miss p50 (ms)"};
+
+static double share_pct(double part, double whole)
+{
+    return whole > 0 ? 100.0 * part / whole : NAN;
+}
+
+void report_workload_row(const snap_step *s, double v[REPORT_WORKLOAD_COLS])
+{
+    const snap_summary *in = &s->m[STATS_INPUT_TOKENS], *out = &s->m[STATS_OUTPUT_TOKENS];
+    const double row[REPORT_WORKLOAD_COLS] = {
+        in->mean,
+        in->p50,
+        in->p90,
+        in->p99,
+        in->max,
+        out->mean,
+        out->p50,
+        out->p90,
+        out->p99,
+        out->max,
+        share_pct(s->ended_early, s->asked_output),
+        isnan(s->cache_hit_share) ? NAN : 100.0 * s->cache_hit_share,
+        s->cache_reported > 0 ? s->cached_tokens : NAN,
+        s->m[STATS_TTFT_CACHE_HIT].p50,
+        s->m[STATS_TTFT_CACHE_MISS].p50};
+    memcpy(v, row, sizeof row);
+}
+
+bool report_has_workload(const snap_doc *d)
+{
+    return d->totals.m[STATS_INPUT_TOKENS].count > 0;
+}
+
+static void md_workload(FILE *out, const snap_doc *d)
+{
+    if (!report_has_workload(d))
+        return;
+    fputs("\n## Workload\n\nLengths in tokens as the server counted them (its usage; else "
+          "characters / 4); the cache as the server reported it (cached_tokens).\n\n| step |",
+          out);
+    for (int k = 0; k < REPORT_WORKLOAD_COLS; k++)
+        fprintf(out, " %s |", report_workload_cols[k]);
+    fputs("\n|---|", out);
+    for (int k = 0; k < REPORT_WORKLOAD_COLS; k++)
+        fputs("---:|", out);
+    fputc('\n', out);
+    for (size_t i = 0; i <= d->n_steps; i++) {
+        const snap_step *s = i < d->n_steps ? &d->steps[i] : &d->totals;
+        double v[REPORT_WORKLOAD_COLS];
+        report_workload_row(s, v);
+        if (i < d->n_steps)
+            fprintf(out, "| %d |", s->index);
+        else
+            fputs("| all |", out);
+        for (int k = 0; k < REPORT_WORKLOAD_COLS; k++)
+            md_num(out, v[k], "%.4g");
+        fputc('\n', out);
+    }
+}
+
 /* The seeds' "best configuration" and their recommendation rules. The best load is the
  * first step within 5 % of the highest RPS: a step that adds load for 0.1 % more
  * throughput is not better. */
@@ -194,6 +269,7 @@ void report_markdown(FILE *out, const snap_doc *d)
         fprintf(out, "| average token rate | %.2f tok/s |\n", t->tps);
     fprintf(out, "| llmload | %s |\n\n## Steps\n\n", d->version ? d->version : "-");
     md_steps(out, d);
+    md_workload(out, d);
     md_best(out, d);
     md_analysis(out, d);
 }

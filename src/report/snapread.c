@@ -104,6 +104,13 @@ static void read_tokens(const cJSON *s, snap_step *r)
     r->tokens_per_event = num_of(tok, "tokens_per_event");
     r->window_output_tokens = num_of(win, "output_tokens");
     r->window_completed = num_of(win, "completed");
+    r->asked_output = num_of(tok, "asked_output");
+    r->ended_early = num_of(tok, "ended_early");
+    const cJSON *cache = key_of(s, "cache");
+    r->cache_hit_share = num_of(cache, "hit_share");
+    r->cached_tokens = num_of(cache, "cached_tokens");
+    r->cache_hits = num_of(cache, "hits");
+    r->cache_reported = num_of(cache, "reported");
 }
 
 static void read_achieved(const cJSON *s, snap_step *r)

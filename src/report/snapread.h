@@ -46,6 +46,10 @@ typedef struct {
     const char *error_messages[ERR_CLASSES];
     double output_tokens, prompt_tokens, content_events, usage_tokens, tokens_per_event;
     bool estimated;
+    double asked_output, ended_early; /* tokens.asked_output / ended_early; NaN = older file */
+    /* cache {hit_share, cached_tokens, hits, reported}: the server's prefix cache; NaN =
+     * not reported (hit_share) or an older file */
+    double cache_hit_share, cached_tokens, cache_hits, cache_reported;
     /* what arrived and completed inside the window; NaN in files from before the windows:
      * snap_window_tokens / snap_window_completed fall back to tps and rps × duration_s */
     double window_output_tokens, window_completed;

@@ -122,6 +122,42 @@ static long prompt_chars(const cJSON *root, sim_endpoint ep)
     return n;
 }
 
+static void cache_feed_content(sim_cache *c, sim_cache_hasher *h, const cJSON *content)
+{
+    if (cJSON_IsString(content)) {
+        cache_feed(c, h, content->valuestring, strlen(content->valuestring));
+        return;
+    }
+    const cJSON *part;
+    cJSON_ArrayForEach(part, content)
+    {
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+        if (cJSON_IsString(part))
+            cache_feed(c, h, part->valuestring, strlen(part->valuestring));
+        else if (cJSON_IsString(text))
+            cache_feed(c, h, text->valuestring, strlen(text->valuestring));
+    }
+}
+
+/* --prefix-cache-tokens: the prompt tokens its cache holds already (never the whole prompt:
+ * the last token is always computed, as vLLM does). */
+static long cached_prefix(sim_server *s, const cJSON *root, sim_endpoint ep, long prompt_tokens)
+{
+    if (s->cache.cap <= 0)
+        return 0;
+    sim_cache_hasher h;
+    cache_hasher_init(&h);
+    if (ep == SIM_EP_COMPLETIONS) {
+        cache_feed_content(&s->cache, &h, cJSON_GetObjectItemCaseSensitive(root, "prompt"));
+    } else {
+        const cJSON *m;
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(root, "messages"))
+            cache_feed_content(&s->cache, &h, cJSON_GetObjectItemCaseSensitive(m, "content"));
+    }
+    long cached = h.hit_blocks * SIM_CACHE_BLOCK_TOKENS;
+    return cached < prompt_tokens ? cached : prompt_tokens - 1;
+}
+
 static double json_number(const cJSON *root, const char *name, double fallback)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
@@ -176,6 +212,7 @@ static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
         return false;
     }
     r->prompt_tokens = chars > 0 ? (chars + 3) / 4 : 1;
+    r->cached_tokens = cached_prefix(s, root, r->ep, r->prompt_tokens);
     double mt = json_number(root, "max_completion_tokens",
                             json_number(root, "max_tokens", (double)s->opt.default_max_tokens));
     if (!(mt >= 1) || mt > 1e9) {

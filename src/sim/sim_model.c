@@ -111,7 +111,9 @@ static void model_admit(sim_server *s, sim_req *r, uint64_t now)
     s->running++;
     s->prompt_tokens_total += (unsigned long long)r->prompt_tokens;
     r->phase = SIM_PH_PREFILL;
-    double ttft = s->opt.base_latency_s + (double)r->prompt_tokens / s->opt.prefill_rate;
+    /* tokens the prefix cache holds skip prefill */
+    double ttft =
+        s->opt.base_latency_s + (double)(r->prompt_tokens - r->cached_tokens) / s->opt.prefill_rate;
     heap_push(s, r, now + secs_to_ns(ttft));
 }
 

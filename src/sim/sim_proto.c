@@ -300,17 +300,22 @@ static const char *finish_reason(const sim_req *r)
     return r->n_out >= r->max_tokens ? "length" : "stop";
 }
 
+/* With a prefix cache, usage says how much of the prompt it served, as vLLM and OpenAI do. */
 static int usage_json(const sim_req *r, char *out, size_t cap)
 {
+    char details[80] = "";
+    if (r->conn && r->conn->srv->cache.cap > 0)
+        snprintf(details, sizeof details, ",\"prompt_tokens_details\":{\"cached_tokens\":%ld}",
+                 r->cached_tokens);
     return snprintf(out, cap,
                     "\"usage\":{\"prompt_tokens\":%ld,\"total_tokens\":%ld,"
-                    "\"completion_tokens\":%ld}",
-                    r->prompt_tokens, r->prompt_tokens + r->sent, r->sent);
+                    "\"completion_tokens\":%ld%s}",
+                    r->prompt_tokens, r->prompt_tokens + r->sent, r->sent, details);
 }
 
 void proto_stream_end(sim_conn *c, sim_req *r)
 {
-    char tail[256], usage[160];
+    char tail[320], usage[240];
     int n = r->ep == SIM_EP_CHAT
                 ? snprintf(tail, sizeof tail,
                            "\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,"
@@ -352,7 +357,7 @@ void proto_full(sim_conn *c, sim_req *r)
         memcpy(body + n, w->p, w->n);
         n += w->n;
     }
-    char usage[160];
+    char usage[240];
     usage_json(r, usage, sizeof usage);
     n += (size_t)snprintf(body + n, cap - n,
                           "\"%s,\"logprobs\":null,\"finish_reason\":\"%s\",\"stop_reason\":null}],"

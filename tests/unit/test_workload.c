@@ -351,6 +351,91 @@ static void answers_that_end_before_max_tokens_are_counted(void **state)
     stop(f);
 }
 
+/* One prefix run against the simulator's cache; returns the snapshot. */
+static cJSON *prefix_run(const char *groups, char *report, size_t report_cap)
+{
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 5000;
+    o.prefill_rate = 20000; /* a 1024-token prefix takes 51 ms to prefill */
+    o.base_latency_s = 0.005;
+    o.prefix_cache_tokens = 1000000;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,
+                    "run",
+                    "--url",
+                    f->url,
+                    "-c",
+                    "2",
+                    "-n",
+                    "80",
+                    "--prefix-tokens",
+                    "1024",
+                    "--prefix-groups",
+                    (char *)groups,
+                    "--input-tokens",
+                    "32",
+                    "--output-tokens",
+                    "4",
+                    "--ignore-eos",
+                    "--seed",
+                    "3",
+                    "--json",
+                    f->json,
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 120, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    if (report) {
+        char *rep[] = {LLM_BINARY, "report", f->json, NULL};
+        tu_run(rep, NULL, NULL, 30, &r);
+        assert_int_equal(r.exit_code, 0);
+        snprintf(report, report_cap, "%s", r.out);
+        tu_result_free(&r);
+    }
+    stop(f);
+    return doc;
+}
+
+static double num_at(cJSON *doc, const char *a, const char *b)
+{
+    cJSON *v = path_of(cJSON_GetObjectItem(doc, "totals"), a, b);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+/* One shared prefix: after the first request the simulator's cache serves it, so the hit
+ * share is high and TTFT low; 500 prefixes for 80 requests rarely repeat. The split by hit
+ * and miss, and the Markdown report, show it. */
+static void a_shared_prefix_hits_the_cache_and_lowers_ttft(void **state)
+{
+    (void)state;
+    static char report[64 * 1024];
+    cJSON *shared = prefix_run("1", report, sizeof report);
+    cJSON *unique = prefix_run("500", NULL, 0);
+    double hit_shared = num_at(shared, "cache", "hit_share");
+    double hit_unique = num_at(unique, "cache", "hit_share");
+    double ttft_shared = num_at(shared, "ttft_ms", "p50");
+    double ttft_unique = num_at(unique, "ttft_ms", "p50");
+    if (!(hit_shared >= 0.9 && hit_unique < 0.3 && ttft_shared < 0.5 * ttft_unique))
+        fail_msg("hit share %.2f vs %.2f, TTFT p50 %.1f vs %.1f ms", hit_shared, hit_unique,
+                 ttft_shared, ttft_unique);
+    /* cached tokens: the prefix's whole 16-token blocks, per hit */
+    assert_true(num_at(shared, "cache", "cached_tokens") >= 72 * 1024);
+    /* TTFT split by hit and miss: hits are the fast ones */
+    assert_true(num_at(shared, "ttft_cache_hit_ms", "p50") <
+                0.5 * num_at(unique, "ttft_cache_miss_ms", "p50"));
+    /* the prompt the server saw: prefix + unique part */
+    assert_true(fabs(num_at(shared, "input_tokens", "p50") - 1056) <= 12);
+    assert_non_null(strstr(report, "## Workload"));
+    assert_non_null(strstr(report, "cache hit %"));
+    cJSON_Delete(shared);
+    cJSON_Delete(unique);
+}
+
 static void workload_options_are_checked_before_any_load(void **state)
 {
     (void)state;
@@ -386,8 +471,8 @@ static void workload_options_are_checked_before_any_load(void **state)
     tu_result_free(&r);
     /* llm_benchmark.py's --output_tokens is still --max-tokens (a whole number), while
      * --output-tokens takes a SPEC */
-    char *seed[] = {LLM_BINARY, "run", "--url", "http://127.0.0.1:9/v1", "--output_tokens",
-                    "uniform:1:5", NULL};
+    char *seed[] = {LLM_BINARY,        "run",         "--url", "http://127.0.0.1:9/v1",
+                    "--output_tokens", "uniform:1:5", NULL};
     tu_run(seed, NULL, NULL, 30, &r);
     assert_int_equal(r.exit_code, 2);
     assert_non_null(strstr(r.err, "--output_tokens must be a whole number"));
@@ -403,6 +488,7 @@ int main(void)
         cmocka_unit_test(no_workload_option_leaves_the_classic_bodies),
         cmocka_unit_test(lengths_the_server_received_fit_the_asked_distributions),
         cmocka_unit_test(answers_that_end_before_max_tokens_are_counted),
+        cmocka_unit_test(a_shared_prefix_hits_the_cache_and_lowers_ttft),
         cmocka_unit_test(workload_options_are_checked_before_any_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
