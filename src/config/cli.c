@@ -96,6 +96,12 @@ const cli_option cli_options[] = {
      "nonce after it, so the server's prefix cache can work"},
     {"--prefix-groups", {0}, "G", CLI_RUN, CLI_G_WORK, OFF(prefix_groups), 1, set_count,
      "how many different prefixes requests pick from at random (default 1)"},
+    {"--dataset", {0}, "KIND:FILE", CLI_RUN, CLI_G_WORK, 0, 0, set_dataset,
+     "requests from a file you have (nothing is downloaded): sharegpt:FILE (ShareGPT JSON), "
+     "jsonl:FILE (= --prompts) or trace:FILE (Mooncake JSONL or Azure CSV, replayed at its "
+     "recorded times)"},
+    {"--speedup", {0}, "X", CLI_RUN, CLI_G_WORK, OFF(speedup), 1, set_number,
+     "replay a --dataset trace X times faster (default 1)"},
     {"--prompts", {0}, "FILE", RC, CLI_G_WORK, OFF(prompts_file), 0, set_file,
      "prompts from a JSONL or plain-text file instead of generated text"},
     {"--shuffle", {0}, NULL, RC, CLI_G_WORK, OFF(prompts_shuffle), 0, set_flag,

@@ -49,6 +49,7 @@ static int set_defaults(llm_config *cfg)
     cfg->fps = 10;
     cfg->autosave_s = 60;
     cfg->drain_timeout_s = 30;
+    cfg->speedup = 1;
     cfg->out_dir = strdup("./llmload-out");
     sim_options_default(&cfg->sim);
     return cfg->out_dir ? 0 : -1;
@@ -348,6 +349,36 @@ static int check_search(llm_config *cfg, const cli_state *st, char *err, size_t 
     return 0;
 }
 
+/* --dataset: a trace sets the arrivals and the lengths itself; a file's prompts are not
+ * generated ones. */
+static int check_dataset(llm_config *cfg, const cli_state *st, const char *gen, char *err,
+                         size_t errlen)
+{
+    const char *ds = cli_seen(st, "--dataset");
+    if (cli_seen(st, "--speedup") && cfg->dataset != LLM_DATASET_TRACE)
+        return fail(err, errlen,
+                    "--speedup replays a trace faster: use it with --dataset trace:FILE");
+    if (!ds)
+        return 0;
+    if (cfg->prompts_file && cfg->dataset != LLM_DATASET_JSONL)
+        return conflict(err, errlen, "--prompts", ds, "where the prompts come from");
+    if (gen)
+        return fail(err, errlen, "%s generates prompts and %s takes them from a file: use one", gen,
+                    ds);
+    if (cfg->dataset != LLM_DATASET_TRACE)
+        return 0;
+    const char *load[] = {"--rate",     "--ramp",   "--rate-ramp", "--concurrency",
+                          "--duration", "--search", "--arrivals"};
+    for (size_t i = 0; i < sizeof load / sizeof load[0]; i++)
+        if (cli_seen(st, load[i]))
+            return fail(err, errlen,
+                        "%s replays the trace's own arrivals: drop %s (-n N replays the first "
+                        "N requests, --speedup X runs it faster)",
+                        ds, cli_seen(st, load[i]));
+    cfg->arrivals = LLM_ARRIVALS_TRACE;
+    return 0;
+}
+
 /* --input-tokens and friends generate prompts: they cannot also take them from a file, and
  * a prompt length is given once. */
 static int check_workload(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
@@ -367,7 +398,7 @@ static int check_workload(llm_config *cfg, const cli_state *st, char *err, size_
     if (cli_seen(st, "--prefix-groups") && !pre)
         return fail(err, errlen,
                     "--prefix-groups needs --prefix-tokens P (how long each shared prefix is)");
-    return 0;
+    return check_dataset(cfg, st, gen, err, errlen);
 }
 
 static int check_run_options(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
@@ -499,7 +530,8 @@ void config_free(llm_config *cfg)
         &cfg->url,           &cfg->api_key,       &cfg->model,        &cfg->env_file,
         &cfg->prompts_file,  &cfg->image_file,    &cfg->image_prompt, &cfg->body_json,
         &cfg->json_path,     &cfg->out_dir,       &cfg->theme,        &cfg->log_file,
-        &cfg->output_format, &cfg->report_format, &cfg->output_path,  &cfg->server_metrics};
+        &cfg->output_format, &cfg->report_format, &cfg->output_path,  &cfg->server_metrics,
+        &cfg->dataset_file};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         free(*strings[i]);
     for (size_t i = 0; i < cfg->n_headers; i++) {

@@ -20,7 +20,19 @@ enum {
 
 typedef enum { LLM_CMD_RUN, LLM_CMD_CHECK, LLM_CMD_SIM, LLM_CMD_REPORT, LLM_CMD_MERGE } llm_command;
 typedef enum { LLM_ENDPOINT_CHAT, LLM_ENDPOINT_COMPLETIONS } llm_endpoint;
-typedef enum { LLM_ARRIVALS_POISSON, LLM_ARRIVALS_GAMMA, LLM_ARRIVALS_CONSTANT } llm_arrivals;
+typedef enum {
+    LLM_ARRIVALS_POISSON,
+    LLM_ARRIVALS_GAMMA,
+    LLM_ARRIVALS_CONSTANT,
+    LLM_ARRIVALS_TRACE /* --dataset trace:FILE: the recorded times x --speedup */
+} llm_arrivals;
+/* --dataset KIND:FILE */
+typedef enum {
+    LLM_DATASET_NONE,
+    LLM_DATASET_JSONL,
+    LLM_DATASET_SHAREGPT,
+    LLM_DATASET_TRACE
+} llm_dataset;
 
 /* Where a value came from; kept for the target keys so `check` and errors can say. */
 typedef enum { LLM_SRC_DEFAULT, LLM_SRC_ENVFILE, LLM_SRC_ENV, LLM_SRC_FLAG } llm_source;
@@ -83,6 +95,11 @@ typedef struct llm_config {
     llm_dist output_tokens; /* --output-tokens SPEC (max_tokens per request); DIST_NONE = not set */
     long prefix_tokens;     /* --prefix-tokens P: a shared prefix before each prompt; 0 = none */
     long prefix_groups;     /* --prefix-groups G: how many different prefixes (default 1) */
+    llm_dataset dataset;    /* --dataset KIND:FILE (jsonl also sets prompts_file) */
+    char *dataset_file;
+    double speedup;       /* --speedup X: a trace replays X times faster; default 1 */
+    long dataset_records; /* filled by the run when it read the dataset: records kept ... */
+    long dataset_skipped; /* ... and records that could not be read */
     char *prompts_file;
     bool prompts_shuffle; /* --shuffle: prompts in a seeded random order, not file order */
     char *image_file;

@@ -99,7 +99,10 @@ static const char *plan_kind(const llm_config *cfg)
 
 static const char *arrivals_name(llm_arrivals a)
 {
-    return a == LLM_ARRIVALS_GAMMA ? "gamma" : a == LLM_ARRIVALS_CONSTANT ? "constant" : "poisson";
+    return a == LLM_ARRIVALS_GAMMA      ? "gamma"
+           : a == LLM_ARRIVALS_CONSTANT ? "constant"
+           : a == LLM_ARRIVALS_TRACE    ? "trace"
+                                        : "poisson";
 }
 
 static cJSON *ramp_json(const llm_config *cfg)
@@ -184,6 +187,16 @@ static cJSON *workload_obj(const llm_config *cfg)
     add_number(w, "prefix_groups",
                cfg->prefix_tokens > 0 ? (double)(cfg->prefix_groups > 0 ? cfg->prefix_groups : 1)
                                       : 0);
+    static const char *const datasets[] = {NULL, "jsonl", "sharegpt", "trace"};
+    if (cfg->dataset != LLM_DATASET_NONE) {
+        cJSON *d = cJSON_AddObjectToObject(w, "dataset");
+        cJSON_AddStringToObject(d, "kind", datasets[cfg->dataset]);
+        add_string(d, "file", cfg->dataset_file, NULL);
+        add_number(d, "records", (double)cfg->dataset_records);
+        add_number(d, "skipped", (double)cfg->dataset_skipped);
+        if (cfg->dataset == LLM_DATASET_TRACE)
+            add_number(d, "speedup", cfg->speedup);
+    }
     cJSON_AddBoolToObject(w, "input_exact", false);
     add_number(w, "chars_per_token", 4);
     return w;

@@ -70,6 +70,8 @@ struct engine {
     prompt_set prompts;     /* --prompts: bodies shared by every slot; n = 0 without */
     workload wl;            /* --input-tokens & co: bodies written per request; active or not */
     uint64_t wl_rng;        /* draws the workload's lengths, in request order */
+    const llm_trace *trace; /* --dataset trace (the plan's): arrivals and lengths; NULL = none */
+    size_t trace_next;      /* the record the next started request replays */
     sockwatch watch;        /* the sockets curl watches */
     req_slot **busy;        /* the slots in flight, so timers visit only those */
     size_t n_busy;
@@ -309,6 +311,25 @@ static void drain_done(engine *e)
 
 /* The body the current step sends: the slot's own, its max_tokens-1 twin, or the one
  * image body every slot shares. */
+/* The next trace record's request: its hash_ids as shared blocks, then the rest of its
+ * prompt; requests start in arrival order, so the k-th started is the k-th record (the
+ * warm-up replays the first records without using them up). */
+static void trace_request(engine *e, wl_request *req)
+{
+    const llm_trace *t = e->trace;
+    size_t k = e->trace_next % t->n;
+    if (e->phase != PHASE_WARMUP)
+        e->trace_next++;
+    const trace_rec *r = &t->recs[k];
+    long shared = (long)r->n_blocks * WORKLOAD_BLOCK_TOKENS;
+    memset(req, 0, sizeof *req);
+    req->input_tokens = (long)r->input > shared + 4 ? (long)r->input - shared : 4;
+    req->output_tokens = r->output;
+    req->group = -1;
+    req->blocks = t->blocks + r->block_off;
+    req->n_blocks = r->n_blocks;
+}
+
 static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
 {
     switch (cur_step(e)->test) {
@@ -324,7 +345,10 @@ static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
     if (!e->wl.active)
         return &s->body;
     wl_request req;
-    workload_draw(&e->wl, &e->wl_rng, &req);
+    if (e->trace)
+        trace_request(e, &req);
+    else
+        workload_draw(&e->wl, &e->wl_rng, &req);
     workload_write(&e->wl, &req, n, &e->wl_rng, s->wl_buf, &s->wl_body);
     return &s->wl_body;
 }
@@ -635,6 +659,17 @@ static uint64_t arrival_gap_ns(engine *e, double rate)
     return gap < 1e18 ? (uint64_t)gap : (uint64_t)1e18;
 }
 
+/* A trace replay's next arrival: its record's time / --speedup after the step began (from
+ * the step's start, not the last arrival, so no error adds up). */
+static uint64_t trace_arrival_ns(const engine *e)
+{
+    const llm_trace *t = e->trace;
+    if (e->arrivals_in_step >= t->n)
+        return UINT64_MAX;
+    double at = (double)t->recs[e->arrivals_in_step].t_ns / e->plan->speedup;
+    return e->step_started_ns + (uint64_t)at;
+}
+
 static bool arrivals_left(engine *e)
 {
     const plan_step *st = cur_step(e);
@@ -659,7 +694,8 @@ static void release_arrivals(engine *e, uint64_t now)
     for (int n = 0; n < ARRIVALS_PER_CALL && e->next_arrival_ns <= now && arrivals_left(e); n++) {
         backlog_push(e, e->next_arrival_ns);
         e->arrivals_in_step++;
-        e->next_arrival_ns += arrival_gap_ns(e, st->rate);
+        e->next_arrival_ns =
+            e->trace ? trace_arrival_ns(e) : e->next_arrival_ns + arrival_gap_ns(e, st->rate);
     }
     schedule(e);
 }
@@ -1066,10 +1102,14 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
         return -1;
     }
     e->wl_rng = (cfg->seed_set ? cfg->seed : 0x5eed) * 0x2545F4914F6CDD1DULL + 11;
+    e->trace = p->trace;
     if (workload_init(&e->wl, cfg, model, err, errlen) != 0) {
         engine_destroy(e);
         return -1;
     }
+    if (e->trace) /* the longest record's body: its blocks, then the rest of its prompt */
+        e->wl.body_cap =
+            workload_body_size(&e->wl, (long)e->trace->max_input + 4, e->trace->max_blocks);
     if (p->has_test[TEST_MULTIMODAL] && load_image_body(e, model, err, errlen) != 0) {
         engine_destroy(e);
         return -1;

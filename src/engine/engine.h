@@ -23,7 +23,7 @@ typedef enum {
     ENGINE_CMD_NEXT_STEP, /* next plan step (ends the warm-up; in a search: end the step now,
                              letting its requests finish; on the last step: finish) */
     ENGINE_CMD_STOP,      /* end now: requests in flight are cut (EV_REQUEST_CUT) */
-    ENGINE_CMD_PROBE, /* search: value = index of the step just added to the plan; run it */
+    ENGINE_CMD_PROBE,     /* search: value = index of the step just added to the plan; run it */
 } engine_cmd_kind;
 
 typedef struct {

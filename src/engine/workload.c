@@ -80,7 +80,7 @@ int workload_init(workload *w, const llm_config *cfg, const char *model, char *e
 {
     memset(w, 0, sizeof *w);
     w->active = cfg->input_tokens.kind != DIST_NONE || cfg->output_tokens.kind != DIST_NONE ||
-                cfg->prefix_tokens > 0;
+                cfg->prefix_tokens > 0 || cfg->dataset == LLM_DATASET_TRACE;
     if (!w->active)
         return 0;
     w->input = cfg->input_tokens;

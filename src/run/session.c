@@ -52,6 +52,23 @@ static void read_server_metrics(run_session *s)
     llm_strlcpy(s->st->server_note, s->srvr.note, sizeof s->st->server_note);
 }
 
+/* The plan; a trace is read first (its records make the plan), and what could not be read
+ * of it is said on stderr and kept for the snapshot. */
+static int build_plan(run_session *s, char *err, size_t errlen)
+{
+    if (s->cfg.dataset != LLM_DATASET_TRACE)
+        return plan_build(&s->cfg, &s->plan, err, errlen);
+    size_t max = s->cfg.requests_set ? (size_t)s->cfg.requests : 0;
+    if (trace_load(s->cfg.dataset_file, max, &s->trace, err, errlen) != 0)
+        return -1;
+    s->cfg.dataset_records = (long)s->trace.n;
+    s->cfg.dataset_skipped = (long)s->trace.skipped;
+    if (s->trace.skipped)
+        fprintf(stderr, "llmload: %s: %zu records skipped (the first at line %ld)\n",
+                s->cfg.dataset_file, s->trace.skipped, s->trace.first_bad_line);
+    return plan_build_trace(&s->cfg, &s->trace, &s->plan, err, errlen);
+}
+
 int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -65,7 +82,7 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         return rc;
     if (!s->cfg.model) /* the snapshot records the model sent, even when the server chose */
         s->cfg.model = s->model;
-    if (plan_build(&s->cfg, &s->plan, err, errlen) != 0)
+    if (build_plan(s, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     plan_describe(&s->plan, s->plan_text, sizeof s->plan_text);
     s->st = calloc(1, sizeof *s->st);
@@ -267,6 +284,7 @@ void session_close(run_session *s)
         free(s->st);
     }
     plan_free(&s->plan);
+    trace_free(&s->trace);
     free(s->model);
     demo_stop(&s->demo);
     memset(s, 0, sizeof *s);

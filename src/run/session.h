@@ -26,6 +26,7 @@ typedef struct {
     char *model; /* sent in every body; NULL = omitted */
     char plan_text[160];
     plan plan;
+    llm_trace trace; /* --dataset trace: the records the plan replays */
     engine *eng;
     stats *st;
     engine_gauges gauges; /* as of the last session_second */

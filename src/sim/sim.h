@@ -7,6 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One generation request as the simulator received it (for tests: sim_options.received). */
+typedef struct {
+    uint64_t t_ns;      /* when its body had arrived (CLOCK_MONOTONIC) */
+    long prompt_tokens; /* its prompt, at 4 characters a token */
+    long max_tokens;    /* what it asked for */
+    long cached_tokens; /* what the prefix cache held of it */
+} sim_received;
+
 typedef struct {
     char host[64];         /* default "127.0.0.1" */
     int port;              /* 0 = any free port */
@@ -33,6 +41,10 @@ typedef struct {
     char reject_fields[128];
     bool quiet;               /* no access/log lines on stderr */
     long prefix_cache_tokens; /* LRU prefix cache size in tokens (16-token blocks); 0 = none */
+    /* tests: the first received_cap generation requests are written to received[], their
+     * count to *received_n, by the server's thread; read them after sim_stop. NULL = off */
+    sim_received *received;
+    size_t received_cap, *received_n;
 } sim_options;
 
 typedef struct sim_server sim_server;

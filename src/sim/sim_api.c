@@ -250,6 +250,14 @@ static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
     return true;
 }
 
+static void record_received(const sim_options *o, const sim_req *r)
+{
+    if (!o->received || !o->received_n || *o->received_n >= o->received_cap)
+        return;
+    o->received[(*o->received_n)++] =
+        (sim_received){uv_hrtime(), r->prompt_tokens, r->max_tokens, r->cached_tokens};
+}
+
 static void api_generate(sim_conn *c, sim_endpoint ep)
 {
     sim_req *r = &c->req;
@@ -267,6 +275,7 @@ static void api_generate(sim_conn *c, sim_endpoint ep)
     cJSON_Delete(root);
     if (!ok)
         return;
+    record_received(&c->srv->opt, r);
     if (r->stream)
         proto_stream_start(c, r); /* headers now, like vLLM; tokens as the model makes them */
     model_submit(c->srv, r);
