@@ -102,6 +102,8 @@ const cli_option cli_options[] = {
      "recorded times)"},
     {"--speedup", {0}, "X", CLI_RUN, CLI_G_WORK, OFF(speedup), 1, set_number,
      "replay a --dataset trace X times faster (default 1)"},
+    {"--max-input-tokens", {0}, "N", CLI_RUN, CLI_G_WORK, OFF(max_input_tokens), 1, set_count,
+     "leave out --dataset sharegpt prompts longer than ~N tokens (characters / 4)"},
     {"--prompts", {0}, "FILE", RC, CLI_G_WORK, OFF(prompts_file), 0, set_file,
      "prompts from a JSONL or plain-text file instead of generated text"},
     {"--shuffle", {0}, NULL, RC, CLI_G_WORK, OFF(prompts_shuffle), 0, set_flag,

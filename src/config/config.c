@@ -358,6 +358,10 @@ static int check_dataset(llm_config *cfg, const cli_state *st, const char *gen, 
     if (cli_seen(st, "--speedup") && cfg->dataset != LLM_DATASET_TRACE)
         return fail(err, errlen,
                     "--speedup replays a trace faster: use it with --dataset trace:FILE");
+    if (cli_seen(st, "--max-input-tokens") && cfg->dataset != LLM_DATASET_SHAREGPT)
+        return fail(err, errlen,
+                    "--max-input-tokens filters a ShareGPT file: use it with --dataset "
+                    "sharegpt:FILE");
     if (!ds)
         return 0;
     if (cfg->prompts_file && cfg->dataset != LLM_DATASET_JSONL)

@@ -97,9 +97,11 @@ typedef struct llm_config {
     long prefix_groups;     /* --prefix-groups G: how many different prefixes (default 1) */
     llm_dataset dataset;    /* --dataset KIND:FILE (jsonl also sets prompts_file) */
     char *dataset_file;
-    double speedup;       /* --speedup X: a trace replays X times faster; default 1 */
-    long dataset_records; /* filled by the run when it read the dataset: records kept ... */
-    long dataset_skipped; /* ... and records that could not be read */
+    double speedup;        /* --speedup X: a trace replays X times faster; default 1 */
+    long max_input_tokens; /* --max-input-tokens: longer dataset prompts are left out; 0 = all */
+    long dataset_records;  /* filled by the run when it read the dataset: records kept ... */
+    long dataset_skipped;  /* ... records that could not be read ... */
+    long dataset_filtered; /* ... and ShareGPT prompts over --max-input-tokens */
     char *prompts_file;
     bool prompts_shuffle; /* --shuffle: prompts in a seeded random order, not file order */
     char *image_file;

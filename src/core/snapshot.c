@@ -194,6 +194,9 @@ static cJSON *workload_obj(const llm_config *cfg)
         add_string(d, "file", cfg->dataset_file, NULL);
         add_number(d, "records", (double)cfg->dataset_records);
         add_number(d, "skipped", (double)cfg->dataset_skipped);
+        add_number(d, "filtered", (double)cfg->dataset_filtered);
+        add_number(d, "max_input_tokens",
+                   cfg->max_input_tokens > 0 ? (double)cfg->max_input_tokens : NAN);
         if (cfg->dataset == LLM_DATASET_TRACE)
             add_number(d, "speedup", cfg->speedup);
     }

@@ -68,6 +68,7 @@ struct engine {
     req_slot *free_list;
     prompt_body image_body; /* the multimodal test's body, shared by every slot */
     prompt_set prompts;     /* --prompts: bodies shared by every slot; n = 0 without */
+    bool prompts_borrowed;  /* prompts is the plan's dataset (a copy of its handles) */
     workload wl;            /* --input-tokens & co: bodies written per request; active or not */
     uint64_t wl_rng;        /* draws the workload's lengths, in request order */
     const llm_trace *trace; /* --dataset trace (the plan's): arrivals and lengths; NULL = none */
@@ -1097,7 +1098,10 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
         engine_destroy(e);
         return -1;
     }
-    if (cfg->prompts_file && prompts_load(cfg, model, &e->prompts, err, errlen) != 0) {
+    if (p->dataset) { /* borrowed: the session frees it */
+        e->prompts = *p->dataset;
+        e->prompts_borrowed = true;
+    } else if (cfg->prompts_file && prompts_load(cfg, model, &e->prompts, err, errlen) != 0) {
         engine_destroy(e);
         return -1;
     }
@@ -1205,7 +1209,8 @@ void engine_destroy(engine *e)
     free(e->busy);
     free(e->backlog);
     prompt_free(&e->image_body);
-    prompts_free(&e->prompts);
+    if (!e->prompts_borrowed)
+        prompts_free(&e->prompts);
     workload_free(&e->wl);
     curl_slist_free_all(e->headers);
     free(e->url);

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/event.h"
 #include "core/search.h"
+#include "engine/prompts.h"
 #include "engine/trace.h"
 
 typedef struct {
@@ -40,6 +41,9 @@ typedef struct {
      * times / speedup (not owned: the session keeps the trace) */
     const llm_trace *trace;
     double speedup;
+    /* --dataset sharegpt: bodies read before the run (not owned: the session keeps them;
+     * the engine takes them in order as its prompts) */
+    const prompt_set *dataset;
 } plan;
 
 #define PLAN_SEARCH_MAX_PROBES SEARCH_MAX_STEPS

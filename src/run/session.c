@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "engine/sharegpt.h"
 #include "core/analysis.h"
 #include "core/snapshot.h"
 #include "run/target.h"
@@ -54,8 +55,33 @@ static void read_server_metrics(run_session *s)
 
 /* The plan; a trace is read first (its records make the plan), and what could not be read
  * of it is said on stderr and kept for the snapshot. */
+/* ShareGPT: read (sampled to the requests asked, else SHAREGPT_KEEP) before the plan. */
+#define SHAREGPT_KEEP 10000
+static int load_sharegpt(run_session *s, char *err, size_t errlen)
+{
+    sharegpt_counts n;
+    size_t keep = s->cfg.requests_set ? (size_t)s->cfg.requests : SHAREGPT_KEEP;
+    if (sharegpt_load(&s->cfg, s->model, keep, &s->dataset, &n, err, errlen) != 0)
+        return -1;
+    s->cfg.dataset_records = (long)n.kept;
+    s->cfg.dataset_skipped = (long)n.skipped;
+    s->cfg.dataset_filtered = (long)n.filtered;
+    if (n.skipped)
+        fprintf(stderr,
+                "llmload: %s: %zu of %zu conversations skipped (unreadable, or no "
+                "human turn with an answer)\n",
+                s->cfg.dataset_file, n.skipped, n.records);
+    return 0;
+}
+
 static int build_plan(run_session *s, char *err, size_t errlen)
 {
+    if (s->cfg.dataset == LLM_DATASET_SHAREGPT) {
+        if (load_sharegpt(s, err, errlen) != 0 || plan_build(&s->cfg, &s->plan, err, errlen))
+            return -1;
+        s->plan.dataset = &s->dataset;
+        return 0;
+    }
     if (s->cfg.dataset != LLM_DATASET_TRACE)
         return plan_build(&s->cfg, &s->plan, err, errlen);
     size_t max = s->cfg.requests_set ? (size_t)s->cfg.requests : 0;
@@ -285,6 +311,7 @@ void session_close(run_session *s)
     }
     plan_free(&s->plan);
     trace_free(&s->trace);
+    prompts_free(&s->dataset);
     free(s->model);
     demo_stop(&s->demo);
     memset(s, 0, sizeof *s);

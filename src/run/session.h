@@ -26,7 +26,8 @@ typedef struct {
     char *model; /* sent in every body; NULL = omitted */
     char plan_text[160];
     plan plan;
-    llm_trace trace; /* --dataset trace: the records the plan replays */
+    llm_trace trace;    /* --dataset trace: the records the plan replays */
+    prompt_set dataset; /* --dataset sharegpt: the bodies the plan's requests take */
     engine *eng;
     stats *st;
     engine_gauges gauges; /* as of the last session_second */

@@ -555,6 +555,66 @@ static void a_trace_replays_at_its_times_lengths_and_shared_blocks(void **state)
     unlink(path);
 }
 
+/* ShareGPT: the server receives the conversations' first human turns, each with max_tokens
+ * the recorded answer's length (characters / 4). */
+static void sharegpt_prompts_and_answer_lengths_reach_the_server(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/sg.json", tu_tmpdir());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("[", fp);
+    for (int k = 0; k < 10; k++) { /* prompt k: 40 + 8k chars (10 + 2k tokens); answer 4(k+3) */
+        fprintf(fp, "%s{\"id\": \"c%d\", \"conversations\": [{\"from\": \"human\", \"value\": \"",
+                k ? ",\n" : "", k);
+        for (int i = 0; i < 40 + 8 * k; i++)
+            fputc('a' + (i + k) % 26, fp);
+        fputs("\"}, {\"from\": \"gpt\", \"value\": \"", fp);
+        for (int i = 0; i < 4 * (k + 3); i++)
+            fputc('z', fp);
+        fputs("\"}]}", fp);
+    }
+    fputs(", {\"conversations\": 5}]", fp);
+    fclose(fp);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 20000;
+    sim_received got[40];
+    size_t n_got = 0;
+    o.received = got;
+    o.received_cap = 40;
+    o.received_n = &n_got;
+    fixture *f = start(&o);
+    char dataset[600];
+    snprintf(dataset, sizeof dataset, "sharegpt:%s", path);
+    char *argv[] = {LLM_BINARY, "run", "--url", f->url,         "--dataset", dataset, "-n",
+                    "20",       "-c",  "2",     "--ignore-eos", "--json",    f->json, NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    stop(f);
+    assert_int_equal(n_got, 20);
+    int seen[10] = {0};
+    for (size_t i = 0; i < n_got; i++) {
+        long k = (got[i].prompt_tokens - 10) / 2;
+        assert_true(k >= 0 && k < 10 && got[i].prompt_tokens == 10 + 2 * k);
+        assert_int_equal(got[i].max_tokens, k + 3);
+        seen[k]++;
+    }
+    for (int k = 0; k < 10; k++) /* -n 20 keeps all 10, each sent twice */
+        assert_int_equal(seen[k], 2);
+    cJSON *ds = path_of(path_of(doc, "config", "workload"), "dataset", NULL);
+    assert_string_equal(cJSON_GetObjectItem(ds, "kind")->valuestring, "sharegpt");
+    assert_int_equal(cJSON_GetObjectItem(ds, "records")->valueint, 10);
+    assert_int_equal(cJSON_GetObjectItem(ds, "skipped")->valueint, 1);
+    cJSON_Delete(doc);
+    unlink(path);
+}
+
 static void workload_options_are_checked_before_any_load(void **state)
 {
     (void)state;
@@ -613,6 +673,7 @@ int main(void)
         cmocka_unit_test(answers_that_end_before_max_tokens_are_counted),
         cmocka_unit_test(a_shared_prefix_hits_the_cache_and_lowers_ttft),
         cmocka_unit_test(a_trace_replays_at_its_times_lengths_and_shared_blocks),
+        cmocka_unit_test(sharegpt_prompts_and_answer_lengths_reach_the_server),
         cmocka_unit_test(workload_options_are_checked_before_any_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
