@@ -96,6 +96,11 @@ const cli_option cli_options[] = {
      "nonce after it, so the server's prefix cache can work"},
     {"--prefix-groups", {0}, "G", CLI_RUN, CLI_G_WORK, OFF(prefix_groups), 1, set_count,
      "how many different prefixes requests pick from at random (default 1)"},
+    {"--turns", {0}, "N", CLI_RUN, CLI_G_WORK, OFF(turns), 1, set_count,
+     "each virtual user holds an N-turn chat: the streamed answer joins the history, then the "
+     "next user message; a conversation counts as one user of -c"},
+    {"--think-time", {0}, "D", CLI_RUN, CLI_G_WORK, OFF(think_time_s), 0, set_duration,
+     "pause between a user's turns (default 0; precise to 10 ms)"},
     {"--dataset", {0}, "KIND:FILE", CLI_RUN, CLI_G_WORK, 0, 0, set_dataset,
      "requests from a file you have (nothing is downloaded): sharegpt:FILE (ShareGPT JSON), "
      "jsonl:FILE (= --prompts) or trace:FILE (Mooncake JSONL or Azure CSV, replayed at its "

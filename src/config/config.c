@@ -50,6 +50,7 @@ static int set_defaults(llm_config *cfg)
     cfg->autosave_s = 60;
     cfg->drain_timeout_s = 30;
     cfg->speedup = 1;
+    cfg->turns = 1;
     cfg->out_dir = strdup("./llmload-out");
     sim_options_default(&cfg->sim);
     return cfg->out_dir ? 0 : -1;
@@ -383,6 +384,27 @@ static int check_dataset(llm_config *cfg, const cli_state *st, const char *gen, 
     return 0;
 }
 
+/* --turns: conversations of generated chat messages, in a closed loop. */
+static int check_turns(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    const char *turns = cli_seen(st, "--turns");
+    if (cli_seen(st, "--think-time") && cfg->turns <= 1)
+        return fail(err, errlen, "--think-time is the pause between turns: use it with --turns N");
+    if (!turns || cfg->turns <= 1)
+        return 0;
+    if (cfg->turns > 64)
+        return fail(err, errlen, "%s must be at most 64", turns);
+    if (cfg->endpoint == LLM_ENDPOINT_COMPLETIONS)
+        return fail(err, errlen, "%s sends chat messages: use it with --endpoint chat", turns);
+    const char *other[] = {"--rate",   "--rate-ramp", "--dataset",    "--prompts",
+                           "--search", "--input",     "--multimodal", "--no-stream"};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        if (cli_seen(st, other[i]))
+            return fail(err, errlen, "%s holds generated conversations in a closed loop: drop %s",
+                        turns, cli_seen(st, other[i]));
+    return 0;
+}
+
 /* --input-tokens and friends generate prompts: they cannot also take them from a file, and
  * a prompt length is given once. */
 static int check_workload(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
@@ -395,13 +417,15 @@ static int check_workload(llm_config *cfg, const cli_state *st, char *err, size_
     const char *out = cli_seen(st, "--output-tokens");
     if (out && cli_seen(st, "--max-tokens"))
         return conflict(err, errlen, cli_seen(st, "--max-tokens"), out, "the answer length");
-    const char *gen = in ? in : pre ? pre : out;
+    const char *gen = in ? in : pre ? pre : out ? out : cfg->turns > 1 ? "--turns" : NULL;
     if (gen && cfg->prompts_file)
         return fail(err, errlen,
                     "%s generates the prompts and --prompts takes them from a file: use one", gen);
     if (cli_seen(st, "--prefix-groups") && !pre)
         return fail(err, errlen,
                     "--prefix-groups needs --prefix-tokens P (how long each shared prefix is)");
+    if (check_turns(cfg, st, err, errlen))
+        return -1;
     return check_dataset(cfg, st, gen, err, errlen);
 }
 

@@ -95,6 +95,8 @@ typedef struct llm_config {
     llm_dist output_tokens; /* --output-tokens SPEC (max_tokens per request); DIST_NONE = not set */
     long prefix_tokens;     /* --prefix-tokens P: a shared prefix before each prompt; 0 = none */
     long prefix_groups;     /* --prefix-groups G: how many different prefixes (default 1) */
+    long turns;             /* --turns N: each virtual user holds an N-turn conversation; 1 */
+    double think_time_s;    /* --think-time D: pause between a user's turns */
     llm_dataset dataset;    /* --dataset KIND:FILE (jsonl also sets prompts_file) */
     char *dataset_file;
     double speedup;        /* --speedup X: a trace replays X times faster; default 1 */

@@ -304,6 +304,28 @@ static cJSON *cache_json(const stats_agg *a)
     return c;
 }
 
+/* --turns: per turn, the means of TTFT, prompt and cached tokens (turn 1 against turn k
+ * shows what the history costs and what the cache saves); NULL without turns. */
+static cJSON *turns_json(const stats_agg *a)
+{
+    cJSON *arr = NULL;
+    for (int k = 0; k < STATS_TURNS; k++) {
+        uint64_t n = a->turn_n[k];
+        if (!n)
+            continue;
+        if (!arr)
+            arr = cJSON_CreateArray();
+        cJSON *t = cJSON_CreateObject();
+        add_count(t, "turn", (uint64_t)k + 1);
+        add_count(t, "requests", n);
+        add_number(t, "ttft_mean_ms", (double)a->turn_ttft_us[k] / 1000.0 / (double)n);
+        add_number(t, "prompt_tokens_mean", (double)a->turn_prompt[k] / (double)n);
+        add_number(t, "cached_tokens_mean", (double)a->turn_cached[k] / (double)n);
+        cJSON_AddItemToArray(arr, t);
+    }
+    return arr;
+}
+
 static cJSON *summary_json(const stats_agg *a, stats_metric m)
 {
     static const struct {
@@ -378,6 +400,9 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     cJSON_AddItemToObject(s, "error_messages", error_messages_json(a, key));
     cJSON_AddItemToObject(s, "tokens", tokens_json(a));
     cJSON_AddItemToObject(s, "cache", cache_json(a));
+    cJSON *turns = turns_json(a);
+    if (turns)
+        cJSON_AddItemToObject(s, "turns", turns);
     add_number(s, "rps", stats_agg_rps(a));
     add_number(s, "tps", stats_agg_tps(a));
     add_count(s, "slo_met", a->slo_met);

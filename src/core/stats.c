@@ -164,6 +164,13 @@ static void agg_workload(stats_agg *a, const ev_done *d)
         a->asked_output++;
         a->ended_early += d->output_tokens < d->asked_output_tokens;
     }
+    if (d->turn) {
+        unsigned k = (d->turn > STATS_TURNS ? STATS_TURNS : d->turn) - 1;
+        a->turn_n[k]++;
+        a->turn_ttft_us[k] += ns_to_us(d->ttft_ns);
+        a->turn_prompt[k] += d->prompt_tokens;
+        a->turn_cached[k] += d->cached_tokens;
+    }
     if (!d->cached_reported)
         return;
     bool hit = d->cached_tokens > 0;

@@ -52,6 +52,8 @@ const char *stats_metric_unit(stats_metric m);
 bool stats_metric_is_speed(stats_metric m);
 
 #define STATS_MSG_LEN 96
+/* --turns: turns shown apart (later ones count in the last) */
+#define STATS_TURNS 16
 
 /* Figures of one step, or of the whole run (stats.totals), under DESIGN.md §4's window
  * rules. Latencies, tokens and errors count in the step the request started in, followed
@@ -88,6 +90,10 @@ typedef struct {
     uint64_t cache_reported; /* successful requests whose usage said cached_tokens ... */
     uint64_t cache_hits;     /* ... with cached_tokens > 0 ... */
     uint64_t cached_tokens;  /* ... and their sum */
+    /* --turns, per turn (1-based turn k at index k - 1): successful requests, and the sums of
+     * their TTFT (µs), prompt tokens and cached tokens: what a longer history costs */
+    uint64_t turn_n[STATS_TURNS], turn_ttft_us[STATS_TURNS], turn_prompt[STATS_TURNS],
+        turn_cached[STATS_TURNS];
     uint64_t inflight_sum, inflight_samples; /* stats_set_gauges samples: achieved load */
     uint64_t target_sum;
     double client_cpu_max;     /* llmload's own CPU, % of one core, highest second; 0 = none */

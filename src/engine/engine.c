@@ -72,9 +72,15 @@ struct engine {
     workload wl;            /* --input-tokens & co: bodies written per request; active or not */
     uint64_t wl_rng;        /* draws the workload's lengths, in request order */
     const llm_trace *trace; /* --dataset trace (the plan's): arrivals and lengths; NULL = none */
-    size_t trace_next;      /* the record the next started request replays */
-    sockwatch watch;        /* the sockets curl watches */
-    req_slot **busy;        /* the slots in flight, so timers visit only those */
+    /* --turns: users between two turns of their conversation (thinking), who count as users
+     * of the closed loop while no request of theirs is in flight */
+    uint32_t turns;
+    req_slot **thinking;
+    size_t n_thinking;
+    uint64_t think_ns, convo_counter;
+    size_t trace_next; /* the record the next started request replays */
+    sockwatch watch;   /* the sockets curl watches */
+    req_slot **busy;   /* the slots in flight, so timers visit only those */
     size_t n_busy;
     uint32_t ticks;
 
@@ -275,24 +281,45 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- requests ---- */
 
-static void release_slot(engine *e, req_slot *s)
+/* The slot's request is no longer in flight (its curl handle leaves the multi). */
+static void unbusy(engine *e, req_slot *s)
 {
     curl_multi_remove_handle(e->multi, s->easy);
     req_slot *last = e->busy[--e->n_busy];
     e->busy[s->busy_pos] = last;
     last->busy_pos = s->busy_pos;
     s->busy = false;
+    e->inflight--;
+}
+
+static void release_slot(engine *e, req_slot *s)
+{
+    unbusy(e, s);
+    s->convo.turn = 0; /* a conversation ends with its user */
     s->next_free = e->free_list;
     e->free_list = s;
-    e->inflight--;
+}
+
+/* --turns: a turn that succeeded and was not the last leaves its user thinking. */
+static bool keeps_talking(const engine *e, const req_slot *s, const llm_event *ev)
+{
+    return e->turns > 1 && ev->kind == EV_REQUEST_DONE && s->convo.turn > 0 &&
+           s->convo.turn < s->convo.turns && !s->convo.cut && e->phase != PHASE_DONE;
 }
 
 static void finish_request(engine *e, req_slot *s, CURLcode rc)
 {
     llm_event ev;
-    request_finish(s, rc, llm_now_ns(), &ev);
+    uint64_t now = llm_now_ns();
+    request_finish(s, rc, now, &ev);
     publish(e, &ev);
-    release_slot(e, s);
+    if (!keeps_talking(e, s, &ev)) {
+        release_slot(e, s);
+        return;
+    }
+    unbusy(e, s);
+    s->convo.ready_ns = now + e->think_ns;
+    e->thinking[e->n_thinking++] = s;
 }
 
 static void drain_done(engine *e)
@@ -331,6 +358,16 @@ static void trace_request(engine *e, wl_request *req)
     req->n_blocks = r->n_blocks;
 }
 
+/* --turns: the user's next turn, or the first of a new conversation. */
+static prompt_body *turn_body(engine *e, req_slot *s)
+{
+    if (s->convo.turn == 0)
+        workload_convo_start(&e->wl, &s->convo, ++e->convo_counter, &e->wl_rng);
+    workload_write_turn(&e->wl, &s->convo, s->wl_buf, &s->wl_body);
+    s->turn_sent = (uint8_t)s->convo.turn;
+    return &s->wl_body;
+}
+
 static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
 {
     switch (cur_step(e)->test) {
@@ -345,6 +382,8 @@ static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
         return prompts_next(&e->prompts);
     if (!e->wl.active)
         return &s->body;
+    if (e->turns > 1)
+        return turn_body(e, s);
     wl_request req;
     if (e->trace)
         trace_request(e, &req);
@@ -354,12 +393,9 @@ static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
     return &s->wl_body;
 }
 
-static bool start_request(engine *e, uint64_t t_sched)
+/* Sends the slot's next request: a free slot's (a new user) or a thinking user's turn. */
+static bool start_request_on(engine *e, req_slot *s, uint64_t t_sched)
 {
-    req_slot *s = e->free_list;
-    if (!s)
-        return false;
-    e->free_list = s->next_free;
     bool warmup = e->phase == PHASE_WARMUP;
     uint64_t n = ++e->request_counter;
     prompt_body *body = body_for(e, s, n);
@@ -374,6 +410,28 @@ static bool start_request(engine *e, uint64_t t_sched)
         return false;
     }
     return true;
+}
+
+static bool start_request(engine *e, uint64_t t_sched)
+{
+    req_slot *s = e->free_list;
+    if (!s)
+        return false;
+    e->free_list = s->next_free;
+    return start_request_on(e, s, t_sched);
+}
+
+/* A thinking user whose pause is over, taken off the list; NULL = none. */
+static req_slot *ready_thinker(engine *e, uint64_t now)
+{
+    for (size_t i = 0; i < e->n_thinking; i++) {
+        req_slot *s = e->thinking[i];
+        if (s->convo.ready_ns <= now) {
+            e->thinking[i] = e->thinking[--e->n_thinking];
+            return s;
+        }
+    }
+    return NULL;
 }
 
 /* ---- the plan ---- */
@@ -716,9 +774,28 @@ static void on_arrival(ptimer *t)
     ptimer_arm_at(&e->arrivals, next);
 }
 
+/* Users of the closed loop: requests in flight, and users thinking between turns. */
+static uint32_t users(const engine *e)
+{
+    return e->inflight + (uint32_t)e->n_thinking;
+}
+
+/* --turns: thinking users whose pause is over send their next turn (they are users already:
+ * the target does not hold them back, the step's budget does). */
+static void resume_thinkers(engine *e, uint64_t now)
+{
+    while (e->n_thinking && !e->paused && e->phase == PHASE_LOAD && !step_exhausted(e, now)) {
+        req_slot *s = ready_thinker(e, now);
+        if (!s || !start_request_on(e, s, now))
+            break;
+        e->started_in_step++;
+        advance(e, now);
+    }
+}
+
 static bool may_start(engine *e, uint64_t now)
 {
-    if (e->paused || e->inflight >= (uint32_t)e->target)
+    if (e->paused || users(e) >= (uint32_t)e->target)
         return false;
     if (e->phase == PHASE_WARMUP)
         return e->warmup_left > 0;
@@ -733,6 +810,7 @@ static void schedule(engine *e)
         return;
     uint64_t now = llm_now_ns();
     advance(e, now);
+    resume_thinkers(e, now);
     while (e->phase != PHASE_DONE && may_start(e, now)) {
         bool open_loop = e->phase == PHASE_LOAD && cur_step(e)->rate > 0;
         uint64_t t_sched = open_loop ? e->backlog[e->bl_head++ % BACKLOG_CAP] : now;
@@ -983,7 +1061,8 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
         return -1;
     e->slots = calloc((size_t)n, sizeof *e->slots);
     e->busy = calloc((size_t)n, sizeof *e->busy);
-    if (!e->slots || !e->busy) {
+    e->thinking = calloc((size_t)n, sizeof *e->thinking);
+    if (!e->slots || !e->busy || !e->thinking) {
         snprintf(err, errlen, "out of memory for %ld virtual users", n);
         return -1;
     }
@@ -996,6 +1075,11 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
             return -1;
         s->owner = e;
         s->on_tokens = on_tokens;
+        if (e->turns > 1 && workload_convo_init(&e->wl, e->turns, &s->convo) != 0) {
+            snprintf(err, errlen, "out of memory for conversation histories");
+            return -1;
+        }
+        s->convo.turns = e->turns;
         if (e->wl.active && !(s->wl_buf = malloc(e->wl.body_cap))) {
             snprintf(err, errlen, "out of memory for request bodies of %zu bytes", e->wl.body_cap);
             return -1;
@@ -1107,10 +1191,14 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
     }
     e->wl_rng = (cfg->seed_set ? cfg->seed : 0x5eed) * 0x2545F4914F6CDD1DULL + 11;
     e->trace = p->trace;
+    e->turns = cfg->turns > 1 ? (uint32_t)cfg->turns : 1;
+    e->think_ns = (uint64_t)(cfg->think_time_s * LLM_NS_PER_SEC);
     if (workload_init(&e->wl, cfg, model, err, errlen) != 0) {
         engine_destroy(e);
         return -1;
     }
+    if (e->turns > 1) /* the last turn's body: the whole history */
+        e->wl.body_cap = workload_convo_body_size(&e->wl, e->turns);
     if (e->trace) /* the longest record's body: its blocks, then the rest of its prompt */
         e->wl.body_cap =
             workload_body_size(&e->wl, (long)e->trace->max_input + 4, e->trace->max_blocks);
@@ -1207,6 +1295,7 @@ void engine_destroy(engine *e)
     }
     free(e->slots);
     free(e->busy);
+    free(e->thinking);
     free(e->backlog);
     prompt_free(&e->image_body);
     if (!e->prompts_borrowed)

@@ -93,6 +93,7 @@ void request_slot_free(req_slot *s)
         curl_easy_cleanup(s->easy);
     free(s->sse_buf);
     free(s->wl_buf);
+    workload_convo_free(&s->convo);
     prompt_free(&s->body);
     prompt_free(&s->input_body);
     memset(s, 0, sizeof *s);
@@ -145,6 +146,8 @@ static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
     }
     if (ci->content_events > 0 && !s->t_first_output)
         s->t_first_output = now;
+    if (s->convo.capturing && ci->content_raw) /* --turns: the answer joins the history */
+        workload_convo_capture(&s->convo, ci->content_raw, ci->content_raw_len);
     if (ci->finish)
         s->finish = true;
     if (ci->has_usage) {
@@ -375,6 +378,7 @@ static void fill_done(req_slot *s, uint64_t now, ev_done *d)
     d->asked_output_tokens = s->sent->max_tokens > 0 ? (uint32_t)s->sent->max_tokens : 0;
     d->cached_reported = s->cached;
     d->cached_tokens = (uint32_t)s->cached_tokens;
+    d->turn = s->turn_sent;
     fill_connection_times(s, d);
 }
 
@@ -388,6 +392,7 @@ void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev)
         decode_whole(s, now);
     bool ok;
     err_class cls = classify(s, result, &ok);
+    s->convo.capturing = false;
     if (ok) {
         ev->kind = EV_REQUEST_DONE;
         fill_done(s, now, &ev->u.done);

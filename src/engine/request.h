@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/event.h"
 #include "engine/prompt.h"
+#include "engine/workload.h"
 #include "proto/sse.h"
 
 #define REQUEST_SSE_BUF (64 * 1024)
@@ -27,6 +28,8 @@ typedef struct req_slot {
     prompt_body *sent;      /* the body of the request in flight (may be shared) */
     prompt_body wl_body;    /* engine/workload writes each request's body here ... */
     char *wl_buf;           /* ... into this buffer of the workload's body_cap (NULL: none) */
+    wl_convo convo;         /* --turns: the conversation this virtual user holds */
+    uint8_t turn_sent;      /* the turn of the request in flight (1-based); 0 = single */
     char *sse_buf;
     sse_parser sse;
     void *owner; /* the engine */

@@ -80,7 +80,7 @@ int workload_init(workload *w, const llm_config *cfg, const char *model, char *e
 {
     memset(w, 0, sizeof *w);
     w->active = cfg->input_tokens.kind != DIST_NONE || cfg->output_tokens.kind != DIST_NONE ||
-                cfg->prefix_tokens > 0 || cfg->dataset == LLM_DATASET_TRACE;
+                cfg->prefix_tokens > 0 || cfg->dataset == LLM_DATASET_TRACE || cfg->turns > 1;
     if (!w->active)
         return 0;
     w->input = cfg->input_tokens;
@@ -206,6 +206,146 @@ void workload_write(const workload *w, const wl_request *req, uint64_t n, uint64
     out->max_tokens = req->output_tokens;
     out->input_tokens = (prompt_chars + WORKLOAD_CHARS_PER_TOKEN - 1) / WORKLOAD_CHARS_PER_TOKEN;
     out->image = false;
+}
+
+/* ---- multi-turn ---- */
+
+#define ANSWER_BYTES_PER_TOKEN 16 /* escaped text of one token, with room */
+
+static const char glue_a[] = "\"},{\"role\":\"assistant\",\"content\":\"";
+static const char glue_u[] = "\"},{\"role\":\"user\",\"content\":\"";
+
+static size_t answers_size(const workload *w, uint32_t turns)
+{
+    return (size_t)turns * ((size_t)w->output.max * ANSWER_BYTES_PER_TOKEN + 256);
+}
+
+size_t workload_convo_body_size(const workload *w, uint32_t turns)
+{
+    return workload_body_size(w, w->input.max, 0) +
+           (size_t)turns * ((size_t)chars_of(w->input.max) + PROMPT_NONCE_LEN + 1 + sizeof glue_a +
+                            sizeof glue_u) +
+           answers_size(w, turns);
+}
+
+int workload_convo_init(const workload *w, uint32_t turns, wl_convo *c)
+{
+    memset(c, 0, sizeof *c);
+    c->answers_cap = answers_size(w, turns);
+    c->answers = malloc(c->answers_cap);
+    return c->answers ? 0 : -1;
+}
+
+void workload_convo_start(const workload *w, wl_convo *c, uint64_t id, uint64_t *rng)
+{
+    c->turn = 0;
+    c->id = id;
+    c->answers_len = 0;
+    c->cut = c->capturing = false;
+    for (uint32_t t = 0; t < c->turns; t++) {
+        c->user_tokens[t] = dist_draw(&w->input, rng);
+        c->output_tokens[t] = dist_draw(&w->output, rng);
+    }
+    c->group = w->prefix_groups > 0 ? (long)(rng_step(rng) % (uint64_t)w->prefix_groups) : -1;
+}
+
+/* A later user message: a tag naming the conversation and turn, then pool text. */
+static char *put_followup(const workload *w, const wl_convo *c, uint32_t t, uint64_t *rng, char *at)
+{
+    at = put_base36(at, c->id, PROMPT_NONCE_LEN);
+    *at++ = ' ';
+    *at++ = 't';
+    at = put_base36(at, t, 2);
+    long unique = chars_of(c->user_tokens[t]) - PROMPT_NONCE_LEN - 3;
+    if (unique > 0) {
+        size_t off = (size_t)(rng_step(rng) % (w->pool_len - (size_t)unique + 1));
+        memcpy(at, w->pool + off, (size_t)unique);
+        at += unique;
+    }
+    if (at[-1] == ' ')
+        at[-1] = '.';
+    return at;
+}
+
+/* The history in the user message's place: user 1, assistant 1, ..., user k. The template
+ * holds one user message; the glue closes and opens messages inside it. */
+static char *put_history(const workload *w, wl_convo *c, char *at)
+{
+    for (uint32_t t = 0; t <= c->turn; t++) {
+        /* a message's text is fixed by its conversation and turn: the same in every later
+         * turn's history, so a prefix cache can recognise it */
+        uint64_t text_rng = (c->id + 1) * 0x9E3779B97F4A7C15ULL + t;
+        if (t == 0) {
+            wl_request first = {c->user_tokens[0], c->output_tokens[0], c->group, NULL, 0};
+            at = put_prompt(w, &first, c->id, &text_rng, at);
+        } else {
+            at = put_followup(w, c, t, &text_rng, at);
+        }
+        if (t == c->turn)
+            break;
+        memcpy(at, glue_a, sizeof glue_a - 1);
+        at += sizeof glue_a - 1;
+        memcpy(at, c->answers + c->answer_off[t], c->answer_len[t]);
+        at += c->answer_len[t];
+        memcpy(at, glue_u, sizeof glue_u - 1);
+        at += sizeof glue_u - 1;
+    }
+    return at;
+}
+
+void workload_write_turn(const workload *w, wl_convo *c, char *buf, prompt_body *out)
+{
+    char *at = buf, *start;
+    long chars = 0;
+    for (int i = 0; i < w->n_pieces; i++) {
+        const wl_piece *pc = &w->pieces[i];
+        memcpy(at, w->tmpl + pc->off, pc->len);
+        at += pc->len;
+        if (pc->hole == WL_HOLE_PROMPT) {
+            start = at;
+            at = put_history(w, c, at);
+            chars += (long)(at - start);
+        } else if (pc->hole == WL_HOLE_MAXTOK) {
+            at = put_long(at, c->output_tokens[c->turn]);
+        }
+    }
+    *at = '\0';
+    out->json = buf;
+    out->len = (size_t)(at - buf);
+    out->nonce_offset = PROMPT_NO_NONCE;
+    out->prompt_chars = chars;
+    out->max_tokens = c->output_tokens[c->turn];
+    out->input_tokens = (chars + WORKLOAD_CHARS_PER_TOKEN - 1) / WORKLOAD_CHARS_PER_TOKEN;
+    out->image = false;
+    c->answer_off[c->turn] = c->answers_len;
+    c->answer_len[c->turn] = 0;
+    c->capturing = true;
+    c->turn++;
+}
+
+void workload_convo_capture(wl_convo *c, const char *raw, size_t n)
+{
+    /* the per-token path: a bounded copy, never an allocation */
+    size_t room = c->answers_cap - c->answers_len;
+    if (n > room) {
+        c->cut = true;
+        n = room;
+        /* never end inside an escape ("\\", "\\u00e9"): cut before the last backslash */
+        for (size_t i = n; i > 0 && n - i < 6; i--)
+            if (raw[i - 1] == '\\') {
+                n = i - 1;
+                break;
+            }
+    }
+    memcpy(c->answers + c->answers_len, raw, n);
+    c->answers_len += n;
+    c->answer_len[c->turn - 1] += n;
+}
+
+void workload_convo_free(wl_convo *c)
+{
+    free(c->answers);
+    memset(c, 0, sizeof *c);
 }
 
 void workload_free(workload *w)

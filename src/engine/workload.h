@@ -38,6 +38,24 @@ typedef struct {
     size_t body_cap; /* the longest body it writes, NUL included: each slot's buffer */
 } workload;
 
+/* Multi-turn (--turns N): one virtual user's conversation. Its answers (as the server
+ * streamed them, JSON-escaped) are kept in `answers`, sized once; the history is written
+ * again into each turn's body. Engine thread. */
+#define WORKLOAD_MAX_TURNS 64
+typedef struct {
+    uint32_t turn;  /* turns sent so far; 0 = no conversation */
+    uint32_t turns; /* its length */
+    uint64_t id;    /* the conversation's number: names its messages */
+    long group;     /* prefix group of its first message; -1 = none */
+    long user_tokens[WORKLOAD_MAX_TURNS], output_tokens[WORKLOAD_MAX_TURNS];
+    size_t answer_off[WORKLOAD_MAX_TURNS], answer_len[WORKLOAD_MAX_TURNS];
+    char *answers;
+    size_t answers_len, answers_cap;
+    bool capturing;    /* the request in flight appends its content to answers */
+    bool cut;          /* an answer did not fit: the history holds its start only */
+    uint64_t ready_ns; /* thinking (--think-time) until then */
+} wl_convo;
+
 /* What one request asks for. */
 typedef struct {
     long input_tokens;      /* unique part, nonce included */
@@ -62,6 +80,18 @@ void workload_write(const workload *w, const wl_request *req, uint64_t n, uint64
 /* The longest body for a request of up to input_tokens (unique part) and n_blocks
  * blocks: to size buffers for a trace. */
 size_t workload_body_size(const workload *w, long input_tokens, int n_blocks);
+
+/* A conversation's answer buffer and the body size its last turn needs (the slot's). */
+int workload_convo_init(const workload *w, uint32_t turns, wl_convo *c);
+size_t workload_convo_body_size(const workload *w, uint32_t turns);
+/* Starts conversation `id`: draws every turn's lengths and the prefix group. */
+void workload_convo_start(const workload *w, wl_convo *c, uint64_t id, uint64_t *rng);
+/* Writes the next turn's body (the history: user and assistant messages so far, then the
+ * new user message) into buf; c->turn counts it. Chat only. No allocation. */
+void workload_write_turn(const workload *w, wl_convo *c, char *buf, prompt_body *out);
+/* Appends streamed content (escaped JSON string bytes) to the turn in flight. */
+void workload_convo_capture(wl_convo *c, const char *raw, size_t n);
+void workload_convo_free(wl_convo *c);
 
 void workload_free(workload *w);
 

@@ -152,6 +152,15 @@ static void chunk_message_tok(chunk_info *out, const chunk_doc *d, int i)
     str_copy(out->message, sizeof out->message, d->js + t->start, tok_len(t));
 }
 
+/* The first content string, escaped as sent (multi-turn histories copy it). */
+static void keep_raw(const chunk_doc *d, const jsmntok_t *v, chunk_info *out)
+{
+    if (out->content_raw)
+        return;
+    out->content_raw = d->js + v->start;
+    out->content_raw_len = tok_len(v);
+}
+
 /* delta / message object of one choice. */
 static void chunk_holder(const chunk_doc *d, int obj, chunk_info *out)
 {
@@ -162,6 +171,7 @@ static void chunk_holder(const chunk_doc *d, int obj, chunk_info *out)
         if (TOK_IS(d, i, "content")) {
             out->content_events++;
             out->content_bytes += str_decoded_len(d->js + v->start, tok_len(v));
+            keep_raw(d, v, out);
         } else if (TOK_IS(d, i, "reasoning_content") || TOK_IS(d, i, "reasoning")) {
             out->reasoning_events++;
         }
@@ -177,6 +187,7 @@ static void chunk_choice(const chunk_doc *d, int obj, chunk_info *out)
         } else if (TOK_IS(d, i, "text") && v->type == JSMN_STRING && v->end > v->start) {
             out->content_events++;
             out->content_bytes += str_decoded_len(d->js + v->start, tok_len(v));
+            keep_raw(d, v, out);
         } else if (TOK_IS(d, i, "finish_reason") && !tok_is_null(d, i + 1)) {
             out->finish = true;
         }

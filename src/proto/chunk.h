@@ -26,6 +26,10 @@ typedef struct {
     bool has_usage; /* a usage object with numbers */
     long completion_tokens;
     long prompt_tokens;
+    /* the first content string of the chunk as it stands in the JSON (still escaped, so it
+     * can be copied into another JSON string as is); points into the decoded data */
+    const char *content_raw;
+    size_t content_raw_len;
     bool has_cached;    /* usage.prompt_tokens_details.cached_tokens was a number */
     long cached_tokens; /* prompt tokens the server's prefix cache answered for */
     char message[256];  /* CHUNK_ERROR / CHUNK_MALFORMED: short human text */

@@ -166,6 +166,62 @@ static void trace_blocks_with_the_same_id_send_the_same_text(void **state)
     workload_free(&w);
 }
 
+/* --turns: turn k's body holds user 1, the answers as streamed (escaped bytes copied in),
+ * ..., user k — valid JSON that grows by turn. */
+static void each_turn_carries_the_history_with_the_streamed_answers(void **state)
+{
+    (void)state;
+    llm_config c = base_config();
+    c.turns = 3;
+    parse_spec(&c.input_tokens, "uniform:10:30");
+    parse_spec(&c.output_tokens, "8");
+    workload w;
+    char err[256];
+    assert_int_equal(workload_init(&w, &c, "m", err, sizeof err), 0);
+    wl_convo conv;
+    assert_int_equal(workload_convo_init(&w, 3, &conv), 0);
+    conv.turns = 3;
+    size_t cap = workload_convo_body_size(&w, 3);
+    char *buf = malloc(cap);
+    uint64_t rng = 4;
+    workload_convo_start(&w, &conv, 77, &rng);
+    static const char *const answers[2][2] = {{"Hello", " \\\"world\\\""}, {"caf\\u00e9", " ok"}};
+    size_t last_len = 0;
+    for (int t = 0; t < 3; t++) {
+        prompt_body pb;
+        workload_write_turn(&w, &conv, buf, &pb);
+        assert_true(pb.len < cap);
+        assert_true(pb.len > last_len);
+        last_len = pb.len;
+        cJSON *doc = cJSON_Parse(buf);
+        if (!doc)
+            fail_msg("turn %d is not JSON: %s", t + 1, buf);
+        cJSON *msgs = cJSON_GetObjectItem(doc, "messages");
+        assert_int_equal(cJSON_GetArraySize(msgs), 2 * t + 1);
+        if (t >= 1) {
+            cJSON *a = cJSON_GetArrayItem(msgs, 1);
+            assert_string_equal(cJSON_GetObjectItem(a, "role")->valuestring, "assistant");
+            assert_string_equal(cJSON_GetObjectItem(a, "content")->valuestring, "Hello \"world\"");
+        }
+        if (t == 2) {
+            cJSON *a = cJSON_GetArrayItem(msgs, 3);
+            assert_string_equal(cJSON_GetObjectItem(a, "content")->valuestring, "caf\xC3\xA9 ok");
+            assert_string_equal(
+                cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 4), "role")->valuestring, "user");
+        }
+        assert_int_equal(cJSON_GetObjectItem(doc, "max_tokens")->valueint, 8);
+        cJSON_Delete(doc);
+        if (t < 2)
+            for (int k = 0; k < 2; k++) /* the stream's content pieces, escaped as sent */
+                workload_convo_capture(&conv, answers[t][k], strlen(answers[t][k]));
+        conv.capturing = false;
+    }
+    assert_int_equal(conv.turn, 3);
+    free(buf);
+    workload_convo_free(&conv);
+    workload_free(&w);
+}
+
 static void no_workload_option_leaves_the_classic_bodies(void **state)
 {
     (void)state;
@@ -615,6 +671,71 @@ static void sharegpt_prompts_and_answer_lengths_reach_the_server(void **state)
     unlink(path);
 }
 
+/* --turns 4 against the simulator's cache: the prompt grows by turn (the history), and from
+ * turn 2 on the cache holds the earlier prompt; per-turn figures are in the snapshot. A
+ * conversation is one user: 2 users never have more than 2 requests at the server. */
+static void conversations_grow_by_turn_and_hit_the_cache(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 2000;
+    o.prefix_cache_tokens = 100000;
+    sim_received got[64];
+    size_t n_got = 0;
+    o.received = got;
+    o.received_cap = 64;
+    o.received_n = &n_got;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,
+                    "run",
+                    "--url",
+                    f->url,
+                    "-c",
+                    "2",
+                    "-n",
+                    "24",
+                    "--turns",
+                    "4",
+                    "--think-time",
+                    "20ms",
+                    "--input-tokens",
+                    "64",
+                    "--output-tokens",
+                    "24",
+                    "--ignore-eos",
+                    "--json",
+                    f->json,
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    stop(f);
+    assert_int_equal(n_got, 24);
+    cJSON *turns = path_of(doc, "totals", "turns");
+    assert_int_equal(cJSON_GetArraySize(turns), 4);
+    double last_prompt = 0;
+    for (int k = 0; k < 4; k++) {
+        cJSON *t = cJSON_GetArrayItem(turns, k);
+        assert_int_equal(cJSON_GetObjectItem(t, "turn")->valueint, k + 1);
+        assert_int_equal(cJSON_GetObjectItem(t, "requests")->valueint, 6);
+        double prompt = cJSON_GetObjectItem(t, "prompt_tokens_mean")->valuedouble;
+        double cached = cJSON_GetObjectItem(t, "cached_tokens_mean")->valuedouble;
+        /* each turn adds an answer (~24 tokens) and a user message (64) */
+        if (k > 0 && !(prompt > last_prompt + 64))
+            fail_msg("turn %d: prompt %.1f after %.1f", k + 1, prompt, last_prompt);
+        if (k == 0)
+            assert_true(fabs(prompt - 64) < 1e-9 && cached == 0);
+        else
+            assert_true(cached >= last_prompt - 16); /* all but the last partial block */
+        last_prompt = prompt;
+    }
+    cJSON_Delete(doc);
+}
+
 static void workload_options_are_checked_before_any_load(void **state)
 {
     (void)state;
@@ -668,12 +789,14 @@ int main(void)
         cmocka_unit_test(drawn_lengths_set_the_prompt_and_max_tokens_of_each_body),
         cmocka_unit_test(requests_of_one_group_share_the_prefix_and_then_differ),
         cmocka_unit_test(trace_blocks_with_the_same_id_send_the_same_text),
+        cmocka_unit_test(each_turn_carries_the_history_with_the_streamed_answers),
         cmocka_unit_test(no_workload_option_leaves_the_classic_bodies),
         cmocka_unit_test(lengths_the_server_received_fit_the_asked_distributions),
         cmocka_unit_test(answers_that_end_before_max_tokens_are_counted),
         cmocka_unit_test(a_shared_prefix_hits_the_cache_and_lowers_ttft),
         cmocka_unit_test(a_trace_replays_at_its_times_lengths_and_shared_blocks),
         cmocka_unit_test(sharegpt_prompts_and_answer_lengths_reach_the_server),
+        cmocka_unit_test(conversations_grow_by_turn_and_hit_the_cache),
         cmocka_unit_test(workload_options_are_checked_before_any_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
