@@ -147,6 +147,26 @@ static void md_workload(FILE *out, const snap_doc *d)
     }
 }
 
+/* --turns: turn 1 against turn k, the whole run. */
+static void md_turns(FILE *out, const snap_doc *d)
+{
+    const snap_step *t = &d->totals;
+    if (t->n_turns == 0)
+        return;
+    fputs("\n## Turns\n\n| turn | requests | TTFT mean (ms) | prompt tokens | cached tokens |\n"
+          "|---:|---:|---:|---:|---:|\n",
+          out);
+    for (size_t i = 0; i < t->n_turns; i++) {
+        const snap_turn *k = &t->turns[i];
+        fprintf(out, "| %.0f |", k->turn);
+        md_num(out, k->requests, "%.0f");
+        md_num(out, k->ttft_mean_ms, "%.1f");
+        md_num(out, k->prompt_tokens_mean, "%.1f");
+        md_num(out, k->cached_tokens_mean, "%.1f");
+        fputc('\n', out);
+    }
+}
+
 /* The seeds' "best configuration" and their recommendation rules. The best load is the
  * first step within 5 % of the highest RPS: a step that adds load for 0.1 % more
  * throughput is not better. */
@@ -270,6 +290,7 @@ void report_markdown(FILE *out, const snap_doc *d)
     fprintf(out, "| llmload | %s |\n\n## Steps\n\n", d->version ? d->version : "-");
     md_steps(out, d);
     md_workload(out, d);
+    md_turns(out, d);
     md_best(out, d);
     md_analysis(out, d);
 }

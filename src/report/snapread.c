@@ -111,6 +111,15 @@ static void read_tokens(const cJSON *s, snap_step *r)
     r->cached_tokens = num_of(cache, "cached_tokens");
     r->cache_hits = num_of(cache, "hits");
     r->cache_reported = num_of(cache, "reported");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, key_of(s, "turns"))
+    {
+        if (r->n_turns == SNAP_TURNS)
+            break;
+        r->turns[r->n_turns++] =
+            (snap_turn){num_of(t, "turn"), num_of(t, "requests"), num_of(t, "ttft_mean_ms"),
+                        num_of(t, "prompt_tokens_mean"), num_of(t, "cached_tokens_mean")};
+    }
 }
 
 static void read_achieved(const cJSON *s, snap_step *r)

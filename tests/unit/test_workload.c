@@ -713,6 +713,12 @@ static void conversations_grow_by_turn_and_hit_the_cache(void **state)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     tu_result_free(&r);
     cJSON *doc = load_json(f->json);
+    char *rep[] = {LLM_BINARY, "report", f->json, NULL};
+    tu_run(rep, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "## Turns"));
+    assert_non_null(strstr(r.out, "| 4 | 6 |"));
+    tu_result_free(&r);
     stop(f);
     assert_int_equal(n_got, 24);
     cJSON *turns = path_of(doc, "totals", "turns");
