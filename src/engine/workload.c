@@ -354,3 +354,38 @@ void workload_free(workload *w)
     free(w->pool);
     memset(w, 0, sizeof *w);
 }
+
+void workload_describe(const llm_config *cfg, char *out, size_t cap)
+{
+    size_t n = 0;
+    char spec[96];
+    out[0] = '\0';
+#define PUT(...)                                                                                   \
+    do {                                                                                           \
+        int k = snprintf(out + n, n < cap ? cap - n : 0, __VA_ARGS__);                             \
+        n += k > 0 ? (size_t)k : 0;                                                                \
+    } while (0)
+    if (cfg->input_tokens.kind != DIST_NONE) {
+        dist_describe(&cfg->input_tokens, spec, sizeof spec);
+        PUT("in %s ~tok", spec);
+    }
+    if (cfg->output_tokens.kind != DIST_NONE) {
+        dist_describe(&cfg->output_tokens, spec, sizeof spec);
+        PUT("%sout %s", n ? ", " : "", spec);
+    }
+    if (cfg->prefix_tokens > 0)
+        PUT("%sprefix %ldx%ld", n ? ", " : "", cfg->prefix_tokens,
+            cfg->prefix_groups > 0 ? cfg->prefix_groups : 1);
+    if (cfg->turns > 1)
+        PUT("%s%ld turns", n ? ", " : "", cfg->turns);
+    static const char *const kinds[] = {"", "jsonl", "sharegpt", "trace"};
+    if (cfg->dataset != LLM_DATASET_NONE && cfg->dataset_file) {
+        const char *base = strrchr(cfg->dataset_file, '/');
+        PUT("%s%s:%s", n ? ", " : "", kinds[cfg->dataset], base ? base + 1 : cfg->dataset_file);
+        if (cfg->dataset == LLM_DATASET_TRACE && cfg->speedup != 1)
+            PUT(" x%g", cfg->speedup);
+    }
+#undef PUT
+    if (n >= cap && cap > 0)
+        out[cap - 1] = '\0';
+}

@@ -93,6 +93,10 @@ void workload_write_turn(const workload *w, wl_convo *c, char *buf, prompt_body 
 void workload_convo_capture(wl_convo *c, const char *raw, size_t n);
 void workload_convo_free(wl_convo *c);
 
+/* What the run sends, in a few words for the header ("in uniform:100:300 ~tok, out 128,
+ * prefix 512x4, 3 turns, trace:FILE x2"); "" when nothing but the classic bodies. */
+void workload_describe(const llm_config *cfg, char *out, size_t cap);
+
 void workload_free(workload *w);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "base/util.h"
 #include "engine/sharegpt.h"
+#include "engine/workload.h"
 #include "core/analysis.h"
 #include "core/snapshot.h"
 #include "run/target.h"
@@ -111,6 +112,12 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     if (build_plan(s, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     plan_describe(&s->plan, s->plan_text, sizeof s->plan_text);
+    char sent[160];
+    workload_describe(&s->cfg, sent, sizeof sent);
+    if (sent[0]) {
+        size_t n = strlen(s->plan_text);
+        snprintf(s->plan_text + n, sizeof s->plan_text - n, "; %s", sent);
+    }
     s->st = calloc(1, sizeof *s->st);
     if (!s->st) {
         snprintf(err, errlen, "out of memory");

@@ -23,8 +23,8 @@
 typedef struct {
     llm_config cfg; /* shallow copy: demo mode rewrites the URL and the plan */
     demo_server demo;
-    char *model; /* sent in every body; NULL = omitted */
-    char plan_text[160];
+    char *model;         /* sent in every body; NULL = omitted */
+    char plan_text[320]; /* the plan, then what it sends (workload_describe) */
     plan plan;
     llm_trace trace;    /* --dataset trace: the records the plan replays */
     prompt_set dataset; /* --dataset sharegpt: the bodies the plan's requests take */

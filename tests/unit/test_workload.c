@@ -358,6 +358,8 @@ static void lengths_the_server_received_fit_the_asked_distributions(void **state
     tu_run(argv, NULL, NULL, 120, &r);
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
+    /* the header says what is sent */
+    assert_non_null(strstr(r.err, "; in uniform:8:120 ~tok, out normal:50:20:2:110"));
     tu_result_free(&r);
     cJSON *doc = load_json(f->json);
     cJSON *totals = cJSON_GetObjectItem(doc, "totals");
