@@ -85,11 +85,12 @@ static void draw_latency(ui_app *app, const ui_rect *r)
 {
     const stats_agg *a = latency_agg(app);
     latency_table(app, r, a);
-    char scope[48];
+    char scope[200], split[150];
+    stats_workload_line(a, split, sizeof split); /* TTFT by cache hit and by turn */
     if (a == &app->s->st->totals)
-        snprintf(scope, sizeof scope, "whole run");
+        snprintf(scope, sizeof scope, "whole run%s%s", split[0] ? "  " : "", split);
     else
-        snprintf(scope, sizeof scope, "step %u", app->g.seq + 1);
+        snprintf(scope, sizeof scope, "step %u%s%s", app->g.seq + 1, split[0] ? "  " : "", split);
     int rows = r->h - 6;
     if (rows > 0)
         ttft_chart(app, r, r->y + 6, rows);

@@ -780,3 +780,24 @@ double stats_agg_value(const stats_agg *a, stats_metric m, double p)
     double raw = p < 0 ? hist_mean(h) : (double)hist_percentile(h, p);
     return raw / stats_metric_scale(m);
 }
+
+void stats_workload_line(const stats_agg *a, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    if (a->cache_reported) {
+        int k = snprintf(out, cap, "cache hit %.0f%% TTFT %.1f/%.1f ms",
+                         100.0 * (double)a->cache_hits / (double)a->cache_reported,
+                         stats_agg_value(a, STATS_TTFT_CACHE_HIT, 50),
+                         stats_agg_value(a, STATS_TTFT_CACHE_MISS, 50));
+        n = k > 0 ? (size_t)k : 0;
+    }
+    int last = -1;
+    for (int t = STATS_TURNS - 1; t > 0 && last < 0; t--)
+        if (a->turn_n[t])
+            last = t;
+    if (last > 0 && a->turn_n[0] && n < cap)
+        snprintf(out + n, cap - n, "%sturn 1 %.0f ms, %d %.0f ms", n ? "  " : "",
+                 (double)a->turn_ttft_us[0] / 1000.0 / (double)a->turn_n[0], last + 1,
+                 (double)a->turn_ttft_us[last] / 1000.0 / (double)a->turn_n[last]);
+}

@@ -228,6 +228,11 @@ enum { STATS_REPEAT_RPS, STATS_REPEAT_TPS, STATS_REPEAT_TTFT_P50, STATS_REPEAT_E
  * step count too, so a caller can tell whether any step was repeated). */
 size_t stats_repeats(const stats *st, stats_repeat *out, size_t max);
 
+/* One line for the dashboard's Latency panel: the prefix cache's hit share and the TTFT p50
+ * of hits and of misses ("cache hit 93% TTFT 12.0/80.1 ms"), then turn 1 against the last
+ * turn seen ("turn 1 40 ms, 4 43 ms", mean TTFT); "" when the step has neither. */
+void stats_workload_line(const stats_agg *a, char *out, size_t cap);
+
 /* SLO-meeting completions inside the window / the window. */
 double stats_agg_goodput(const stats_agg *a);
 /* Percentile (p in [0, 100]) or, with p < 0, the mean of a metric in its display unit;
