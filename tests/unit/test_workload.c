@@ -744,6 +744,44 @@ static void conversations_grow_by_turn_and_hit_the_cache(void **state)
     cJSON_Delete(doc);
 }
 
+/* --dataset jsonl:FILE is --prompts FILE: the file's prompts, in order. */
+static void a_jsonl_dataset_sends_the_files_prompts(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/p.jsonl", tu_tmpdir());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"prompt\": \"aaaabbbbcccc\", \"max_tokens\": 3}\n"
+          "{\"prompt\": \"aaaabbbbccccddddeeee\", \"max_tokens\": 5}\n",
+          fp);
+    fclose(fp);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 20000;
+    sim_received got[8];
+    size_t n_got = 0;
+    o.received = got;
+    o.received_cap = 8;
+    o.received_n = &n_got;
+    fixture *f = start(&o);
+    char dataset[600];
+    snprintf(dataset, sizeof dataset, "jsonl:%s", path);
+    char *argv[] = {LLM_BINARY, "run", "--url", f->url, "--dataset", dataset, "-n", "4", NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    tu_result_free(&r);
+    stop(f);
+    assert_int_equal(n_got, 4);
+    for (size_t i = 0; i < n_got; i++) {
+        assert_int_equal(got[i].prompt_tokens, i % 2 ? 5 : 3);
+        assert_int_equal(got[i].max_tokens, i % 2 ? 5 : 3);
+    }
+    unlink(path);
+}
+
 static void workload_options_are_checked_before_any_load(void **state)
 {
     (void)state;
@@ -805,6 +843,7 @@ int main(void)
         cmocka_unit_test(a_trace_replays_at_its_times_lengths_and_shared_blocks),
         cmocka_unit_test(sharegpt_prompts_and_answer_lengths_reach_the_server),
         cmocka_unit_test(conversations_grow_by_turn_and_hit_the_cache),
+        cmocka_unit_test(a_jsonl_dataset_sends_the_files_prompts),
         cmocka_unit_test(workload_options_are_checked_before_any_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
