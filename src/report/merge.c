@@ -220,6 +220,39 @@ static void cache_json(cJSON *s, const parts *p)
     add_number(c, "reported", SUM(p, cache_reported));
 }
 
+/* --turns: per turn, requests add up and each mean is weighted by its part's requests. */
+static void turns_json(cJSON *s, const parts *p)
+{
+    cJSON *arr = NULL;
+    for (size_t k = 0; k < SNAP_TURNS; k++) {
+        double n = 0, ttft = 0, prompt = 0, cached = 0, turn = NAN;
+        for (size_t i = 0; i < p->n; i++) {
+            const snap_step *part = p->part[i];
+            for (size_t j = 0; j < part->n_turns; j++) {
+                const snap_turn *t = &part->turns[j];
+                if (t->turn != (double)(k + 1) || !(t->requests > 0))
+                    continue;
+                turn = t->turn;
+                n += t->requests;
+                ttft += t->ttft_mean_ms * t->requests;
+                prompt += t->prompt_tokens_mean * t->requests;
+                cached += t->cached_tokens_mean * t->requests;
+            }
+        }
+        if (!(n > 0))
+            continue;
+        if (!arr)
+            arr = cJSON_AddArrayToObject(s, "turns");
+        cJSON *o = cJSON_CreateObject();
+        add_number(o, "turn", turn);
+        add_number(o, "requests", n);
+        add_number(o, "ttft_mean_ms", ttft / n);
+        add_number(o, "prompt_tokens_mean", prompt / n);
+        add_number(o, "cached_tokens_mean", cached / n);
+        cJSON_AddItemToArray(arr, o);
+    }
+}
+
 /* Send rate over the whole: every part's gaps between sends over the sum of its sending
  * spans (the pause between two runs is no gap of the load). */
 static double send_rate(const parts *p)
@@ -357,6 +390,7 @@ static cJSON *totals_json(const parts *p)
     requests_json(s, p);
     tokens_json(s, p);
     cache_json(s, p);
+    turns_json(s, p);
     window_json(s, p);
     add_number(s, "slo_met", SUM(p, slo_met));
     add_number(s, "reconnects", SUM(p, reconnects));

@@ -721,6 +721,19 @@ static void conversations_grow_by_turn_and_hit_the_cache(void **state)
     assert_non_null(strstr(r.out, "## Turns"));
     assert_non_null(strstr(r.out, "| 4 | 6 |"));
     tu_result_free(&r);
+    /* merge adds the turns of its parts up (the same file twice, with --force) */
+    char merged[300];
+    snprintf(merged, sizeof merged, "%s/merged.json", tu_tmpdir());
+    char *mg[] = {LLM_BINARY, "merge", f->json, f->json, "-o", merged, "--force", NULL};
+    tu_run(mg, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *m = load_json(merged);
+    cJSON *mt = cJSON_GetArrayItem(path_of(m, "totals", "turns"), 3);
+    assert_int_equal(cJSON_GetObjectItem(mt, "requests")->valueint, 12);
+    assert_int_equal(path_of(m, "totals", "cache")->child != NULL, 1);
+    cJSON_Delete(m);
+    unlink(merged);
     stop(f);
     assert_int_equal(n_got, 24);
     cJSON *turns = path_of(doc, "totals", "turns");
