@@ -173,7 +173,9 @@ static void publish_gauges(engine *e, uint64_t now)
 {
     atomic_store_explicit(&e->g_step_left_ms, step_left_ms(e, now), memory_order_relaxed);
     atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
-    atomic_store_explicit(&e->g_inflight, e->inflight, memory_order_relaxed);
+    /* --turns: the closed loop's load is its users, thinking ones included (DESIGN §6) */
+    atomic_store_explicit(&e->g_inflight, e->inflight + (uint32_t)e->n_thinking,
+                          memory_order_relaxed);
     atomic_store_explicit(&e->g_step, (uint32_t)e->step, memory_order_relaxed);
     atomic_store_explicit(&e->g_seq, e->seq, memory_order_relaxed);
     atomic_store_explicit(&e->g_n_steps, (uint32_t)e->n_known_steps, memory_order_relaxed);

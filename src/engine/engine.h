@@ -44,7 +44,8 @@ typedef enum {
 /* Live figures, read by the controlling thread at any time. */
 typedef struct {
     uint32_t target;
-    uint32_t inflight;
+    uint32_t inflight;    /* requests in flight; with --turns, users holding a conversation
+                             (those thinking between turns too) */
     uint32_t step;        /* 0-based index of the current plan step */
     uint32_t seq;         /* 0-based index of the step running (stats' index: manual steps
                              count too) */

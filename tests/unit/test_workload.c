@@ -757,6 +757,51 @@ static void conversations_grow_by_turn_and_hit_the_cache(void **state)
     cJSON_Delete(doc);
 }
 
+/* A conversation is one user of -c while it thinks: the achieved load counts it, so a run
+ * with long pauses between turns does not read as one that missed its target. */
+static void thinking_users_count_as_the_closed_loops_load(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 2000;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,
+                    "run",
+                    "--url",
+                    f->url,
+                    "-c",
+                    "2",
+                    "-n",
+                    "12",
+                    "--turns",
+                    "3",
+                    "--think-time",
+                    "500ms",
+                    "--input-tokens",
+                    "16",
+                    "--output-tokens",
+                    "4",
+                    "--json",
+                    f->json,
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    stop(f);
+    cJSON *ach =
+        path_of(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "steps"), 0), "achieved", NULL);
+    cJSON *mean = cJSON_GetObjectItem(ach, "mean_inflight");
+    assert_true(cJSON_IsNumber(mean));
+    if (!(mean->valuedouble >= 1.5))
+        fail_msg("mean in flight %.2f of 2 users", mean->valuedouble);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(ach, "missed_target")));
+    cJSON_Delete(doc);
+}
+
 /* --dataset jsonl:FILE is --prompts FILE: the file's prompts, in order. */
 static void a_jsonl_dataset_sends_the_files_prompts(void **state)
 {
@@ -856,6 +901,7 @@ int main(void)
         cmocka_unit_test(a_trace_replays_at_its_times_lengths_and_shared_blocks),
         cmocka_unit_test(sharegpt_prompts_and_answer_lengths_reach_the_server),
         cmocka_unit_test(conversations_grow_by_turn_and_hit_the_cache),
+        cmocka_unit_test(thinking_users_count_as_the_closed_loops_load),
         cmocka_unit_test(a_jsonl_dataset_sends_the_files_prompts),
         cmocka_unit_test(workload_options_are_checked_before_any_load),
     };
