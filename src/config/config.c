@@ -396,12 +396,17 @@ static int check_turns(llm_config *cfg, const cli_state *st, char *err, size_t e
         return fail(err, errlen, "%s must be at most 64", turns);
     if (cfg->endpoint == LLM_ENDPOINT_COMPLETIONS)
         return fail(err, errlen, "%s sends chat messages: use it with --endpoint chat", turns);
-    const char *other[] = {"--rate",   "--rate-ramp", "--dataset",    "--prompts",
-                           "--search", "--input",     "--multimodal", "--no-stream"};
+    if (cfg->dataset != LLM_DATASET_NONE && cfg->dataset != LLM_DATASET_SHAREGPT)
+        return fail(err, errlen,
+                    "%s replays ShareGPT conversations or generates them: use it with "
+                    "--dataset sharegpt:FILE or without --dataset",
+                    turns);
+    const char *other[] = {"--rate",  "--rate-ramp",  "--prompts",  "--search",
+                           "--input", "--multimodal", "--no-stream"};
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
         if (cli_seen(st, other[i]))
-            return fail(err, errlen, "%s holds generated conversations in a closed loop: drop %s",
-                        turns, cli_seen(st, other[i]));
+            return fail(err, errlen, "%s holds conversations in a closed loop: drop %s", turns,
+                        cli_seen(st, other[i]));
     return 0;
 }
 
@@ -417,7 +422,8 @@ static int check_workload(llm_config *cfg, const cli_state *st, char *err, size_
     const char *out = cli_seen(st, "--output-tokens");
     if (out && cli_seen(st, "--max-tokens"))
         return conflict(err, errlen, cli_seen(st, "--max-tokens"), out, "the answer length");
-    const char *gen = in ? in : pre ? pre : out ? out : cfg->turns > 1 ? "--turns" : NULL;
+    bool generated_turns = cfg->turns > 1 && cfg->dataset != LLM_DATASET_SHAREGPT;
+    const char *gen = in ? in : pre ? pre : out ? out : generated_turns ? "--turns" : NULL;
     if (gen && cfg->prompts_file)
         return fail(err, errlen,
                     "%s generates the prompts and --prompts takes them from a file: use one", gen);

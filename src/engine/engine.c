@@ -363,8 +363,12 @@ static void trace_request(engine *e, wl_request *req)
 /* --turns: the user's next turn, or the first of a new conversation. */
 static prompt_body *turn_body(engine *e, req_slot *s)
 {
-    if (s->convo.turn == 0)
-        workload_convo_start(&e->wl, &s->convo, ++e->convo_counter, &e->wl_rng);
+    if (s->convo.turn == 0) { /* a new conversation: generated, or the next recorded one */
+        uint64_t id = e->convo_counter++;
+        const wl_script *sc =
+            e->plan->n_scripts ? &e->plan->scripts[id % e->plan->n_scripts] : NULL;
+        workload_convo_start(&e->wl, &s->convo, id, &e->wl_rng, e->turns, sc);
+    }
     workload_write_turn(&e->wl, &s->convo, s->wl_buf, &s->wl_body);
     s->turn_sent = (uint8_t)s->convo.turn;
     return &s->wl_body;
@@ -1149,6 +1153,24 @@ static int load_image_body(engine *e, const char *model, char *err, size_t errle
     return rc;
 }
 
+/* ShareGPT conversations replayed with --turns: answers as long as the longest recorded one
+ * fit, and so does the longest conversation's last body. */
+static void size_scripts(engine *e, const plan *p)
+{
+    long max_out = 1;
+    for (size_t i = 0; i < p->n_scripts; i++)
+        for (uint32_t t = 0; t < p->scripts[i].n && t < e->turns; t++)
+            if (p->scripts[i].output_tokens[t] > max_out)
+                max_out = p->scripts[i].output_tokens[t];
+    e->wl.output.max = max_out;
+    e->wl.body_cap = 0;
+    for (size_t i = 0; i < p->n_scripts; i++) {
+        size_t n = workload_script_body_size(&e->wl, &p->scripts[i], e->turns, max_out);
+        if (n > e->wl.body_cap)
+            e->wl.body_cap = n;
+    }
+}
+
 static void curl_init_once(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1201,6 +1223,8 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
     }
     if (e->turns > 1) /* the last turn's body: the whole history */
         e->wl.body_cap = workload_convo_body_size(&e->wl, e->turns);
+    if (p->n_scripts) /* recorded conversations: the longest, with its answers */
+        size_scripts(e, p);
     if (e->trace) /* the longest record's body: its blocks, then the rest of its prompt */
         e->wl.body_cap =
             workload_body_size(&e->wl, (long)e->trace->max_input + 4, e->trace->max_blocks);

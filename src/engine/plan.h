@@ -11,6 +11,7 @@
 #include "core/search.h"
 #include "engine/prompts.h"
 #include "engine/trace.h"
+#include "engine/workload.h"
 
 typedef struct {
     long concurrency;   /* closed-loop target */
@@ -44,6 +45,9 @@ typedef struct {
     /* --dataset sharegpt: bodies read before the run (not owned: the session keeps them;
      * the engine takes them in order as its prompts) */
     const prompt_set *dataset;
+    /* --dataset sharegpt with --turns: the recorded conversations (not owned) */
+    const wl_script *scripts;
+    size_t n_scripts;
 } plan;
 
 #define PLAN_SEARCH_MAX_PROBES SEARCH_MAX_STEPS

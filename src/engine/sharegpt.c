@@ -135,6 +135,7 @@ int json_array_split(FILE *f, size_t chunk, size_t max_elem, json_elem_fn fn, vo
 typedef struct {
     char *prompt;
     long output_tokens;
+    wl_script script; /* --turns: every exchange (n 0 without) */
 } convo;
 
 typedef struct {
@@ -145,6 +146,7 @@ typedef struct {
     uint64_t rng;
     sharegpt_counts *counts;
     bool oom;
+    bool scripts; /* --turns: keep every exchange as a wl_script */
 } loader;
 
 static bool is_human(const char *who)
@@ -173,23 +175,84 @@ static bool first_exchange(const cJSON *turns, const char **prompt, const char *
     return false;
 }
 
+void sharegpt_script_free(wl_script *sc)
+{
+    for (uint32_t t = 0; t < sc->n; t++)
+        free(sc->text[t]);
+    free(sc->text);
+    free(sc->len);
+    free(sc->output_tokens);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* The JSON-escaped form of a string, without its quotes. */
+static char *escaped(const cJSON *value, size_t *len)
+{
+    char *q = cJSON_PrintUnformatted(value);
+    if (!q)
+        return NULL;
+    size_t n = strlen(q);
+    char *out = malloc(n);
+    if (out && n >= 2) {
+        memcpy(out, q + 1, n - 2);
+        out[n - 2] = '\0';
+        *len = n - 2;
+    }
+    cJSON_free(q);
+    return out;
+}
+
+/* Every human message followed by an answer, up to max exchanges. */
+static int script_of(const cJSON *turns, uint32_t max, wl_script *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->text = calloc(max, sizeof *sc->text);
+    sc->len = calloc(max, sizeof *sc->len);
+    sc->output_tokens = calloc(max, sizeof *sc->output_tokens);
+    if (!sc->text || !sc->len || !sc->output_tokens)
+        return -1;
+    const cJSON *t, *human = NULL;
+    cJSON_ArrayForEach(t, turns)
+    {
+        const cJSON *from = cJSON_GetObjectItemCaseSensitive(t, "from");
+        const cJSON *value = cJSON_GetObjectItemCaseSensitive(t, "value");
+        if (sc->n == max || !cJSON_IsString(from) || !cJSON_IsString(value))
+            continue;
+        if (is_human(from->valuestring)) {
+            human = value->valuestring[0] ? value : NULL;
+        } else if (human) {
+            if (!(sc->text[sc->n] = escaped(human, &sc->len[sc->n])))
+                return -1;
+            long out = ((long)strlen(value->valuestring) + 3) / 4;
+            sc->output_tokens[sc->n++] = out > 0 ? out : 1;
+            human = NULL;
+        }
+    }
+    return 0;
+}
+
 /* Algorithm R: the i-th conversation replaces a kept one with probability keep / i. */
-static void sample(loader *l, const char *prompt, long output_tokens)
+static void sample(loader *l, const char *prompt, long output_tokens, wl_script *sc)
 {
     size_t seen = ++l->eligible;
     size_t at = l->n < l->keep ? l->n : (size_t)(prompt_rng_next(&l->rng) % seen);
-    if (at >= l->keep)
+    if (at >= l->keep) {
+        sharegpt_script_free(sc);
         return;
+    }
     char *copy = strdup(prompt);
     if (!copy) {
+        sharegpt_script_free(sc);
         l->oom = true;
         return;
     }
-    if (at == l->n)
+    if (at == l->n) {
         l->n++;
-    else
+    } else {
         free(l->kept[at].prompt);
-    l->kept[at] = (convo){copy, output_tokens};
+        sharegpt_script_free(&l->kept[at].script);
+    }
+    l->kept[at] = (convo){copy, output_tokens, *sc};
 }
 
 static int on_conversation(void *user, const char *elem, size_t len)
@@ -202,10 +265,15 @@ static int on_conversation(void *user, const char *elem, size_t len)
         l->counts->skipped++;
     } else {
         long in = ((long)strlen(prompt) + 3) / 4, out = ((long)strlen(answer) + 3) / 4;
+        wl_script sc = {0};
         if (l->cfg->max_input_tokens > 0 && in > l->cfg->max_input_tokens)
             l->counts->filtered++;
-        else
-            sample(l, prompt, out > 0 ? out : 1);
+        else if (l->scripts && script_of(cJSON_GetObjectItemCaseSensitive(doc, "conversations"),
+                                         (uint32_t)l->cfg->turns, &sc) != 0) {
+            sharegpt_script_free(&sc);
+            l->oom = true;
+        } else
+            sample(l, prompt, out > 0 ? out : 1, &sc);
     }
     cJSON_Delete(doc);
     return l->oom ? -1 : 0;
@@ -237,8 +305,61 @@ static int make_bodies(const loader *l, const char *model, prompt_set *out, char
     return 0;
 }
 
+static int sharegpt_load_as(const llm_config *cfg, const char *model, size_t keep, prompt_set *out,
+                            wl_script **scripts, size_t *n_scripts, sharegpt_counts *counts,
+                            char *err, size_t errlen);
+
+/* The seeded order conversations are taken in. */
+static void shuffled(size_t *order, size_t n, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    uint64_t x = seed ^ 0x5bd1e995;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(prompt_rng_next(&x) % i), t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+}
+
+static int make_scripts(loader *l, wl_script **out, size_t *n_out, char *err, size_t errlen)
+{
+    size_t *order = calloc(l->n, sizeof *order);
+    *out = calloc(l->n, sizeof **out);
+    if (!order || !*out) {
+        free(order);
+        snprintf(err, errlen, "out of memory for %zu ShareGPT conversations", l->n);
+        return -1;
+    }
+    shuffled(order, l->n, l->rng);
+    for (size_t i = 0; i < l->n; i++) { /* the scripts move out of the loader */
+        (*out)[i] = l->kept[order[i]].script;
+        memset(&l->kept[order[i]].script, 0, sizeof(wl_script));
+    }
+    *n_out = l->n;
+    free(order);
+    return 0;
+}
+
+int sharegpt_load_scripts(const llm_config *cfg, size_t keep, wl_script **out, size_t *n_out,
+                          sharegpt_counts *counts, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n_out = 0;
+    prompt_set unused;
+    return sharegpt_load_as(cfg, NULL, keep, &unused, out, n_out, counts, err, errlen);
+}
+
 int sharegpt_load(const llm_config *cfg, const char *model, size_t keep, prompt_set *out,
                   sharegpt_counts *counts, char *err, size_t errlen)
+{
+    return sharegpt_load_as(cfg, model, keep, out, NULL, NULL, counts, err, errlen);
+}
+
+/* Bodies (scripts NULL) or --turns scripts. */
+static int sharegpt_load_as(const llm_config *cfg, const char *model, size_t keep, prompt_set *out,
+                            wl_script **scripts, size_t *n_scripts, sharegpt_counts *counts,
+                            char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     memset(counts, 0, sizeof *counts);
@@ -252,7 +373,8 @@ int sharegpt_load(const llm_config *cfg, const char *model, size_t keep, prompt_
                 .kept = calloc(keep ? keep : 1, sizeof(convo)),
                 .keep = keep,
                 .rng = (cfg->seed_set ? cfg->seed : 1) * 0x9E3779B97F4A7C15ULL + 7,
-                .counts = counts};
+                .counts = counts,
+                .scripts = scripts != NULL};
     size_t cut = 0; /* elements the splitter could not pass on */
     int rc = l.kept ? json_array_split(f, READ_CHUNK, MAX_ELEM, on_conversation, &l, &cut) : -1;
     fclose(f);
@@ -270,13 +392,17 @@ int sharegpt_load(const llm_config *cfg, const char *model, size_t keep, prompt_
                  "(%zu read, %zu skipped, %zu longer than --max-input-tokens)",
                  path, cfg->max_input_tokens > 0 ? " short enough" : "", counts->records,
                  counts->skipped, counts->filtered);
+    else if (scripts)
+        rc = make_scripts(&l, scripts, n_scripts, err, errlen);
     else
         rc = make_bodies(&l, model, out, err, errlen);
     if (rc == 0 && l.n == 0)
         rc = -1;
-    counts->kept = out->n;
-    for (size_t i = 0; i < l.n; i++)
+    counts->kept = scripts ? *n_scripts : out->n;
+    for (size_t i = 0; i < l.n; i++) {
         free(l.kept[i].prompt);
+        sharegpt_script_free(&l.kept[i].script);
+    }
     free(l.kept);
     if (rc != 0)
         prompts_free(out);

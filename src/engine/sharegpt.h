@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "engine/prompts.h"
+#include "engine/workload.h"
 
 /* Called with each element of the top-level array that is an object (not NUL-terminated).
  * Returns 0 to go on, -1 to stop. */
@@ -37,5 +38,13 @@ typedef struct {
  * with a sentence. */
 int sharegpt_load(const llm_config *cfg, const char *model, size_t keep, prompt_set *out,
                   sharegpt_counts *counts, char *err, size_t errlen);
+
+/* --turns: the same sample as recorded conversations (each human message that had an
+ * answer, up to --turns, escaped; the answers' chars / 4), for the engine to replay with
+ * the live answers in the history. *out holds *n_out scripts in a seeded order; free each
+ * with sharegpt_script_free, then the array. Returns 0, or -1 with a sentence. */
+int sharegpt_load_scripts(const llm_config *cfg, size_t keep, wl_script **out, size_t *n_out,
+                          sharegpt_counts *counts, char *err, size_t errlen);
+void sharegpt_script_free(wl_script *sc);
 
 #endif

@@ -228,6 +228,15 @@ size_t workload_convo_body_size(const workload *w, uint32_t turns)
            answers_size(w, turns);
 }
 
+size_t workload_script_body_size(const workload *w, const wl_script *sc, uint32_t max_turns,
+                                 long max_output)
+{
+    size_t n = workload_body_size(w, 0, 0);
+    for (uint32_t t = 0; t < sc->n && t < max_turns; t++)
+        n += sc->len[t] + sizeof glue_a + sizeof glue_u;
+    return n + (size_t)max_turns * ((size_t)max_output * ANSWER_BYTES_PER_TOKEN + 256);
+}
+
 int workload_convo_init(const workload *w, uint32_t turns, wl_convo *c)
 {
     memset(c, 0, sizeof *c);
@@ -236,15 +245,18 @@ int workload_convo_init(const workload *w, uint32_t turns, wl_convo *c)
     return c->answers ? 0 : -1;
 }
 
-void workload_convo_start(const workload *w, wl_convo *c, uint64_t id, uint64_t *rng)
+void workload_convo_start(const workload *w, wl_convo *c, uint64_t id, uint64_t *rng,
+                          uint32_t max_turns, const wl_script *script)
 {
     c->turn = 0;
     c->id = id;
     c->answers_len = 0;
     c->cut = c->capturing = false;
+    c->script = script;
+    c->turns = script && script->n < max_turns ? script->n : max_turns;
     for (uint32_t t = 0; t < c->turns; t++) {
-        c->user_tokens[t] = dist_draw(&w->input, rng);
-        c->output_tokens[t] = dist_draw(&w->output, rng);
+        c->user_tokens[t] = script ? (long)(script->len[t] + 3) / 4 : dist_draw(&w->input, rng);
+        c->output_tokens[t] = script ? script->output_tokens[t] : dist_draw(&w->output, rng);
     }
     c->group = w->prefix_groups > 0 ? (long)(rng_step(rng) % (uint64_t)w->prefix_groups) : -1;
 }
@@ -275,7 +287,10 @@ static char *put_history(const workload *w, wl_convo *c, char *at)
         /* a message's text is fixed by its conversation and turn: the same in every later
          * turn's history, so a prefix cache can recognise it */
         uint64_t text_rng = (c->id + 1) * 0x9E3779B97F4A7C15ULL + t;
-        if (t == 0) {
+        if (c->script) { /* a recorded message, escaped already */
+            memcpy(at, c->script->text[t], c->script->len[t]);
+            at += c->script->len[t];
+        } else if (t == 0) {
             wl_request first = {c->user_tokens[0], c->output_tokens[0], c->group, NULL, 0};
             at = put_prompt(w, &first, c->id, &text_rng, at);
         } else {

@@ -38,6 +38,15 @@ typedef struct {
     size_t body_cap; /* the longest body it writes, NUL included: each slot's buffer */
 } workload;
 
+/* A recorded conversation to replay (--dataset sharegpt with --turns): its user messages,
+ * JSON-escaped (copied into bodies as they are), and each recorded answer's length. */
+typedef struct {
+    uint32_t n;          /* user messages that had an answer */
+    char **text;         /* n escaped texts (no quotes) */
+    size_t *len;         /* their bytes */
+    long *output_tokens; /* the recorded answers' lengths: max_tokens per turn */
+} wl_script;
+
 /* Multi-turn (--turns N): one virtual user's conversation. Its answers (as the server
  * streamed them, JSON-escaped) are kept in `answers`, sized once; the history is written
  * again into each turn's body. Engine thread. */
@@ -51,9 +60,10 @@ typedef struct {
     size_t answer_off[WORKLOAD_MAX_TURNS], answer_len[WORKLOAD_MAX_TURNS];
     char *answers;
     size_t answers_len, answers_cap;
-    bool capturing;    /* the request in flight appends its content to answers */
-    bool cut;          /* an answer did not fit: the history holds its start only */
-    uint64_t ready_ns; /* thinking (--think-time) until then */
+    bool capturing;          /* the request in flight appends its content to answers */
+    bool cut;                /* an answer did not fit: the history holds its start only */
+    uint64_t ready_ns;       /* thinking (--think-time) until then */
+    const wl_script *script; /* the recorded conversation it replays; NULL = generated */
 } wl_convo;
 
 /* What one request asks for. */
@@ -84,8 +94,14 @@ size_t workload_body_size(const workload *w, long input_tokens, int n_blocks);
 /* A conversation's answer buffer and the body size its last turn needs (the slot's). */
 int workload_convo_init(const workload *w, uint32_t turns, wl_convo *c);
 size_t workload_convo_body_size(const workload *w, uint32_t turns);
-/* Starts conversation `id`: draws every turn's lengths and the prefix group. */
-void workload_convo_start(const workload *w, wl_convo *c, uint64_t id, uint64_t *rng);
+/* Starts conversation `id` of at most max_turns: draws every turn's lengths and the prefix
+ * group, or takes the script's messages and answer lengths (then it has
+ * min(max_turns, script->n) turns). */
+void workload_convo_start(const workload *w, wl_convo *c, uint64_t id, uint64_t *rng,
+                          uint32_t max_turns, const wl_script *script);
+/* The body size a script's last turn needs (its messages, answers, glue). */
+size_t workload_script_body_size(const workload *w, const wl_script *sc, uint32_t max_turns,
+                                 long max_output);
 /* Writes the next turn's body (the history: user and assistant messages so far, then the
  * new user message) into buf; c->turn counts it. Chat only. No allocation. */
 void workload_write_turn(const workload *w, wl_convo *c, char *buf, prompt_body *out);

@@ -62,7 +62,10 @@ static int load_sharegpt(run_session *s, char *err, size_t errlen)
 {
     sharegpt_counts n;
     size_t keep = s->cfg.requests_set ? (size_t)s->cfg.requests : SHAREGPT_KEEP;
-    if (sharegpt_load(&s->cfg, s->model, keep, &s->dataset, &n, err, errlen) != 0)
+    int rc = s->cfg.turns > 1
+                 ? sharegpt_load_scripts(&s->cfg, keep, &s->scripts, &s->n_scripts, &n, err, errlen)
+                 : sharegpt_load(&s->cfg, s->model, keep, &s->dataset, &n, err, errlen);
+    if (rc != 0)
         return -1;
     s->cfg.dataset_records = (long)n.kept;
     s->cfg.dataset_skipped = (long)n.skipped;
@@ -80,7 +83,12 @@ static int build_plan(run_session *s, char *err, size_t errlen)
     if (s->cfg.dataset == LLM_DATASET_SHAREGPT) {
         if (load_sharegpt(s, err, errlen) != 0 || plan_build(&s->cfg, &s->plan, err, errlen))
             return -1;
-        s->plan.dataset = &s->dataset;
+        if (s->n_scripts) {
+            s->plan.scripts = s->scripts;
+            s->plan.n_scripts = s->n_scripts;
+        } else {
+            s->plan.dataset = &s->dataset;
+        }
         return 0;
     }
     if (s->cfg.dataset != LLM_DATASET_TRACE)
@@ -319,6 +327,9 @@ void session_close(run_session *s)
     plan_free(&s->plan);
     trace_free(&s->trace);
     prompts_free(&s->dataset);
+    for (size_t i = 0; i < s->n_scripts; i++)
+        sharegpt_script_free(&s->scripts[i]);
+    free(s->scripts);
     free(s->model);
     demo_stop(&s->demo);
     memset(s, 0, sizeof *s);

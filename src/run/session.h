@@ -28,6 +28,8 @@ typedef struct {
     plan plan;
     llm_trace trace;    /* --dataset trace: the records the plan replays */
     prompt_set dataset; /* --dataset sharegpt: the bodies the plan's requests take */
+    wl_script *scripts; /* ... or, with --turns, the conversations it replays */
+    size_t n_scripts;
     engine *eng;
     stats *st;
     engine_gauges gauges; /* as of the last session_second */

@@ -184,7 +184,7 @@ static void each_turn_carries_the_history_with_the_streamed_answers(void **state
     size_t cap = workload_convo_body_size(&w, 3);
     char *buf = malloc(cap);
     uint64_t rng = 4;
-    workload_convo_start(&w, &conv, 77, &rng);
+    workload_convo_start(&w, &conv, 77, &rng, 3, NULL);
     static const char *const answers[2][2] = {{"Hello", " \\\"world\\\""}, {"caf\\u00e9", " ok"}};
     size_t last_len = 0;
     for (int t = 0; t < 3; t++) {
@@ -802,6 +802,71 @@ static void thinking_users_count_as_the_closed_loops_load(void **state)
     cJSON_Delete(doc);
 }
 
+/* ShareGPT with --turns replays the recorded conversations: each human message in turn,
+ * max_tokens from its recorded answer, the live answers in the history. */
+static void sharegpt_turns_replay_the_recorded_conversations(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/sgt.json", tu_tmpdir());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("[", fp);
+    for (int k = 0; k < 4; k++) { /* humans 10/20/30 tokens, answers 4/8/12 */
+        fprintf(fp, "%s{\"conversations\": [", k ? ",\n" : "");
+        for (int t = 1; t <= 3; t++) {
+            fprintf(fp, "%s{\"from\": \"human\", \"value\": \"", t > 1 ? ", " : "");
+            for (int i = 0; i < 40 * t; i++)
+                fputc(i % 7 ? 'a' + (i + k) % 26 : ' ', fp);
+            fputs("\"}, {\"from\": \"gpt\", \"value\": \"", fp);
+            for (int i = 0; i < 16 * t; i++)
+                fputc('z', fp);
+            fputs("\"}", fp);
+        }
+        fputs("]}", fp);
+    }
+    fputs("]", fp);
+    fclose(fp);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 5000;
+    sim_received got[16];
+    size_t n_got = 0;
+    o.received = got;
+    o.received_cap = 16;
+    o.received_n = &n_got;
+    fixture *f = start(&o);
+    char dataset[600];
+    snprintf(dataset, sizeof dataset, "sharegpt:%s", path);
+    char *argv[] = {LLM_BINARY, "run", "--url", f->url, "--dataset",    dataset,  "--turns", "3",
+                    "-n",       "12",  "-c",    "2",    "--ignore-eos", "--json", f->json,   NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    stop(f);
+    assert_int_equal(n_got, 12);
+    int per_turn[3] = {0, 0, 0};
+    for (size_t i = 0; i < n_got; i++) {
+        long t = got[i].max_tokens / 4; /* 1, 2, 3: the recorded answer's length */
+        assert_true(t >= 1 && t <= 3 && got[i].max_tokens == 4 * t);
+        per_turn[t - 1]++;
+        if (t == 1)
+            assert_int_equal(got[i].prompt_tokens, 10);
+        else /* the humans so far and, beyond them, the live answers */
+            if (!(got[i].prompt_tokens > 10 * t * (t + 1) / 2))
+                fail_msg("turn %ld: prompt %ld", t, got[i].prompt_tokens);
+    }
+    assert_int_equal(per_turn[0], 4);
+    assert_int_equal(per_turn[1], 4);
+    assert_int_equal(per_turn[2], 4);
+    assert_int_equal(cJSON_GetArraySize(path_of(doc, "totals", "turns")), 3);
+    cJSON_Delete(doc);
+    unlink(path);
+}
+
 /* --dataset jsonl:FILE is --prompts FILE: the file's prompts, in order. */
 static void a_jsonl_dataset_sends_the_files_prompts(void **state)
 {
@@ -902,6 +967,7 @@ int main(void)
         cmocka_unit_test(sharegpt_prompts_and_answer_lengths_reach_the_server),
         cmocka_unit_test(conversations_grow_by_turn_and_hit_the_cache),
         cmocka_unit_test(thinking_users_count_as_the_closed_loops_load),
+        cmocka_unit_test(sharegpt_turns_replay_the_recorded_conversations),
         cmocka_unit_test(a_jsonl_dataset_sends_the_files_prompts),
         cmocka_unit_test(workload_options_are_checked_before_any_load),
     };
