@@ -573,8 +573,10 @@ static void a_trace_replays_at_its_times_lengths_and_shared_blocks(void **state)
     qsort(got, n_got, sizeof *got, by_time);
     /* Arrival k's error: its time after the first arrival minus its recorded time / 2, less
      * the median error (the server's clock origin is the first request's arrival, and that
-     * one may pay for a connection the others reuse). Within 1 ms each; a shared, loaded
-     * 2-core machine running AddressSanitizer may delay one in ten past it, none past 10 ms. */
+     * one may pay for a connection the others reuse). Within 1 ms each; a shared 2-core
+     * machine running others' builds and AddressSanitizer delays some past it (seen: up to 4
+     * of 30 at load average 5), so at most one in five may be, none past 10 ms. A replay at
+     * the trace's mean rate instead of its times would be tens of ms off. */
     double err_ms[TRACE_N], sorted[TRACE_N];
     for (int k = 0; k < TRACE_N; k++) {
         err_ms[k] = (double)(got[k].t_ns - got[0].t_ns) / 1e6 - (double)want[k].t_ns / 1e6;
@@ -589,7 +591,7 @@ static void a_trace_replays_at_its_times_lengths_and_shared_blocks(void **state)
         if (e >= 10.0)
             fail_msg("arrival %d was %.3f ms off its time x 1/2", k, e);
     }
-    if (late > TRACE_N / 10)
+    if (late > TRACE_N / 5)
         fail_msg("%d of %d arrivals were 1 ms or more off their times x 1/2", late, TRACE_N);
     long cached_even = 0, cached_odd = 0;
     for (int k = 0; k < TRACE_N; k++) {
