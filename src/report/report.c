@@ -321,8 +321,11 @@ void report_csv(FILE *out, const snap_doc *d, bool with_header)
     if (with_header)
         fputs("file,step,test,concurrency,rate,duration_s,requests_ok,requests_failed,"
               "success_pct,rps,tps,output_tokens,ttft_mean_ms,ttft_p50_ms,ttft_p99_ms,"
-              "m[STATS_E2E].mean_ms,e2e_p50_ms,e2e_p99_ms,itl_p50_ms,tpot_p50_ms,per_stream_tps_"
-              "p50\n",
+              "e2e_mean_ms,e2e_p50_ms,e2e_p99_ms,itl_p50_ms,tpot_p50_ms,per_stream_tps_"
+              "p50,input_tokens_mean,input_tokens_p50,input_tokens_p90,input_tokens_p99,"
+              "input_tokens_max,output_tokens_mean,output_tokens_p50,output_tokens_p90,"
+              "output_tokens_p99,output_tokens_max,ended_early_pct,cache_hit_pct,cached_tokens,"
+              "ttft_cache_hit_p50_ms,ttft_cache_miss_p50_ms\n",
               out);
     for (size_t i = 0; i < d->n_steps; i++) {
         const snap_step *s = &d->steps[i];
@@ -348,6 +351,10 @@ void report_csv(FILE *out, const snap_doc *d, bool with_header)
                             s->m[STATS_PER_STREAM_TPS].p50};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
             csv_field(out, v[k]);
+        double w[REPORT_WORKLOAD_COLS]; /* the Workload table's columns, in its order */
+        report_workload_row(s, w);
+        for (size_t k = 0; k < REPORT_WORKLOAD_COLS; k++)
+            csv_field(out, w[k]);
         fputc('\n', out);
     }
 }

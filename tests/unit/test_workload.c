@@ -453,6 +453,11 @@ static cJSON *prefix_run(const char *groups, char *report, size_t report_cap)
         assert_int_equal(r.exit_code, 0);
         snprintf(report, report_cap, "%s", r.out);
         tu_result_free(&r);
+        char *csv[] = {LLM_BINARY, "report", f->json, "--format", "csv", NULL};
+        tu_run(csv, NULL, NULL, 30, &r);
+        assert_int_equal(r.exit_code, 0);
+        assert_non_null(strstr(r.out, ",cache_hit_pct,cached_tokens,ttft_cache_hit_p50_ms,"));
+        tu_result_free(&r);
     }
     stop(f);
     return doc;
@@ -489,6 +494,7 @@ static void a_shared_prefix_hits_the_cache_and_lowers_ttft(void **state)
     /* the prompt the server saw: prefix + unique part */
     assert_true(fabs(num_at(shared, "input_tokens", "p50") - 1056) <= 12);
     assert_non_null(strstr(report, "## Workload"));
+    assert_non_null(strstr(report, "| all |"));
     assert_non_null(strstr(report, "cache hit %"));
     cJSON_Delete(shared);
     cJSON_Delete(unique);
