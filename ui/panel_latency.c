@@ -107,12 +107,13 @@ static void draw_latency(ui_app *app, const ui_rect *r)
     bool show[5];
     latency_cols(r->w, show);
     int srv = server_row(app, r, a, show);
-    char scope[96];
+    char scope[200], split[150];
+    stats_workload_line(a, split, sizeof split); /* TTFT by cache hit and by turn */
     const char *src = stats_srv_source_name(a->srv_source);
     if (a == &app->s->st->totals)
-        snprintf(scope, sizeof scope, "whole run");
+        snprintf(scope, sizeof scope, "whole run%s%s", split[0] ? "  " : "", split);
     else
-        snprintf(scope, sizeof scope, "step %u", app->g.seq + 1);
+        snprintf(scope, sizeof scope, "step %u%s%s", app->g.seq + 1, split[0] ? "  " : "", split);
     if (srv && src) /* where the server row comes from: timings or /metrics buckets */
         snprintf(scope + strlen(scope), sizeof scope - strlen(scope), "  server: %s",
                  a->srv_source == STATS_SRV_METRICS ? "buckets" : src);

@@ -93,6 +93,29 @@ const cli_option cli_options[] = {
      "llm_benchmark.py)", CLI_MAX_TOKENS},
     {"--ignore-eos", {0}, NULL, RC, CLI_G_WORK, OFF(ignore_eos), 0, set_flag,
      "ask the server to ignore EOS so every reply is --max-tokens long"},
+    {"--input-tokens", {0}, "SPEC", CLI_RUN, CLI_G_WORK, OFF(input_tokens), 0, set_dist,
+     "prompt length per request, drawn with --seed: N, uniform:A:B, normal:MEAN:SD[:MIN:MAX] "
+     "or lognormal:MEDIAN:SIGMA[:MIN:MAX] (~tokens at 4 characters each; after any prefix)"},
+    {"--output-tokens", {0}, "SPEC", CLI_RUN, CLI_G_WORK, OFF(output_tokens), 0, set_dist,
+     "max_tokens per request, drawn like --input-tokens (with --ignore-eos, also min_tokens)"},
+    {"--prefix-tokens", {0}, "P", CLI_RUN, CLI_G_WORK, OFF(prefix_tokens), 1, set_count,
+     "every prompt starts with a shared prefix of ~P tokens (a system prompt), the per-request "
+     "nonce after it, so the server's prefix cache can work"},
+    {"--prefix-groups", {0}, "G", CLI_RUN, CLI_G_WORK, OFF(prefix_groups), 1, set_count,
+     "how many different prefixes requests pick from at random (default 1)"},
+    {"--turns", {0}, "N", CLI_RUN, CLI_G_WORK, OFF(turns), 1, set_count,
+     "each virtual user holds an N-turn chat: the streamed answer joins the history, then the "
+     "next user message; a conversation counts as one user of -c"},
+    {"--think-time", {0}, "D", CLI_RUN, CLI_G_WORK, OFF(think_time_s), 0, set_duration,
+     "pause between a user's turns (default 0; precise to 10 ms)"},
+    {"--dataset", {0}, "KIND:FILE", CLI_RUN, CLI_G_WORK, 0, 0, set_dataset,
+     "requests from a file you have (nothing is downloaded): sharegpt:FILE (ShareGPT JSON), "
+     "jsonl:FILE (= --prompts) or trace:FILE (Mooncake JSONL or Azure CSV, replayed at its "
+     "recorded times)"},
+    {"--speedup", {0}, "X", CLI_RUN, CLI_G_WORK, OFF(speedup), 1, set_number,
+     "replay a --dataset trace X times faster (default 1)"},
+    {"--max-input-tokens", {0}, "N", CLI_RUN, CLI_G_WORK, OFF(max_input_tokens), 1, set_count,
+     "leave out --dataset sharegpt prompts longer than ~N tokens (characters / 4)"},
     {"--prompts", {0}, "FILE", RC, CLI_G_WORK, OFF(prompts_file), 0, set_file,
      "prompts from a JSONL or plain-text file instead of generated text"},
     {"--shuffle", {0}, NULL, RC, CLI_G_WORK, OFF(prompts_shuffle), 0, set_flag,
@@ -251,6 +274,9 @@ const cli_option cli_options[] = {
     {"--reject-fields", {0}, "LIST", SIMRUN, CLI_G_SIM, 0, 0, set_sim_reject_fields,
      "answer 400 to requests with any of these body fields, e.g. ignore_eos,stream_options "
      "(a strict server)"},
+    {"--prefix-cache-tokens", {0}, "N", SIMRUN, CLI_G_SIM, OFF(sim.prefix_cache_tokens), 0,
+     set_count, "prefix cache of N tokens (LRU, 16-token blocks): cached prompt tokens skip "
+     "prefill and are reported as usage.prompt_tokens_details.cached_tokens (default 0 = off)"},
     {"--quiet", {"-q"}, NULL, CLI_SIM, CLI_G_SIM, OFF(sim.quiet), 0, set_flag,
      "no access log lines on stderr"},
     {"--timings", {0}, NULL, SIMRUN, CLI_G_SIM, OFF(sim.timings), 0, set_flag,

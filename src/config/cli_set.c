@@ -368,6 +368,42 @@ int set_slo(cli_state *st, const cli_option *o, const char *val)
     return 0;
 }
 
+int set_dist(cli_state *st, const cli_option *o, const char *val)
+{
+    char why[320];
+    if (dist_parse(val, FIELD(st, o, llm_dist), why, sizeof why) != 0)
+        return cli_fail(st, "%s", why);
+    return 0;
+}
+
+/* --dataset KIND:FILE; jsonl:FILE is --prompts FILE. */
+int set_dataset(cli_state *st, const cli_option *o, const char *val)
+{
+    (void)o;
+    static const struct {
+        const char *name;
+        llm_dataset kind;
+    } kinds[] = {{"jsonl:", LLM_DATASET_JSONL},
+                 {"sharegpt:", LLM_DATASET_SHAREGPT},
+                 {"trace:", LLM_DATASET_TRACE}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t n = strlen(kinds[i].name);
+        if (strncmp(val, kinds[i].name, n) != 0)
+            continue;
+        const char *file = val + n;
+        if (!*file || access(file, R_OK) != 0)
+            return cli_fail(st, "%s: cannot read it (%s)", *file ? file : "\"\"",
+                            *file ? strerror(errno) : "no file named");
+        st->cfg->dataset = kinds[i].kind;
+        if (replace_string(&st->cfg->dataset_file, file) != 0)
+            return -1;
+        if (kinds[i].kind == LLM_DATASET_JSONL)
+            return replace_string(&st->cfg->prompts_file, file);
+        return 0;
+    }
+    return cli_fail(st, "must be sharegpt:FILE, jsonl:FILE or trace:FILE (got \"%s\")", val);
+}
+
 int set_prompt_tokens(cli_state *st, const cli_option *o, const char *val)
 {
     if (set_count(st, o, val) != 0)

@@ -11,6 +11,8 @@ int cli_fail(cli_state *st, const char *fmt, ...) __attribute__((format(printf, 
 
 int set_none(cli_state *st, const cli_option *o, const char *val);
 int set_flag(cli_state *st, const cli_option *o, const char *val);
+int set_dataset(cli_state *st, const cli_option *o, const char *val);
+int set_dist(cli_state *st, const cli_option *o, const char *val);
 int set_count(cli_state *st, const cli_option *o, const char *val);
 int set_int_count(cli_state *st, const cli_option *o, const char *val);
 int set_duration(cli_state *st, const cli_option *o, const char *val);

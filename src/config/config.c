@@ -56,6 +56,8 @@ static int set_defaults(llm_config *cfg)
     cfg->autosave_s = 60;
     cfg->drain_timeout_s = 30;
     cfg->fail_if_worse_pct = -1;
+    cfg->speedup = 1;
+    cfg->turns = 1;
     cfg->out_dir = strdup("./llmload-out");
     sim_options_default(&cfg->sim);
     return cfg->out_dir ? 0 : -1;
@@ -460,11 +462,98 @@ static int check_plan_size(const llm_config *cfg, const cli_state *st, char *err
     return 0;
 }
 
+/* --dataset: a trace sets the arrivals and the lengths itself; a file's prompts are not
+ * generated ones. */
+static int check_dataset(llm_config *cfg, const cli_state *st, const char *gen, char *err,
+                         size_t errlen)
+{
+    const char *ds = cli_seen(st, "--dataset");
+    if (cli_seen(st, "--speedup") && cfg->dataset != LLM_DATASET_TRACE)
+        return fail(err, errlen,
+                    "--speedup replays a trace faster: use it with --dataset trace:FILE");
+    if (cli_seen(st, "--max-input-tokens") && cfg->dataset != LLM_DATASET_SHAREGPT)
+        return fail(err, errlen,
+                    "--max-input-tokens filters a ShareGPT file: use it with --dataset "
+                    "sharegpt:FILE");
+    if (!ds)
+        return 0;
+    if (cfg->prompts_file && cfg->dataset != LLM_DATASET_JSONL)
+        return conflict(err, errlen, "--prompts", ds, "where the prompts come from");
+    if (gen)
+        return fail(err, errlen, "%s generates prompts and %s takes them from a file: use one", gen,
+                    ds);
+    if (cfg->dataset != LLM_DATASET_TRACE)
+        return 0;
+    const char *load[] = {"--rate",     "--ramp",   "--rate-ramp", "--concurrency",
+                          "--duration", "--search", "--arrivals"};
+    for (size_t i = 0; i < sizeof load / sizeof load[0]; i++)
+        if (cli_seen(st, load[i]))
+            return fail(err, errlen,
+                        "%s replays the trace's own arrivals: drop %s (-n N replays the first "
+                        "N requests, --speedup X runs it faster)",
+                        ds, cli_seen(st, load[i]));
+    cfg->arrivals = LLM_ARRIVALS_TRACE;
+    return 0;
+}
+
+/* --turns: conversations of generated chat messages, in a closed loop. */
+static int check_turns(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    const char *turns = cli_seen(st, "--turns");
+    if (cli_seen(st, "--think-time") && cfg->turns <= 1)
+        return fail(err, errlen, "--think-time is the pause between turns: use it with --turns N");
+    if (!turns || cfg->turns <= 1)
+        return 0;
+    if (cfg->turns > 64)
+        return fail(err, errlen, "%s must be at most 64", turns);
+    if (cfg->endpoint == LLM_ENDPOINT_COMPLETIONS)
+        return fail(err, errlen, "%s sends chat messages: use it with --endpoint chat", turns);
+    if (cfg->dataset != LLM_DATASET_NONE && cfg->dataset != LLM_DATASET_SHAREGPT)
+        return fail(err, errlen,
+                    "%s replays ShareGPT conversations or generates them: use it with "
+                    "--dataset sharegpt:FILE or without --dataset",
+                    turns);
+    const char *other[] = {"--rate",  "--rate-ramp",  "--prompts",  "--search",
+                           "--input", "--multimodal", "--no-stream"};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        if (cli_seen(st, other[i]))
+            return fail(err, errlen, "%s holds conversations in a closed loop: drop %s", turns,
+                        cli_seen(st, other[i]));
+    return 0;
+}
+
+/* --input-tokens and friends generate prompts: they cannot also take them from a file, and
+ * a prompt length is given once. */
+static int check_workload(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
+{
+    const char *in = cli_seen(st, "--input-tokens"), *pre = cli_seen(st, "--prefix-tokens");
+    const char *len = cli_seen(st, "--prompt-chars") ? cli_seen(st, "--prompt-chars")
+                                                     : cli_seen(st, "--prompt-tokens");
+    if (in && len)
+        return conflict(err, errlen, len, in, "the prompt length");
+    const char *out = cli_seen(st, "--output-tokens");
+    if (out && cli_seen(st, "--max-tokens"))
+        return conflict(err, errlen, cli_seen(st, "--max-tokens"), out, "the answer length");
+    bool generated_turns = cfg->turns > 1 && cfg->dataset != LLM_DATASET_SHAREGPT;
+    const char *gen = in ? in : pre ? pre : out ? out : generated_turns ? "--turns" : NULL;
+    if (gen && cfg->prompts_file)
+        return fail(err, errlen,
+                    "%s generates the prompts and --prompts takes them from a file: use one", gen);
+    if (cli_seen(st, "--prefix-groups") && !pre)
+        return fail(err, errlen,
+                    "--prefix-groups needs --prefix-tokens P (how long each shared prefix is)");
+    if (check_turns(cfg, st, err, errlen))
+        return -1;
+    return check_dataset(cfg, st, gen, err, errlen);
+}
+
 static int check_run_options(llm_config *cfg, const cli_state *st, char *err, size_t errlen)
 {
     const char *chars = cli_seen(st, "--prompt-chars"), *toks = cli_seen(st, "--prompt-tokens");
     if (chars && toks)
         return conflict(err, errlen, chars, toks, "the prompt length");
+    if (check_workload(cfg, st, err, errlen))
+        return -1;
     if (cli_seen(st, "--ramp") && cli_seen(st, "--concurrency"))
         return conflict(err, errlen, cli_seen(st, "--concurrency"), "--ramp", "the concurrency");
     if (cli_seen(st, "--ramp") && cli_seen(st, "--rate-ramp"))
@@ -690,7 +779,8 @@ void config_free(llm_config *cfg)
                         &cfg->server_metrics,
                         &cfg->url_user,
                         &cfg->url_password,
-                        &cfg->server_metrics_key};
+                        &cfg->server_metrics_key,
+                        &cfg->dataset_file};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         free(*strings[i]);
     for (size_t i = 0; i < cfg->n_headers; i++) {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/dist.h"
 #include "sim/sim.h"
 
 /* Exit codes: DESIGN.md §12. */
@@ -30,7 +31,19 @@ typedef enum {
     LLM_CMD_COUNT
 } llm_command;
 typedef enum { LLM_ENDPOINT_CHAT, LLM_ENDPOINT_COMPLETIONS } llm_endpoint;
-typedef enum { LLM_ARRIVALS_POISSON, LLM_ARRIVALS_GAMMA, LLM_ARRIVALS_CONSTANT } llm_arrivals;
+typedef enum {
+    LLM_ARRIVALS_POISSON,
+    LLM_ARRIVALS_GAMMA,
+    LLM_ARRIVALS_CONSTANT,
+    LLM_ARRIVALS_TRACE /* --dataset trace:FILE: the recorded times x --speedup */
+} llm_arrivals;
+/* --dataset KIND:FILE */
+typedef enum {
+    LLM_DATASET_NONE,
+    LLM_DATASET_JSONL,
+    LLM_DATASET_SHAREGPT,
+    LLM_DATASET_TRACE
+} llm_dataset;
 
 /* Where a value came from; kept for the target keys so `check` and errors can say. */
 typedef enum { LLM_SRC_DEFAULT, LLM_SRC_ENVFILE, LLM_SRC_ENV, LLM_SRC_FLAG } llm_source;
@@ -92,6 +105,20 @@ typedef struct llm_config {
     long prompt_tokens; /* 0 = not set; else prompt_chars = 4 * tokens */
     long max_tokens;    /* default 128 */
     bool ignore_eos;
+    llm_dist
+        input_tokens; /* --input-tokens SPEC (unique part of the prompt); DIST_NONE = not set */
+    llm_dist output_tokens; /* --output-tokens SPEC (max_tokens per request); DIST_NONE = not set */
+    long prefix_tokens;     /* --prefix-tokens P: a shared prefix before each prompt; 0 = none */
+    long prefix_groups;     /* --prefix-groups G: how many different prefixes (default 1) */
+    long turns;             /* --turns N: each virtual user holds an N-turn conversation; 1 */
+    double think_time_s;    /* --think-time D: pause between a user's turns */
+    llm_dataset dataset;    /* --dataset KIND:FILE (jsonl also sets prompts_file) */
+    char *dataset_file;
+    double speedup;        /* --speedup X: a trace replays X times faster; default 1 */
+    long max_input_tokens; /* --max-input-tokens: longer dataset prompts are left out; 0 = all */
+    long dataset_records;  /* filled by the run when it read the dataset: records kept ... */
+    long dataset_skipped;  /* ... records that could not be read ... */
+    long dataset_filtered; /* ... and ShareGPT prompts over --max-input-tokens */
     char *prompts_file;
     bool prompts_shuffle; /* --shuffle: prompts in a seeded random order, not file order */
     char *image_file;

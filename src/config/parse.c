@@ -21,12 +21,14 @@ static const char *help_hint(llm_command cmd)
     return hints[cmd];
 }
 
-/* Long names match with '_' and '-' interchangeable, so --api_key and --max_tokens work. */
-static bool spelling_eq(const char *typed, size_t n, const char *known)
+/* Long names match with '_' and '-' interchangeable, so --api_key and --max_tokens work;
+ * an exact spelling is looked for first (`strict`), so --output-tokens (a length SPEC) and
+ * llm_benchmark.py's --output_tokens (= --max-tokens) each find their own row. */
+static bool spelling_eq(const char *typed, size_t n, const char *known, bool strict)
 {
     if (strlen(known) != n)
         return false;
-    bool loose = n > 2 && typed[0] == '-' && typed[1] == '-';
+    bool loose = !strict && n > 2 && typed[0] == '-' && typed[1] == '-';
     for (size_t i = 0; i < n; i++) {
         char a = typed[i], b = known[i];
         if (loose && a == '_')
@@ -40,25 +42,32 @@ static bool spelling_eq(const char *typed, size_t n, const char *known)
 }
 
 /* The row and its matching spelling for typed[0..n), among rows accepted by cmds. */
-static const cli_option *find_option(const char *typed, size_t n, unsigned cmds,
-                                     const char **spelling)
+static const cli_option *find_spelling(const char *typed, size_t n, unsigned cmds,
+                                       const char **spelling, bool strict)
 {
     for (size_t i = 0; i < cli_n_options; i++) {
         const cli_option *o = &cli_options[i];
         if (!(o->cmds & cmds))
             continue;
-        if (spelling_eq(typed, n, o->name)) {
+        if (spelling_eq(typed, n, o->name, strict)) {
             *spelling = o->name;
             return o;
         }
         for (int k = 0; k < CLI_MAX_ALIASES && o->alias[k]; k++) {
-            if (spelling_eq(typed, n, o->alias[k])) {
+            if (spelling_eq(typed, n, o->alias[k], strict)) {
                 *spelling = o->alias[k];
                 return o;
             }
         }
     }
     return NULL;
+}
+
+static const cli_option *find_option(const char *typed, size_t n, unsigned cmds,
+                                     const char **spelling)
+{
+    const cli_option *o = find_spelling(typed, n, cmds, spelling, true);
+    return o ? o : find_spelling(typed, n, cmds, spelling, false);
 }
 
 size_t cli_edit_distance(const char *a, const char *b)

@@ -77,6 +77,12 @@ typedef struct {
     uint32_t srv_prompt_n;    /* timings.prompt_n: prompt tokens processed (cache excluded) */
     uint32_t srv_predicted_n; /* timings.predicted_n: tokens the server generated */
     uint32_t srv_cache_n;     /* timings.cache_n: prompt tokens reused from the cache */
+    /* the workload (engine/workload): what the body asked, what the server cached */
+    uint32_t asked_input_tokens;  /* ~tokens of prompt the body was built with; 0 = not drawn */
+    uint32_t asked_output_tokens; /* the body's max_tokens (0 = none known) */
+    uint32_t cached_tokens;       /* usage.prompt_tokens_details.cached_tokens */
+    uint8_t cached_reported;      /* the server reported cached_tokens (0 counts as a miss) */
+    uint8_t turn;                 /* multi-turn: the turn it was (1-based); 0 = single request */
 } ev_done;
 
 typedef struct {

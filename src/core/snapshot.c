@@ -100,7 +100,10 @@ static const char *plan_kind(const llm_config *cfg)
 
 static const char *arrivals_name(llm_arrivals a)
 {
-    return a == LLM_ARRIVALS_GAMMA ? "gamma" : a == LLM_ARRIVALS_CONSTANT ? "constant" : "poisson";
+    return a == LLM_ARRIVALS_GAMMA      ? "gamma"
+           : a == LLM_ARRIVALS_CONSTANT ? "constant"
+           : a == LLM_ARRIVALS_TRACE    ? "trace"
+                                        : "poisson";
 }
 
 static cJSON *ramp_json(const llm_config *cfg)
@@ -163,8 +166,49 @@ static cJSON *header_names_json(const llm_config *cfg)
     return a;
 }
 
+/* config.workload: what was sent (DESIGN §6). Input lengths are ~tokens at 4 characters
+ * each until the server's tokenizer calibrates them: "input_exact" says which. */
+static cJSON *workload_obj(const llm_config *cfg)
+{
+    cJSON *w = cJSON_CreateObject();
+    char spec[96];
+    if (cfg->input_tokens.kind != DIST_NONE) {
+        dist_describe(&cfg->input_tokens, spec, sizeof spec);
+        cJSON_AddStringToObject(w, "input_tokens", spec);
+    } else {
+        add_number(w, "input_tokens", (double)((cfg->prompt_chars + 3) / 4));
+    }
+    if (cfg->output_tokens.kind != DIST_NONE) {
+        dist_describe(&cfg->output_tokens, spec, sizeof spec);
+        cJSON_AddStringToObject(w, "output_tokens", spec);
+    } else {
+        add_number(w, "output_tokens", (double)cfg->max_tokens);
+    }
+    add_number(w, "prefix_tokens", (double)cfg->prefix_tokens);
+    add_number(w, "prefix_groups",
+               cfg->prefix_tokens > 0 ? (double)(cfg->prefix_groups > 0 ? cfg->prefix_groups : 1)
+                                      : 0);
+    static const char *const datasets[] = {NULL, "jsonl", "sharegpt", "trace"};
+    if (cfg->dataset != LLM_DATASET_NONE) {
+        cJSON *d = cJSON_AddObjectToObject(w, "dataset");
+        cJSON_AddStringToObject(d, "kind", datasets[cfg->dataset]);
+        add_string(d, "file", cfg->dataset_file, NULL);
+        add_number(d, "records", (double)cfg->dataset_records);
+        add_number(d, "skipped", (double)cfg->dataset_skipped);
+        add_number(d, "filtered", (double)cfg->dataset_filtered);
+        add_number(d, "max_input_tokens",
+                   cfg->max_input_tokens > 0 ? (double)cfg->max_input_tokens : NAN);
+        if (cfg->dataset == LLM_DATASET_TRACE)
+            add_number(d, "speedup", cfg->speedup);
+    }
+    cJSON_AddBoolToObject(w, "input_exact", false);
+    add_number(w, "chars_per_token", 4);
+    return w;
+}
+
 static void workload_json(cJSON *c, const llm_config *cfg, const char *key)
 {
+    cJSON_AddItemToObject(c, "workload", workload_obj(cfg));
     add_number(c, "prompt_chars", (double)cfg->prompt_chars);
     add_number(c, "prompt_tokens", (double)cfg->prompt_tokens);
     add_number(c, "max_tokens", (double)cfg->max_tokens);
@@ -247,7 +291,47 @@ static cJSON *tokens_json(const stats_agg *a)
     /* token agreement: server-counted tokens per content event the client saw */
     add_number(t, "tokens_per_event",
                a->usage_events ? (double)a->usage_tokens / (double)a->usage_events : NAN);
+    /* answers that ended before their max_tokens (the server's usage said so) */
+    add_count(t, "asked_output", a->asked_output);
+    add_count(t, "ended_early", a->ended_early);
+    add_number(t, "ended_early_share",
+               a->asked_output ? (double)a->ended_early / (double)a->asked_output : NAN);
     return t;
+}
+
+/* The prefix cache, as the server reported it: hit share over the requests whose usage said
+ * cached_tokens (null when none did). */
+static cJSON *cache_json(const stats_agg *a)
+{
+    cJSON *c = cJSON_CreateObject();
+    add_number(c, "hit_share",
+               a->cache_reported ? (double)a->cache_hits / (double)a->cache_reported : NAN);
+    add_count(c, "cached_tokens", a->cached_tokens);
+    add_count(c, "hits", a->cache_hits);
+    add_count(c, "reported", a->cache_reported);
+    return c;
+}
+
+/* --turns: per turn, the means of TTFT, prompt and cached tokens (turn 1 against turn k
+ * shows what the history costs and what the cache saves); NULL without turns. */
+static cJSON *turns_json(const stats_agg *a)
+{
+    cJSON *arr = NULL;
+    for (int k = 0; k < STATS_TURNS; k++) {
+        uint64_t n = a->turn_n[k];
+        if (!n)
+            continue;
+        if (!arr)
+            arr = cJSON_CreateArray();
+        cJSON *t = cJSON_CreateObject();
+        add_count(t, "turn", (uint64_t)k + 1);
+        add_count(t, "requests", n);
+        add_number(t, "ttft_mean_ms", (double)a->turn_ttft_us[k] / 1000.0 / (double)n);
+        add_number(t, "prompt_tokens_mean", (double)a->turn_prompt[k] / (double)n);
+        add_number(t, "cached_tokens_mean", (double)a->turn_cached[k] / (double)n);
+        cJSON_AddItemToArray(arr, t);
+    }
+    return arr;
 }
 
 static cJSON *summary_json(const stats_agg *a, stats_metric m)
@@ -419,6 +503,10 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     cJSON_AddItemToObject(s, "requests", requests_json(a));
     cJSON_AddItemToObject(s, "error_messages", error_messages_json(a, key));
     cJSON_AddItemToObject(s, "tokens", tokens_json(a));
+    cJSON_AddItemToObject(s, "cache", cache_json(a));
+    cJSON *turns = turns_json(a);
+    if (turns)
+        cJSON_AddItemToObject(s, "turns", turns);
     add_number(s, "rps", stats_agg_rps(a));
     add_number(s, "tps", stats_agg_tps(a));
     add_count(s, "slo_met", a->slo_met);

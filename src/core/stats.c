@@ -10,32 +10,38 @@
 
 /* ---- metric names ---- */
 
+typedef enum { UNIT_TIME, UNIT_SPEED, UNIT_TOKENS } metric_unit;
+
 static const struct {
     const char *key, *label;
-    bool speed;
+    metric_unit unit;
 } metric_info[STATS_METRICS] = {
-    [STATS_TTFT] = {"ttft_ms", "TTFT", false},
-    [STATS_TTFO] = {"ttfo_ms", "TTFO", false},
-    [STATS_TTFB] = {"ttfb_ms", "TTFB", false},
-    [STATS_E2E] = {"e2e_ms", "E2E", false},
-    [STATS_ITL] = {"itl_ms", "ITL", false},
-    [STATS_TPOT] = {"tpot_ms", "TPOT", false},
-    [STATS_PER_STREAM_TPS] = {"per_stream_tps", "per-stream TPS", true},
-    [STATS_SEND_LAG] = {"send_lag_ms", "send lag", false},
-    [STATS_PREFILL_TPS] = {"prefill_tps", "prefill speed", true},
-    [STATS_DNS] = {"dns_ms", "DNS", false},
-    [STATS_CONNECT] = {"connect_ms", "connect", false},
-    [STATS_TLS] = {"tls_ms", "TLS", false},
-    [STATS_TTFT_SCHED] = {"ttft_from_sched_ms", "TTFT from intended send", false},
-    [STATS_E2E_SCHED] = {"e2e_from_sched_ms", "E2E from intended send", false},
-    [STATS_SRV_TTFT] = {"server_ttft_ms", "server TTFT", false},
-    [STATS_SRV_E2E] = {"server_e2e_ms", "server E2E", false},
-    [STATS_SRV_QUEUE] = {"server_queue_ms", "server queue time", false},
-    [STATS_SRV_PREFILL] = {"server_prefill_ms", "server prefill", false},
-    [STATS_SRV_DECODE] = {"server_decode_ms_per_token", "server decode/token", false},
-    [STATS_SRV_ITL] = {"server_itl_ms", "server ITL", false},
-    [STATS_OVH_E2E] = {"client_overhead_e2e_ms", "overhead E2E", false},
-    [STATS_OVH_TTFT] = {"client_overhead_ttft_ms", "overhead TTFT", false},
+    [STATS_TTFT] = {"ttft_ms", "TTFT", UNIT_TIME},
+    [STATS_TTFO] = {"ttfo_ms", "TTFO", UNIT_TIME},
+    [STATS_TTFB] = {"ttfb_ms", "TTFB", UNIT_TIME},
+    [STATS_E2E] = {"e2e_ms", "E2E", UNIT_TIME},
+    [STATS_ITL] = {"itl_ms", "ITL", UNIT_TIME},
+    [STATS_TPOT] = {"tpot_ms", "TPOT", UNIT_TIME},
+    [STATS_PER_STREAM_TPS] = {"per_stream_tps", "per-stream TPS", UNIT_SPEED},
+    [STATS_SEND_LAG] = {"send_lag_ms", "send lag", UNIT_TIME},
+    [STATS_PREFILL_TPS] = {"prefill_tps", "prefill speed", UNIT_SPEED},
+    [STATS_DNS] = {"dns_ms", "DNS", UNIT_TIME},
+    [STATS_CONNECT] = {"connect_ms", "connect", UNIT_TIME},
+    [STATS_TLS] = {"tls_ms", "TLS", UNIT_TIME},
+    [STATS_TTFT_SCHED] = {"ttft_from_sched_ms", "TTFT from intended send", UNIT_TIME},
+    [STATS_E2E_SCHED] = {"e2e_from_sched_ms", "E2E from intended send", UNIT_TIME},
+    [STATS_INPUT_TOKENS] = {"input_tokens", "input tokens", UNIT_TOKENS},
+    [STATS_OUTPUT_TOKENS] = {"output_tokens", "output tokens", UNIT_TOKENS},
+    [STATS_TTFT_CACHE_HIT] = {"ttft_cache_hit_ms", "TTFT cache hit", UNIT_TIME},
+    [STATS_TTFT_CACHE_MISS] = {"ttft_cache_miss_ms", "TTFT cache miss", UNIT_TIME},
+    [STATS_SRV_TTFT] = {"server_ttft_ms", "server TTFT", UNIT_TIME},
+    [STATS_SRV_E2E] = {"server_e2e_ms", "server E2E", UNIT_TIME},
+    [STATS_SRV_QUEUE] = {"server_queue_ms", "server queue time", UNIT_TIME},
+    [STATS_SRV_PREFILL] = {"server_prefill_ms", "server prefill", UNIT_TIME},
+    [STATS_SRV_DECODE] = {"server_decode_ms_per_token", "server decode/token", UNIT_TIME},
+    [STATS_SRV_ITL] = {"server_itl_ms", "server ITL", UNIT_TIME},
+    [STATS_OVH_E2E] = {"client_overhead_e2e_ms", "overhead E2E", UNIT_TIME},
+    [STATS_OVH_TTFT] = {"client_overhead_ttft_ms", "overhead TTFT", UNIT_TIME},
 };
 
 const char *stats_srv_source_name(uint8_t source)
@@ -55,17 +61,27 @@ const char *stats_metric_label(stats_metric m)
 
 bool stats_metric_is_speed(stats_metric m)
 {
-    return (unsigned)m < STATS_METRICS && metric_info[m].speed;
+    return (unsigned)m < STATS_METRICS && metric_info[m].unit == UNIT_SPEED;
+}
+
+static bool metric_is_tokens(stats_metric m)
+{
+    return (unsigned)m < STATS_METRICS && metric_info[m].unit == UNIT_TOKENS;
+}
+
+double stats_metric_scale(stats_metric m)
+{
+    return metric_is_tokens(m) ? 1.0 : 1000.0;
 }
 
 const char *stats_metric_hist_unit(stats_metric m)
 {
-    return stats_metric_is_speed(m) ? "mtok/s" : "us";
+    return metric_is_tokens(m) ? "tokens" : stats_metric_is_speed(m) ? "mtok/s" : "us";
 }
 
 const char *stats_metric_unit(stats_metric m)
 {
-    return stats_metric_is_speed(m) ? "tok/s" : "ms";
+    return metric_is_tokens(m) ? "tokens" : stats_metric_is_speed(m) ? "tok/s" : "ms";
 }
 
 /* ---- aggregates ---- */
@@ -189,6 +205,33 @@ static void agg_prompt_reported(stats_agg *a, const ev_done *d)
     a->prompt_rep_sum += d->prompt_tokens;
 }
 
+/* Realised lengths, the answers that ended before max_tokens, the prefix cache (§6). */
+static void agg_workload(stats_agg *a, const ev_done *d)
+{
+    hist_record(&a->h[STATS_INPUT_TOKENS], d->prompt_tokens);
+    hist_record(&a->h[STATS_OUTPUT_TOKENS], d->output_tokens);
+    if (d->asked_output_tokens && d->usage_reported) {
+        a->asked_output++;
+        a->ended_early += d->output_tokens < d->asked_output_tokens;
+    }
+    if (d->turn) {
+        unsigned k = (d->turn > STATS_TURNS ? STATS_TURNS : d->turn) - 1;
+        a->turn_n[k]++;
+        a->turn_ttft_us[k] += ns_to_us(d->ttft_ns);
+        a->turn_prompt[k] += d->prompt_tokens;
+        a->turn_cached[k] += d->cached_tokens;
+    }
+    if (!d->cached_reported)
+        return;
+    bool hit = d->cached_tokens > 0;
+    a->cache_reported++;
+    a->cache_hits += hit;
+    a->cached_tokens += d->cached_tokens;
+    if (d->ttft_ns)
+        hist_record(&a->h[hit ? STATS_TTFT_CACHE_HIT : STATS_TTFT_CACHE_MISS],
+                    ns_to_us(d->ttft_ns));
+}
+
 static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
 {
     const ev_done *d = &ev->u.done;
@@ -212,6 +255,7 @@ static void agg_done(stats_agg *a, const llm_event *ev, const llm_slo *slo)
     agg_speeds(a, d);
     agg_server_timings(a, d);
     agg_prompt_reported(a, d);
+    agg_workload(a, d);
     agg_span(a, d->t0_ns, ev->t_ns);
 }
 
@@ -895,5 +939,26 @@ double stats_agg_value(const stats_agg *a, stats_metric m, double p)
     if (h->total == 0)
         return NAN;
     double raw = p < 0 ? hist_mean(h) : (double)hist_percentile(h, p);
-    return raw / 1000.0;
+    return raw / stats_metric_scale(m);
+}
+
+void stats_workload_line(const stats_agg *a, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    if (a->cache_reported) {
+        int k = snprintf(out, cap, "cache hit %.0f%% TTFT %.1f/%.1f ms",
+                         100.0 * (double)a->cache_hits / (double)a->cache_reported,
+                         stats_agg_value(a, STATS_TTFT_CACHE_HIT, 50),
+                         stats_agg_value(a, STATS_TTFT_CACHE_MISS, 50));
+        n = k > 0 ? (size_t)k : 0;
+    }
+    int last = -1;
+    for (int t = STATS_TURNS - 1; t > 0 && last < 0; t--)
+        if (a->turn_n[t])
+            last = t;
+    if (last > 0 && a->turn_n[0] && n < cap)
+        snprintf(out + n, cap - n, "%sturn 1 %.0f ms, %d %.0f ms", n ? "  " : "",
+                 (double)a->turn_ttft_us[0] / 1000.0 / (double)a->turn_n[0], last + 1,
+                 (double)a->turn_ttft_us[last] / 1000.0 / (double)a->turn_n[last]);
 }

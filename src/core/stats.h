@@ -44,6 +44,10 @@ typedef enum {
      * prefill (0 when the client's figure is the smaller) */
     STATS_OVH_E2E,
     STATS_OVH_TTFT,
+    STATS_INPUT_TOKENS,    /* realised lengths, in tokens (not scaled): the prompt (usage, else */
+    STATS_OUTPUT_TOKENS,   /* chars/4) and the answer of each successful request */
+    STATS_TTFT_CACHE_HIT,  /* TTFT of requests the server said its prefix cache served (some */
+    STATS_TTFT_CACHE_MISS, /* cached_tokens > 0), and of those it said it did not (0) */
     STATS_METRICS
 } stats_metric;
 
@@ -52,14 +56,18 @@ typedef enum {
 const char *stats_metric_key(stats_metric m);
 /* Short label for tables: "TTFT", "per-stream TPS", ... */
 const char *stats_metric_label(stats_metric m);
-/* Unit of the recorded (histogram) values: "us" or "mtok/s". */
+/* Recorded value per display unit: 1000 (µs per ms, mtok/s per tok/s) or 1 (tokens). */
+double stats_metric_scale(stats_metric m);
+/* Unit of the recorded (histogram) values: "us", "mtok/s" or "tokens". */
 const char *stats_metric_hist_unit(stats_metric m);
-/* Unit of the display values: "ms" or "tok/s". */
+/* Unit of the display values: "ms", "tok/s" or "tokens". */
 const char *stats_metric_unit(stats_metric m);
 /* True for the speeds (higher is better). */
 bool stats_metric_is_speed(stats_metric m);
 
 #define STATS_MSG_LEN 96
+/* --turns: turns shown apart (later ones count in the last) */
+#define STATS_TURNS 16
 
 /* Figures of one step, or of the whole run (stats.totals), under DESIGN.md §4's window
  * rules. Latencies, tokens and errors count in the step the request started in, followed
@@ -104,8 +112,17 @@ typedef struct {
     uint32_t prompt_rep_min, prompt_rep_max;
     uint64_t reconnects; /* requests re-sent once on a fresh connection */
     uint64_t reconnect_lost_us;
-    uint64_t finish_grace; /* ended by the grace after finish_reason (no [DONE], no close) */
-    uint64_t one_read;     /* requests whose content all arrived in one read */
+    uint64_t finish_grace;   /* ended by the grace after finish_reason (no [DONE], no close) */
+    uint64_t one_read;       /* requests whose content all arrived in one read */
+    uint64_t asked_output;   /* successful requests whose max_tokens is known ... */
+    uint64_t ended_early;    /* ... and of them those that ended before it (server's usage) */
+    uint64_t cache_reported; /* successful requests whose usage said cached_tokens ... */
+    uint64_t cache_hits;     /* ... with cached_tokens > 0 ... */
+    uint64_t cached_tokens;  /* ... and their sum */
+    /* --turns, per turn (1-based turn k at index k - 1): successful requests, and the sums of
+     * their TTFT (µs), prompt tokens and cached tokens: what a longer history costs */
+    uint64_t turn_n[STATS_TURNS], turn_ttft_us[STATS_TURNS], turn_prompt[STATS_TURNS],
+        turn_cached[STATS_TURNS];
     uint64_t inflight_sum, inflight_samples; /* stats_set_gauges samples: achieved load */
     uint64_t target_sum;
     double client_cpu_max;     /* llmload's own CPU, % of one core, highest second; 0 = none */
@@ -284,6 +301,11 @@ enum { STATS_REPEAT_RPS, STATS_REPEAT_TPS, STATS_REPEAT_TTFT_P50, STATS_REPEAT_E
 /* Fills up to max groups of repeated steps; returns how many there are (groups of one
  * step count too, so a caller can tell whether any step was repeated). */
 size_t stats_repeats(const stats *st, stats_repeat *out, size_t max);
+
+/* One line for the dashboard's Latency panel: the prefix cache's hit share and the TTFT p50
+ * of hits and of misses ("cache hit 93% TTFT 12.0/80.1 ms"), then turn 1 against the last
+ * turn seen ("turn 1 40 ms, 4 43 ms", mean TTFT); "" when the step has neither. */
+void stats_workload_line(const stats_agg *a, char *out, size_t cap);
 
 /* SLO-meeting completions inside the window / the window. */
 double stats_agg_goodput(const stats_agg *a);

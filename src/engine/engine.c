@@ -21,6 +21,7 @@
 #include "engine/request.h"
 #include "engine/sockwatch.h"
 #include "proto/chunk.h"
+#include "engine/workload.h"
 
 #define EVENT_RING_CAP (128 * 1024)
 #define CMD_RING_CAP 256
@@ -68,8 +69,19 @@ struct engine {
     req_slot *free_list;
     prompt_body image_body; /* the multimodal test's body, shared by every slot */
     prompt_set prompts;     /* --prompts: bodies shared by every slot; n = 0 without */
-    sockwatch watch;        /* the sockets curl watches */
-    req_slot **busy;        /* the slots in flight, so timers visit only those */
+    bool prompts_borrowed;  /* prompts is the plan's dataset (a copy of its handles) */
+    workload wl;            /* --input-tokens & co: bodies written per request; active or not */
+    uint64_t wl_rng;        /* draws the workload's lengths, in request order */
+    const llm_trace *trace; /* --dataset trace (the plan's): arrivals and lengths; NULL = none */
+    /* --turns: users between two turns of their conversation (thinking), who count as users
+     * of the closed loop while no request of theirs is in flight */
+    uint32_t turns;
+    req_slot **thinking;
+    size_t n_thinking;
+    uint64_t think_ns, convo_counter;
+    size_t trace_next; /* the record the next started request replays */
+    sockwatch watch;   /* the sockets curl watches */
+    req_slot **busy;   /* the slots in flight, so timers visit only those */
     size_t n_busy;
     uint32_t ticks;
     bool server_id_sent; /* EV_SERVER_ID went out: one per run */
@@ -179,7 +191,9 @@ static void publish_gauges(engine *e, uint64_t now)
 {
     atomic_store_explicit(&e->g_step_left_ms, step_left_ms(e, now), memory_order_relaxed);
     atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
-    atomic_store_explicit(&e->g_inflight, e->inflight, memory_order_relaxed);
+    /* --turns: the closed loop's load is its users, thinking ones included (DESIGN §6) */
+    atomic_store_explicit(&e->g_inflight, e->inflight + (uint32_t)e->n_thinking,
+                          memory_order_relaxed);
     atomic_store_explicit(&e->g_step, (uint32_t)e->step, memory_order_relaxed);
     atomic_store_explicit(&e->g_seq, e->seq, memory_order_relaxed);
     atomic_store_explicit(&e->g_n_steps, (uint32_t)e->n_known_steps, memory_order_relaxed);
@@ -287,16 +301,30 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- requests ---- */
 
-static void release_slot(engine *e, req_slot *s)
+/* The slot's request is no longer in flight (its curl handle leaves the multi). */
+static void unbusy(engine *e, req_slot *s)
 {
     curl_multi_remove_handle(e->multi, s->easy);
     req_slot *last = e->busy[--e->n_busy];
     e->busy[s->busy_pos] = last;
     last->busy_pos = s->busy_pos;
     s->busy = false;
+    e->inflight--;
+}
+
+static void release_slot(engine *e, req_slot *s)
+{
+    unbusy(e, s);
+    s->convo.turn = 0; /* a conversation ends with its user */
     s->next_free = e->free_list;
     e->free_list = s;
-    e->inflight--;
+}
+
+/* --turns: a turn that succeeded and was not the last leaves its user thinking. */
+static bool keeps_talking(const engine *e, const req_slot *s, const llm_event *ev)
+{
+    return e->turns > 1 && ev->kind == EV_REQUEST_DONE && s->convo.turn > 0 &&
+           s->convo.turn < s->convo.turns && !s->convo.cut && e->phase != PHASE_DONE;
 }
 
 /* A reused connection the server had closed: the same request once more on a new one. */
@@ -314,7 +342,13 @@ static void finish_request(engine *e, req_slot *s, CURLcode rc)
         return;
     request_finish(s, rc, now, &ev);
     publish(e, &ev);
-    release_slot(e, s);
+    if (!keeps_talking(e, s, &ev)) {
+        release_slot(e, s);
+        return;
+    }
+    unbusy(e, s);
+    s->convo.ready_ns = now + e->think_ns;
+    e->thinking[e->n_thinking++] = s;
 }
 
 static void drain_done(engine *e)
@@ -334,7 +368,40 @@ static void drain_done(engine *e)
 
 /* The body the current step sends: the slot's own, its max_tokens-1 twin, or the one
  * image body every slot shares. */
-static prompt_body *body_for(engine *e, req_slot *s)
+/* The next trace record's request: its hash_ids as shared blocks, then the rest of its
+ * prompt; requests start in arrival order, so the k-th started is the k-th record (the
+ * warm-up replays the first records without using them up). */
+static void trace_request(engine *e, wl_request *req)
+{
+    const llm_trace *t = e->trace;
+    size_t k = e->trace_next % t->n;
+    if (e->phase != PHASE_WARMUP)
+        e->trace_next++;
+    const trace_rec *r = &t->recs[k];
+    long shared = (long)r->n_blocks * WORKLOAD_BLOCK_TOKENS;
+    memset(req, 0, sizeof *req);
+    req->input_tokens = (long)r->input > shared + 4 ? (long)r->input - shared : 4;
+    req->output_tokens = r->output;
+    req->group = -1;
+    req->blocks = t->blocks + r->block_off;
+    req->n_blocks = r->n_blocks;
+}
+
+/* --turns: the user's next turn, or the first of a new conversation. */
+static prompt_body *turn_body(engine *e, req_slot *s)
+{
+    if (s->convo.turn == 0) { /* a new conversation: generated, or the next recorded one */
+        uint64_t id = e->convo_counter++;
+        const wl_script *sc =
+            e->plan->n_scripts ? &e->plan->scripts[id % e->plan->n_scripts] : NULL;
+        workload_convo_start(&e->wl, &s->convo, id, &e->wl_rng, e->turns, sc);
+    }
+    workload_write_turn(&e->wl, &s->convo, s->wl_buf, &s->wl_body);
+    s->turn_sent = (uint8_t)s->convo.turn;
+    return &s->wl_body;
+}
+
+static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
 {
     switch (cur_step(e)->test) {
     case TEST_INPUT:
@@ -342,18 +409,30 @@ static prompt_body *body_for(engine *e, req_slot *s)
     case TEST_MULTIMODAL:
         return &e->image_body;
     default:
-        return e->prompts.n ? prompts_next(&e->prompts) : &s->body;
+        break;
     }
+    if (e->prompts.n)
+        return prompts_next(&e->prompts);
+    if (!e->wl.active)
+        return &s->body;
+    if (e->turns > 1)
+        return turn_body(e, s);
+    wl_request req;
+    if (e->trace)
+        trace_request(e, &req);
+    else
+        workload_draw(&e->wl, &e->wl_rng, &req);
+    workload_write(&e->wl, &req, n, &e->wl_rng, s->wl_buf, &s->wl_body);
+    return &s->wl_body;
 }
 
-static bool start_request(engine *e, uint64_t t_sched)
+/* Sends the slot's next request: a free slot's (a new user) or a thinking user's turn. */
+static bool start_request_on(engine *e, req_slot *s, uint64_t t_sched)
 {
-    req_slot *s = e->free_list;
-    if (!s)
-        return false;
-    e->free_list = s->next_free;
     bool warmup = e->phase == PHASE_WARMUP;
-    request_begin(s, ++e->request_counter, t_sched, llm_now_ns(), e->seq, warmup, body_for(e, s));
+    uint64_t n = ++e->request_counter;
+    prompt_body *body = body_for(e, s, n);
+    request_begin(s, n, t_sched, llm_now_ns(), e->seq, warmup, body);
     e->inflight++;
     s->busy_pos = (uint32_t)e->n_busy;
     e->busy[e->n_busy++] = s;
@@ -364,6 +443,28 @@ static bool start_request(engine *e, uint64_t t_sched)
         return false;
     }
     return true;
+}
+
+static bool start_request(engine *e, uint64_t t_sched)
+{
+    req_slot *s = e->free_list;
+    if (!s)
+        return false;
+    e->free_list = s->next_free;
+    return start_request_on(e, s, t_sched);
+}
+
+/* A thinking user whose pause is over, taken off the list; NULL = none. */
+static req_slot *ready_thinker(engine *e, uint64_t now)
+{
+    for (size_t i = 0; i < e->n_thinking; i++) {
+        req_slot *s = e->thinking[i];
+        if (s->convo.ready_ns <= now) {
+            e->thinking[i] = e->thinking[--e->n_thinking];
+            return s;
+        }
+    }
+    return NULL;
 }
 
 /* ---- the plan ---- */
@@ -650,6 +751,17 @@ static uint64_t arrival_gap_ns(engine *e, double rate)
     return gap < 1e18 ? (uint64_t)gap : (uint64_t)1e18;
 }
 
+/* A trace replay's next arrival: its record's time / --speedup after the step began (from
+ * the step's start, not the last arrival, so no error adds up). */
+static uint64_t trace_arrival_ns(const engine *e)
+{
+    const llm_trace *t = e->trace;
+    if (e->arrivals_in_step >= t->n)
+        return UINT64_MAX;
+    double at = (double)t->recs[e->arrivals_in_step].t_ns / e->plan->speedup;
+    return e->step_started_ns + (uint64_t)at;
+}
+
 static bool arrivals_left(engine *e)
 {
     const plan_step *st = cur_step(e);
@@ -674,7 +786,8 @@ static void release_arrivals(engine *e, uint64_t now)
     for (int n = 0; n < ARRIVALS_PER_CALL && e->next_arrival_ns <= now && arrivals_left(e); n++) {
         backlog_push(e, e->next_arrival_ns);
         e->arrivals_in_step++;
-        e->next_arrival_ns += arrival_gap_ns(e, st->rate);
+        e->next_arrival_ns =
+            e->trace ? trace_arrival_ns(e) : e->next_arrival_ns + arrival_gap_ns(e, st->rate);
     }
     schedule(e);
 }
@@ -694,9 +807,28 @@ static void on_arrival(ptimer *t)
     ptimer_arm_at(&e->arrivals, next);
 }
 
+/* Users of the closed loop: requests in flight, and users thinking between turns. */
+static uint32_t users(const engine *e)
+{
+    return e->inflight + (uint32_t)e->n_thinking;
+}
+
+/* --turns: thinking users whose pause is over send their next turn (they are users already:
+ * the target does not hold them back, the step's budget does). */
+static void resume_thinkers(engine *e, uint64_t now)
+{
+    while (e->n_thinking && !e->paused && e->phase == PHASE_LOAD && !step_exhausted(e, now)) {
+        req_slot *s = ready_thinker(e, now);
+        if (!s || !start_request_on(e, s, now))
+            break;
+        e->started_in_step++;
+        advance(e, now);
+    }
+}
+
 static bool may_start(engine *e, uint64_t now)
 {
-    if (e->paused || e->inflight >= (uint32_t)e->target)
+    if (e->paused || users(e) >= (uint32_t)e->target)
         return false;
     if (e->phase == PHASE_WARMUP)
         return e->warmup_left > 0;
@@ -711,6 +843,7 @@ static void schedule(engine *e)
         return;
     uint64_t now = llm_now_ns();
     advance(e, now);
+    resume_thinkers(e, now);
     while (e->phase != PHASE_DONE && may_start(e, now)) {
         bool open_loop = e->phase == PHASE_LOAD && cur_step(e)->rate > 0;
         uint64_t t_sched = open_loop ? e->backlog[e->bl_head++ % BACKLOG_CAP] : now;
@@ -964,7 +1097,8 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
         return -1;
     e->slots = calloc((size_t)n, sizeof *e->slots);
     e->busy = calloc((size_t)n, sizeof *e->busy);
-    if (!e->slots || !e->busy) {
+    e->thinking = calloc((size_t)n, sizeof *e->thinking);
+    if (!e->slots || !e->busy || !e->thinking) {
         snprintf(err, errlen, "out of memory for %ld virtual users", n);
         return -1;
     }
@@ -982,6 +1116,15 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
          * per request of the first burst. */
         if (e->cfg->http2 && curl_easy_setopt(s->easy, CURLOPT_PIPEWAIT, 1L) != CURLE_OK) {
             snprintf(err, errlen, "this libcurl cannot multiplex HTTP/2: run without --http2");
+            return -1;
+        }
+        if (e->turns > 1 && workload_convo_init(&e->wl, e->turns, &s->convo) != 0) {
+            snprintf(err, errlen, "out of memory for conversation histories");
+            return -1;
+        }
+        s->convo.turns = e->turns;
+        if (e->wl.active && !(s->wl_buf = malloc(e->wl.body_cap))) {
+            snprintf(err, errlen, "out of memory for request bodies of %zu bytes", e->wl.body_cap);
             return -1;
         }
         curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
@@ -1047,6 +1190,24 @@ static int load_image_body(engine *e, const char *model, char *err, size_t errle
     return rc;
 }
 
+/* ShareGPT conversations replayed with --turns: answers as long as the longest recorded one
+ * fit, and so does the longest conversation's last body. */
+static void size_scripts(engine *e, const plan *p)
+{
+    long max_out = 1;
+    for (size_t i = 0; i < p->n_scripts; i++)
+        for (uint32_t t = 0; t < p->scripts[i].n && t < e->turns; t++)
+            if (p->scripts[i].output_tokens[t] > max_out)
+                max_out = p->scripts[i].output_tokens[t];
+    e->wl.output.max = max_out;
+    e->wl.body_cap = 0;
+    for (size_t i = 0; i < p->n_scripts; i++) {
+        size_t n = workload_script_body_size(&e->wl, &p->scripts[i], e->turns, max_out);
+        if (n > e->wl.body_cap)
+            e->wl.body_cap = n;
+    }
+}
+
 static void curl_init_once(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1082,10 +1243,28 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
         engine_destroy(e);
         return -1;
     }
-    if (cfg->prompts_file && prompts_load(cfg, model, &e->prompts, err, errlen) != 0) {
+    if (p->dataset) { /* borrowed: the session frees it */
+        e->prompts = *p->dataset;
+        e->prompts_borrowed = true;
+    } else if (cfg->prompts_file && prompts_load(cfg, model, &e->prompts, err, errlen) != 0) {
         engine_destroy(e);
         return -1;
     }
+    e->wl_rng = (cfg->seed_set ? cfg->seed : 0x5eed) * 0x2545F4914F6CDD1DULL + 11;
+    e->trace = p->trace;
+    e->turns = cfg->turns > 1 ? (uint32_t)cfg->turns : 1;
+    e->think_ns = (uint64_t)(cfg->think_time_s * LLM_NS_PER_SEC);
+    if (workload_init(&e->wl, cfg, model, err, errlen) != 0) {
+        engine_destroy(e);
+        return -1;
+    }
+    if (e->turns > 1) /* the last turn's body: the whole history */
+        e->wl.body_cap = workload_convo_body_size(&e->wl, e->turns);
+    if (p->n_scripts) /* recorded conversations: the longest, with its answers */
+        size_scripts(e, p);
+    if (e->trace) /* the longest record's body: its blocks, then the rest of its prompt */
+        e->wl.body_cap =
+            workload_body_size(&e->wl, (long)e->trace->max_input + 4, e->trace->max_blocks);
     if (p->has_test[TEST_MULTIMODAL] && load_image_body(e, model, err, errlen) != 0) {
         engine_destroy(e);
         return -1;
@@ -1179,9 +1358,12 @@ void engine_destroy(engine *e)
     }
     free(e->slots);
     free(e->busy);
+    free(e->thinking);
     free(e->backlog);
     prompt_free(&e->image_body);
-    prompts_free(&e->prompts);
+    if (!e->prompts_borrowed)
+        prompts_free(&e->prompts);
+    workload_free(&e->wl);
     curl_slist_free_all(e->headers);
     free(e->url);
     ring_free(&e->events);

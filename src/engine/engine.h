@@ -23,7 +23,7 @@ typedef enum {
     ENGINE_CMD_NEXT_STEP, /* next plan step (ends the warm-up; in a search: end the step now,
                              letting its requests finish; on the last step: finish) */
     ENGINE_CMD_STOP,      /* end now: requests in flight are cut (EV_REQUEST_CUT) */
-    ENGINE_CMD_PROBE, /* search: value = index of the step just added to the plan; run it */
+    ENGINE_CMD_PROBE,     /* search: value = index of the step just added to the plan; run it */
 } engine_cmd_kind;
 
 typedef struct {
@@ -44,7 +44,8 @@ typedef enum {
 /* Live figures, read by the controlling thread at any time. */
 typedef struct {
     uint32_t target;
-    uint32_t inflight;
+    uint32_t inflight;    /* requests in flight; with --turns, users holding a conversation
+                             (those thinking between turns too) */
     uint32_t step;        /* 0-based index of the current plan step */
     uint32_t seq;         /* 0-based index of the step running (stats' index: manual steps
                              count too) */

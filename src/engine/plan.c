@@ -181,6 +181,31 @@ int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen)
     return 0;
 }
 
+int plan_build_trace(const llm_config *cfg, const llm_trace *t, plan *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->steps = calloc(1, sizeof *out->steps);
+    if (!out->steps) {
+        snprintf(err, errlen, "out of memory building the plan");
+        return -1;
+    }
+    out->n_steps = 1;
+    out->warmup = cfg->warmup;
+    out->arrivals = LLM_ARRIVALS_TRACE;
+    out->has_test[TEST_OUTPUT] = true;
+    out->trace = t;
+    out->speedup = cfg->speedup > 0 ? cfg->speedup : 1;
+    plan_step *s = &out->steps[0];
+    s->requests = (long)t->n;
+    s->rate = trace_rate(t) * out->speedup;
+    if (!(s->rate > 0)) /* one record, or all at one instant: any rate makes it open loop */
+        s->rate = 1;
+    s->concurrency = cfg->max_inflight > 0 ? cfg->max_inflight : PLAN_RATE_DEFAULT_CAP;
+    out->max_concurrency = s->concurrency;
+    out->kind = "trace";
+    return 0;
+}
+
 void plan_free(plan *p)
 {
     free(p->steps);
@@ -214,6 +239,11 @@ void plan_describe(const plan *p, char *out, size_t cap)
                 n += (size_t)snprintf(tests + n, sizeof tests - n, "%s%s", n > 2 ? " + " : "",
                                       test_kind_name(step_order[i]));
         snprintf(tests + n, sizeof tests - n, " test%s)", p->n_steps > 1 ? " per level" : "");
+    }
+    if (p->trace) {
+        snprintf(out, cap, "trace replay: %s over %.4g s x1/%.4g (%.4g/s, in-flight cap %ld)",
+                 bound, p->trace->span_s, p->speedup, first->rate, first->concurrency);
+        return;
     }
     if (first->rate > 0 && p->n_steps > 1)
         snprintf(out, cap,

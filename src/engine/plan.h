@@ -9,6 +9,9 @@
 #include "config/config.h"
 #include "core/event.h"
 #include "core/search.h"
+#include "engine/prompts.h"
+#include "engine/trace.h"
+#include "engine/workload.h"
 
 typedef struct {
     long concurrency;   /* closed-loop target */
@@ -35,6 +38,16 @@ typedef struct {
     bool search_rate;  /* the probes vary the rate, not the concurrency */
     double search_max; /* highest load a probe may have */
     size_t cap_steps;
+    /* --dataset trace: its records, replayed as the one open-loop step's arrivals at their
+     * times / speedup (not owned: the session keeps the trace) */
+    const llm_trace *trace;
+    double speedup;
+    /* --dataset sharegpt: bodies read before the run (not owned: the session keeps them;
+     * the engine takes them in order as its prompts) */
+    const prompt_set *dataset;
+    /* --dataset sharegpt with --turns: the recorded conversations (not owned) */
+    const wl_script *scripts;
+    size_t n_scripts;
 } plan;
 
 #define PLAN_SEARCH_MAX_PROBES SEARCH_MAX_STEPS
@@ -44,6 +57,10 @@ typedef struct {
 
 /* Returns 0, or -1 with a sentence in err (e.g. a ramp that produces no steps). */
 int plan_build(const llm_config *cfg, plan *out, char *err, size_t errlen);
+/* --dataset trace: the plan is one open-loop step of the trace's n records (or -n's first
+ * N) at its nominal rate. t must outlive the plan. */
+int plan_build_trace(const llm_config *cfg, const llm_trace *t, plan *out, char *err,
+                     size_t errlen);
 void plan_free(plan *p);
 /* --search: appends a probe like steps[0] at this load (users, or requests/s). Returns its
  * index, or -1 when the plan holds PLAN_SEARCH_MAX_PROBES. Controlling thread only. */

@@ -148,6 +148,7 @@ int prompt_build(const llm_config *cfg, const char *model, uint64_t seed, prompt
     out->len = strlen(out->json);
     out->nonce_offset = (size_t)(marker - out->json);
     out->prompt_chars = (long)chars;
+    out->max_tokens = cfg->max_tokens;
     prompt_set_nonce(out, seed);
     return 0;
 }
@@ -170,6 +171,7 @@ static int finish_shared(const llm_config *cfg, cJSON *body, long prompt_chars, 
     out->len = strlen(out->json);
     out->nonce_offset = PROMPT_NO_NONCE;
     out->prompt_chars = prompt_chars;
+    out->max_tokens = cfg->max_tokens;
     return 0;
 }
 
@@ -253,7 +255,29 @@ int prompt_build_payload(const llm_config *cfg, const char *model, cJSON *payloa
     if (max_tokens > 0)
         sized.max_tokens = max_tokens;
     cJSON *body = body_with(&sized, model, chat ? "messages" : "prompt", payload);
-    return finish_shared(cfg, body, chars, out, err, errlen);
+    return finish_shared(&sized, body, chars, out, err, errlen);
+}
+
+char *prompt_build_template(const llm_config *cfg, const char *model, char *err, size_t errlen)
+{
+    llm_config marked = *cfg;
+    marked.max_tokens = PROMPT_MAXTOK_MARK;
+    bool chat = cfg->endpoint != LLM_ENDPOINT_COMPLETIONS;
+    cJSON *body = body_with(&marked, model, chat ? "messages" : "prompt",
+                            prompt_payload(cfg, PROMPT_TEXT_MARK));
+    if (cfg->body_json && merge_body_json(body, cfg->body_json, err, errlen) != 0) {
+        cJSON_Delete(body);
+        return NULL;
+    }
+    char *json = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!json || !strstr(json, PROMPT_TEXT_MARK)) {
+        snprintf(err, errlen,
+                 "could not build the request body (--body-json replaced the prompt?)");
+        cJSON_free(json);
+        return NULL;
+    }
+    return json;
 }
 
 void prompt_set_nonce(prompt_body *b, uint64_t n)

@@ -19,6 +19,8 @@ typedef struct {
     size_t len;
     size_t nonce_offset; /* where the PROMPT_NONCE_LEN nonce bytes sit in json */
     long prompt_chars;   /* characters of prompt text, for chars/4 estimates */
+    long max_tokens;     /* the max_tokens it asks for (ended-early share) */
+    long input_tokens;   /* the prompt length it was built for, in ~tokens; 0 = not drawn */
     bool image;          /* carries an image (the multimodal test) */
 } prompt_body;
 
@@ -50,6 +52,13 @@ int prompt_build_image(const llm_config *cfg, const char *model, const char *dat
  * prompts differ by themselves. Returns 0 or -1 with a sentence. */
 int prompt_build_payload(const llm_config *cfg, const char *model, cJSON *payload, long max_tokens,
                          prompt_body *out, char *err, size_t errlen);
+
+/* The body for cfg with the prompt text PROMPT_TEXT_MARK and max_tokens (and min_tokens with
+ * --ignore-eos) PROMPT_MAXTOK_MARK, --body-json merged: engine/workload's template. NULL with
+ * a sentence; else the caller frees it with cJSON_free. */
+#define PROMPT_TEXT_MARK "@@llmload-prompt@@"
+#define PROMPT_MAXTOK_MARK 987654321L
+char *prompt_build_template(const llm_config *cfg, const char *model, char *err, size_t errlen);
 
 /* Writes the nonce for request number `n` (base-36, fixed width) into the body; nothing
  * for a body without one. */

@@ -109,6 +109,8 @@ void request_slot_free(req_slot *s)
         curl_easy_cleanup(s->easy);
     free(s->sse_buf);
     free(s->whole);
+    free(s->wl_buf);
+    workload_convo_free(&s->convo);
     prompt_free(&s->body);
     prompt_free(&s->input_body);
     memset(s, 0, sizeof *s);
@@ -121,7 +123,8 @@ static void reset_response(req_slot *s)
     s->t_first_byte = s->t_first_token = s->t_first_output = s->t_last_content = s->t_done = 0;
     s->t_read = s->t_last_event = 0;
     s->content_events = s->read_tokens = s->content_reads = 0;
-    s->usage_completion = s->usage_prompt = 0;
+    s->usage_completion = s->usage_prompt = s->cached_tokens = 0;
+    s->cached = false;
     s->timings.has_timings = false;
     s->usage = s->finish = s->done_seen = s->stream_error = s->overflow = false;
     s->finish_grace = s->id_reported = false;
@@ -213,6 +216,8 @@ static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
     }
     if (ci->content_events > 0 && !s->t_first_output)
         s->t_first_output = now;
+    if (s->convo.capturing && ci->content_raw) /* --turns: the answer joins the history */
+        workload_convo_capture(&s->convo, ci->content_raw, ci->content_raw_len);
     if (ci->finish)
         s->finish = true;
     if (ci->has_usage) {
@@ -227,6 +232,10 @@ static void on_chunk(req_slot *s, const chunk_info *ci, uint64_t now)
     }
     if (ci->has_timings)
         request_keep_timings(s, ci);
+    if (ci->has_cached) {
+        s->cached = true;
+        s->cached_tokens = ci->cached_tokens;
+    }
 }
 
 static int on_sse_event(void *user, const char *event, size_t event_len, const char *data,
@@ -626,8 +635,17 @@ static void fill_done(req_slot *s, uint64_t now, ev_done *d)
     d->one_read = s->content_reads == 1 && s->content_events > 1;
     d->reconnects = s->reconnects;
     d->reconnect_lost_us = lost_us(s);
+    d->asked_input_tokens = (uint32_t)s->sent->input_tokens;
+    d->asked_output_tokens = s->sent->max_tokens > 0 ? (uint32_t)s->sent->max_tokens : 0;
+    d->cached_reported = s->cached;
+    d->cached_tokens = (uint32_t)s->cached_tokens;
+    d->turn = s->turn_sent;
     fill_connection_times(s, d);
     fill_server_timings(s, d);
+    if (!d->cached_reported && d->srv_timings) { /* llama.cpp: its cache in timings.cache_n */
+        d->cached_reported = 1;
+        d->cached_tokens = d->srv_cache_n;
+    }
 }
 
 /* The status line of a response whose body never came (a 429 with an empty body). */
@@ -654,6 +672,7 @@ void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev)
         decode_whole(s, now);
     bool ok;
     err_class cls = classify(s, result, &ok);
+    s->convo.capturing = false;
     if (ok) {
         ev->kind = EV_REQUEST_DONE;
         fill_done(s, now, &ev->u.done);

@@ -11,6 +11,7 @@
 #include "core/event.h"
 #include "engine/prompt.h"
 #include "proto/chunk.h"
+#include "engine/workload.h"
 #include "proto/sse.h"
 
 #define REQUEST_SSE_BUF (64 * 1024)
@@ -32,6 +33,10 @@ typedef struct req_slot {
     prompt_body body;
     prompt_body input_body; /* max_tokens 1, for input-test steps; json NULL when none */
     prompt_body *sent;      /* the body of the request in flight (may be shared) */
+    prompt_body wl_body;    /* engine/workload writes each request's body here ... */
+    char *wl_buf;           /* ... into this buffer of the workload's body_cap (NULL: none) */
+    wl_convo convo;         /* --turns: the conversation this virtual user holds */
+    uint8_t turn_sent;      /* the turn of the request in flight (1-based); 0 = single */
     char *sse_buf;
     sse_parser sse;
     void *owner; /* the engine */
@@ -54,7 +59,8 @@ typedef struct req_slot {
     uint32_t read_tokens;    /* content events in the bytes of this read so far */
     uint32_t content_reads;  /* reads that brought content events */
     uint64_t read_first_gap; /* ITL of the first of them */
-    long usage_completion, usage_prompt;
+    long usage_completion, usage_prompt, cached_tokens;
+    bool cached;        /* the server reported cached_tokens */
     chunk_info timings; /* the last chunk with llama.cpp `timings` (has_timings) */
     bool usage, finish, done_seen, stream_error, overflow, finish_grace, id_reported;
     long http_status;

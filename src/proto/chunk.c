@@ -168,6 +168,15 @@ static void chunk_message_tok(chunk_info *out, const chunk_doc *d, int i)
     str_copy(out->message, sizeof out->message, d->js + t->start, tok_len(t));
 }
 
+/* The first content string, escaped as sent (multi-turn histories copy it). */
+static void keep_raw(const chunk_doc *d, const jsmntok_t *v, chunk_info *out)
+{
+    if (out->content_raw)
+        return;
+    out->content_raw = d->js + v->start;
+    out->content_raw_len = tok_len(v);
+}
+
 /* delta / message object of one choice. */
 static void chunk_holder(const chunk_doc *d, int obj, chunk_info *out)
 {
@@ -178,6 +187,7 @@ static void chunk_holder(const chunk_doc *d, int obj, chunk_info *out)
         if (TOK_IS(d, i, "content")) {
             out->content_events++;
             out->content_bytes += str_decoded_len(d->js + v->start, tok_len(v));
+            keep_raw(d, v, out);
         } else if (TOK_IS(d, i, "reasoning_content") || TOK_IS(d, i, "reasoning")) {
             out->reasoning_events++;
         }
@@ -193,6 +203,7 @@ static void chunk_choice(const chunk_doc *d, int obj, chunk_info *out)
         } else if (TOK_IS(d, i, "text") && v->type == JSMN_STRING && v->end > v->start) {
             out->content_events++;
             out->content_bytes += str_decoded_len(d->js + v->start, tok_len(v));
+            keep_raw(d, v, out);
         } else if (TOK_IS(d, i, "finish_reason") && !tok_is_null(d, i + 1)) {
             out->finish = true;
         }
@@ -206,9 +217,25 @@ static void chunk_choices(const chunk_doc *d, int arr, chunk_info *out)
             chunk_choice(d, i, out);
 }
 
+/* usage.prompt_tokens_details (vLLM, SGLang, OpenAI): the prefix cache's share. */
+static void chunk_prompt_details(const chunk_doc *d, int obj, chunk_info *out)
+{
+    for (int i = obj + 1; i + 1 < d->n && d->t[i].start < d->t[obj].end; i = tok_skip(d, i + 1)) {
+        long v = tok_long(d, i + 1);
+        if (v >= 0 && TOK_IS(d, i, "cached_tokens")) {
+            out->cached_tokens = v;
+            out->has_cached = true;
+        }
+    }
+}
+
 static void chunk_usage(const chunk_doc *d, int obj, chunk_info *out)
 {
     for (int i = obj + 1; i + 1 < d->n && d->t[i].start < d->t[obj].end; i = tok_skip(d, i + 1)) {
+        if (TOK_IS(d, i, "prompt_tokens_details") && d->t[i + 1].type == JSMN_OBJECT) {
+            chunk_prompt_details(d, i + 1, out);
+            continue;
+        }
         long v = tok_long(d, i + 1);
         if (v < 0)
             continue;

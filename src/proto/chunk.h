@@ -37,8 +37,14 @@ typedef struct {
     bool has_timings;
     double prompt_ms, predicted_ms;
     long prompt_n, predicted_n, cache_n;
-    char message[256]; /* CHUNK_ERROR / CHUNK_MALFORMED: short human text */
-    bool slow_path;    /* more JSON tokens than the stack array: decoded with heap tokens */
+    /* the first content string of the chunk as it stands in the JSON (still escaped, so it
+     * can be copied into another JSON string as is); points into the decoded data */
+    const char *content_raw;
+    size_t content_raw_len;
+    bool has_cached;    /* usage.prompt_tokens_details.cached_tokens was a number */
+    long cached_tokens; /* prompt tokens the server's prefix cache answered for */
+    char message[256];  /* CHUNK_ERROR / CHUNK_MALFORMED: short human text */
+    bool slow_path;     /* more JSON tokens than the stack array: decoded with heap tokens */
 } chunk_info;
 
 /* Decodes data[0..len). Always fills *out (kind tells what it was). */

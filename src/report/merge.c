@@ -206,6 +206,52 @@ static void tokens_json(cJSON *s, const parts *p)
     add_number(t, "content_events", SUM(p, content_events));
     add_number(t, "usage_tokens", SUM(p, usage_tokens));
     add_number(t, "tokens_per_event", ratio(SUM(p, usage_tokens), usage_events));
+    add_number(t, "asked_output", SUM(p, asked_output));
+    add_number(t, "ended_early", SUM(p, ended_early));
+    add_number(t, "ended_early_share", ratio(SUM(p, ended_early), SUM(p, asked_output)));
+}
+
+/* The prefix cache: counts add up; the hit share is recomputed from them. */
+static void cache_json(cJSON *s, const parts *p)
+{
+    cJSON *c = cJSON_AddObjectToObject(s, "cache");
+    add_number(c, "hit_share", ratio(SUM(p, cache_hits), SUM(p, cache_reported)));
+    add_number(c, "cached_tokens", SUM(p, cached_tokens));
+    add_number(c, "hits", SUM(p, cache_hits));
+    add_number(c, "reported", SUM(p, cache_reported));
+}
+
+/* --turns: per turn, requests add up and each mean is weighted by its part's requests. */
+static void turns_json(cJSON *s, const parts *p)
+{
+    cJSON *arr = NULL;
+    for (size_t k = 0; k < SNAP_TURNS; k++) {
+        double n = 0, ttft = 0, prompt = 0, cached = 0, turn = NAN;
+        for (size_t i = 0; i < p->n; i++) {
+            const snap_step *part = p->part[i];
+            for (size_t j = 0; j < part->n_turns; j++) {
+                const snap_turn *t = &part->turns[j];
+                if (t->turn != (double)(k + 1) || !(t->requests > 0))
+                    continue;
+                turn = t->turn;
+                n += t->requests;
+                ttft += t->ttft_mean_ms * t->requests;
+                prompt += t->prompt_tokens_mean * t->requests;
+                cached += t->cached_tokens_mean * t->requests;
+            }
+        }
+        if (!(n > 0))
+            continue;
+        if (!arr)
+            arr = cJSON_AddArrayToObject(s, "turns");
+        cJSON *o = cJSON_CreateObject();
+        add_number(o, "turn", turn);
+        add_number(o, "requests", n);
+        add_number(o, "ttft_mean_ms", ttft / n);
+        add_number(o, "prompt_tokens_mean", prompt / n);
+        add_number(o, "cached_tokens_mean", cached / n);
+        cJSON_AddItemToArray(arr, o);
+    }
 }
 
 /* Send rate over the whole: every part's gaps between sends over the sum of its sending
@@ -276,7 +322,7 @@ static void metric_json(cJSON *s, cJSON *hists, const parts *p, stats_metric m)
     cJSON *o = cJSON_AddObjectToObject(s, stats_metric_key(m));
     bool empty = h.total == 0;
     cJSON_AddNumberToObject(o, "count", (double)h.total);
-    add_number(o, "mean", empty ? NAN : hist_mean(&h) / 1000.0);
+    add_number(o, "mean", empty ? NAN : hist_mean(&h) / stats_metric_scale(m));
     if (all_min && isfinite(min)) /* only when every part had its exact minimum */
         add_number(o, "min", min);
     static const struct {
@@ -284,7 +330,8 @@ static void metric_json(cJSON *s, cJSON *hists, const parts *p, stats_metric m)
         double p;
     } cols[] = {{"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p999", 99.9}, {"max", 100}};
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
-        add_number(o, cols[i].name, empty ? NAN : (double)hist_percentile(&h, cols[i].p) / 1000.0);
+        add_number(o, cols[i].name,
+                   empty ? NAN : (double)hist_percentile(&h, cols[i].p) / stats_metric_scale(m));
     if (m == STATS_PER_STREAM_TPS && isfinite(stream_ratio(p)))
         add_number(o, "ratio", stream_ratio(p));
     if (!any)
@@ -375,6 +422,8 @@ static cJSON *totals_json(const parts *p)
     cJSON_AddBoolToObject(s, "cut_short", any_flag(p, offsetof(snap_step, cut_short)));
     requests_json(s, p);
     tokens_json(s, p);
+    cache_json(s, p);
+    turns_json(s, p);
     window_json(s, p);
     add_number(s, "slo_met", SUM(p, slo_met));
     add_number(s, "reconnects", SUM(p, reconnects));

@@ -74,6 +74,101 @@ static void md_steps(FILE *out, const snap_doc *d)
     }
 }
 
+const char *const report_workload_cols[REPORT_WORKLOAD_COLS] = {"in mean",
+                                                                "in p50",
+                                                                "in p90",
+                                                                "in p99",
+                                                                "in max",
+                                                                "out mean",
+                                                                "out p50",
+                                                                "out p90",
+                                                                "out p99",
+                                                                "out max",
+                                                                "ended early %",
+                                                                "cache hit %",
+                                                                "cached tokens",
+                                                                "TTFT hit p50 (ms)",
+                                                                "TTFT miss p50 (ms)"};
+
+static double share_pct(double part, double whole)
+{
+    return whole > 0 ? 100.0 * part / whole : NAN;
+}
+
+void report_workload_row(const snap_step *s, double v[REPORT_WORKLOAD_COLS])
+{
+    const snap_summary *in = &s->m[STATS_INPUT_TOKENS], *out = &s->m[STATS_OUTPUT_TOKENS];
+    const double row[REPORT_WORKLOAD_COLS] = {
+        in->mean,
+        in->p50,
+        in->p90,
+        in->p99,
+        in->max,
+        out->mean,
+        out->p50,
+        out->p90,
+        out->p99,
+        out->max,
+        share_pct(s->ended_early, s->asked_output),
+        isnan(s->cache_hit_share) ? NAN : 100.0 * s->cache_hit_share,
+        s->cache_reported > 0 ? s->cached_tokens : NAN,
+        s->m[STATS_TTFT_CACHE_HIT].p50,
+        s->m[STATS_TTFT_CACHE_MISS].p50};
+    memcpy(v, row, sizeof row);
+}
+
+bool report_has_workload(const snap_doc *d)
+{
+    return d->totals.m[STATS_INPUT_TOKENS].count > 0;
+}
+
+static void md_workload(FILE *out, const snap_doc *d)
+{
+    if (!report_has_workload(d))
+        return;
+    fputs("\n## Workload\n\nLengths in tokens as the server counted them (its usage; else "
+          "characters / 4); the cache as the server reported it (cached_tokens).\n\n| step |",
+          out);
+    for (int k = 0; k < REPORT_WORKLOAD_COLS; k++)
+        fprintf(out, " %s |", report_workload_cols[k]);
+    fputs("\n|---|", out);
+    for (int k = 0; k < REPORT_WORKLOAD_COLS; k++)
+        fputs("---:|", out);
+    fputc('\n', out);
+    for (size_t i = 0; i <= d->n_steps; i++) {
+        const snap_step *s = i < d->n_steps ? &d->steps[i] : &d->totals;
+        double v[REPORT_WORKLOAD_COLS];
+        report_workload_row(s, v);
+        if (i < d->n_steps)
+            fprintf(out, "| %d |", s->index);
+        else
+            fputs("| all |", out);
+        for (int k = 0; k < REPORT_WORKLOAD_COLS; k++)
+            md_num(out, v[k], "%.4g");
+        fputc('\n', out);
+    }
+}
+
+/* --turns: turn 1 against turn k, the whole run. */
+static void md_turns(FILE *out, const snap_doc *d)
+{
+    const snap_step *t = &d->totals;
+    if (t->n_turns == 0)
+        return;
+    fputs("\n## Turns\n\n| turn | requests | TTFT mean (ms) | prompt tokens | cached tokens |\n"
+          "|---:|---:|---:|---:|---:|\n",
+          out);
+    for (size_t i = 0; i < t->n_turns; i++) {
+        const snap_turn *k = &t->turns[i];
+        fprintf(out, "| %.0f |", k->turn);
+        md_num(out, k->requests, "%.0f");
+        md_num(out, k->ttft_mean_ms, "%.1f");
+        md_num(out, k->prompt_tokens_mean, "%.1f");
+        md_num(out, k->cached_tokens_mean, "%.1f");
+        fputc('\n', out);
+    }
+}
+
 /* The seeds' "best configuration" and their recommendation rules. The recommendation is
  * the analysis' best load (from the knees: DESIGN §9); for older files without it, the
  * first step within 5 % of the highest RPS (a step that adds load for 0.1 % more
@@ -277,6 +372,8 @@ void report_markdown(FILE *out, const snap_doc *d)
     fprintf(out, "| llmload | %s |\n\n## Steps\n\n", d->version ? d->version : "-");
     md_steps(out, d);
     md_server(out, d);
+    md_workload(out, d);
+    md_turns(out, d);
     md_best(out, d);
     md_analysis(out, d);
 }
@@ -307,10 +404,13 @@ void report_csv(FILE *out, const snap_doc *d, bool with_header)
     if (with_header)
         fputs("file,step,test,concurrency,rate,duration_s,requests_ok,requests_failed,"
               "success_pct,rps,tps,output_tokens,ttft_mean_ms,ttft_p50_ms,ttft_p99_ms,"
-              "m[STATS_E2E].mean_ms,e2e_p50_ms,e2e_p99_ms,itl_p50_ms,tpot_p50_ms,per_stream_tps_"
+              "e2e_mean_ms,e2e_p50_ms,e2e_p99_ms,itl_p50_ms,tpot_p50_ms,per_stream_tps_"
               "p50,server_source,server_ttft_p50_ms,server_e2e_p50_ms,server_queue_p50_ms,"
               "server_prefill_p50_ms,server_decode_ms_per_token_p50,client_overhead_e2e_p50_ms,"
-              "server_tokens,client_tokens\n",
+              "server_tokens,client_tokens,input_tokens_mean,input_tokens_p50,input_tokens_p90,"
+              "input_tokens_p99,input_tokens_max,output_tokens_mean,output_tokens_p50,"
+              "output_tokens_p90,output_tokens_p99,output_tokens_max,ended_early_pct,"
+              "cache_hit_pct,cached_tokens,ttft_cache_hit_p50_ms,ttft_cache_miss_p50_ms\n",
               out);
     for (size_t i = 0; i < d->n_steps; i++) {
         const snap_step *s = &d->steps[i];
@@ -347,6 +447,10 @@ void report_csv(FILE *out, const snap_doc *d, bool with_header)
                              s->srv_source ? s->srv_client_tokens : NAN};
         for (size_t k = 0; k < sizeof sv / sizeof sv[0]; k++)
             csv_field(out, sv[k]);
+        double w[REPORT_WORKLOAD_COLS]; /* the Workload table's columns, in its order */
+        report_workload_row(s, w);
+        for (size_t k = 0; k < REPORT_WORKLOAD_COLS; k++)
+            csv_field(out, w[k]);
         fputc('\n', out);
     }
 }

@@ -19,6 +19,15 @@ typedef struct {
 } report_advice;
 void report_advise(const snap_doc *d, report_advice *adv);
 
+/* The workload's figures of a step (DESIGN §6): realised input/output lengths, the answers
+ * that ended before max_tokens, the prefix cache and TTFT split by cache hit. The columns'
+ * names, and a step's values (NaN = not known) in that order. */
+#define REPORT_WORKLOAD_COLS 15
+extern const char *const report_workload_cols[REPORT_WORKLOAD_COLS];
+void report_workload_row(const snap_step *s, double v[REPORT_WORKLOAD_COLS]);
+/* True when the run's steps carry the figures above (files from before them do not). */
+bool report_has_workload(const snap_doc *d);
+
 void report_markdown(FILE *out, const snap_doc *d);
 /* with_header: the CSV header line first (once for several files). */
 void report_csv(FILE *out, const snap_doc *d, bool with_header);

@@ -362,6 +362,34 @@ static void html_server(FILE *out, const snap_doc *d)
           out);
 }
 
+/* The workload table of the Markdown report (report_workload_row). */
+static void html_workload(FILE *out, const snap_doc *d)
+{
+    if (!report_has_workload(d))
+        return;
+    fputs("<h3>Workload</h3><table><tr><th>step</th>", out);
+    for (int k = 0; k < REPORT_WORKLOAD_COLS; k++)
+        fprintf(out, "<th>%s</th>", report_workload_cols[k]);
+    fputs("</tr>\n", out);
+    for (size_t i = 0; i <= d->n_steps; i++) {
+        const snap_step *s = i < d->n_steps ? &d->steps[i] : &d->totals;
+        double v[REPORT_WORKLOAD_COLS];
+        report_workload_row(s, v);
+        if (i < d->n_steps)
+            fprintf(out, "<tr><td>%d</td>", s->index);
+        else
+            fputs("<tr><td>all</td>", out);
+        for (int k = 0; k < REPORT_WORKLOAD_COLS; k++) {
+            if (isnan(v[k]))
+                fputs("<td>-</td>", out);
+            else
+                fprintf(out, "<td>%.4g</td>", v[k]);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</table>\n", out);
+}
+
 static void html_list(FILE *out, const char *title, char (*items)[REPORT_ADVICE_LEN], size_t n)
 {
     if (n == 0)
@@ -440,6 +468,7 @@ void report_html(FILE *out, const snap_doc *docs, size_t n)
         fputs("</p>\n", out);
         html_steps(out, d);
         html_server(out, d);
+        html_workload(out, d);
         report_advice adv;
         report_advise(d, &adv);
         html_list(out, "Best configuration", adv.best, adv.n_best);

@@ -9,7 +9,6 @@
 #include "core/snapshot.h"
 
 #define MAX_SNAPSHOT_BYTES (512L * 1024 * 1024)
-#define FROM_DISPLAY 1000.0 /* recorded units (µs, mtok/s) per display unit (ms, tok/s) */
 
 /* ---- values ---- */
 
@@ -105,6 +104,22 @@ static void read_tokens(const cJSON *s, snap_step *r)
     r->tokens_per_event = num_of(tok, "tokens_per_event");
     r->window_output_tokens = num_of(win, "output_tokens");
     r->window_completed = num_of(win, "completed");
+    r->asked_output = num_of(tok, "asked_output");
+    r->ended_early = num_of(tok, "ended_early");
+    const cJSON *cache = key_of(s, "cache");
+    r->cache_hit_share = num_of(cache, "hit_share");
+    r->cached_tokens = num_of(cache, "cached_tokens");
+    r->cache_hits = num_of(cache, "hits");
+    r->cache_reported = num_of(cache, "reported");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, key_of(s, "turns"))
+    {
+        if (r->n_turns == SNAP_TURNS)
+            break;
+        r->turns[r->n_turns++] =
+            (snap_turn){num_of(t, "turn"), num_of(t, "requests"), num_of(t, "ttft_mean_ms"),
+                        num_of(t, "prompt_tokens_mean"), num_of(t, "cached_tokens_mean")};
+    }
 }
 
 static void read_server(const cJSON *s, snap_step *r)
@@ -400,7 +415,7 @@ void snap_free(snap_doc *d)
  * [min, max], so a written percentile in the lowest bucket above that midpoint is the exact
  * minimum. Otherwise any minimum up to the midpoint gives the same percentiles: the lowest
  * bucket's edge will do. */
-static uint64_t written_min(const hist *h, const snap_summary *sum)
+static uint64_t written_min(const hist *h, const snap_summary *sum, double scale)
 {
     const double written[] = {sum->p50, sum->p90, sum->p95, sum->p99, sum->p999};
     size_t low = hist_bucket_of(h->min);
@@ -408,7 +423,7 @@ static uint64_t written_min(const hist *h, const snap_summary *sum)
     for (size_t i = 0; i < sizeof written / sizeof written[0]; i++) {
         if (!isfinite(written[i]) || written[i] < 0)
             continue;
-        uint64_t v = (uint64_t)llround(written[i] * FROM_DISPLAY);
+        uint64_t v = (uint64_t)llround(written[i] * scale);
         if (hist_bucket_of(v) == low && v > mid && (min == h->min || v < min))
             min = v;
     }
@@ -432,15 +447,16 @@ void snap_hist_build(const snap_step *s, stats_metric m, hist *h)
         return;
     h->overflow = sh->overflow;
     const snap_summary *sum = &s->m[m];
+    double scale = stats_metric_scale(m); /* recorded units per display unit */
     /* The exact extremes when the summary has them (values with 3 decimals in the display
      * unit are whole recorded units); the mean gives back the exact sum. */
     if (isfinite(sum->max) && sum->max >= 0)
-        h->max = (uint64_t)llround(sum->max * FROM_DISPLAY);
+        h->max = (uint64_t)llround(sum->max * scale);
     if (isfinite(sum->min) && sum->min >= 0)
-        h->min = (uint64_t)llround(sum->min * FROM_DISPLAY);
+        h->min = (uint64_t)llround(sum->min * scale);
     else
-        h->min = written_min(h, sum);
-    double mean = isfinite(sum->mean) ? sum->mean * FROM_DISPLAY : 0;
+        h->min = written_min(h, sum, scale);
+    double mean = isfinite(sum->mean) ? sum->mean * scale : 0;
     h->sum = mean * (double)h->total;
 }
 

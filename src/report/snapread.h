@@ -35,6 +35,12 @@ typedef struct {
     size_t n_buckets;
 } snap_hist;
 
+/* One turn of a multi-turn step ("turns": [...]): requests and the means of its figures. */
+#define SNAP_TURNS 16
+typedef struct {
+    double turn, requests, ttft_mean_ms, prompt_tokens_mean, cached_tokens_mean;
+} snap_turn;
+
 /* One STEP object: a plan step, or the totals (index 0). */
 typedef struct {
     int index;                 /* 1-based; 0 for the totals */
@@ -46,6 +52,12 @@ typedef struct {
     const char *error_messages[ERR_CLASSES];
     double output_tokens, prompt_tokens, content_events, usage_tokens, tokens_per_event;
     bool estimated;
+    double asked_output, ended_early; /* tokens.asked_output / ended_early; NaN = older file */
+    /* cache {hit_share, cached_tokens, hits, reported}: the server's prefix cache; NaN =
+     * not reported (hit_share) or an older file */
+    double cache_hit_share, cached_tokens, cache_hits, cache_reported;
+    snap_turn turns[SNAP_TURNS]; /* --turns: per turn; n_turns 0 = a single-request run */
+    size_t n_turns;
     /* what arrived and completed inside the window; NaN in files from before the windows:
      * snap_window_tokens / snap_window_completed fall back to tps and rps × duration_s */
     double window_output_tokens, window_completed;

@@ -9,6 +9,8 @@
 
 #include "base/fileout.h"
 #include "base/util.h"
+#include "engine/sharegpt.h"
+#include "engine/workload.h"
 #include "core/analysis.h"
 #include "core/snapshot.h"
 #include "run/target.h"
@@ -64,6 +66,56 @@ static void read_server_metrics(run_session *s)
     llm_strlcpy(s->st->server_note, s->srvr.note, sizeof s->st->server_note);
 }
 
+/* The plan; a trace is read first (its records make the plan), and what could not be read
+ * of it is said on stderr and kept for the snapshot. */
+/* ShareGPT: read (sampled to the requests asked, else SHAREGPT_KEEP) before the plan. */
+#define SHAREGPT_KEEP 10000
+static int load_sharegpt(run_session *s, char *err, size_t errlen)
+{
+    sharegpt_counts n;
+    size_t keep = s->cfg.requests_set ? (size_t)s->cfg.requests : SHAREGPT_KEEP;
+    int rc = s->cfg.turns > 1
+                 ? sharegpt_load_scripts(&s->cfg, keep, &s->scripts, &s->n_scripts, &n, err, errlen)
+                 : sharegpt_load(&s->cfg, s->model, keep, &s->dataset, &n, err, errlen);
+    if (rc != 0)
+        return -1;
+    s->cfg.dataset_records = (long)n.kept;
+    s->cfg.dataset_skipped = (long)n.skipped;
+    s->cfg.dataset_filtered = (long)n.filtered;
+    if (n.skipped)
+        fprintf(stderr,
+                "llmload: %s: %zu of %zu conversations skipped (unreadable, or no "
+                "human turn with an answer)\n",
+                s->cfg.dataset_file, n.skipped, n.records);
+    return 0;
+}
+
+static int build_plan(run_session *s, char *err, size_t errlen)
+{
+    if (s->cfg.dataset == LLM_DATASET_SHAREGPT) {
+        if (load_sharegpt(s, err, errlen) != 0 || plan_build(&s->cfg, &s->plan, err, errlen))
+            return -1;
+        if (s->n_scripts) {
+            s->plan.scripts = s->scripts;
+            s->plan.n_scripts = s->n_scripts;
+        } else {
+            s->plan.dataset = &s->dataset;
+        }
+        return 0;
+    }
+    if (s->cfg.dataset != LLM_DATASET_TRACE)
+        return plan_build(&s->cfg, &s->plan, err, errlen);
+    size_t max = s->cfg.requests_set ? (size_t)s->cfg.requests : 0;
+    if (trace_load(s->cfg.dataset_file, max, &s->trace, err, errlen) != 0)
+        return -1;
+    s->cfg.dataset_records = (long)s->trace.n;
+    s->cfg.dataset_skipped = (long)s->trace.skipped;
+    if (s->trace.skipped)
+        fprintf(stderr, "llmload: %s: %zu records skipped (the first at line %ld)\n",
+                s->cfg.dataset_file, s->trace.skipped, s->trace.first_bad_line);
+    return plan_build_trace(&s->cfg, &s->trace, &s->plan, err, errlen);
+}
+
 int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -79,9 +131,15 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         s->cfg.model = s->model;
     calibrate_prompt(&s->cfg, s->model, &s->calib);
     s->cfg.prompt_chars = s->calib.chars;
-    if (plan_build(&s->cfg, &s->plan, err, errlen) != 0)
+    if (build_plan(s, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     plan_describe(&s->plan, s->plan_text, sizeof s->plan_text);
+    char sent[160];
+    workload_describe(&s->cfg, sent, sizeof sent);
+    if (sent[0]) {
+        size_t n = strlen(s->plan_text);
+        snprintf(s->plan_text + n, sizeof s->plan_text - n, "; %s", sent);
+    }
     start_server_metrics(s);
     wait_server_metrics(s);
     s->st = calloc(1, sizeof *s->st);
@@ -349,6 +407,11 @@ void session_close(run_session *s)
         free(s->st);
     }
     plan_free(&s->plan);
+    trace_free(&s->trace);
+    prompts_free(&s->dataset);
+    for (size_t i = 0; i < s->n_scripts; i++)
+        sharegpt_script_free(&s->scripts[i]);
+    free(s->scripts);
     free(s->model);
     demo_stop(&s->demo);
     memset(s, 0, sizeof *s);

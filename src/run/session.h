@@ -24,10 +24,14 @@
 typedef struct {
     llm_config cfg; /* shallow copy: demo mode rewrites the URL and the plan */
     demo_server demo;
-    char *model; /* sent in every body; NULL = omitted */
-    char plan_text[160];
+    char *model;         /* sent in every body; NULL = omitted */
+    char plan_text[320]; /* the plan, then what it sends (workload_describe) */
     calib_result calib; /* --prompt-tokens by the server's tokenizer (issue 13) */
     plan plan;
+    llm_trace trace;    /* --dataset trace: the records the plan replays */
+    prompt_set dataset; /* --dataset sharegpt: the bodies the plan's requests take */
+    wl_script *scripts; /* ... or, with --turns, the conversations it replays */
+    size_t n_scripts;
     engine *eng;
     stats *st;
     engine_gauges gauges; /* as of the last session_second */

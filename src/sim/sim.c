@@ -152,6 +152,7 @@ static void server_free(sim_server *s)
     uv_run(&s->loop, UV_RUN_DEFAULT); /* finishes every pending close */
     uv_loop_close(&s->loop);
     model_clear(s);
+    cache_free(&s->cache);
     free(s);
 }
 
@@ -190,6 +191,13 @@ static int server_open(const sim_options *o, sim_server **out, char *err, size_t
         return -1;
     }
     s->opt = *o;
+    if (cache_init(&s->cache, o->prefix_cache_tokens) != 0) {
+        uv_loop_close(&s->loop);
+        free(s);
+        snprintf(err, errlen, "out of memory for a prefix cache of %ld tokens",
+                 o->prefix_cache_tokens);
+        return -1;
+    }
     s->model_json_len = proto_json_string(o->model, s->model_json, sizeof s->model_json);
     http_settings_init(&s->settings);
     server_handles_init(s);

@@ -7,6 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One generation request as the simulator received it (for tests: sim_options.received). */
+typedef struct {
+    uint64_t t_ns;      /* when its body had arrived (CLOCK_MONOTONIC) */
+    long prompt_tokens; /* its prompt, at 4 characters a token */
+    long max_tokens;    /* what it asked for */
+    long cached_tokens; /* what the prefix cache held of it */
+} sim_received;
+
 typedef struct {
     char host[64];         /* default "127.0.0.1" */
     int port;              /* 0 = any free port */
@@ -38,10 +46,18 @@ typedef struct {
     /* top-level body fields answered 400 "Unrecognized request argument supplied: NAME",
      * comma-separated (a strict server: OpenAI's own for ignore_eos); "" = none */
     char reject_fields[128];
-    bool quiet;           /* no access/log lines on stderr */
-    bool timings;         /* llama.cpp `timings` in the final chunk (or the whole answer) */
-    double drop_last_pct; /* % of streams whose last token chunk is not sent (a cutting proxy);
-                             the server's own counts still include it */
+    bool quiet;               /* no access/log lines on stderr */
+    bool timings;             /* llama.cpp `timings` in the final chunk (or the whole answer) */
+    double drop_last_pct;     /* % of streams whose last token chunk is not sent (a cutting proxy);
+                                 the server's own counts still include it */
+    long prefix_cache_tokens; /* LRU prefix cache size in tokens (16-token blocks); 0 = none */
+    /* tests: count prompt tokens as characters / 4 (llmload's own approximation) instead of
+     * the simulator's tokenizer, to check a workload's shape in the unit llmload built it */
+    bool count_chars4;
+    /* tests: the first received_cap generation requests are written to received[], their
+     * count to *received_n, by the server's thread; read them after sim_stop. NULL = off */
+    sim_received *received;
+    size_t received_cap, *received_n;
 } sim_options;
 
 typedef struct sim_server sim_server;

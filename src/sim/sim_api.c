@@ -82,6 +82,42 @@ static bool api_authorized(const sim_conn *c)
 
 /* ---- generation requests ---- */
 
+static void cache_feed_content(sim_cache *c, sim_cache_hasher *h, const cJSON *content)
+{
+    if (cJSON_IsString(content)) {
+        cache_feed(c, h, content->valuestring, strlen(content->valuestring));
+        return;
+    }
+    const cJSON *part;
+    cJSON_ArrayForEach(part, content)
+    {
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+        if (cJSON_IsString(part))
+            cache_feed(c, h, part->valuestring, strlen(part->valuestring));
+        else if (cJSON_IsString(text))
+            cache_feed(c, h, text->valuestring, strlen(text->valuestring));
+    }
+}
+
+/* --prefix-cache-tokens: the prompt tokens its cache holds already (never the whole prompt:
+ * the last token is always computed, as vLLM does). */
+static long cached_prefix(sim_server *s, const cJSON *root, sim_endpoint ep, long prompt_tokens)
+{
+    if (s->cache.cap <= 0)
+        return 0;
+    sim_cache_hasher h;
+    cache_hasher_init(&h);
+    if (ep == SIM_EP_COMPLETIONS) {
+        cache_feed_content(&s->cache, &h, cJSON_GetObjectItemCaseSensitive(root, "prompt"));
+    } else {
+        const cJSON *m;
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(root, "messages"))
+            cache_feed_content(&s->cache, &h, cJSON_GetObjectItemCaseSensitive(m, "content"));
+    }
+    long cached = h.hit_blocks * SIM_CACHE_BLOCK_TOKENS;
+    return cached < prompt_tokens ? cached : prompt_tokens - 1;
+}
+
 static double json_number(const cJSON *root, const char *name, double fallback)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
@@ -129,7 +165,8 @@ static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
         return false;
     }
     /* counted by the simulator's own tokenizer, not by llmload's chars/4 (issue 13) */
-    long tokens = simtok_prompt(root, r->ep == SIM_EP_CHAT);
+    long tokens = s->opt.count_chars4 ? simtok_prompt_chars4(root, r->ep == SIM_EP_CHAT)
+                                      : simtok_prompt(root, r->ep == SIM_EP_CHAT);
     if (tokens < 0) {
         api_error(c, 400, "BadRequestError",
                   r->ep == SIM_EP_CHAT ? "'messages' is required: a non-empty array"
@@ -137,6 +174,7 @@ static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
         return false;
     }
     r->prompt_tokens = tokens > 0 ? tokens : 1;
+    r->cached_tokens = cached_prefix(s, root, r->ep, r->prompt_tokens);
     double mt = json_number(root, "max_completion_tokens",
                             json_number(root, "max_tokens", (double)s->opt.default_max_tokens));
     if (!(mt >= 1) || mt > 1e9) {
@@ -176,6 +214,14 @@ static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
     return true;
 }
 
+static void record_received(const sim_options *o, const sim_req *r)
+{
+    if (!o->received || !o->received_n || *o->received_n >= o->received_cap)
+        return;
+    o->received[(*o->received_n)++] =
+        (sim_received){uv_hrtime(), r->prompt_tokens, r->max_tokens, r->cached_tokens};
+}
+
 static void api_generate(sim_conn *c, sim_endpoint ep)
 {
     sim_req *r = &c->req;
@@ -193,6 +239,7 @@ static void api_generate(sim_conn *c, sim_endpoint ep)
     cJSON_Delete(root);
     if (!ok)
         return;
+    record_received(&c->srv->opt, r);
     if (r->stream)
         proto_stream_start(c, r); /* headers now, like vLLM; tokens as the model makes them */
     model_submit(c->srv, r);

@@ -38,6 +38,27 @@ typedef enum { SIM_EP_OTHER, SIM_EP_CHAT, SIM_EP_COMPLETIONS } sim_endpoint;
 typedef struct sim_conn sim_conn;
 typedef struct sim_server sim_server;
 
+/* The prefix cache (sim_cache.c): blocks of 16 tokens named by a chained hash, LRU. */
+#define SIM_CACHE_BLOCK_TOKENS 16
+#define SIM_CACHE_BLOCK_CHARS (SIM_CACHE_BLOCK_TOKENS * 4)
+typedef struct {
+    uint64_t key;
+    int32_t prev, next; /* LRU list: head = most recent */
+} sim_cache_entry;
+typedef struct {
+    long cap, used; /* blocks; cap 0 = no cache */
+    sim_cache_entry *entries;
+    int32_t *index; /* open addressing over entries, index_cap a power of two */
+    size_t index_cap;
+    int32_t head, tail;
+} sim_cache;
+typedef struct {
+    uint64_t chain; /* hash of every byte so far */
+    size_t fill;    /* bytes of the current block */
+    long hit_blocks;
+    bool missed; /* a block was not cached: the rest cannot be a cached prefix */
+} sim_cache_hasher;
+
 /* One generation (or one delayed response): at most one per connection at a time. */
 typedef struct sim_req {
     sim_conn *conn;
@@ -45,6 +66,7 @@ typedef struct sim_req {
     sim_endpoint ep;
     bool stream, include_usage;
     long max_tokens, n_out, prompt_tokens, sent;
+    long cached_tokens; /* prompt tokens the prefix cache answered for (skip prefill) */
     long cut_at, malformed_at, stall_at; /* token counts after which a fault hits; 0 = none */
     uint64_t words;                      /* RNG state for the token text */
     uint64_t due_ns;                     /* when the next event fires (heap key) */
@@ -122,6 +144,7 @@ struct sim_server {
     sim_conn *conns, *dirty;
     long n_conns;
     /* counters for /metrics */
+    sim_cache cache; /* --prefix-cache-tokens */
     unsigned long long requests_total, requests_ok, requests_failed, gen_tokens_total,
         prompt_tokens_total, next_id;
     /* vLLM-named latency histograms for /metrics: TTFT, E2E, queue time, ITL (seconds) */
@@ -159,6 +182,12 @@ void model_on_timer(uv_timer_t *t);
 void model_rearm(sim_server *s);
 void model_clear(sim_server *s);
 long model_output_length(const sim_options *o, long max_tokens, bool exact, uint64_t *rng);
+
+/* sim_cache.c */
+int cache_init(sim_cache *c, long tokens);
+void cache_free(sim_cache *c);
+void cache_hasher_init(sim_cache_hasher *h);
+void cache_feed(sim_cache *c, sim_cache_hasher *h, const char *p, size_t n);
 
 /* sim_proto.c: response heads, JSON bodies, SSE chunks */
 void proto_json(sim_conn *c, int status, const char *extra_headers, const char *body, size_t len);

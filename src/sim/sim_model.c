@@ -129,7 +129,9 @@ static void model_admit(sim_server *s, sim_req *r, uint64_t now)
     r->phase = SIM_PH_PREFILL;
     r->admit_ns = now;
     model_observe(s, SIM_H_QUEUE, r->arrive_ns, now);
-    double ttft = s->opt.base_latency_s + (double)r->prompt_tokens / s->opt.prefill_rate;
+    /* tokens the prefix cache holds skip prefill */
+    double ttft =
+        s->opt.base_latency_s + (double)(r->prompt_tokens - r->cached_tokens) / s->opt.prefill_rate;
     heap_push(s, r, now + secs_to_ns(ttft));
 }
 

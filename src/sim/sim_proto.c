@@ -350,12 +350,17 @@ static const char *finish_reason(const sim_req *r)
     return r->n_out >= r->max_tokens ? "length" : "stop";
 }
 
+/* With a prefix cache, usage says how much of the prompt it served, as vLLM and OpenAI do. */
 static int usage_json(const sim_req *r, char *out, size_t cap)
 {
+    char details[80] = "";
+    if (r->conn && r->conn->srv->cache.cap > 0)
+        snprintf(details, sizeof details, ",\"prompt_tokens_details\":{\"cached_tokens\":%ld}",
+                 r->cached_tokens);
     return snprintf(out, cap,
                     "\"usage\":{\"prompt_tokens\":%ld,\"total_tokens\":%ld,"
-                    "\"completion_tokens\":%ld}",
-                    r->prompt_tokens, r->prompt_tokens + r->sent, r->sent);
+                    "\"completion_tokens\":%ld%s}",
+                    r->prompt_tokens, r->prompt_tokens + r->sent, r->sent, details);
 }
 
 /* llama.cpp's `timings` (with --timings): the model's own prefill (slot entry to first
@@ -376,7 +381,7 @@ static int timings_json(const sim_conn *c, const sim_req *r, char *out, size_t c
 
 void proto_stream_end(sim_conn *c, sim_req *r)
 {
-    char tail[512], usage[160], timings[192];
+    char tail[512], usage[240], timings[192];
     int t = timings_json(c, r, timings, sizeof timings);
     /* like llama.cpp: timings ride on the usage chunk, else on the finish chunk */
     const char *fin_timings = r->include_usage ? "" : timings;
@@ -423,7 +428,7 @@ void proto_full(sim_conn *c, sim_req *r)
         memcpy(body + n, w->p, w->n);
         n += w->n;
     }
-    char usage[160], timings[192];
+    char usage[240], timings[192];
     usage_json(r, usage, sizeof usage);
     timings_json(c, r, timings, sizeof timings);
     n += (size_t)snprintf(body + n, cap - n,

@@ -721,6 +721,45 @@ static void efficiency_is_unknown_without_a_concurrency_1_step(void **state)
     free_stats(st);
 }
 
+/* Issue 14: realised lengths (tokens, not scaled), answers that ended before max_tokens, the
+ * prefix cache's hit share with TTFT split by hit and miss, and per-turn figures. */
+static void workload_figures_fold_lengths_cache_and_turns(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    llm_event s0 = step_ev(0, 4, START);
+    stats_consume(st, &s0);
+    for (int i = 0; i < 10; i++) {
+        bool hit = i >= 2;
+        llm_event d = done_ev(0, START + 1000, hit ? 10000000 : 80000000, 200000000, 20 + i);
+        d.u.done.prompt_tokens = 100 + (uint32_t)i;
+        d.u.done.asked_output_tokens = 25;
+        d.u.done.cached_reported = 1;
+        d.u.done.cached_tokens = hit ? 64 : 0;
+        d.u.done.turn = (uint8_t)(1 + i % 2);
+        stats_consume(st, &d);
+    }
+    const stats_agg *t = &st->totals;
+    assert_float_equal(stats_agg_value(t, STATS_INPUT_TOKENS, 100), 109, 1e-9);
+    assert_float_equal(stats_agg_value(t, STATS_OUTPUT_TOKENS, -1), 24.5, 1e-9);
+    assert_int_equal(t->asked_output, 10);
+    assert_int_equal(t->ended_early, 5); /* 20..24 < 25 */
+    assert_int_equal(t->cache_reported, 10);
+    assert_int_equal(t->cache_hits, 8);
+    assert_int_equal(t->cached_tokens, 8 * 64);
+    assert_float_equal(stats_agg_value(t, STATS_TTFT_CACHE_HIT, 50), 10, 0.2);
+    assert_float_equal(stats_agg_value(t, STATS_TTFT_CACHE_MISS, 50), 80, 1);
+    assert_int_equal(t->turn_n[0], 5);
+    assert_int_equal(t->turn_n[1], 5);
+    char line[160];
+    stats_workload_line(t, line, sizeof line);
+    assert_non_null(strstr(line, "cache hit 80% TTFT 10.0/80."));
+    assert_non_null(strstr(line, "turn 1 "));
+    assert_non_null(strstr(line, ", 2 "));
+    stats_free(st);
+    free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -750,6 +789,7 @@ int main(void)
         cmocka_unit_test(repeated_steps_give_mean_and_sample_sd),
         cmocka_unit_test(series_tps_counts_tokens_when_events_carry_several),
         cmocka_unit_test(events_of_one_read_add_itl_zeros),
+        cmocka_unit_test(workload_figures_fold_lengths_cache_and_turns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
