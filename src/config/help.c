@@ -12,7 +12,8 @@
 
 static const char *const group_titles[CLI_G_COUNT] = {
     "Target",    "Load",   "Workload",
-    "Limits",    "Output", "Switches of the tools llmload replaces (llm-test.py)",
+    "Limits",    "Output", "Scale-out (several workers, live metrics)",
+    "Switches of the tools llmload replaces (llm-test.py)",
     "Simulator", "Report", "General",
 };
 
