@@ -235,6 +235,39 @@ static void a_taken_port_is_refused_with_a_sentence(void **state)
     listen_stop(a);
 }
 
+/* Every metric the shipped Grafana dashboard queries is one the text has. */
+static void the_grafana_dashboard_queries_only_metrics_we_serve(void **state)
+{
+    (void)state;
+    FILE *fp = fopen(LLM_TEST_DATA "/../../deploy/grafana/llmload-fleet.json", "rb");
+    assert_non_null(fp);
+    static char dash[1 << 16];
+    size_t n = fread(dash, 1, sizeof dash - 1, fp);
+    fclose(fp);
+    dash[n] = '\0';
+    listen_figures *f = calloc(1, sizeof *f);
+    figures_fill(f);
+    char *t = listen_render(f);
+    int names = 0;
+    for (const char *p = strstr(dash, "llmload_"); p; p = strstr(p + 1, "llmload_")) {
+        char name[64];
+        size_t k = 0;
+        while (k < sizeof name - 1 && (p[k] == '_' || (p[k] >= 'a' && p[k] <= 'z')))
+            name[k] = p[k], k++;
+        name[k] = '\0';
+        if (strcmp(name, "llmload_") == 0 || strcmp(name, "llmload_fleet") == 0)
+            continue;
+        char line[80];
+        snprintf(line, sizeof line, "\n%s", name);
+        if (!strstr(t, line))
+            fail_msg("the dashboard queries %s, which /metrics does not serve", name);
+        names++;
+    }
+    assert_true(names >= 10);
+    free(t);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +278,7 @@ int main(void)
         cmocka_unit_test(control_without_a_configured_token_is_refused),
         cmocka_unit_test(control_wants_the_token_and_queues_the_command),
         cmocka_unit_test(a_taken_port_is_refused_with_a_sentence),
+        cmocka_unit_test(the_grafana_dashboard_queries_only_metrics_we_serve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
