@@ -408,7 +408,7 @@ static void serve_control(listen_srv *l, int fd, req *r, const char *name)
 static void route(listen_srv *l, int fd, req *r, int method)
 {
     if (strcmp(r->url, "/metrics") == 0) {
-        if (method == HTTP_GET || method == HTTP_HEAD)
+        if (method == HTTP_GET)
             serve_metrics(l, fd);
         else
             reply_text(fd, 405, "Method Not Allowed", "Allow: GET\r\n", "GET /metrics");

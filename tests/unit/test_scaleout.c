@@ -31,6 +31,7 @@ extern char **environ;
 
 #define WORKERS 4
 #define TOKEN "tok-0123456789abcdefXYZ"
+#define KEY "sk-never-shown-0123456789"
 
 static double now_s(void)
 {
@@ -433,7 +434,8 @@ static void scrapes_match_the_snapshot_and_control_obeys_only_the_token(void **s
                     "0",           "--json",
                     json,          "--listen",
                     "127.0.0.1:0", "--control-token",
-                    TOKEN,         NULL};
+                    TOKEN,         "--api-key",
+                    KEY,           NULL};
     pid_t run = spawn(argv, log);
     int port = (int)wait_number_after(log, "127.0.0.1:", 10);
     /* the first "127.0.0.1:" in the log may be the target's: take the metrics line's */
@@ -452,6 +454,7 @@ static void scrapes_match_the_snapshot_and_control_obeys_only_the_token(void **s
     }
     assert_true(ok > 0);
     assert_true(sample(body, "llmload_state{state=\"running\"}") == 1);
+    assert_null(strstr(body, KEY));
 
     /* control: no token, a wrong one: 401, and the run goes on */
     assert_int_equal(http(port, "POST", "/control/pause", NULL, body, sizeof body), 401);
@@ -465,6 +468,8 @@ static void scrapes_match_the_snapshot_and_control_obeys_only_the_token(void **s
 
     /* the right token: the engine pauses, what was in flight ends, the counters stand */
     assert_int_equal(http(port, "POST", "/control/pause", "Bearer " TOKEN, body, sizeof body), 202);
+    assert_null(strstr(body, KEY));
+    assert_null(strstr(body, TOKEN));
     end = now_s() + 15;
     bool settled = false;
     double last_ok = -1;
