@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "config/cli_peers.h"
+#include "config/cli_scale.h"
 #include "config/cli_set.h"
 
 #define OFF(field) offsetof(llm_config, field)
@@ -175,6 +176,24 @@ const cli_option cli_options[] = {
     {"--output_format", {"--output-format"}, "FMT", CLI_RUN, CLI_G_OUTPUT, 0, 0, set_output_format,
      "summary on stdout (llm_benchmark.py's option): json = the snapshot as one JSON line; "
      "line, text, md or csv = the table"},
+
+    /* scale-out: several workers, live figures (config/cli_scale.c) */
+    {"--shard", {0}, "I/N", CLI_RUN, CLI_G_SCALE, 0, 0, set_shard,
+     "run the I-th of N equal shares of the plan (I from 0): users, requests and rate divided "
+     "so the N shares add up to the whole; `llmload merge` adds the N snapshots up"},
+    {"--shards", {0}, "N", CLI_RUN, CLI_G_SCALE, 0, 0, set_shards,
+     "as --shard I/N with I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)"},
+    {"--start-at", {0}, "TIME", CLI_RUN, CLI_G_SCALE, 0, 0, set_start_at,
+     "wait until TIME (RFC 3339, e.g. 2026-12-02T07:00:00Z, or Unix seconds) before the "
+     "first request, so that workers on several machines step together"},
+    {"--listen", {0}, "ADDR:PORT", CLI_RUN, CLI_G_SCALE, OFF(listen), 0, set_listen,
+     "serve live figures as Prometheus text at http://ADDR:PORT/metrics (ADDR defaults to "
+     "127.0.0.1; PORT 0 = any, printed)"},
+    {"--control-token", {0}, "TOKEN", CLI_RUN, CLI_G_SCALE, 0, 0, set_control_token,
+     "accept POST /control/... on --listen with \"Authorization: Bearer TOKEN\" (16+ "
+     "characters); without a token, control is refused"},
+    {"--control-token-file", {0}, "FILE", CLI_RUN, CLI_G_SCALE, 0, 0, set_control_token_file,
+     "--control-token from the first line of FILE (e.g. a mounted Secret)"},
 
     /* the seed tools' own switches, mapped onto the options above */
     {"--input", {"-i"}, NULL, CLI_RUN, CLI_G_SEED, OFF(test_input), 0, set_flag,

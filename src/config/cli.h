@@ -28,6 +28,7 @@ typedef enum {
     CLI_G_WORK,
     CLI_G_LIMITS,
     CLI_G_OUTPUT,
+    CLI_G_SCALE,
     CLI_G_SEED,
     CLI_G_PEERS,
     CLI_G_SIM,

@@ -17,6 +17,7 @@
 #include "base/util.h"
 #include "config/cli.h"
 #include "config/cli_peers.h"
+#include "config/cli_scale.h"
 #include "config/envfile.h"
 
 #define LONG_CONTEXT_CHARS 16000
@@ -580,6 +581,8 @@ static int check_run_options(llm_config *cfg, const cli_state *st, char *err, si
         cfg->requests = 100;
     if (apply_multimodal(cfg, st, err, errlen) || check_plan_size(cfg, st, err, errlen))
         return -1;
+    if (cfg->command == LLM_CMD_RUN && cli_scale_check(cfg, st, err, errlen))
+        return -1;
     return cfg->command == LLM_CMD_RUN ? check_search(cfg, st, err, errlen) : 0;
 }
 
@@ -715,6 +718,7 @@ static void scrub_keys(char *err, size_t errlen, const llm_config *cfg, int argc
     llm_scrub_key(err, errlen, cfg->sim.api_key);
     llm_scrub_key(err, errlen, cfg->url_password);
     llm_scrub_key(err, errlen, cfg->server_metrics_key);
+    llm_scrub_key(err, errlen, cfg->control_token);
     llm_scrub_key(err, errlen, getenv("MODEL_KEY"));
     llm_scrub_key(err, errlen, getenv("OPENAI_API_KEY"));
     for (int i = 1; i < argc; i++) {
@@ -780,7 +784,9 @@ void config_free(llm_config *cfg)
                         &cfg->url_user,
                         &cfg->url_password,
                         &cfg->server_metrics_key,
-                        &cfg->dataset_file};
+                        &cfg->dataset_file,
+                        &cfg->listen,
+                        &cfg->control_token};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         free(*strings[i]);
     for (size_t i = 0; i < cfg->n_headers; i++) {

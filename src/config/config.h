@@ -180,6 +180,14 @@ typedef struct llm_config {
                                  or plan, or a file given twice (compare: of different tests) */
     double fail_if_worse_pct; /* compare --fail-if-worse PCT; < 0 = not given */
 
+    /* scale-out (DESIGN §13; config/cli_scale.c) */
+    long shard_index, shard_count; /* --shard I/N (I from 0, as JOB_COMPLETION_INDEX);
+                                      shard_count 0 = the whole plan */
+    double start_at;               /* --start-at: Unix seconds (wall clock); 0 = at once */
+    char *listen;                  /* --listen ADDR:PORT; NULL = off */
+    char *control_token;           /* --control-token or the file's first line; NULL = no
+                                      control endpoint (POSTs refused) */
+
     /* sim */
     sim_options sim;
 } llm_config;

@@ -13,6 +13,7 @@ static const char *const group_titles[CLI_G_COUNT] = {
     "Workload",
     "Limits",
     "Output",
+    "Scale-out (several workers, live metrics)",
     "Switches of the tools llmload replaces (llm-test.py)",
     "Options of vLLM's bench serve and GuideLLM's benchmark, mapped onto llmload's",
     "Simulator",

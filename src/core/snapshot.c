@@ -222,6 +222,18 @@ static void workload_json(cJSON *c, const llm_config *cfg, const char *key)
     add_number(c, "seed", cfg->seed_set ? (double)cfg->seed : NAN);
 }
 
+/* config.shard: this worker's share of a run made by several (--shard I/N), and the agreed
+ * start; absent in a run made by one process. */
+static void shard_json(cJSON *c, const llm_config *cfg)
+{
+    if (cfg->shard_count < 1)
+        return;
+    cJSON *o = cJSON_AddObjectToObject(c, "shard");
+    add_number(o, "index", (double)cfg->shard_index);
+    add_number(o, "count", (double)cfg->shard_count);
+    add_number(o, "start_at", cfg->start_at > 0 ? cfg->start_at : NAN);
+}
+
 /* config: the model is the one sent (given, or the server's first when none was); what the
  * server said it ran (its responses' `model` and `system_fingerprint`) stands beside it. */
 static cJSON *config_json(const llm_config *cfg, const stats *st)
@@ -237,6 +249,7 @@ static cJSON *config_json(const llm_config *cfg, const stats *st)
                             cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "completions" : "chat");
     cJSON_AddBoolToObject(c, "api_key_set", key != NULL);
     cJSON_AddItemToObject(c, "plan", plan_json(cfg));
+    shard_json(c, cfg);
     workload_json(c, cfg, key);
     cJSON_AddBoolToObject(c, "insecure", cfg->insecure);
     cJSON_AddBoolToObject(c, "http2", cfg->http2);

@@ -206,6 +206,57 @@ int plan_build_trace(const llm_config *cfg, const llm_trace *t, plan *out, char 
     return 0;
 }
 
+long plan_share(long total, long index, long count)
+{
+    if (count <= 1)
+        return total;
+    return total / count + (index < total % count ? 1 : 0);
+}
+
+static int shard_step(plan_step *s, size_t k, long index, long count, char *err, size_t errlen)
+{
+    const char *what = s->rate > 0 ? "an in-flight cap of" : "";
+    if (s->concurrency < count) {
+        snprintf(err, errlen,
+                 "--shard: step %zu has %s %ld users, fewer than the %ld workers, so one would "
+                 "get none: use at most %ld workers or more users",
+                 k + 1, what, s->concurrency, count, s->concurrency);
+        return -1;
+    }
+    if (s->requests > 0 && s->requests < count) {
+        snprintf(err, errlen,
+                 "--shard: step %zu has %ld requests, fewer than the %ld workers, so one would "
+                 "get none: give at least %ld requests or a duration",
+                 k + 1, s->requests, count, count);
+        return -1;
+    }
+    s->concurrency = plan_share(s->concurrency, index, count);
+    s->requests = plan_share(s->requests, index, count);
+    s->rate /= (double)count;
+    return 0;
+}
+
+int plan_shard(plan *p, long index, long count, char *err, size_t errlen)
+{
+    if (count <= 1)
+        return 0;
+    if (p->search) {
+        snprintf(err, errlen,
+                 "--shard: a search picks its steps from results one worker does "
+                 "not have: run it in one process");
+        return -1;
+    }
+    p->max_concurrency = 0;
+    for (size_t k = 0; k < p->n_steps; k++) {
+        if (shard_step(&p->steps[k], k, index, count, err, errlen) != 0)
+            return -1;
+        if (p->steps[k].concurrency > p->max_concurrency)
+            p->max_concurrency = p->steps[k].concurrency;
+    }
+    p->warmup = plan_share(p->warmup, index, count);
+    return 0;
+}
+
 void plan_free(plan *p)
 {
     free(p->steps);

@@ -67,6 +67,14 @@ void plan_free(plan *p);
 long plan_add_probe(plan *p, double load);
 /* "3/7", or "3/?" in a search (its length is not known ahead). step: 0-based. */
 void plan_step_counter(const plan *p, uint32_t step, uint32_t n_steps, char *out, size_t cap);
+/* --shard I/N: keeps worker `index`'s share (0-based) of every step: users, requests, the
+ * in-flight cap and the warm-up divided so the N shares add up exactly (the first total % N
+ * workers take one more), the rate divided by N. Returns 0, or -1 with a sentence in err
+ * when a step has fewer users or requests than workers (a worker would get none). */
+int plan_shard(plan *p, long index, long count, char *err, size_t errlen);
+/* Worker `index`'s share of total among count: total / count, plus one for the first
+ * total % count workers. */
+long plan_share(long total, long index, long count);
 /* One line: "ramp 1→64 x2, 7 steps of 100 requests". */
 void plan_describe(const plan *p, char *out, size_t cap);
 

@@ -15,8 +15,11 @@
 #include "core/snapshot.h"
 #include "report/report.h"
 #include "base/fileout.h"
+#include "config/cli_scale.h"
 
-#define T_BASE_NS LLM_NS_PER_SEC /* stats spans need t_first != 0 */
+#define T_BASE_NS LLM_NS_PER_SEC
+#define SNAP_ROW_FIELDS                                                                            \
+    9 /* the series keys a merge of shards adds up */ /* stats spans need t_first != 0 */
 
 /* ---- refusals ---- */
 
@@ -106,6 +109,7 @@ static void add_number(cJSON *o, const char *name, double v)
 typedef struct {
     const snap_step **part;
     size_t n;
+    bool parallel; /* shards of one run: the parts ran at the same time, side by side */
 } parts;
 
 static int collect_parts(const snap_doc *docs, size_t n, parts *p)
@@ -273,15 +277,18 @@ static double send_rate(const parts *p)
 static void achieved_json(cJSON *s, const parts *p, double rate)
 {
     cJSON *o = cJSON_AddObjectToObject(s, "achieved");
-    double inflight = per_duration(p, offsetof(snap_step, mean_inflight));
-    double target = per_duration(p, offsetof(snap_step, mean_target));
+    /* side by side, the workers' loads add up; one after another, they average */
+    double inflight =
+        p->parallel ? SUM(p, mean_inflight) : per_duration(p, offsetof(snap_step, mean_inflight));
+    double target =
+        p->parallel ? SUM(p, mean_target) : per_duration(p, offsetof(snap_step, mean_target));
     add_number(o, "mean_inflight", inflight);
     add_number(o, "mean_target", target);
     bool known = isfinite(inflight) && target > 0;
     add_number(o, "ratio", known ? inflight / target : NAN);
     bool missed = known && inflight < 0.95 * target;
     if (rate > 0) { /* open loop: as the writer, the target is a rate */
-        double sent = send_rate(p);
+        double sent = p->parallel ? SUM(p, send_rate) : send_rate(p);
         add_number(o, "rate", sent);
         missed = isfinite(sent) && sent < 0.95 * rate;
     }
@@ -368,14 +375,19 @@ static void window_json(cJSON *s, const parts *p)
         if (isfinite(c))
             completed = isnan(completed) ? c : completed + c;
     }
-    double dur = SUM(p, duration_s);
+    /* one after another the windows follow each other; side by side (shards that started
+     * together) they overlap, and the run's window is the longest of them */
+    double dur = p->parallel ? MAX(p, duration_s) : SUM(p, duration_s);
     add_number(s, "duration_s", dur);
     cJSON *w = cJSON_AddObjectToObject(s, "window");
     add_number(w, "output_tokens", tokens);
     add_number(w, "completed", completed);
     add_number(s, "rps", ratio(completed, dur));
     add_number(s, "tps", ratio(tokens, dur));
-    add_number(s, "goodput_rps", per_duration(p, offsetof(snap_step, goodput_rps)));
+    double good = per_duration(p, offsetof(snap_step, goodput_rps));
+    if (p->parallel) /* SLO-met completions of every worker over the common window */
+        good = ratio(good * SUM(p, duration_s), dur);
+    add_number(s, "goodput_rps", good);
 }
 
 /* STEP.server and client_overhead_ms of the merged totals (issue 13): the first part's
@@ -413,8 +425,8 @@ static void server_json(cJSON *s, const parts *p)
 static cJSON *totals_json(const parts *p)
 {
     cJSON *s = cJSON_CreateObject();
-    double rate = MAX(p, rate);
-    add_number(s, "concurrency", MAX(p, concurrency));
+    double rate = p->parallel ? SUM(p, rate) : MAX(p, rate);
+    add_number(s, "concurrency", p->parallel ? SUM(p, concurrency) : MAX(p, concurrency));
     if (rate > 0)
         add_number(s, "rate", rate);
     cJSON_AddStringToObject(s, "test", p->n && p->part[0]->test ? p->part[0]->test : "output");
@@ -696,6 +708,256 @@ static cJSON *merged_doc(const snap_doc *docs, size_t n, size_t n_steps, const p
     return d;
 }
 
+/* ---- shards of one run (--shard I/N): the same steps at the same time, added side by side ---- */
+
+static bool is_shard(const snap_doc *d)
+{
+    return isfinite(d->config.shard_count) && d->config.shard_count > 1 &&
+           isfinite(d->config.shard_index);
+}
+
+/* 1: the files are shards of one run; 0: runs one after another; -1: refused (said why). */
+static int shard_mode(const snap_doc *docs, size_t n, bool force)
+{
+    size_t shards = 0;
+    for (size_t i = 0; i < n; i++)
+        shards += is_shard(&docs[i]);
+    if (shards == 0)
+        return 0;
+    if (shards < n && !force) {
+        fprintf(stderr,
+                "llmload: %s is a shard of a run and %s is not: merge a run's shards "
+                "together and separate runs together (--force adds them side by side)\n",
+                is_shard(&docs[0]) ? docs[0].path : docs[1].path,
+                is_shard(&docs[0]) ? docs[1].path : docs[0].path);
+        return -1;
+    }
+    double count = NAN;
+    bool *seen = calloc(n + 1, sizeof *seen);
+    for (size_t i = 0; i < n && seen; i++) {
+        const snap_doc *d = &docs[i];
+        if (!is_shard(d))
+            continue;
+        if (isnan(count))
+            count = d->config.shard_count;
+        const cJSON *pa = cJSON_GetObjectItemCaseSensitive(docs[0].config.json, "plan");
+        const cJSON *pb = cJSON_GetObjectItemCaseSensitive(d->config.json, "plan");
+        const char *why = d->config.shard_count != count ? "a different number of shards"
+                          : !cJSON_Compare(pa, pb, true) ? "a different plan"
+                                                         : NULL;
+        size_t idx = (size_t)d->config.shard_index;
+        if (!why && idx < n && seen[idx])
+            why = "the same shard index";
+        if (why && !force) {
+            fprintf(stderr,
+                    "llmload: %s and %s have %s: they are not the shards of one run "
+                    "(--force merges anyway)\n",
+                    docs[0].path, d->path, why);
+            free(seen);
+            return -1;
+        }
+        if (idx < n)
+            seen[idx] = true;
+    }
+    if (!seen)
+        return -1;
+    for (size_t k = 0; k < (size_t)count && !force; k++) {
+        if (k < n && seen[k])
+            continue;
+        fprintf(stderr,
+                "llmload: shard %zu of %.0f is missing: without its snapshot the totals "
+                "lack its share of the load; give all %.0f (--force merges those given)\n",
+                k, count, count);
+        free(seen);
+        return -1;
+    }
+    free(seen);
+    return 1;
+}
+
+static size_t most_steps(const snap_doc *docs, size_t n)
+{
+    size_t most = 0;
+    for (size_t i = 0; i < n; i++)
+        most = docs[i].n_steps > most ? docs[i].n_steps : most;
+    return most;
+}
+
+/* Step k of every worker added up: counts and histograms summed, the loads summed, the window
+ * the longest of the workers' (they started together). */
+static cJSON *shard_steps_json(const snap_doc *docs, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    const snap_step **part = calloc(n, sizeof *part);
+    for (size_t k = 0; part && k < most_steps(docs, n); k++) {
+        parts p = {.part = part, .n = 0, .parallel = true};
+        for (size_t i = 0; i < n; i++)
+            if (k < docs[i].n_steps)
+                part[p.n++] = &docs[i].steps[k];
+        cJSON *o = totals_json(&p);
+        const cJSON *plan_step = cJSON_GetObjectItemCaseSensitive(part[0]->json, "plan_step");
+        if (plan_step)
+            cJSON_AddItemToObject(o, "plan_step", cJSON_Duplicate(plan_step, true));
+        add_number(o, "workers", (double)p.n);
+        cJSON_AddStringToObject(o, "source", "shards");
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(part);
+    return arr;
+}
+
+static cJSON *shard_totals_json(const snap_doc *docs, size_t n)
+{
+    const snap_step **part = calloc(n, sizeof *part);
+    parts p = {.part = part, .n = 0, .parallel = true};
+    for (size_t i = 0; part && i < n; i++)
+        if (docs[i].has_totals)
+            part[p.n++] = &docs[i].totals;
+    cJSON *o = totals_json(&p);
+    free(part);
+    return o;
+}
+
+/* A series row summed over the workers: counts and loads add up; a second's TTFT p50 and p99
+ * cannot be rebuilt from percentiles, so the slowest worker's stands; CPU and temperature are
+ * the busiest, hottest machine's. */
+typedef struct {
+    bool any;
+    double v[SNAP_ROW_FIELDS];
+} row_acc;
+
+static const char *const row_keys[SNAP_ROW_FIELDS] = {"target",      "inflight", "rps",
+                                                      "tps",         "errors",   "ttft_p50_ms",
+                                                      "ttft_p99_ms", "cpu_pct",  "temp_c"};
+
+static double row_field(const snap_row *r, int f)
+{
+    const double v[SNAP_ROW_FIELDS] = {r->target,      r->inflight, r->rps,
+                                       r->tps,         r->errors,   r->ttft_p50_ms,
+                                       r->ttft_p99_ms, r->cpu_pct,  r->temp_c};
+    return v[f];
+}
+
+static void row_add(row_acc *a, const snap_row *r)
+{
+    if (!a->any)
+        for (int f = 0; f < SNAP_ROW_FIELDS; f++)
+            a->v[f] = NAN;
+    a->any = true;
+    for (int f = 0; f < SNAP_ROW_FIELDS; f++) {
+        double x = row_field(r, f);
+        if (!isfinite(x))
+            continue;
+        bool sum = f <= 4; /* target .. errors */
+        a->v[f] = isnan(a->v[f]) ? x : sum ? a->v[f] + x : fmax(a->v[f], x);
+    }
+}
+
+/* Seconds from the earliest worker's start to worker i's: 0 with an agreed --start-at, else
+ * from started_at (whole seconds). */
+static double start_offset(const snap_doc *docs, size_t n, size_t i)
+{
+    bool agreed = true; /* --start-at: every worker's second 0 is the same instant */
+    for (size_t k = 0; k < n; k++)
+        agreed = agreed && docs[k].config.start_at == docs[0].config.start_at;
+    if (agreed && isfinite(docs[0].config.start_at))
+        return 0;
+    double t0 = INFINITY, ti = NAN;
+    for (size_t k = 0; k < n; k++) {
+        double t;
+        if (docs[k].started && scale_parse_time(docs[k].started, &t) == 0) {
+            t0 = fmin(t0, t);
+            if (k == i)
+                ti = t;
+        }
+    }
+    return isfinite(ti) && isfinite(t0) ? ti - t0 : 0;
+}
+
+static cJSON *shard_series_json(const snap_doc *docs, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < docs[i].n_series; k++) {
+            double t = docs[i].series[k].t + start_offset(docs, n, i);
+            if (isfinite(t) && t >= 0 && t < 86400.0 * 2 && (size_t)t + 1 > len)
+                len = (size_t)t + 1;
+        }
+    row_acc *acc = calloc(len ? len : 1, sizeof *acc);
+    cJSON *out = cJSON_CreateArray();
+    for (size_t i = 0; acc && i < n; i++) {
+        double off = start_offset(docs, n, i);
+        for (size_t k = 0; k < docs[i].n_series; k++) {
+            double t = docs[i].series[k].t + off;
+            if (isfinite(t) && t >= 0 && (size_t)t < len)
+                row_add(&acc[(size_t)t], &docs[i].series[k]);
+        }
+    }
+    for (size_t t = 0; acc && t < len; t++) {
+        if (!acc[t].any)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        add_number(o, "t", (double)t);
+        for (int f = 0; f < SNAP_ROW_FIELDS; f++)
+            add_number(o, row_keys[f], acc[t].v[f]);
+        cJSON_AddItemToArray(out, o);
+    }
+    free(acc);
+    return out;
+}
+
+/* The merged run's analysis: the merged document read back (report/snapread) and analysed
+ * as one run's steps. */
+static cJSON *shard_analysis(const cJSON *doc)
+{
+    snap_doc m;
+    char err[256];
+    if (snap_from_json(cJSON_Duplicate(doc, true), "merged shards", &m, err, sizeof err) != 0)
+        return NULL;
+    cJSON *a = analysis_json(&m, 1, m.n_steps);
+    snap_free(&m);
+    return a;
+}
+
+static cJSON *shard_doc(const snap_doc *docs, size_t n)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "schema", SNAPSHOT_SCHEMA);
+    cJSON *tool = cJSON_AddObjectToObject(d, "tool");
+    cJSON_AddStringToObject(tool, "name", "llmload");
+    cJSON_AddStringToObject(tool, "version", LLMLOAD_VERSION);
+    const char *started = docs[0].started, *ended = docs[0].ended;
+    for (size_t i = 1; i < n; i++) { /* ISO-8601 UTC strings sort as times */
+        if (docs[i].started && (!started || strcmp(docs[i].started, started) < 0))
+            started = docs[i].started;
+        if (docs[i].ended && (!ended || strcmp(docs[i].ended, ended) > 0))
+            ended = docs[i].ended;
+    }
+    cJSON_AddStringToObject(d, "started_at", started ? started : "");
+    cJSON_AddStringToObject(d, "ended_at", ended ? ended : "");
+    cJSON *cfg =
+        docs[0].config.json ? cJSON_Duplicate(docs[0].config.json, true) : cJSON_CreateObject();
+    cJSON_DeleteItemFromObjectCaseSensitive(cfg, "merged_from");
+    cJSON_DeleteItemFromObjectCaseSensitive(cfg, "shard");
+    add_number(cfg, "merged_shards", (double)n);
+    cJSON *from = cJSON_AddArrayToObject(cfg, "merged_from");
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(from, cJSON_CreateString(docs[i].path));
+    cJSON_AddItemToObject(d, "config", cfg);
+    cJSON_AddItemToObject(d, "steps", shard_steps_json(docs, n));
+    cJSON_AddItemToObject(d, "totals", shard_totals_json(docs, n));
+    cJSON_AddItemToObject(d, "repeats", cJSON_CreateArray());
+    cJSON_AddItemToObject(d, "series", shard_series_json(docs, n));
+    add_run_state(d, docs, n);
+    cJSON *analysis = shard_analysis(d);
+    if (!analysis) {
+        cJSON_Delete(d);
+        return NULL;
+    }
+    cJSON_AddItemToObject(d, "analysis", analysis);
+    return d;
+}
+
 static int load_all(const llm_config *cfg, snap_doc *docs, size_t *n_steps)
 {
     char err[512];
@@ -754,7 +1016,14 @@ int merge_main(const llm_config *cfg)
     }
     int rc = LLM_EXIT_USAGE;
     parts p = {0};
-    if (refuse_mixed(docs, cfg->n_files, cfg->force) == 0) {
+    int shards = refuse_mixed(docs, cfg->n_files, cfg->force) == 0
+                     ? shard_mode(docs, cfg->n_files, cfg->force)
+                     : -1;
+    if (shards == 1) {
+        cJSON *doc = shard_doc(docs, cfg->n_files);
+        rc = write_doc(cfg, doc, most_steps(docs, cfg->n_files));
+        cJSON_Delete(doc);
+    } else if (shards == 0) {
         cJSON *doc = collect_parts(docs, cfg->n_files, &p) == 0
                          ? merged_doc(docs, cfg->n_files, n_steps, &p)
                          : NULL;

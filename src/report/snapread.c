@@ -320,6 +320,10 @@ static void read_config(const cJSON *c, snap_config *cfg)
     cfg->slo.e2e_s = slo_limit(slo, "e2e_s");
     double errors = num_of(slo, "errors_pct");
     cfg->slo.errors_pct = isfinite(errors) && errors >= 0 ? errors : -1;
+    const cJSON *shard = key_of(c, "shard");
+    cfg->shard_index = num_of(shard, "index");
+    cfg->shard_count = num_of(shard, "count");
+    cfg->start_at = num_of(shard, "start_at");
 }
 
 /* ---- the file ---- */
@@ -372,13 +376,21 @@ static int read_doc(snap_doc *d)
 
 int snap_load(const char *path, snap_doc *d, char *err, size_t errlen)
 {
+    char *text = slurp(path, err, errlen);
+    if (!text) {
+        memset(d, 0, sizeof *d);
+        return -1;
+    }
+    cJSON *json = cJSON_Parse(text);
+    free(text);
+    return snap_from_json(json, path, d, err, errlen);
+}
+
+int snap_from_json(cJSON *json, const char *path, snap_doc *d, char *err, size_t errlen)
+{
     memset(d, 0, sizeof *d);
     d->path = path;
-    char *text = slurp(path, err, errlen);
-    if (!text)
-        return -1;
-    d->json = cJSON_Parse(text);
-    free(text);
+    d->json = json;
     const char *schema = str_of(d->json, "schema");
     if (!schema || strcmp(schema, SNAPSHOT_SCHEMA) != 0) {
         snprintf(err, errlen,

@@ -123,6 +123,8 @@ typedef struct {
     llm_slo slo;                               /* config.slo; 0 and -1 = not given */
     const char *arrivals;                      /* config.plan.arrivals (open loop) */
     double max_inflight;                       /* config.plan.max_inflight; 0 = no cap */
+    double shard_index, shard_count;           /* config.shard: NaN = not a shard's file */
+    double start_at;                           /* config.shard.start_at (Unix seconds) */
     const cJSON *json;                         /* the config as written (never the key) */
 } snap_config;
 
@@ -147,6 +149,9 @@ typedef struct {
 /* Reads and checks a snapshot (unknown keys are ignored); 0, or -1 with one sentence in
  * err ("x.json is not an llmload snapshot (not JSON): give the .json that ..."). */
 int snap_load(const char *path, snap_doc *d, char *err, size_t errlen);
+/* snap_load of a document already parsed (merge reads back what it built); takes json, which
+ * snap_free frees, even on failure. path names it in messages. */
+int snap_from_json(cJSON *json, const char *path, snap_doc *d, char *err, size_t errlen);
 void snap_free(snap_doc *d);
 
 /* A metric's histogram rebuilt: buckets as written, min/max/mean from its summary (so

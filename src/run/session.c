@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "base/fileout.h"
+#include "base/stop.h"
+#include "config/cli_scale.h"
 #include "base/util.h"
 #include "engine/sharegpt.h"
 #include "engine/workload.h"
@@ -116,6 +118,58 @@ static int build_plan(run_session *s, char *err, size_t errlen)
     return plan_build_trace(&s->cfg, &s->trace, &s->plan, err, errlen);
 }
 
+/* ---- scale-out: --listen, --shard, --start-at ---- */
+
+static int start_listener(run_session *s, char *err, size_t errlen)
+{
+    if (!s->cfg.listen)
+        return 0;
+    if (!(s->lfig = calloc(1, sizeof *s->lfig)) ||
+        listen_start(s->cfg.listen, s->cfg.control_token, &s->lsn, &s->listen_port, err, errlen) !=
+            0)
+        return -1;
+    char host[SCALE_HOST_MAX];
+    int asked;
+    if (scale_parse_listen(s->cfg.listen, host, sizeof host, &asked) != 0)
+        llm_strlcpy(host, "?", sizeof host);
+    fprintf(stderr, "llmload: live figures at http://%s%s%s:%d/metrics%s\n",
+            strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", s->listen_port,
+            s->cfg.control_token ? ", control at /control/..." : "");
+    return 0;
+}
+
+/* --start-at: every worker sends its first request at the same wall-clock time. A time
+ * already past starts at once and says by how much (the workers are then not aligned). */
+static int wait_start_at(run_session *s, char *err, size_t errlen)
+{
+    if (s->cfg.start_at <= 0)
+        return 0;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double left = s->cfg.start_at - ((double)now.tv_sec + now.tv_nsec / 1e9);
+    if (left <= 0) {
+        fprintf(stderr,
+                "llmload: --start-at passed %.1f s ago: starting now, not aligned with "
+                "the other workers\n",
+                -left);
+        return 0;
+    }
+    fprintf(stderr, "llmload: waiting %.1f s for --start-at\n", left);
+    while (left > 0) {
+        if (llm_stop_signal()) {
+            snprintf(err, errlen, "stopped by signal %d while waiting for --start-at",
+                     llm_stop_signal());
+            return 128 + llm_stop_signal();
+        }
+        double nap = left < 0.05 ? left : 0.05;
+        struct timespec ts = {0, (long)(nap * 1e9)};
+        nanosleep(&ts, NULL);
+        clock_gettime(CLOCK_REALTIME, &now);
+        left = s->cfg.start_at - ((double)now.tv_sec + now.tv_nsec / 1e9);
+    }
+    return 0;
+}
+
 int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
@@ -131,7 +185,8 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         s->cfg.model = s->model;
     calibrate_prompt(&s->cfg, s->model, &s->calib);
     s->cfg.prompt_chars = s->calib.chars;
-    if (build_plan(s, err, errlen) != 0)
+    if (build_plan(s, err, errlen) != 0 ||
+        plan_shard(&s->plan, s->cfg.shard_index, s->cfg.shard_count, err, errlen) != 0)
         return LLM_EXIT_USAGE;
     plan_describe(&s->plan, s->plan_text, sizeof s->plan_text);
     char sent[160];
@@ -142,6 +197,11 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     }
     start_server_metrics(s);
     wait_server_metrics(s);
+    if (start_listener(s, err, errlen) != 0)
+        return LLM_EXIT_USAGE;
+    /* the series' second 0 and started_at are the agreed start, the same on every worker */
+    if ((rc = wait_start_at(s, err, errlen)) != 0)
+        return rc;
     s->st = calloc(1, sizeof *s->st);
     if (!s->st) {
         snprintf(err, errlen, "out of memory");
@@ -265,12 +325,54 @@ static void search_advance(run_session *s)
         search_finish(s);
 }
 
+/* Commands from --listen's control endpoint go to the engine from this thread, the one
+ * producer of its command ring. */
+static void forward_commands(run_session *s)
+{
+    engine_cmd c;
+    while (listen_take(s->lsn, &c)) {
+        if (c.kind == ENGINE_CMD_STOP)
+            session_note_stop(s, 0, "stopped by a control request");
+        if (!engine_send(s->eng, c))
+            fprintf(stderr, "llmload: a control command was dropped: the engine's queue is "
+                            "full\n");
+    }
+}
+
+/* The figures --listen serves, from the totals and the engine's gauges. */
+static void publish_figures(run_session *s)
+{
+    if (!s->lsn)
+        return;
+    const stats_agg *t = &s->st->totals;
+    listen_figures *f = s->lfig;
+    f->ok = t->ok;
+    memcpy(f->errors, t->errors, sizeof f->errors);
+    f->output_tokens = t->output_tokens;
+    f->prompt_tokens = t->prompt_tokens;
+    f->cut = t->cut;
+    f->target = s->gauges.target;
+    f->inflight = s->gauges.inflight;
+    f->step = s->gauges.step;
+    f->n_steps = s->gauges.n_steps;
+    f->lost_events = s->gauges.lost_events;
+    f->state = s->gauges.state;
+    f->manual = s->gauges.manual;
+    f->shard_index = s->cfg.shard_index;
+    f->shard_count = s->cfg.shard_count;
+    f->ttft = t->h[STATS_TTFT];
+    f->e2e = t->h[STATS_E2E];
+    f->itl = t->h[STATS_ITL];
+    listen_publish(s->lsn, f);
+}
+
 void session_drain(run_session *s)
 {
     size_t n;
     while ((n = engine_poll(s->eng, s->burst, SESSION_BURST)) > 0)
         for (size_t i = 0; i < n; i++)
             stats_consume(s->st, &s->burst[i]);
+    forward_commands(s);
     note_unreachable(s);
     note_rejected(s);
     if (!s->stop_code)
@@ -339,6 +441,7 @@ void session_second(run_session *s, uint64_t now)
                      s->sysr.temp_c);
     stats_set_client_cpu(s->st, s->sysr.self_cpu_pct);
     read_server_metrics(s);
+    publish_figures(s);
     if (s->plan.search)
         search_cut_short(s);
     if (s->cfg.autosave_s > 0 && now - s->last_save_ns >= (uint64_t)(s->cfg.autosave_s * 1e9)) {
@@ -400,6 +503,8 @@ int session_exit_code(run_session *s)
 
 void session_close(run_session *s)
 {
+    listen_stop(s->lsn);
+    free(s->lfig);
     srvmon_stop(s->srv);
     engine_destroy(s->eng);
     if (s->st) {

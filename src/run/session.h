@@ -18,6 +18,7 @@
 #include "engine/srvmon.h"
 #include "run/calibrate.h"
 #include "run/demo.h"
+#include "run/listen.h"
 
 #define SESSION_BURST 1024
 
@@ -49,6 +50,9 @@ typedef struct {
      * code (3: unreachable; 2: a model or endpoint the server rejects) and why; 0 = not */
     int stop_code;
     char stop_msg[512];
+    listen_srv *lsn;       /* --listen: live figures and control; NULL = off */
+    listen_figures *lfig;  /* what the next publish copies (built once a second) */
+    int listen_port;       /* the port --listen bound (0 asked = any) */
     llm_event burst[SESSION_BURST]; /* one drain's worth of events */
 } run_session;
 

@@ -287,6 +287,91 @@ static void suite_is_run_benchmarks_py_configurations(void **state)
     plan_free(&p);
 }
 
+/* --shard I/N: every step's users and requests split so the N shares add up to the whole
+ * (the first total % N workers take one more), the rate divided exactly. */
+static void shards_of_a_ramp_add_up_to_the_whole_plan(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.ramp_start = 5;
+    c.ramp_end = 23;
+    c.ramp_step = 9;
+    c.step_requests = 103;
+    c.warmup = 6;
+    plan whole, part;
+    char err[160];
+    assert_int_equal(plan_build(&c, &whole, err, sizeof err), 0);
+    assert_int_equal(whole.n_steps, 3); /* 5, 14, 23 */
+    long users[3] = {0}, requests[3] = {0}, warmup = 0;
+    for (long i = 0; i < 4; i++) {
+        assert_int_equal(plan_build(&c, &part, err, sizeof err), 0);
+        assert_int_equal(plan_shard(&part, i, 4, err, sizeof err), 0);
+        for (size_t k = 0; k < 3; k++) {
+            users[k] += part.steps[k].concurrency;
+            requests[k] += part.steps[k].requests;
+            /* no share differs from another by more than one */
+            assert_true(part.steps[k].concurrency >= whole.steps[k].concurrency / 4);
+            assert_true(part.steps[k].concurrency <= whole.steps[k].concurrency / 4 + 1);
+        }
+        warmup += part.warmup;
+        assert_int_equal(part.max_concurrency, part.steps[2].concurrency);
+        plan_free(&part);
+    }
+    for (size_t k = 0; k < 3; k++) {
+        assert_int_equal(users[k], whole.steps[k].concurrency);
+        assert_int_equal(requests[k], whole.steps[k].requests);
+    }
+    assert_int_equal(warmup, 6);
+    assert_int_equal(plan_share(103, 0, 4), 26); /* 26 + 26 + 26 + 25 */
+    assert_int_equal(plan_share(103, 3, 4), 25);
+    plan_free(&whole);
+}
+
+static void a_rate_is_divided_among_the_shards(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.rate = 10;
+    c.duration_s = 5;
+    c.max_inflight = 10;
+    plan p;
+    char err[160];
+    double sum = 0;
+    long cap = 0;
+    for (long i = 0; i < 3; i++) {
+        assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+        assert_int_equal(plan_shard(&p, i, 3, err, sizeof err), 0);
+        sum += p.steps[0].rate;
+        cap += p.steps[0].concurrency;
+        plan_free(&p);
+    }
+    assert_true(sum > 10 - 1e-9 && sum < 10 + 1e-9);
+    assert_int_equal(cap, 10);
+}
+
+static void a_shard_that_would_get_no_users_is_refused(void **state)
+{
+    (void)state;
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.concurrency = 3;
+    c.requests = 100;
+    plan p;
+    char err[200];
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    assert_int_equal(plan_shard(&p, 0, 4, err, sizeof err), -1);
+    assert_non_null(strstr(err, "fewer than the 4 workers"));
+    plan_free(&p);
+    c.concurrency = 8;
+    c.requests = 3;
+    assert_int_equal(plan_build(&c, &p, err, sizeof err), 0);
+    assert_int_equal(plan_shard(&p, 0, 4, err, sizeof err), -1);
+    assert_non_null(strstr(err, "3 requests"));
+    plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +387,9 @@ int main(void)
         cmocka_unit_test(rate_ramp_steps_the_rate_with_an_in_flight_cap),
         cmocka_unit_test(search_plan_grows_one_step_at_a_time),
         cmocka_unit_test(suite_is_run_benchmarks_py_configurations),
+        cmocka_unit_test(shards_of_a_ramp_add_up_to_the_whole_plan),
+        cmocka_unit_test(a_rate_is_divided_among_the_shards),
+        cmocka_unit_test(a_shard_that_would_get_no_users_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

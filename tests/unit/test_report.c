@@ -641,6 +641,86 @@ static void expect_merged(char **argv)
     free(err);
 }
 
+/* A file of fx_write made the share `index` of `count` of one run (config.shard). */
+static void fx_make_shard(const char *path, int index, int count)
+{
+    cJSON *d = read_json(path);
+    cJSON *sh = cJSON_AddObjectToObject(cJSON_GetObjectItemCaseSensitive(d, "config"), "shard");
+    cJSON_AddNumberToObject(sh, "index", index);
+    cJSON_AddNumberToObject(sh, "count", count);
+    cJSON_AddNumberToObject(sh, "start_at", 1796194800);
+    char *text = cJSON_PrintUnformatted(d);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    cJSON_free(text);
+    cJSON_Delete(d);
+}
+
+/* Shards of one run ran side by side: the same steps, their counts and histograms added, the
+ * loads added, the window the common one (not the sum), the series added second by second. */
+static void shards_add_up_side_by_side(void **state)
+{
+    (void)state;
+    char *a = fx_write("a.json", (fx_run)FX_RUN), *b = fx_write("b.json", (fx_run)FX_RUN);
+    fx_make_shard(a, 0, 2);
+    fx_make_shard(b, 1, 2);
+    char *out = tmp_path("merged.json");
+    const char *files[] = {a, b};
+    assert_int_equal(run_merge(files, 2, out), 0);
+    cJSON *one = read_json(a), *got = read_json(out);
+    const cJSON *t1 = at(one, "totals"), *t = at(got, "totals");
+    assert_int_equal(cJSON_GetArraySize(at(got, "steps")), (int)FX_STEPS);
+    assert_true(at(t, "duration_s")->valuedouble == at(t1, "duration_s")->valuedouble);
+    assert_true(at(t, "requests.ok")->valuedouble == 2 * at(t1, "requests.ok")->valuedouble);
+    assert_true(at(t, "ttft_ms.count")->valuedouble == 2 * at(t1, "ttft_ms.count")->valuedouble);
+    assert_true(fabs(at(t, "tps")->valuedouble - 2 * at(t1, "tps")->valuedouble) < 0.01);
+    for (int k = 0; k < (int)FX_STEPS; k++) {
+        const cJSON *s1 = cJSON_GetArrayItem(at(one, "steps"), k);
+        const cJSON *s = cJSON_GetArrayItem(at(got, "steps"), k);
+        assert_true(at(s, "rate")->valuedouble == 2 * at(s1, "rate")->valuedouble);
+        assert_true(at(s, "duration_s")->valuedouble == at(s1, "duration_s")->valuedouble);
+        assert_true(at(s, "window.completed")->valuedouble ==
+                    2 * at(s1, "window.completed")->valuedouble);
+        /* the same requests twice: the same percentiles */
+        assert_true(fabs(at(s, "ttft_ms.p50")->valuedouble - at(s1, "ttft_ms.p50")->valuedouble) <
+                    0.0015);
+    }
+    assert_true(at(cJSON_GetArrayItem(at(got, "series"), 1), "tps")->valuedouble == 2 * 41);
+    assert_true(at(got, "config.merged_shards")->valuedouble == 2);
+    assert_null(cJSON_GetObjectItemCaseSensitive(at(got, "config"), "shard"));
+    assert_true(cJSON_IsObject(at(got, "analysis")));
+    cJSON_Delete(one);
+    cJSON_Delete(got);
+    free(a);
+    free(b);
+    free(out);
+}
+
+/* A worker missing, a whole run among shards, two files of the same shard: one sentence. */
+static void merge_refuses_an_incomplete_or_mixed_set_of_shards(void **state)
+{
+    (void)state;
+    char *a = fx_write("a.json", (fx_run)FX_RUN), *b = fx_write("b.json", (fx_run)FX_RUN);
+    char *c = fx_write("c.json", (fx_run)FX_RUN), *out = tmp_path("m.json");
+    fx_make_shard(a, 0, 3);
+    fx_make_shard(b, 2, 3);
+    char *missing[] = {LLM_BINARY, "merge", a, b, "-o", out, NULL};
+    expect_refused(missing, "shard 1 of 3 is missing");
+    char *forced[] = {LLM_BINARY, "merge", a, b, "-o", out, "--force", NULL};
+    expect_merged(forced);
+    char *mixed[] = {LLM_BINARY, "merge", a, c, "-o", out, NULL};
+    expect_refused(mixed, "is a shard of a run and");
+    fx_make_shard(c, 0, 3);
+    char *twice[] = {LLM_BINARY, "merge", a, c, b, "-o", out, NULL};
+    expect_refused(twice, "the same shard index");
+    free(a);
+    free(b);
+    free(c);
+    free(out);
+}
+
 /* Runs of another target, model, endpoint or plan are not one run: refused, naming the
  * field, unless --force; credentials in the URL and a trailing '/' do not make another
  * target (and are never printed). */
@@ -806,6 +886,8 @@ int main(void)
         cmocka_unit_test(one_file_merge_reproduces_steps_totals_and_analysis),
         cmocka_unit_test(merge_of_an_older_file_keeps_its_run_time_and_rates),
         cmocka_unit_test(two_runs_add_up_windows_and_histograms),
+        cmocka_unit_test(shards_add_up_side_by_side),
+        cmocka_unit_test(merge_refuses_an_incomplete_or_mixed_set_of_shards),
         cmocka_unit_test(merge_refuses_runs_of_different_tests_unless_forced),
         cmocka_unit_test(merge_refuses_the_same_file_twice_unless_forced),
         cmocka_unit_test(an_output_that_is_an_input_is_refused),
