@@ -27,7 +27,7 @@ typedef struct {
     demo_server demo;
     char *model;         /* sent in every body; NULL = omitted */
     char plan_text[320]; /* the plan, then what it sends (workload_describe) */
-    calib_result calib; /* --prompt-tokens by the server's tokenizer (issue 13) */
+    calib_result calib;  /* --prompt-tokens by the server's tokenizer (issue 13) */
     plan plan;
     llm_trace trace;    /* --dataset trace: the records the plan replays */
     prompt_set dataset; /* --dataset sharegpt: the bodies the plan's requests take */
@@ -50,9 +50,9 @@ typedef struct {
      * code (3: unreachable; 2: a model or endpoint the server rejects) and why; 0 = not */
     int stop_code;
     char stop_msg[512];
-    listen_srv *lsn;       /* --listen: live figures and control; NULL = off */
-    listen_figures *lfig;  /* what the next publish copies (built once a second) */
-    int listen_port;       /* the port --listen bound (0 asked = any) */
+    listen_srv *lsn;                /* --listen: live figures and control; NULL = off */
+    listen_figures *lfig;           /* what the next publish copies (built once a second) */
+    int listen_port;                /* the port --listen bound (0 asked = any) */
     llm_event burst[SESSION_BURST]; /* one drain's worth of events */
 } run_session;
 
