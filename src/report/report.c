@@ -305,27 +305,42 @@ double report_overhead_p50(const snap_step *s)
 }
 
 /* Issue 13: the server's own figures beside the client's, per step and for the run. */
+bool report_server_row(const snap_step *s, double v[REPORT_SERVER_COLS])
+{
+    bool timings = s->srv_source && !strcmp(s->srv_source, "timings");
+    const double row[REPORT_SERVER_COLS] = {s->m[STATS_TTFT].p50,
+                                            timings ? s->m[STATS_SRV_PREFILL].p50
+                                                    : s->m[STATS_SRV_TTFT].p50,
+                                            s->m[STATS_E2E].p50,
+                                            s->m[STATS_SRV_E2E].p50,
+                                            s->m[STATS_SRV_QUEUE].p50,
+                                            s->m[STATS_TPOT].p50,
+                                            s->m[STATS_SRV_DECODE].p50,
+                                            report_overhead_p50(s),
+                                            s->srv_tokens,
+                                            s->srv_client_tokens};
+    memcpy(v, row, sizeof row);
+    return timings;
+}
+
 static void md_server_row(FILE *out, const char *name, const snap_step *s)
 {
+    static const char *const fmt[REPORT_SERVER_COLS] = {"%.1f", "%.1f", "%.1f", "%.1f", "%.1f",
+                                                        "%.2f", "%.2f", NULL,   "%.0f", "%.0f"};
     char load[32];
     load_label(s, load, sizeof load);
-    bool timings = s->srv_source && !strcmp(s->srv_source, "timings");
+    double v[REPORT_SERVER_COLS];
+    bool timings = report_server_row(s, v);
     fprintf(out, "| %s | %s | %s |", name, load,
             timings ? "timings (per request)" : "/metrics (bucket resolution)");
-    md_num(out, s->m[STATS_TTFT].p50, "%.1f");
-    md_num(out, timings ? s->m[STATS_SRV_PREFILL].p50 : s->m[STATS_SRV_TTFT].p50, "%.1f");
-    md_num(out, s->m[STATS_E2E].p50, "%.1f");
-    md_num(out, s->m[STATS_SRV_E2E].p50, "%.1f");
-    md_num(out, s->m[STATS_SRV_QUEUE].p50, "%.1f");
-    md_num(out, s->m[STATS_TPOT].p50, "%.2f");
-    md_num(out, s->m[STATS_SRV_DECODE].p50, "%.2f");
-    double ovh = report_overhead_p50(s);
-    if (isnan(ovh))
-        fputs(" - |", out);
-    else
-        fprintf(out, " %.1f%s |", ovh, timings ? "" : " (diff. of p50s)");
-    md_num(out, s->srv_tokens, "%.0f");
-    md_num(out, s->srv_client_tokens, "%.0f");
+    for (int k = 0; k < REPORT_SERVER_COLS; k++) {
+        if (fmt[k])
+            md_num(out, v[k], fmt[k]);
+        else if (isnan(v[k])) /* the overhead: says when it is a difference of p50s */
+            fputs(" - |", out);
+        else
+            fprintf(out, " %.1f%s |", v[k], timings ? "" : " (diff. of p50s)");
+    }
     md_num(out, s->srv_tokens_diff_pct, "%+.2f %%");
     fputc('\n', out);
 }

@@ -64,4 +64,11 @@ int merge_main(const llm_config *cfg);
  * timings) or client E2E p50 - server E2E p50 (histograms); NaN when either is missing. */
 double report_overhead_p50(const snap_step *s);
 
+/* The client-vs-server table's figures of a step, one reader for the Markdown and HTML
+ * tables: TTFT client / server (its prefill with timings), E2E client / server, server
+ * queue, TPOT client / server decode per token, overhead (report_overhead_p50), tokens
+ * server / client. ms, p50; NaN = not known. Returns whether the source is timings. */
+#define REPORT_SERVER_COLS 10
+bool report_server_row(const snap_step *s, double v[REPORT_SERVER_COLS]);
+
 #endif

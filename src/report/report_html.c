@@ -321,20 +321,11 @@ static void html_cell(FILE *out, double v)
 
 static void html_server_row(FILE *out, const char *name, const snap_step *s)
 {
-    bool timings = s->srv_source && !strcmp(s->srv_source, "timings");
+    double v[REPORT_SERVER_COLS];
+    bool timings = report_server_row(s, v);
     fprintf(out, "<tr><td>%s</td><td>%s</td>", name,
             timings ? "timings (per request)" : "/metrics (bucket resolution)");
-    const double v[] = {s->m[STATS_TTFT].p50,
-                        timings ? s->m[STATS_SRV_PREFILL].p50 : s->m[STATS_SRV_TTFT].p50,
-                        s->m[STATS_E2E].p50,
-                        s->m[STATS_SRV_E2E].p50,
-                        s->m[STATS_SRV_QUEUE].p50,
-                        s->m[STATS_TPOT].p50,
-                        s->m[STATS_SRV_DECODE].p50,
-                        report_overhead_p50(s),
-                        s->srv_tokens,
-                        s->srv_client_tokens};
-    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+    for (size_t k = 0; k < REPORT_SERVER_COLS; k++)
         html_cell(out, v[k]);
     fputs("</tr>\n", out);
 }
