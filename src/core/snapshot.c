@@ -5,6 +5,7 @@
 
 #include "base/fileout.h"
 #include "base/util.h"
+#include "base/version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+void snapshot_add_tool(cJSON *d)
+{
+    cJSON *tool = cJSON_AddObjectToObject(d, "tool");
+    cJSON_AddStringToObject(tool, "name", "llmload");
+    cJSON_AddStringToObject(tool, "version", LLMLOAD_VERSION);
+    if (llm_version_git()[0]) /* which build wrote it: reports of two runs can tell */
+        cJSON_AddStringToObject(tool, "git", llm_version_git());
+}
 
 /* ---- small JSON helpers ---- */
 
@@ -717,9 +727,7 @@ static cJSON *build(const stats *st, const llm_config *cfg, time_t started, time
     if (!d)
         return NULL;
     cJSON_AddStringToObject(d, "schema", SNAPSHOT_SCHEMA);
-    cJSON *tool = cJSON_AddObjectToObject(d, "tool");
-    cJSON_AddStringToObject(tool, "name", "llmload");
-    cJSON_AddStringToObject(tool, "version", LLMLOAD_VERSION);
+    snapshot_add_tool(d);
     add_time(d, "started_at", started);
     add_time(d, "ended_at", ended);
     cJSON_AddItemToObject(d, "config", config_json(cfg, st));

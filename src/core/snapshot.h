@@ -27,6 +27,9 @@ cJSON *snapshot_build(const stats *st, const llm_config *cfg, time_t started, ti
 
 /* One STEP object (per step, or the totals). key: the API key to redact from error
  * messages (NULL = none). */
+/* d.tool = {"name", "version", "git" (the build's `git describe`, when known)}. */
+void snapshot_add_tool(cJSON *d);
+
 cJSON *snapshot_step_json(const stats_agg *a, const char *key);
 
 /* The "analysis" object: knee ({concurrency|rate, reason} or null) and findings from

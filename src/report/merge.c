@@ -681,9 +681,7 @@ static cJSON *merged_doc(const snap_doc *docs, size_t n, size_t n_steps, const p
 {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "schema", SNAPSHOT_SCHEMA);
-    cJSON *tool = cJSON_AddObjectToObject(d, "tool");
-    cJSON_AddStringToObject(tool, "name", "llmload");
-    cJSON_AddStringToObject(tool, "version", LLMLOAD_VERSION);
+    snapshot_add_tool(d);
     cJSON_AddStringToObject(d, "started_at", docs[0].started ? docs[0].started : "");
     cJSON_AddStringToObject(d, "ended_at", docs[n - 1].ended ? docs[n - 1].ended : "");
     /* The first file's config (it never holds the key), and where each part came from. */
@@ -923,9 +921,7 @@ static cJSON *shard_doc(const snap_doc *docs, size_t n)
 {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "schema", SNAPSHOT_SCHEMA);
-    cJSON *tool = cJSON_AddObjectToObject(d, "tool");
-    cJSON_AddStringToObject(tool, "name", "llmload");
-    cJSON_AddStringToObject(tool, "version", LLMLOAD_VERSION);
+    snapshot_add_tool(d);
     const char *started = docs[0].started, *ended = docs[0].ended;
     for (size_t i = 1; i < n; i++) { /* ISO-8601 UTC strings sort as times */
         if (docs[i].started && (!started || strcmp(docs[i].started, started) < 0))

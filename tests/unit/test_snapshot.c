@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/version.h"
 #include "core/snapshot.h"
 #include "core/summary.h"
 #include "testutil.h"
@@ -242,6 +243,11 @@ static void snapshot_has_every_contract_key(void **state)
     const cJSON *tool = need_object(doc, "tool");
     assert_string_equal(need(tool, "name")->valuestring, "llmload");
     need_string(tool, "version");
+    /* the build that wrote it, when the build knew its git describe */
+    if (llm_version_git()[0])
+        assert_string_equal(need(tool, "git")->valuestring, llm_version_git());
+    else
+        assert_null(cJSON_GetObjectItem(tool, "git"));
     assert_string_equal(need(doc, "started_at")->valuestring, "2023-11-14T22:13:20Z");
     assert_string_equal(need(doc, "ended_at")->valuestring, "2023-11-14T22:14:20Z");
     const cJSON *cfg = need_object(doc, "config");
