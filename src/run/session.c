@@ -217,6 +217,7 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     s->started = time(NULL);
     stats_init(s->st, s->start_ns, &s->cfg.slo);
     s->st->gpu = &s->gpuh;
+    gpuhist_record(&s->gpuh, 0, &s->gpur); /* second 0 has a reading too */
     s->st->prompt_calib_method = calib_method_name(s->calib.method);
     s->st->prompt_calib_chars = s->calib.chars;
     s->st->prompt_calib_measured = s->calib.measured;
