@@ -155,6 +155,8 @@ static const char man_tail[] =
     "The target, key and model when no flag gives them (fallbacks \\fBOPENAI_BASE_URL\\fR, "
     "\\fBOPENAI_API_KEY\\fR), also read from \\fI./.env\\fR or \\fB\\-\\-env\\-file\\fR.\n"
     ".TP\n\\fBNO_COLOR\\fR\nThe dashboard draws without colours.\n"
+    ".TP\n\\fBLLMLOAD_NVML_LIB\\fR\nThe NVML library loaded for NVIDIA GPU telemetry "
+    "(default \\fIlibnvidia-ml.so.1\\fR); none found means no GPU, silently.\n"
     ".SH FILES\n"
     ".TP\n\\fIthemes/*.theme\\fR\n"
     "Dashboard colours for \\fB\\-\\-theme\\fR NAME, looked up in ./themes, next to the "

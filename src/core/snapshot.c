@@ -2,6 +2,7 @@
 #include "core/snapshot.h"
 
 #include "core/analysis.h"
+#include "core/gpuhist.h"
 
 #include "base/fileout.h"
 #include "base/util.h"
@@ -555,7 +556,31 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
 
 /* ---- series ---- */
 
-static cJSON *row_json(const stats_row *r)
+/* The GPUs in second t: [{"index", "name", "util_pct", "mem_used_mb", "mem_total_mb",
+ * "temp_c", "power_w"}, ...]; NULL when there is no GPU or no reading yet. */
+static cJSON *row_gpu_json(const gpuhist *g, uint32_t t)
+{
+    long row = g && g->n_dev ? gpuhist_row_at(g, t) : -1;
+    if (row < 0)
+        return NULL;
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < g->n_dev; i++) {
+        gpumon_figures f;
+        gpuhist_get(g, (size_t)row, i, &f);
+        cJSON *o = cJSON_CreateObject();
+        add_count(o, "index", (uint64_t)g->dev[i].index);
+        cJSON_AddStringToObject(o, "name", g->dev[i].name);
+        add_number(o, "util_pct", f.util_pct);
+        add_number(o, "mem_used_mb", f.mem_used_mb);
+        add_number(o, "mem_total_mb", f.mem_total_mb);
+        add_number(o, "temp_c", f.temp_c);
+        add_number(o, "power_w", f.power_w);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+static cJSON *row_json(const stats *st, const stats_row *r)
 {
     cJSON *o = cJSON_CreateObject();
     add_count(o, "t", r->t);
@@ -571,6 +596,9 @@ static cJSON *row_json(const stats_row *r)
     add_number(o, "server_running", r->server_running);
     add_number(o, "server_waiting", r->server_waiting);
     add_number(o, "server_kv_pct", r->server_kv_pct);
+    cJSON *gpu = row_gpu_json(st->gpu, r->t);
+    if (gpu)
+        cJSON_AddItemToObject(o, "gpu", gpu);
     return o;
 }
 
@@ -578,7 +606,7 @@ static cJSON *series_json(const stats *st)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; i < st->n_series; i++)
-        cJSON_AddItemToArray(a, row_json(&st->series[i]));
+        cJSON_AddItemToArray(a, row_json(st, &st->series[i]));
     return a;
 }
 
@@ -586,11 +614,11 @@ static cJSON *series_json(const stats *st)
  * of them (about 1 KB a row) would be rebuilt at every autosave. */
 static int series_stream(FILE *f, const stats *st)
 {
-    char row[1024];
+    char row[8192]; /* a row with 16 GPUs takes about 3 KB */
     if (fputc('[', f) == EOF)
         return errno ? errno : EIO;
     for (size_t i = 0; i < st->n_series; i++) {
-        cJSON *o = row_json(&st->series[i]);
+        cJSON *o = row_json(st, &st->series[i]);
         bool ok = o && cJSON_PrintPreallocated(o, row, (int)sizeof row, 0);
         cJSON_Delete(o);
         if (!ok)
@@ -599,6 +627,28 @@ static int series_stream(FILE *f, const stats *st)
             return errno ? errno : EIO;
     }
     return fputc(']', f) == EOF ? (errno ? errno : EIO) : 0;
+}
+
+/* {"devices": [{"index", "name", "vendor"}], "max_temp_c", "max_power_w", "max_util_pct",
+ * "throttling_seen"}, or null when the machine has no GPU llmload can read. */
+static cJSON *gpu_json(const gpuhist *g)
+{
+    if (!g || g->n_dev == 0)
+        return cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject();
+    cJSON *devs = cJSON_AddArrayToObject(o, "devices");
+    for (int i = 0; i < g->n_dev; i++) {
+        cJSON *d = cJSON_CreateObject();
+        add_count(d, "index", (uint64_t)g->dev[i].index);
+        cJSON_AddStringToObject(d, "name", g->dev[i].name);
+        cJSON_AddStringToObject(d, "vendor", gpu_vendor_name(g->dev[i].vendor));
+        cJSON_AddItemToArray(devs, d);
+    }
+    add_number(o, "max_temp_c", g->max_temp_c);
+    add_number(o, "max_power_w", g->max_power_w);
+    add_number(o, "max_util_pct", g->max_util_pct);
+    cJSON_AddBoolToObject(o, "throttling_seen", g->throttling_seen);
+    return o;
 }
 
 /* ---- analysis ---- */
@@ -752,6 +802,7 @@ static cJSON *build(const stats *st, const llm_config *cfg, time_t started, time
         cJSON_AddNullToObject(srv, "engine");
     add_string(srv, "note", st->server_note[0] ? st->server_note : NULL, key);
     cJSON_AddItemToObject(srv, "buckets_ms", server_buckets_json(st));
+    cJSON_AddItemToObject(d, "gpu", gpu_json(st->gpu));
     if (st->prompt_calib_method) {
         cJSON *pc = cJSON_AddObjectToObject(d, "prompt_calibration");
         cJSON_AddStringToObject(pc, "method", st->prompt_calib_method);

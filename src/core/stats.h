@@ -12,6 +12,8 @@
 #include "core/hist.h"
 #include "proto/prom.h"
 
+struct gpuhist; /* core/gpuhist.h */
+
 /* The per-request distributions (DESIGN.md §4). Latencies are recorded in microseconds;
  * the two speeds (per-stream TPS, prefill speed) in milli-tokens per second (tokens/s ×
  * 1000, so 0.001 tok/s resolution in an integer histogram). Either way the display value
@@ -205,6 +207,9 @@ typedef struct {
     prom_hist srv_last[PROM_HISTS];
     double srv_last_gen; /* NaN = none yet */
     uint64_t srv_events_since;
+    /* the GPUs' per-second figures (core/gpuhist, owned and fed by the session); NULL or
+     * no devices = no GPU */
+    const struct gpuhist *gpu;
     const char *prompt_calib_method;
     long prompt_calib_chars, prompt_calib_measured;
     char prompt_calib_note[320];

@@ -2,6 +2,7 @@
 #include "core/summary.h"
 
 #include "core/analysis.h"
+#include "core/gpuhist.h"
 
 #include <math.h>
 
@@ -230,6 +231,34 @@ static void print_server_view(FILE *out, const stats_agg *a)
         fprintf(out, "  overhead = client - server, per request (TTFT against the prefill)\n");
 }
 
+/* The GPUs of the machine (core/gpuhist): which, the highest temperature, power and
+ * utilisation over the run, and whether their clocks were held down (a soak's question). */
+static void print_gpu(FILE *out, const gpuhist *g)
+{
+    if (!g || g->n_dev == 0)
+        return;
+    fprintf(out, "gpu          %d device%s:", g->n_dev, g->n_dev == 1 ? "" : "s");
+    for (int i = 0; i < g->n_dev; i++)
+        fprintf(out, "%s %s", i ? "," : "", g->dev[i].name);
+    fprintf(out, "\n             highest");
+    if (!isnan(g->max_temp_c))
+        fprintf(out,
+                " %.0f \xC2\xB0"
+                "C",
+                g->max_temp_c);
+    if (!isnan(g->max_power_w))
+        fprintf(out, " %.0f W", g->max_power_w);
+    if (!isnan(g->max_util_pct))
+        fprintf(out, " %.0f %% busy", g->max_util_pct);
+    bool known = false;
+    for (int i = 0; i < g->n_dev; i++)
+        known |= g->dev[i].vendor == GPU_VENDOR_NVIDIA;
+    fprintf(out, "; throttling %s\n",
+            g->throttling_seen ? "seen: clocks were held down for power or heat"
+            : known            ? "not seen"
+                               : "not known (AMD sysfs does not say)");
+}
+
 void stats_print_summary(FILE *out, const stats *st, uint64_t lost_events)
 {
     const stats_agg *a = &st->totals;
@@ -242,6 +271,7 @@ void stats_print_summary(FILE *out, const stats *st, uint64_t lost_events)
     print_repeats(out, st);
     print_errors(out, a);
     print_analysis(out, st);
+    print_gpu(out, st->gpu);
     if (lost_events)
         fprintf(out, "lost events  %llu: the event ring was full, the figures are incomplete\n",
                 (unsigned long long)lost_events);

@@ -367,6 +367,46 @@ static void md_server(FILE *out, const snap_doc *d)
     md_server_row(out, "run", &d->totals);
 }
 
+/* Issue 16: the GPUs of the machine that ran llmload (a local server's), per device over
+ * the run, then the highest figures and whether clocks were held down. */
+static void md_gpu(FILE *out, const snap_doc *d)
+{
+    const snap_gpu *g = &d->gpu;
+    if (!g->present || g->n_devices == 0)
+        return;
+    fputs("\n## GPU\n\nThe GPUs of the machine llmload ran on, sampled once a second.\n\n"
+          "| # | name | vendor | util mean (%) | util max (%) | memory max (MiB) | memory total "
+          "(MiB) | temp max (\xC2\xB0"
+          "C) | power max (W) |\n"
+          "|---:|---|---|---:|---:|---:|---:|---:|---:|\n",
+          out);
+    for (size_t i = 0; i < g->n_devices; i++) {
+        const snap_gpu_device *v = &g->devices[i];
+        fprintf(out, "|");
+        md_num(out, v->index, "%.0f");
+        fprintf(out, " %s | %s |", v->name ? v->name : "-", v->vendor ? v->vendor : "-");
+        md_num(out, v->util_mean_pct, "%.1f");
+        md_num(out, v->util_max_pct, "%.0f");
+        md_num(out, v->mem_used_max_mb, "%.0f");
+        md_num(out, v->mem_total_mb, "%.0f");
+        md_num(out, v->temp_max_c, "%.0f");
+        md_num(out, v->power_max_w, "%.1f");
+        fputc('\n', out);
+    }
+    fprintf(out, "\nHighest over the run:");
+    if (!isnan(g->max_temp_c))
+        fprintf(out,
+                " %.0f \xC2\xB0"
+                "C,",
+                g->max_temp_c);
+    if (!isnan(g->max_power_w))
+        fprintf(out, " %.1f W,", g->max_power_w);
+    if (!isnan(g->max_util_pct))
+        fprintf(out, " %.0f %% busy,", g->max_util_pct);
+    fprintf(out, " throttling %s.\n",
+            g->throttling_seen ? "seen (clocks held down for power or heat)" : "not seen");
+}
+
 void report_markdown(FILE *out, const snap_doc *d)
 {
     const snap_step *t = &d->totals;
@@ -389,6 +429,7 @@ void report_markdown(FILE *out, const snap_doc *d)
     md_server(out, d);
     md_workload(out, d);
     md_turns(out, d);
+    md_gpu(out, d);
     md_best(out, d);
     md_analysis(out, d);
 }

@@ -251,6 +251,76 @@ static int read_series(const cJSON *series, snap_doc *d)
     return 0;
 }
 
+/* ---- GPU (issue 16) ---- */
+
+static void keep_max(double *to, double v)
+{
+    if (!isnan(v) && (isnan(*to) || v > *to))
+        *to = v;
+}
+
+/* Each device's figures over the series: the entries of "gpu" whose index it has. */
+static void read_gpu_series(const snap_doc *d, snap_gpu *g)
+{
+    double util_sum[SNAP_GPUS] = {0}, util_n[SNAP_GPUS] = {0};
+    for (size_t r = 0; r < d->n_series; r++) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, key_of(d->series[r].json, "gpu"))
+        {
+            double idx = num_of(e, "index");
+            for (size_t i = 0; i < g->n_devices; i++) {
+                snap_gpu_device *dev = &g->devices[i];
+                if (dev->index != idx)
+                    continue;
+                double u = num_of(e, "util_pct");
+                if (!isnan(u)) {
+                    util_sum[i] += u;
+                    util_n[i]++;
+                }
+                keep_max(&dev->util_max_pct, u);
+                keep_max(&dev->temp_max_c, num_of(e, "temp_c"));
+                keep_max(&dev->power_max_w, num_of(e, "power_w"));
+                keep_max(&dev->mem_used_max_mb, num_of(e, "mem_used_mb"));
+                keep_max(&dev->mem_total_mb, num_of(e, "mem_total_mb"));
+            }
+        }
+    }
+    for (size_t i = 0; i < g->n_devices; i++)
+        g->devices[i].util_mean_pct = util_n[i] > 0 ? util_sum[i] / util_n[i] : NAN;
+}
+
+static void read_gpu(const cJSON *o, snap_doc *d)
+{
+    snap_gpu *g = &d->gpu;
+    memset(g, 0, sizeof *g);
+    g->max_temp_c = g->max_power_w = g->max_util_pct = NAN;
+    if (!cJSON_IsObject(o))
+        return;
+    g->present = true;
+    g->json = o;
+    g->max_temp_c = num_of(o, "max_temp_c");
+    g->max_power_w = num_of(o, "max_power_w");
+    g->max_util_pct = num_of(o, "max_util_pct");
+    g->throttling_seen = true_of(o, "throttling_seen");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, key_of(o, "devices"))
+    {
+        if (g->n_devices >= SNAP_GPUS)
+            break;
+        snap_gpu_device *dev = &g->devices[g->n_devices++];
+        *dev = (snap_gpu_device){num_of(e, "index"),
+                                 str_of(e, "name"),
+                                 str_of(e, "vendor"),
+                                 NAN,
+                                 NAN,
+                                 NAN,
+                                 NAN,
+                                 NAN,
+                                 NAN};
+    }
+    read_gpu_series(d, g);
+}
+
 static void read_load_note(const cJSON *o, snap_load_note *l)
 {
     double c = num_of(o, "concurrency"), r = num_of(o, "rate");
@@ -371,6 +441,7 @@ static int read_doc(snap_doc *d)
     if (read_steps(key_of(j, "steps"), d) != 0 || read_step(totals, 0, &d->totals) != 0 ||
         read_series(key_of(j, "series"), d) != 0 || read_repeats(key_of(j, "repeats"), d) != 0)
         return -1;
+    read_gpu(key_of(j, "gpu"), d);
     return read_analysis(key_of(j, "analysis"), &d->analysis);
 }
 

@@ -128,6 +128,25 @@ typedef struct {
     const cJSON *json;                         /* the config as written (never the key) */
 } snap_config;
 
+/* The GPUs of the machine that ran llmload (the top-level "gpu" object, issue 16), with
+ * each device's figures over the series' "gpu" entries. */
+#define SNAP_GPUS 16
+typedef struct {
+    double index;
+    const char *name, *vendor; /* vendor: "nvidia" or "amd" */
+    double util_mean_pct, util_max_pct, temp_max_c, power_max_w, mem_used_max_mb,
+        mem_total_mb; /* over the series; NaN when no second had it */
+} snap_gpu_device;
+
+typedef struct {
+    bool present; /* false: "gpu": null (no GPU) or a file from before it */
+    snap_gpu_device devices[SNAP_GPUS];
+    size_t n_devices;
+    double max_temp_c, max_power_w, max_util_pct;
+    bool throttling_seen;
+    const cJSON *json; /* the object as written; NULL when not present */
+} snap_gpu;
+
 typedef struct {
     const char *path;
     cJSON *json; /* the parsed file; owned */
@@ -144,6 +163,7 @@ typedef struct {
     size_t n_series;
     double series_dropped, lost_events, warmup_requests;
     snap_analysis analysis;
+    snap_gpu gpu;
 } snap_doc;
 
 /* Reads and checks a snapshot (unknown keys are ignored); 0, or -1 with one sentence in

@@ -195,6 +195,10 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         size_t n = strlen(s->plan_text);
         snprintf(s->plan_text + n, sizeof s->plan_text - n, "; %s", sent);
     }
+    /* NVML's start can take a moment: before the agreed start, not after it */
+    gpumon_init(&s->gpu, NULL, NULL);
+    gpumon_sample(&s->gpu, &s->gpur);
+    gpuhist_init(&s->gpuh, &s->gpu);
     start_server_metrics(s);
     wait_server_metrics(s);
     if (start_listener(s, err, errlen) != 0)
@@ -212,6 +216,8 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     s->start_ns = s->last_save_ns = llm_now_ns();
     s->started = time(NULL);
     stats_init(s->st, s->start_ns, &s->cfg.slo);
+    s->st->gpu = &s->gpuh;
+    gpuhist_record(&s->gpuh, 0, &s->gpur); /* second 0 has a reading too */
     s->st->prompt_calib_method = calib_method_name(s->calib.method);
     s->st->prompt_calib_chars = s->calib.chars;
     s->st->prompt_calib_measured = s->calib.measured;
@@ -440,6 +446,8 @@ void session_second(run_session *s, uint64_t now)
     stats_set_gauges(s->st, (int)s->gauges.target, (int)s->gauges.inflight, s->sysr.cpu_total_pct,
                      s->sysr.temp_c);
     stats_set_client_cpu(s->st, s->sysr.self_cpu_pct);
+    gpumon_sample(&s->gpu, &s->gpur);
+    gpuhist_record(&s->gpuh, s->st->open.t, &s->gpur);
     read_server_metrics(s);
     publish_figures(s);
     if (s->plan.search)
@@ -519,5 +527,7 @@ void session_close(run_session *s)
     free(s->scripts);
     free(s->model);
     demo_stop(&s->demo);
+    gpumon_close(&s->gpu);
+    gpuhist_free(&s->gpuh);
     memset(s, 0, sizeof *s);
 }

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "core/gpuhist.h"
+#include "core/gpumon.h"
 #include "core/search.h"
 #include "core/stats.h"
 #include "core/sysmon.h"
@@ -38,6 +40,9 @@ typedef struct {
     engine_gauges gauges; /* as of the last session_second */
     sysmon sys;
     sysmon_reading sysr;   /* as of the last session_second */
+    gpumon gpu;            /* the GPUs (none: "no GPU", quietly) */
+    gpumon_reading gpur;   /* as of the last session_second */
+    gpuhist gpuh;          /* every second's reading, for the snapshot (stats.gpu) */
     srvmon *srv;           /* the server's /metrics poller; NULL = off */
     srvmon_reading srvr;   /* as of the last session_second */
     unsigned long srv_seq; /* srvr.seq whose histograms stats has taken */

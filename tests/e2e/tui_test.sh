@@ -185,4 +185,60 @@ if ! grep -Eq '(^| )icanon( |$)' "$WORK/stty" || ! grep -Eq '(^| )echo( |$)' "$W
     fail "terminal modes not restored: $(cat "$WORK/stty")"
 fi
 ok "terminal restored (normal screen, cursor, echo, icanon)"
+
+# Issue 16: GPU telemetry. A second llmload --demo loads the stub NVML (two GPUs of fixed
+# figures, tests/support/nvml_stub.c) through LLMLOAD_NVML_LIB; the System panel shows one
+# line per GPU at 120x40 and at 80x24, and the final snapshot has the gpu keys.
+gpu_check() {
+    local stub=${LLM_NVML_STUB:-$(dirname "$BIN")/tests/libnvml_stub.so} gout="$WORK/gpu-out"
+    if [ ! -f "$stub" ]; then
+        echo "skip: no NVML stub at $stub (build the nvml_stub target)"
+        return 0
+    fi
+    T new-session -d -s gpu -x 120 -y 40 \
+        "cd '$WORK' && LLMLOAD_NVML_LIB='$stub' '$BIN' --demo --out '$gout' 2>'$WORK/gpu-stderr'; sleep 120" ||
+        fail "cannot start the GPU session"
+    gpu_lines() {
+        local s
+        s=$(T capture-pane -p -t gpu)
+        grep -Eq 'A100-SXM4[-0-9A-Z]* +87% +40/80G +64°C +312W' <<<"$s" &&
+            grep -Eq 'L4 +12% +2/22G +41°C +35W' <<<"$s" && grep -Eq 'GPU +50%' <<<"$s"
+    }
+    wait_for 20 gpu_lines || { T capture-pane -p -t gpu >&2; fail "no GPU lines at 120x40"; }
+    ok "120x40: the stub's two GPU lines and the GPU history legend in the System panel"
+    T resize-window -t gpu -x 80 -y 24
+    gpu_small() {
+        local s
+        s=$(T capture-pane -p -t gpu)
+        grep -Eq 'A100-SXM +87% +40/80G +64°C +312W' <<<"$s" &&
+            grep -Eq 'CPU +([0-9]+|-)%?' <<<"$s" &&
+            ! python3 -c 'import sys; sys.exit(not any(len(l) > 80 for l in sys.stdin.read().splitlines()))' <<<"$s"
+    }
+    wait_for 5 gpu_small || { T capture-pane -p -t gpu >&2; fail "no GPU line at 80x24"; }
+    ok "80x24: the GPU line fits"
+    T send-keys -t gpu 's'
+    local snap=""
+    snap_gpu() { snap=$(ls "$gout"/llmload-*.json 2>/dev/null | head -1); [ -n "$snap" ]; }
+    wait_for 5 snap_gpu || fail "'s' wrote no snapshot into $gout"
+    python3 - "$snap" <<'PY' || fail "the snapshot's gpu keys are not the stub's"
+import json, sys
+d = json.load(open(sys.argv[1]))
+g = d["gpu"]
+assert [x["name"] for x in g["devices"]] == ["NVIDIA A100-SXM4-80GB", "NVIDIA L4"], g
+assert g["devices"][1]["vendor"] == "nvidia" and g["max_temp_c"] == 64 and g["throttling_seen"]
+row = d["series"][-1]["gpu"][0]
+assert (row["util_pct"], row["mem_used_mb"], row["power_w"]) == (87, 40960, 312.5), row
+PY
+    ok "snapshot $snap has the stub's GPUs"
+    # hang up, and wait (bounded) for that llmload's final snapshot before the cleanup
+    local pane pid
+    pane=$(T display-message -p -t gpu '#{pane_pid}' 2>/dev/null)
+    pid=$([ -n "$pane" ] && pgrep -P "$pane" -x llmload)
+    T kill-session -t gpu
+    for ((i = 0; i < 50; i++)); do
+        { [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; } && break
+        sleep 0.2
+    done
+}
+gpu_check
 echo "PASS"

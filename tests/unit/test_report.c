@@ -873,10 +873,49 @@ static void unwritable_output_is_exit_1(void **state)
     free(p);
 }
 
+/* Issue 16: two GPUs over three seconds (the second GPU's power never read). */
+static const char *const k_gpu_snapshot =
+    "{\"schema\":\"llmload.snapshot/1\",\"config\":{\"url\":\"http://127.0.0.1:9/v1\"},"
+    "\"steps\":[],\"series\":["
+    "{\"t\":0,\"rps\":1},"
+    "{\"t\":1,\"rps\":1,\"gpu\":[{\"index\":0,\"name\":\"NVIDIA A100-SXM4-80GB\",\"util_pct\":80,"
+    "\"mem_used_mb\":40000,\"mem_total_mb\":81920,\"temp_c\":60,\"power_w\":300},"
+    "{\"index\":1,\"name\":\"NVIDIA L4\",\"util_pct\":10,\"mem_used_mb\":2048,"
+    "\"mem_total_mb\":23034,\"temp_c\":41,\"power_w\":null}]},"
+    "{\"t\":2,\"rps\":1,\"gpu\":[{\"index\":0,\"name\":\"NVIDIA A100-SXM4-80GB\",\"util_pct\":90,"
+    "\"mem_used_mb\":40960,\"mem_total_mb\":81920,\"temp_c\":64,\"power_w\":312.5},"
+    "{\"index\":1,\"name\":\"NVIDIA L4\",\"util_pct\":14,\"mem_used_mb\":2048,"
+    "\"mem_total_mb\":23034,\"temp_c\":43,\"power_w\":null}]}],"
+    "\"gpu\":{\"devices\":[{\"index\":0,\"name\":\"NVIDIA A100-SXM4-80GB\",\"vendor\":\"nvidia\"},"
+    "{\"index\":1,\"name\":\"NVIDIA L4\",\"vendor\":\"nvidia\"}],\"max_temp_c\":64,"
+    "\"max_power_w\":312.5,\"max_util_pct\":90,\"throttling_seen\":true}}";
+
+static void markdown_has_a_gpu_section_when_the_run_had_gpus(void **state)
+{
+    (void)state;
+    char *path = write_tmp("gpu.json", k_gpu_snapshot);
+    char *md = render(report_markdown, path);
+    assert_non_null(strstr(md, "\n## GPU\n"));
+    assert_non_null(strstr(
+        md, "| 0 | NVIDIA A100-SXM4-80GB | nvidia | 85.0 | 90 | 40960 | 81920 | 64 | 312.5 |"));
+    assert_non_null(strstr(md, "| 1 | NVIDIA L4 | nvidia | 12.0 | 14 | 2048 | 23034 | 43 | - |"));
+    assert_non_null(strstr(md, "Highest over the run: 64 \xC2\xB0"
+                               "C, 312.5 W, 90 % busy, "
+                               "throttling seen"));
+    free(md);
+    free(path);
+    path = write_tmp("snap.json", k_snapshot); /* no GPU: no section */
+    md = render(report_markdown, path);
+    assert_null(strstr(md, "## GPU"));
+    free(md);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(markdown_has_the_seeds_report),
+        cmocka_unit_test(markdown_has_a_gpu_section_when_the_run_had_gpus),
         cmocka_unit_test(reports_have_a_client_vs_server_table),
         cmocka_unit_test(csv_has_one_row_per_step),
         cmocka_unit_test(html_is_one_page_with_charts_and_escaped_text),

@@ -232,6 +232,51 @@ static void config_differs_names_the_first_field_and_ignores_credentials(void **
     assert_string_equal(snap_config_differs(&a, &b), "config.plan.kind");
 }
 
+/* Issue 16: two GPUs over three seconds (the second GPU's power never read). */
+static const char *const k_gpu_snapshot =
+    "{\"schema\":\"llmload.snapshot/1\",\"config\":{\"url\":\"http://127.0.0.1:9/v1\"},"
+    "\"steps\":[],\"series\":["
+    "{\"t\":0,\"rps\":1},"
+    "{\"t\":1,\"rps\":1,\"gpu\":[{\"index\":0,\"name\":\"NVIDIA A100-SXM4-80GB\",\"util_pct\":80,"
+    "\"mem_used_mb\":40000,\"mem_total_mb\":81920,\"temp_c\":60,\"power_w\":300},"
+    "{\"index\":1,\"name\":\"NVIDIA L4\",\"util_pct\":10,\"mem_used_mb\":2048,"
+    "\"mem_total_mb\":23034,\"temp_c\":41,\"power_w\":null}]},"
+    "{\"t\":2,\"rps\":1,\"gpu\":[{\"index\":0,\"name\":\"NVIDIA A100-SXM4-80GB\",\"util_pct\":90,"
+    "\"mem_used_mb\":40960,\"mem_total_mb\":81920,\"temp_c\":64,\"power_w\":312.5},"
+    "{\"index\":1,\"name\":\"NVIDIA L4\",\"util_pct\":14,\"mem_used_mb\":2048,"
+    "\"mem_total_mb\":23034,\"temp_c\":43,\"power_w\":null}]}],"
+    "\"gpu\":{\"devices\":[{\"index\":0,\"name\":\"NVIDIA A100-SXM4-80GB\",\"vendor\":\"nvidia\"},"
+    "{\"index\":1,\"name\":\"NVIDIA L4\",\"vendor\":\"nvidia\"}],\"max_temp_c\":64,"
+    "\"max_power_w\":312.5,\"max_util_pct\":90,\"throttling_seen\":true}}";
+
+static void gpu_devices_are_read_with_their_figures_over_the_series(void **state)
+{
+    (void)state;
+    char *path = write_text(k_gpu_snapshot);
+    snap_doc d;
+    char err[256];
+    assert_int_equal(snap_load(path, &d, err, sizeof err), 0);
+    assert_true(d.gpu.present);
+    assert_int_equal(d.gpu.n_devices, 2);
+    assert_string_equal(d.gpu.devices[1].name, "NVIDIA L4");
+    assert_string_equal(d.gpu.devices[0].vendor, "nvidia");
+    assert_true(d.gpu.max_temp_c == 64 && d.gpu.max_power_w == 312.5 && d.gpu.max_util_pct == 90);
+    assert_true(d.gpu.throttling_seen);
+    const snap_gpu_device *a = &d.gpu.devices[0], *b = &d.gpu.devices[1];
+    assert_true(a->util_mean_pct == 85 && a->util_max_pct == 90 && a->temp_max_c == 64);
+    assert_true(a->power_max_w == 312.5 && a->mem_used_max_mb == 40960 && a->mem_total_mb == 81920);
+    assert_true(b->util_mean_pct == 12 && b->temp_max_c == 43 && isnan(b->power_max_w));
+    snap_free(&d);
+    free(path);
+    /* "gpu": null (no GPU) and a file from before the key read the same: none */
+    path = write_text("{\"schema\":\"llmload.snapshot/1\",\"gpu\":null}");
+    assert_int_equal(snap_load(path, &d, err, sizeof err), 0);
+    assert_false(d.gpu.present);
+    assert_int_equal(d.gpu.n_devices, 0);
+    snap_free(&d);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +284,7 @@ int main(void)
         cmocka_unit_test(rebuilt_histograms_give_the_writers_percentiles),
         cmocka_unit_test(unknown_keys_nulls_and_older_files_are_read),
         cmocka_unit_test(config_differs_names_the_first_field_and_ignores_credentials),
+        cmocka_unit_test(gpu_devices_are_read_with_their_figures_over_the_series),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

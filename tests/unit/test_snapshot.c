@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/version.h"
+#include "core/gpuhist.h"
 #include "core/snapshot.h"
 #include "core/summary.h"
 #include "testutil.h"
@@ -510,6 +511,130 @@ static void summary_prints_counts_percentiles_and_errors(void **state)
     free(st);
 }
 
+/* ---- GPU telemetry (issue 16) ---- */
+
+static gpuhist gh;
+
+/* Two GPUs read at seconds 1 and 3 of the synthetic run's four. */
+static void fill_gpu_history(void)
+{
+    gpumon m;
+    memset(&m, 0, sizeof m);
+    m.n = 2;
+    strcpy(m.dev[0].name, "NVIDIA A100-SXM4-80GB");
+    strcpy(m.dev[1].name, "AMD Radeon RX 7900 XTX");
+    m.dev[1].vendor = GPU_VENDOR_AMD;
+    gpuhist_init(&gh, &m);
+    gpumon_reading r = {.n = 2};
+    r.dev[0] = (gpumon_figures){87, 40960, 81920, 64, 312.5, 0};
+    r.dev[1] = (gpumon_figures){37, 4096, 24560, 58, 212, -1};
+    gpuhist_record(&gh, 1, &r);
+    r.dev[0] = (gpumon_figures){91, 41000, 81920, 71, 330, 1};
+    r.dev[1].power_w = NAN;
+    gpuhist_record(&gh, 3, &r);
+}
+
+static cJSON *gpu_doc(bool with_gpu)
+{
+    llm_config cfg;
+    fill_config(&cfg);
+    stats *st = synthetic_stats();
+    if (with_gpu) {
+        fill_gpu_history();
+        st->gpu = &gh;
+    }
+    char *path = path_in(tu_tmpdir(), "snap.json"), err[256] = "";
+    assert_int_equal(snapshot_write(path, st, &cfg, 1700000000, 1700000060, 0, err, sizeof err), 0);
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    cJSON *doc = cJSON_Parse(text);
+    assert_non_null(doc);
+    free(text);
+    remove_with_dir(path);
+    stats_free(st);
+    free(st);
+    return doc;
+}
+
+static void assert_number(const cJSON *o, const char *key, double want)
+{
+    const cJSON *v = need(o, key);
+    if (!cJSON_IsNumber(v) || fabs(v->valuedouble - want) > 1e-9)
+        fail_msg("\"%s\": want %g", key, want);
+}
+
+static void series_entries_carry_each_gpu_and_the_run_its_gpu_summary(void **state)
+{
+    (void)state;
+    cJSON *doc = gpu_doc(true);
+    const cJSON *series = need(doc, "series");
+    assert_int_equal(cJSON_GetArraySize(series), 4);
+    /* second 0: nothing read yet, so no key */
+    assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(series, 0), "gpu"));
+    /* second 2 had no reading: second 1's shows, as the other gauges carry */
+    const cJSON *g2 = need(cJSON_GetArrayItem(series, 2), "gpu");
+    assert_int_equal(cJSON_GetArraySize(g2), 2);
+    const cJSON *d0 = cJSON_GetArrayItem(g2, 0), *d1 = cJSON_GetArrayItem(g2, 1);
+    assert_number(d0, "index", 0);
+    assert_string_equal(need(d0, "name")->valuestring, "NVIDIA A100-SXM4-80GB");
+    assert_number(d0, "util_pct", 87);
+    assert_number(d0, "mem_used_mb", 40960);
+    assert_number(d0, "mem_total_mb", 81920);
+    assert_number(d0, "temp_c", 64);
+    assert_number(d0, "power_w", 312.5);
+    assert_number(d1, "index", 1);
+    assert_number(d1, "util_pct", 37);
+    const cJSON *g3 = need(cJSON_GetArrayItem(series, 3), "gpu");
+    assert_number(cJSON_GetArrayItem(g3, 0), "temp_c", 71);
+    assert_true(cJSON_IsNull(need(cJSON_GetArrayItem(g3, 1), "power_w")));
+    const cJSON *gpu = need_object(doc, "gpu");
+    const cJSON *devs = need(gpu, "devices");
+    assert_int_equal(cJSON_GetArraySize(devs), 2);
+    assert_number(cJSON_GetArrayItem(devs, 1), "index", 1);
+    assert_string_equal(need(cJSON_GetArrayItem(devs, 0), "vendor")->valuestring, "nvidia");
+    assert_string_equal(need(cJSON_GetArrayItem(devs, 1), "vendor")->valuestring, "amd");
+    assert_string_equal(need(cJSON_GetArrayItem(devs, 1), "name")->valuestring,
+                        "AMD Radeon RX 7900 XTX");
+    assert_number(gpu, "max_temp_c", 71);
+    assert_number(gpu, "max_power_w", 330);
+    assert_number(gpu, "max_util_pct", 91);
+    assert_true(cJSON_IsTrue(need(gpu, "throttling_seen")));
+    cJSON_Delete(doc);
+    gpuhist_free(&gh);
+}
+
+static void without_a_gpu_the_gpu_key_is_null_and_rows_have_none(void **state)
+{
+    (void)state;
+    cJSON *doc = gpu_doc(false);
+    assert_true(cJSON_IsNull(need(doc, "gpu")));
+    const cJSON *row;
+    cJSON_ArrayForEach(row, need(doc, "series"))
+        assert_null(cJSON_GetObjectItemCaseSensitive(row, "gpu"));
+    cJSON_Delete(doc);
+}
+
+static void summary_says_the_hottest_gpu_and_throttling(void **state)
+{
+    (void)state;
+    stats *st = synthetic_stats();
+    fill_gpu_history();
+    st->gpu = &gh;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    stats_print_summary(out, st, 0);
+    fclose(out);
+    assert_non_null(strstr(buf, "gpu          2 devices: NVIDIA A100-SXM4-80GB, AMD Radeon"));
+    assert_non_null(strstr(buf, "highest 71 \xC2\xB0"
+                                "C 330 W 91 % busy; throttling seen"));
+    free(buf);
+    gpuhist_free(&gh);
+    stats_free(st);
+    free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +647,9 @@ int main(void)
         cmocka_unit_test(streamed_file_equals_the_built_document),
         cmocka_unit_test(a_long_series_needs_no_more_memory_to_save),
         cmocka_unit_test(summary_prints_counts_percentiles_and_errors),
+        cmocka_unit_test(series_entries_carry_each_gpu_and_the_run_its_gpu_summary),
+        cmocka_unit_test(without_a_gpu_the_gpu_key_is_null_and_rows_have_none),
+        cmocka_unit_test(summary_says_the_hottest_gpu_and_throttling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
