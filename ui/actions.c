@@ -140,6 +140,9 @@ static void do_action(ui_app *app, ui_action a)
     case ACT_REDRAW:
         clearok(curscr, TRUE);
         return;
+    case ACT_REPORT:
+        ui_write_report(app, path, sizeof path);
+        return;
     case ACT_NONE:
         return;
     }
