@@ -198,6 +198,9 @@ static void watch_step(ui_app *app)
     if (g->state == ENGINE_STARTING || g->state == ENGINE_WARMUP ||
         (app->seen_any_step && g->seq == app->seen_step))
         return;
+    if (app->seen_any_step && app->seen_step < STATS_MAX_STEPS) /* the step that ended */
+        app->started_in[app->seen_step] = g->started - app->started_base;
+    app->started_base = g->started;
     app->seen_any_step = true;
     app->seen_step = g->seq;
     if (g->step >= app->s->plan.n_steps)

@@ -138,6 +138,19 @@ typedef struct {
     bool missed;    /* the applied load fell > 5 % short of the target (snapshot's rule) */
 } step_figures;
 
+/* The requests/s an open-loop step sent: at the end the snapshot's figure (its requests
+ * that ended or were cut, over its window); while the run goes, what the engine started in
+ * it, as its requests (long ones for several steps) may still be in flight. */
+static double applied_rate(const ui_app *app, size_t i, const stats_agg *a)
+{
+    if (app->g.state == ENGINE_DONE || !app->seen_any_step || i > app->seen_step ||
+        i >= STATS_MAX_STEPS)
+        return stats_agg_send_rate(a);
+    uint64_t n = i == app->seen_step ? app->g.started - app->started_base : app->started_in[i];
+    double w = stats_agg_window_s(a);
+    return w > 0 ? (double)n / w : NAN;
+}
+
 static step_figures row_figures(const ui_app *app, size_t i)
 {
     step_figures f = {.applied = NAN, .target = NAN};
@@ -149,7 +162,7 @@ static step_figures row_figures(const ui_app *app, size_t i)
     const stats_agg *a = f.a;
     if (a && a->opened) {
         f.target = a->rate > 0 ? a->rate : a->concurrency;
-        f.applied = a->rate > 0 ? stats_agg_send_rate(a) : stats_agg_mean_inflight(a);
+        f.applied = a->rate > 0 ? applied_rate(app, i, a) : stats_agg_mean_inflight(a);
         double want = a->rate > 0 ? a->rate : stats_agg_mean_target(a);
         f.missed = isfinite(f.applied) && want > 0 && f.applied < 0.95 * want;
     } else if (f.ps) {
