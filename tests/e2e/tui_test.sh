@@ -218,6 +218,15 @@ steps_cols_at() {
 }
 wait_for 3 steps_cols_at || fail "Steps at 80x24 lacks a key column: $(steps_header)"
 ok "80x24 Steps columns:$(steps_header | tr -s ' ')"
+# ... and the help overlay lists every key there, `w` and the last one (^L) too.
+T send-keys -t tui '?'
+wait_for 2 sh -c "tmux -L $SOCK capture-pane -p -t tui | grep -q '│ w  *write the HTML report'" ||
+    fail "the help at 80x24 does not list w"
+screen | grep -q '│ ^L ' || fail "the help at 80x24 does not reach the last key (^L)"
+T send-keys -t tui 'x'
+wait_for 2 sh -c "! tmux -L $SOCK capture-pane -p -t tui | grep -q 'Keys (any key closes)'" ||
+    fail "the help did not close"
+ok "80x24 help lists every key, w among them"
 T resize-window -t tui -x 100 -y 30
 wait_for 3 steps_cols_at test || fail "Steps at 100x30 lacks a column: $(steps_header)"
 ok "100x30 Steps columns:$(steps_header | tr -s ' ')"
