@@ -232,7 +232,9 @@ static void step_row(ui_app *app, int y, const ui_rect *r, size_t i, const steps
         if (!current &&
             ((col == STEPS_COL_ERR && val > 0) || (col == STEPS_COL_APPLIED && f.missed)))
             ce = col == STEPS_COL_ERR ? UI_ERROR : UI_WARN;
-        draw_text(app, y, x + k_cols[col].w - 1 - utf8_width(v), k_cols[col].w, ce, "%s", v);
+        /* right-aligned, never over the box's left edge (a long step label) */
+        int vx = x + k_cols[col].w - 1 - utf8_width(v);
+        draw_text(app, y, vx > r->x ? vx : r->x, k_cols[col].w, ce, "%s", v);
         x += k_cols[col].w;
     }
 }
