@@ -140,6 +140,9 @@ static void do_action(ui_app *app, ui_action a)
     case ACT_REDRAW:
         clearok(curscr, TRUE);
         return;
+    case ACT_REPORT:
+        ui_write_report(app, path, sizeof path);
+        return;
     case ACT_NONE:
         return;
     }
@@ -195,6 +198,9 @@ static void watch_step(ui_app *app)
     if (g->state == ENGINE_STARTING || g->state == ENGINE_WARMUP ||
         (app->seen_any_step && g->seq == app->seen_step))
         return;
+    if (app->seen_any_step && app->seen_step < STATS_MAX_STEPS) /* the step that ended */
+        app->started_in[app->seen_step] = g->started - app->started_base;
+    app->started_base = g->started;
     app->seen_any_step = true;
     app->seen_step = g->seq;
     if (g->step >= app->s->plan.n_steps)

@@ -15,6 +15,11 @@ void ui_handle_key(ui_app *app, int ch);
  * missing) under a timestamped name; final adds "-final". Logs the path. Returns 0 or -1. */
 int ui_save_snapshot(ui_app *app, bool final, char *path, size_t cap);
 
+/* The `w` key: writes the snapshot so far and its HTML report (llmload report --format
+ * html) next to it in the output directory, atomically; logs the path, or why not in one
+ * sentence. Returns 0 or -1. */
+int ui_write_report(ui_app *app, char *path, size_t cap);
+
 /* Loads and applies a theme by name or path; a missing theme falls back to the built-in
  * default, and fallbacks are named once in the Log. */
 void ui_theme_set(ui_app *app, const char *name_or_path);

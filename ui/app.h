@@ -48,6 +48,10 @@ typedef struct ui_app {
     int steps_page;    /* step rows visible, as last drawn */
     ui_log log;
     uint32_t seen_step;
+    /* requests the engine started in each step, from its count at each step change (the
+     * rate an open-loop step applied, while its requests are still in flight) */
+    uint64_t started_base; /* the count when step seen_step began */
+    uint64_t started_in[STATS_MAX_STEPS];
     uint64_t done_at_ns; /* when the UI saw the run finish; 0 while it runs */
     bool seen_any_step, done_noted, final_written, lost_noted, unreachable_noted;
     int server_state_noted; /* srvmon_state last written to the Log */

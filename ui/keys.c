@@ -15,6 +15,8 @@ static const key_binding k_bindings[] = {
     {'n', ACT_NEXT_STEP, "n", "jump to the next step of the plan", "n next"},
     {'m', ACT_MANUAL, "m", "toggle manual control / hand the target back to the plan", "m manual"},
     {'s', ACT_SAVE, "s", "save a snapshot (JSON + Markdown) into the output directory", "s save"},
+    {'w', ACT_REPORT, "w", "write the HTML report so far (+ its JSON) to the output dir",
+     "w report"},
     {'t', ACT_THEME, "t", "switch to the next colour theme", "t theme"},
     {'l', ACT_LATENCY_SCOPE, "l", "latency table: whole run / current step", "l latency"},
     {'?', ACT_HELP, "?", "show or hide this help", "? help"},

@@ -26,6 +26,7 @@ typedef enum {
     ACT_SCROLL_TOP,
     ACT_SCROLL_END,
     ACT_REDRAW,
+    ACT_REPORT,
 } ui_action;
 
 typedef struct {

@@ -108,8 +108,8 @@ static void draw_help(ui_app *app, int lines, int cols)
     size_t n;
     const key_binding *t = keys_table(&n);
     int h = (int)n + 2, w = cols - 8 < 72 ? cols - 8 : 72;
-    if (h > lines - 2)
-        h = lines - 2;
+    if (h > lines) /* at 80x24 the overlay may cover the header: every key shows */
+        h = lines;
     ui_rect r = {(lines - h) / 2, (cols - w) / 2, h, w};
     attrset(ui_attr(&app->pal, UI_OVERLAY));
     for (int y = r.y; y < r.y + r.h; y++)

@@ -91,17 +91,17 @@ static ui_element state_color(const engine_gauges *g)
     }
 }
 
-/* Seconds left in the plan when every step is bounded by time; < 0 when unknown. The
- * engine's figure for the current step stands still while paused. */
-static double remaining_s(const ui_app *app)
+double panel_remaining_s(const plan *p, const engine_gauges *g)
 {
-    const plan *p = &app->s->plan;
-    size_t cur = app->g.step;
-    if (app->g.state == ENGINE_DONE || cur >= p->n_steps || p->search ||
-        app->g.step_left_ms == ENGINE_LEFT_UNKNOWN)
+    size_t cur = g->step;
+    if (g->state == ENGINE_DONE || cur >= p->n_steps || p->search ||
+        g->step_left_ms == ENGINE_LEFT_UNKNOWN)
         return -1; /* done, or bounded by requests: nothing to show */
-    double left =
-        (double)app->g.step_left_ms / 1e3 + (cur + 1 < p->n_steps ? p->steps[cur].cooldown_s : 0);
+    double left = (double)g->step_left_ms / 1e3;
+    /* the cool-down after the current step: what is left of it once it runs */
+    if (cur + 1 < p->n_steps)
+        left +=
+            g->cooldown_left_ms > 0 ? (double)g->cooldown_left_ms / 1e3 : p->steps[cur].cooldown_s;
     for (size_t i = cur + 1; i < p->n_steps; i++) {
         if (p->steps[i].duration_s <= 0)
             return -1;
@@ -139,7 +139,7 @@ static void header_line2(ui_app *app, const ui_rect *r)
     uint64_t until = app->done_at_ns ? app->done_at_ns : app->now_ns;
     fmt_duration((double)(until - app->s->start_ns) / 1e9, buf, sizeof buf);
     x += draw_pair(app, r->y + 1, x + 2, end - x - 2, "elapsed", buf) + 2;
-    double left = remaining_s(app);
+    double left = panel_remaining_s(&app->s->plan, &app->g);
     if (left >= 0) {
         fmt_duration(left, tmp, sizeof tmp);
         snprintf(buf, sizeof buf, "~%s", tmp);

@@ -1,5 +1,6 @@
 /* Steps (one row per step run, manual ones marked `*`, then the plan's steps to come;
- * scrollable) and Log (the newest lines at the bottom). */
+ * scrollable; the columns that fit the panel, the key ones first) and Log (the newest
+ * lines at the bottom). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,59 +10,72 @@
 #include "draw.h"
 #include "panels.h"
 
-typedef enum { COL_NUM, COL_MS } col_kind;
+typedef enum { COL_NUM, COL_MS, COL_TEXT } col_kind;
 
 typedef struct {
     const char *head;
-    int w;
+    int w; /* cells, one of them the gap on the left of the next column */
     col_kind kind;
 } step_col;
 
-static const step_col k_cols[] = {
-    {"#", 4, COL_NUM},    {"conc", 5, COL_NUM},       {"req", 6, COL_NUM},   {"RPS", 6, COL_NUM},
-    {"TPS", 6, COL_NUM},  {"tok/s/str", 10, COL_NUM}, {"TTFT50", 9, COL_MS}, {"TTFT99", 9, COL_MS},
-    {"E2E50", 9, COL_MS}, {"err", 6, COL_NUM},
+static const step_col k_cols[STEPS_COLS] = {
+    [STEPS_COL_STEP] = {"#", 5, COL_TEXT},      [STEPS_COL_TEST] = {"test", 7, COL_TEXT},
+    [STEPS_COL_TARGET] = {"conc", 5, COL_NUM},  [STEPS_COL_APPLIED] = {"appl", 5, COL_NUM},
+    [STEPS_COL_REQ] = {"req", 5, COL_NUM},      [STEPS_COL_RPS] = {"RPS", 5, COL_NUM},
+    [STEPS_COL_TPS] = {"TPS", 5, COL_NUM},      [STEPS_COL_STREAM] = {"tok/s/str", 10, COL_NUM},
+    [STEPS_COL_TTFT50] = {"TTFT50", 7, COL_MS}, [STEPS_COL_TTFT99] = {"TTFT99", 7, COL_MS},
+    [STEPS_COL_E2E50] = {"E2E50", 7, COL_MS},   [STEPS_COL_ERR] = {"err", 5, COL_NUM},
 };
-#define N_COLS (sizeof k_cols / sizeof k_cols[0])
 
-/* The value of column c for a step (NaN = not yet). */
-static double col_value(const stats_agg *a, size_t c, double conc)
+/* The order in which columns claim room: the key ones (44 cells, what an 80x24 terminal
+ * has) first, so a narrow panel drops the others, the last here first. */
+static const steps_col k_rank[STEPS_COLS] = {
+    STEPS_COL_STEP,   STEPS_COL_TARGET, STEPS_COL_RPS,     STEPS_COL_TPS,
+    STEPS_COL_TTFT50, STEPS_COL_ERR,    STEPS_COL_APPLIED, STEPS_COL_TTFT99,
+    STEPS_COL_TEST,   STEPS_COL_STREAM, STEPS_COL_E2E50,   STEPS_COL_REQ,
+};
+
+int steps_col_width(steps_col c)
 {
-    switch (c) {
-    case 0:
-        return NAN;
-    case 1:
-        return conc;
-    case 2:
-        return a ? (double)(a->ok + a->failed) : NAN;
-    case 3:
-        return a ? stats_agg_rps(a) : NAN;
-    case 4:
-        return a ? stats_agg_tps(a) : NAN;
-    case 5:
-        return a ? stats_agg_per_stream_tps(a) : NAN;
-    case 6:
-        return a ? stats_agg_value(a, STATS_TTFT, 50) : NAN;
-    case 7:
-        return a ? stats_agg_value(a, STATS_TTFT, 99) : NAN;
-    case 8:
-        return a ? stats_agg_value(a, STATS_E2E, 50) : NAN;
-    default:
-        return a ? (double)a->failed : NAN;
-    }
+    return (unsigned)c < STEPS_COLS ? k_cols[c].w : 0;
 }
 
-static size_t cols_fitting(int w)
+size_t steps_columns(int w, steps_col out[STEPS_COLS])
 {
-    size_t n = 0;
+    bool on[STEPS_COLS] = {false};
     int used = 0;
-    while (n < N_COLS && used + k_cols[n].w <= w)
-        used += k_cols[n++].w;
+    for (size_t i = 0; i < STEPS_COLS; i++) {
+        steps_col c = k_rank[i];
+        if (used + k_cols[c].w <= w) {
+            on[c] = true;
+            used += k_cols[c].w;
+        }
+    }
+    size_t n = 0;
+    for (int c = 0; c < STEPS_COLS; c++)
+        if (on[c])
+            out[n++] = (steps_col)c;
     return n;
 }
 
-/* The step number, with the test's initial (i, o, m) when the plan mixes kinds of test
- * (the seeds' -i next to the output test): the rows are told apart at a glance. */
+void steps_format_ms(double ms, char *out, size_t cap, bool ascii)
+{
+    if (!isfinite(ms))
+        snprintf(out, cap, "-");
+    else if (ms < 1.0)
+        snprintf(out, cap, "%.0f%s", ms * 1000.0, ascii ? "us" : "\xC2\xB5s");
+    else if (ms < 1000.0)
+        snprintf(out, cap, ms < 10 ? "%.2fms" : ms < 100 ? "%.1fms" : "%.0fms", ms);
+    else
+        snprintf(out, cap, ms < 1e4 ? "%.2fs" : ms < 1e5 ? "%.1fs" : "%.0fs", ms / 1000.0);
+}
+
+/* The test column: the kind of test the step runs, in at most 6 cells. */
+static const char *test_short(llm_test_kind k)
+{
+    return k == TEST_MULTIMODAL ? "multi" : test_kind_name(k);
+}
+
 /* Rows: the steps that ran (manual ones too, DESIGN §4), then the plan's steps still to
  * come. Row i is stats step i while i < ran, else plan step (current + 1 + i - ran). */
 static size_t rows_ran(const ui_app *app)
@@ -87,16 +101,17 @@ static size_t row_plan_step(const ui_app *app, size_t i, const stats_agg *a)
 }
 
 /* The step number, with the test's initial (i, o, m) when the plan mixes kinds of test
- * (the seeds' -i next to the output test): the rows are told apart at a glance; a hand
- * change's step is marked with a `*`. */
-static void step_label(const ui_app *app, size_t i, const stats_agg *a, char *out, size_t cap)
+ * and the test column is not shown (the seeds' -i next to the output test): the rows are
+ * told apart at a glance; a hand change's step is marked with a `*`. */
+static void step_label(const ui_app *app, size_t i, const stats_agg *a, bool test_shown, char *out,
+                       size_t cap)
 {
     const plan *p = &app->s->plan;
     int kinds = 0;
     for (int k = 0; k < TEST_KINDS; k++)
         kinds += p->has_test[k];
     size_t ps = row_plan_step(app, i, a);
-    if (kinds > 1 && ps < p->n_steps)
+    if (kinds > 1 && !test_shown && ps < p->n_steps)
         snprintf(out, cap, "%zu%c", i + 1, test_kind_name(p->steps[ps].test)[0]);
     else
         snprintf(out, cap, "%zu", i + 1);
@@ -114,34 +129,113 @@ static void step_label(const ui_app *app, size_t i, const stats_agg *a, char *ou
     }
 }
 
-static void step_row(ui_app *app, int y, const ui_rect *r, size_t i, size_t ncols)
+/* What one row shows: the step's figures (a = NULL before it ran) and its plan step. */
+typedef struct {
+    const stats_agg *a;
+    const plan_step *ps;
+    double target;  /* users, or requests/s for an open-loop step */
+    double applied; /* mean in flight, or requests/s sent; NaN = not yet */
+    bool missed;    /* the applied load fell > 5 % short of the target (snapshot's rule) */
+} step_figures;
+
+/* The requests/s an open-loop step sent: at the end the snapshot's figure (its requests
+ * that ended or were cut, over its window); while the run goes, what the engine started in
+ * it, as its requests (long ones for several steps) may still be in flight. */
+static double applied_rate(const ui_app *app, size_t i, const stats_agg *a)
 {
-    const stats_agg *a = i < rows_ran(app) ? stats_step(app->s->st, i) : NULL;
-    if (a && !a->opened && a->ok + a->failed == 0)
-        a = NULL;
+    if (app->g.state == ENGINE_DONE || !app->seen_any_step || i > app->seen_step ||
+        i >= STATS_MAX_STEPS)
+        return stats_agg_send_rate(a);
+    uint64_t n = i == app->seen_step ? app->g.started - app->started_base : app->started_in[i];
+    double w = stats_agg_window_s(a);
+    return w > 0 ? (double)n / w : NAN;
+}
+
+static step_figures row_figures(const ui_app *app, size_t i)
+{
+    step_figures f = {.applied = NAN, .target = NAN};
+    f.a = i < rows_ran(app) ? stats_step(app->s->st, i) : NULL;
+    if (f.a && !f.a->opened && f.a->ok + f.a->failed == 0)
+        f.a = NULL;
+    size_t psi = row_plan_step(app, i, f.a);
+    f.ps = psi < app->s->plan.n_steps ? &app->s->plan.steps[psi] : NULL;
+    const stats_agg *a = f.a;
+    if (a && a->opened) {
+        f.target = a->rate > 0 ? a->rate : a->concurrency;
+        f.applied = a->rate > 0 ? applied_rate(app, i, a) : stats_agg_mean_inflight(a);
+        double want = a->rate > 0 ? a->rate : stats_agg_mean_target(a);
+        f.missed = isfinite(f.applied) && want > 0 && f.applied < 0.95 * want;
+    } else if (f.ps) {
+        f.target = f.ps->rate > 0 ? f.ps->rate : (double)f.ps->concurrency;
+    }
+    return f;
+}
+
+/* The value of a numeric or time column (NaN = not yet). */
+static double col_value(const step_figures *f, steps_col c)
+{
+    const stats_agg *a = f->a;
+    switch (c) {
+    case STEPS_COL_TARGET:
+        return f->target;
+    case STEPS_COL_APPLIED:
+        return f->applied;
+    case STEPS_COL_REQ:
+        return a ? (double)(a->ok + a->failed) : NAN;
+    case STEPS_COL_RPS:
+        return a ? stats_agg_rps(a) : NAN;
+    case STEPS_COL_TPS:
+        return a ? stats_agg_tps(a) : NAN;
+    case STEPS_COL_STREAM:
+        return a ? stats_agg_per_stream_tps(a) : NAN;
+    case STEPS_COL_TTFT50:
+        return a ? stats_agg_value(a, STATS_TTFT, 50) : NAN;
+    case STEPS_COL_TTFT99:
+        return a ? stats_agg_value(a, STATS_TTFT, 99) : NAN;
+    case STEPS_COL_E2E50:
+        return a ? stats_agg_value(a, STATS_E2E, 50) : NAN;
+    case STEPS_COL_ERR:
+        return a ? (double)a->failed : NAN;
+    default:
+        return NAN;
+    }
+}
+
+static void step_row(ui_app *app, int y, const ui_rect *r, size_t i, const steps_col *cols,
+                     size_t ncols)
+{
+    step_figures f = row_figures(app, i);
     bool current = i + 1 == rows_ran(app) && app->g.state != ENGINE_DONE;
-    /* The load column: the load applied (users, or requests/s for an open-loop step). */
-    size_t psi = row_plan_step(app, i, a);
-    const plan_step *ps = psi < app->s->plan.n_steps ? &app->s->plan.steps[psi] : NULL;
-    double conc = a && a->opened ? (a->rate > 0 ? a->rate : a->concurrency)
-                  : ps           ? (ps->rate > 0 ? ps->rate : (double)ps->concurrency)
-                                 : NAN;
-    ui_element e = current ? UI_SELECTED : a ? UI_VALUE : UI_LABEL;
+    bool test_shown = false;
+    for (size_t c = 0; c < ncols; c++)
+        test_shown |= cols[c] == STEPS_COL_TEST;
+    ui_element e = current ? UI_SELECTED : f.a ? UI_VALUE : UI_LABEL;
     if (current)
         draw_text(app, y, r->x, r->w, e, "%*s", r->w, "");
     int x = r->x;
     for (size_t c = 0; c < ncols; c++) {
+        steps_col col = cols[c];
         char v[32];
-        double val = c == 0 ? (double)(i + 1) : col_value(a, c, conc);
-        if (c == 0)
-            step_label(app, i, a, v, sizeof v);
-        else if (k_cols[c].kind == COL_MS)
-            llm_format_ms(val, v, sizeof v, !app->utf8);
+        double val = col_value(&f, col);
+        ui_element ce = e;
+        if (col == STEPS_COL_STEP)
+            step_label(app, i, f.a, test_shown, v, sizeof v);
+        else if (col == STEPS_COL_TEST)
+            snprintf(v, sizeof v, "%s",
+                     f.a    ? test_short((llm_test_kind)f.a->test)
+                     : f.ps ? test_short(f.ps->test)
+                            : "-");
+        else if (k_cols[col].kind == COL_MS)
+            steps_format_ms(val, v, sizeof v, !app->utf8);
         else
             fmt_num(val, v, sizeof v);
-        ui_element ce = (c == 9 && val > 0 && !current) ? UI_ERROR : e;
-        draw_text(app, y, x + k_cols[c].w - 1 - utf8_width(v), k_cols[c].w, ce, "%s", v);
-        x += k_cols[c].w;
+        if (!current &&
+            ((col == STEPS_COL_ERR && val > 0) || (col == STEPS_COL_APPLIED && f.missed)))
+            ce = col == STEPS_COL_ERR ? UI_ERROR : UI_WARN;
+        /* right-aligned, never over the box's left edge (a long step label) */
+        int vx = x + k_cols[col].w - 1 - utf8_width(v);
+        draw_text(app, y, vx > r->x ? vx : r->x, k_cols[col].w, ce, "%s", v);
+        x += k_cols[col].w;
     }
 }
 
@@ -162,17 +256,22 @@ static void clamp_scroll(ui_app *app, int n_steps, int page)
 
 static void draw_steps(ui_app *app, const ui_rect *r)
 {
-    size_t ncols = cols_fitting(r->w);
+    steps_col cols[STEPS_COLS];
+    size_t ncols = steps_columns(r->w, cols);
+    /* an open-loop plan's target is a rate */
+    bool rate = app->s->plan.n_steps && app->s->plan.steps[0].rate > 0;
     int x = r->x;
     for (size_t c = 0; c < ncols; c++) {
-        draw_text(app, r->y, x, k_cols[c].w, UI_LABEL, "%*s", k_cols[c].w - 1, k_cols[c].head);
-        x += k_cols[c].w;
+        const step_col *k = &k_cols[cols[c]];
+        const char *head = cols[c] == STEPS_COL_TARGET && rate ? "rate" : k->head;
+        draw_text(app, r->y, x, k->w, UI_LABEL, "%*s", k->w - 1, head);
+        x += k->w;
     }
     int n = (int)rows_total(app), page = r->h - 1;
     app->steps_page = page > 0 ? page : 1;
     clamp_scroll(app, n, page);
     for (int row = 0; row < page && app->steps_scroll + row < n; row++)
-        step_row(app, r->y + 1 + row, r, (size_t)(app->steps_scroll + row), ncols);
+        step_row(app, r->y + 1 + row, r, (size_t)(app->steps_scroll + row), cols, ncols);
     if (app->steps_scroll > 0 || app->steps_scroll + page < n)
         draw_text(app, r->y - 1, r->x + r->w - 14, 14, UI_LABEL, " %d-%d of %d ",
                   app->steps_scroll + 1,

@@ -497,6 +497,10 @@ static void sample_load_into(stats_agg *a, uint64_t target, uint64_t inflight)
 
 static void sample_load(stats *st, uint64_t target, uint64_t inflight)
 {
+    /* the load applied inside the window: not while paused or cooling down (nothing is
+     * sent, the target still stands) nor after the load ended (issue 16) */
+    if (st->paused || st->load_ended)
+        return;
     stats_agg *a = st->n_steps ? step_at(st, st->current_step) : NULL;
     if (a)
         sample_load_into(a, target, inflight);

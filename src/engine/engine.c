@@ -116,6 +116,7 @@ struct engine {
     /* published to the controlling thread */
     _Atomic uint32_t g_target, g_inflight, g_step, g_seq, g_n_steps;
     _Atomic uint64_t g_started, g_cancelled, g_lost, g_step_left_ms;
+    _Atomic uint64_t g_cooldown_left_ms;
     _Atomic int g_state;
     _Atomic bool g_manual, g_finished, g_stop; /* g_stop: a STOP the command ring had no room for */
     uint32_t inflight;
@@ -169,6 +170,16 @@ static uint64_t step_left_ms(const engine *e, uint64_t now)
     return t >= e->step_deadline_ns ? 0 : (e->step_deadline_ns - t) / LLM_NS_PER_MS;
 }
 
+/* Time left in a running cool-down, rounded up (>= 1 while one runs: the next step starts
+ * in the same tick it ends), its clock standing still while paused; 0 outside one. */
+static uint64_t cooldown_left_ms(const engine *e, uint64_t now)
+{
+    uint64_t t = step_clock(e, now);
+    if (e->phase != PHASE_COOLDOWN || t >= e->cooldown_until_ns)
+        return 0;
+    return (e->cooldown_until_ns - t + LLM_NS_PER_MS - 1) / LLM_NS_PER_MS;
+}
+
 static engine_state state_of(const engine *e)
 {
     if (e->phase == PHASE_DONE)
@@ -190,6 +201,7 @@ static engine_state state_of(const engine *e)
 static void publish_gauges(engine *e, uint64_t now)
 {
     atomic_store_explicit(&e->g_step_left_ms, step_left_ms(e, now), memory_order_relaxed);
+    atomic_store_explicit(&e->g_cooldown_left_ms, cooldown_left_ms(e, now), memory_order_relaxed);
     atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
     /* --turns: the closed loop's load is its users, thinking ones included (DESIGN §6) */
     atomic_store_explicit(&e->g_inflight, e->inflight + (uint32_t)e->n_thinking,
@@ -1312,6 +1324,7 @@ void engine_read_gauges(engine *e, engine_gauges *g)
     g->lost_events = atomic_load_explicit(&e->g_lost, memory_order_relaxed);
     g->state = (engine_state)atomic_load_explicit(&e->g_state, memory_order_relaxed);
     g->step_left_ms = atomic_load_explicit(&e->g_step_left_ms, memory_order_relaxed);
+    g->cooldown_left_ms = atomic_load_explicit(&e->g_cooldown_left_ms, memory_order_relaxed);
     g->manual = atomic_load_explicit(&e->g_manual, memory_order_relaxed);
 }
 

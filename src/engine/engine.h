@@ -59,6 +59,9 @@ typedef struct {
     /* time left in a duration-bounded step, standing still while paused;
      * ENGINE_LEFT_UNKNOWN for a step bounded by requests */
     uint64_t step_left_ms;
+    /* time left in a running cool-down (>= 1 while one runs), standing still while paused;
+     * 0 outside one */
+    uint64_t cooldown_left_ms;
 } engine_gauges;
 
 #define ENGINE_LEFT_UNKNOWN UINT64_MAX

@@ -3,6 +3,9 @@
 # reads the screen with capture-pane. Usage: tui_test.sh PATH/TO/llmload
 # Checks: panels and a non-zero RPS appear; `+` raises the target (gauge within a second);
 # `s` writes a snapshot that parses; 80x24 still draws every panel, 60x20 says "too small";
+# issue 16: the Steps table's test column and applied load, its key columns at 80x24 and
+# 100x30, the remaining time standing still across a 3 s pause, `w` writes the HTML report
+# (and says why not when it cannot);
 # `q` asks while requests are in flight, `y` quits with exit code 0 and the terminal
 # restored (alternate screen off, cursor on, echo and canonical mode back).
 set -u
@@ -84,6 +87,18 @@ rps_nonzero() { screen | grep -Eq 'RPS now ([1-9][0-9.]*k?|0\.[0-9]*[1-9])'; }
 wait_for 20 rps_nonzero || fail "RPS stayed 0"
 ok "non-zero RPS"
 
+# Issue 16: the Steps table at 120x40 has the test column and the applied load beside the
+# target: step 1 runs the output test at concurrency 1 and applies a measured load.
+# the Steps table's header line (the panel beside it cut off)
+steps_header() { screen | grep -E '│ +# ' | head -1 | sed 's/^│//; s/│.*//'; }
+step1_applied() { screen | grep -Eq '│ +1 +output +1 +[0-9][0-9.]* +[0-9]'; }
+H=$(steps_header)
+for col in test conc appl req RPS TPS 'tok/s/str' TTFT50 TTFT99 E2E50 err; do
+    grep -q -- "$col" <<<"$H" || fail "Steps header at 120x40 lacks '$col': $H"
+done
+wait_for 10 step1_applied || fail "no test kind and applied load in step 1's row"
+ok "Steps: test column and applied load ($(screen | grep -Eo '│ +1 +output +1 +[0-9][0-9.]*' | head -1 | sed 's/│//g' | tr -s ' '))"
+
 # Issue 13: the demo's simulator exports vLLM's histograms: the Latency panel gains a
 # "server" row (the server's own E2E) and says where it comes from.
 server_row() { screen | grep -Eq '│server +[0-9.]+ (ms|s) ' && screen | grep -q 'server: buckets'; }
@@ -111,13 +126,29 @@ wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t tui | sed -n 2p | grep -q '^ 
 sleep 0.5
 R0=$(remaining_now)
 [ -n "$R0" ] || fail "no remaining time on screen"
-sleep 2.5
+sleep 3
 R1=$(remaining_now)
 [ "$R0" = "$R1" ] || fail "remaining time moved while paused: '$R0' -> '$R1'"
 T send-keys -t tui 'p'
 wait_for 3 sh -c "! tmux -L $SOCK capture-pane -p -t tui | sed -n 2p | grep -q '^ *paused'" ||
     fail "p did not resume"
-ok "paused: '$R0' stood still for 2.5 s; resumed"
+ok "paused: '$R0' stood still for 3 s; resumed"
+# Issue 16: after the resume the clock runs on from where it stood (not 3 s less).
+# secs "remaining ~1m05s" -> 65 (the header's durations: 45s, 1m05s, 2h03m)
+secs() {
+    local d=${1#remaining ~} h=0 m=0 x=0
+    [[ $d =~ ([0-9]+)h ]] && h=${BASH_REMATCH[1]}
+    [[ $d =~ ([0-9]+)m ]] && m=${BASH_REMATCH[1]}
+    [[ $d =~ ([0-9]+)s ]] && x=${BASH_REMATCH[1]}
+    echo $((10#$h * 3600 + 10#$m * 60 + 10#$x))
+}
+remaining_moved_on() {
+    local r
+    r=$(remaining_now)
+    [ -n "$r" ] && [ "$(secs "$r")" -lt "$(secs "$R0")" ] && [ "$(secs "$r")" -ge $(($(secs "$R0") - 3)) ]
+}
+wait_for 3 remaining_moved_on || fail "remaining did not run on from '$R0' after the resume: '$(remaining_now)'"
+ok "after the resume: '$R0' -> '$(remaining_now)'"
 
 T send-keys -t tui 's'
 # first_json KIND: the first snapshot in $OUT, "saved" (by `s`) or "final".
@@ -142,6 +173,26 @@ wait_for 2 sh -c "tmux -L $SOCK capture-pane -p -t tui | grep -q 'snapshot writt
     fail "the Log does not show the snapshot path"
 ok "snapshot $SNAP parses (+ .md), path in the Log"
 
+# Issue 16: `w` writes the HTML report of the run so far (and its snapshot) next to the
+# snapshots, and says where in the Log; a place it cannot write to is one sentence there.
+T send-keys -t tui 'w'
+html_written() { ls "$OUT"/llmload-*.html >/dev/null 2>&1; }
+wait_for 5 html_written || fail "'w' wrote no HTML report into $OUT"
+HTML=$(ls "$OUT"/llmload-*.html | head -1)
+grep -q '<h1>llmload report</h1>' "$HTML" && grep -q '<svg' "$HTML" && grep -q '</html>' "$HTML" ||
+    fail "$HTML is not the report"
+[ -s "${HTML%.html}.json" ] || fail "no snapshot next to $HTML"
+wait_for 2 sh -c "tmux -L $SOCK capture-pane -p -t tui | grep -q 'report written: '" ||
+    fail "the Log does not show the report's path"
+ok "'w' wrote $HTML (+ .json), path in the Log"
+mv "$OUT" "$OUT.keep" && : >"$OUT" # the output directory is now a file: nothing can go there
+T send-keys -t tui 'w'
+wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t tui | grep -q 'cannot write '" ||
+    fail "'w' into an unusable directory did not say why in the Log"
+rm -f "$OUT" && mv "$OUT.keep" "$OUT"
+wait_for 2 have_panels || fail "the dashboard is gone after a failed 'w'"
+ok "'w' that cannot write says so in the Log and the run goes on"
+
 T resize-window -t tui -x 80 -y 24
 sane_small() {
     local s
@@ -156,6 +207,32 @@ sane_small() {
 }
 wait_for 3 sane_small || fail "80x24 screen is not sane"
 ok "80x24 draws every panel within 80 columns"
+# Issue 16: the Steps table keeps its key columns at 80x24 (the others give way), and
+# 100x30 adds the test kind.
+steps_cols_at() {
+    local h
+    h=$(steps_header)
+    for col in '#' conc appl RPS TPS TTFT50 TTFT99 err "$@"; do
+        grep -q -- " $col" <<<"$h" || return 1
+    done
+}
+wait_for 3 steps_cols_at || fail "Steps at 80x24 lacks a key column: $(steps_header)"
+ok "80x24 Steps columns:$(steps_header | tr -s ' ')"
+# ... and the help overlay lists every key there, `w` and the last one (^L) too.
+T send-keys -t tui '?'
+wait_for 2 sh -c "tmux -L $SOCK capture-pane -p -t tui | grep -q '│ w  *write the HTML report'" ||
+    fail "the help at 80x24 does not list w"
+screen | grep -q '│ ^L ' || fail "the help at 80x24 does not reach the last key (^L)"
+T send-keys -t tui 'x'
+wait_for 2 sh -c "! tmux -L $SOCK capture-pane -p -t tui | grep -q 'Keys (any key closes)'" ||
+    fail "the help did not close"
+ok "80x24 help lists every key, w among them"
+T resize-window -t tui -x 100 -y 30
+wait_for 3 steps_cols_at test || fail "Steps at 100x30 lacks a column: $(steps_header)"
+ok "100x30 Steps columns:$(steps_header | tr -s ' ')"
+T resize-window -t tui -x 80 -y 24
+wait_for 3 sane_small || fail "80x24 not redrawn after 100x30"
+
 
 T resize-window -t tui -x 60 -y 20
 wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t tui | grep -q 'terminal too small: need 80x24, have 60x20'" ||

@@ -649,6 +649,56 @@ static void wait_state(engine *e, run_ctx *r, engine_state want)
     assert_int_equal(g.state, want);
 }
 
+/* Issue 16: the engine publishes the time left in a cool-down (the dashboard's remaining
+ * time counts it down); it stands still while paused and is 0 outside one. */
+static void cooldown_time_left_counts_down_and_stands_still_while_paused(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1000;
+    start_sim(r, &o);
+    base_config(r, 1, 0);
+    r->cfg.ramp_start = 1;
+    r->cfg.ramp_end = 2;
+    r->cfg.ramp_step = 1;
+    r->cfg.step_duration_s = 0.3;
+    r->cfg.cooldown_s = 1.5;
+    r->cfg.max_tokens = 4;
+    engine *e = start_engine(r);
+    engine_gauges g;
+    engine_read_gauges(e, &g);
+    assert_int_equal(g.cooldown_left_ms, 0); /* no cool-down while the step runs */
+    wait_state(e, r, ENGINE_COOLDOWN);
+    engine_read_gauges(e, &g);
+    uint64_t first = g.cooldown_left_ms;
+    assert_true(first > 0 && first <= 1500);
+    usleep(300 * 1000);
+    drain(r, e);
+    engine_read_gauges(e, &g);
+    assert_int_equal(g.state, ENGINE_COOLDOWN);
+    assert_true(g.cooldown_left_ms < first && g.cooldown_left_ms > 0);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_PAUSE}));
+    wait_state(e, r, ENGINE_PAUSED);
+    usleep(50 * 1000); /* a few ticks: the gauges were published while paused */
+    engine_read_gauges(e, &g);
+    uint64_t held = g.cooldown_left_ms;
+    assert_true(held > 0);
+    usleep(400 * 1000);
+    drain(r, e);
+    engine_read_gauges(e, &g);
+    assert_int_equal(g.cooldown_left_ms, held);
+    assert_true(engine_send(e, (engine_cmd){.kind = ENGINE_CMD_RESUME}));
+    wait_state(e, r, ENGINE_RUNNING); /* the cool-down ran out: step 2 */
+    engine_read_gauges(e, &g);
+    assert_int_equal(g.step, 1);
+    assert_int_equal(g.cooldown_left_ms, 0);
+    run_to_end(r, e, 10);
+    finish(r, e);
+    free(r);
+}
+
 /* Issue 11, defect 2: a pause counted as working time, so RPS halved after a pause. The
  * window stands still while paused: a 1 s step paused for 1.5 s has a 1 s window and the
  * throughput of an unpaused second. */
@@ -1058,6 +1108,7 @@ int main(void)
         cmocka_unit_test(constant_rate_is_achieved_within_3_percent),
         cmocka_unit_test(poisson_gaps_look_exponential),
         cmocka_unit_test(ramp_steps_count_exactly_and_honour_the_cooldown),
+        cmocka_unit_test(cooldown_time_left_counts_down_and_stands_still_while_paused),
         cmocka_unit_test(search_steps_wait_for_the_next_load),
         cmocka_unit_test(a_pause_is_outside_the_step_window),
         cmocka_unit_test(step_one_opens_when_the_warmup_requests_have_ended),

@@ -624,6 +624,27 @@ static void achieved_load_is_the_mean_of_gauge_samples_per_step(void **state)
     free_stats(st);
 }
 
+/* Issue 16: a pause or a cool-down sends nothing while the target stands; its seconds are
+ * outside the window and do not count as load that fell short. */
+static void achieved_load_leaves_out_pauses_and_cooldowns(void **state)
+{
+    (void)state;
+    stats *st = new_stats(NULL);
+    feed(st, step_ev(0, 4, S));
+    stats_set_gauges(st, 4, 4, NAN, NAN);
+    feed(st, mark_ev(EV_PAUSE, 2 * S));
+    stats_set_gauges(st, 4, 0, NAN, NAN);
+    stats_set_gauges(st, 4, 0, NAN, NAN);
+    feed(st, mark_ev(EV_RESUME, 4 * S));
+    stats_set_gauges(st, 4, 3, NAN, NAN);
+    feed(st, mark_ev(EV_WINDOW_END, 5 * S));
+    stats_set_gauges(st, 4, 1, NAN, NAN); /* the drain after the load ended */
+    assert_close(stats_agg_mean_inflight(stats_step(st, 0)), 3.5, 1e-9);
+    assert_close(stats_agg_mean_target(stats_step(st, 0)), 4.0, 1e-9);
+    assert_close(stats_agg_mean_inflight(&st->totals), 3.5, 1e-9);
+    free_stats(st);
+}
+
 static void efficiency_compares_with_the_concurrency_1_step(void **state)
 {
     (void)state;
@@ -784,6 +805,7 @@ int main(void)
         cmocka_unit_test(series_memory_is_bounded),
         cmocka_unit_test(steps_beyond_the_cap_count_in_totals_only),
         cmocka_unit_test(achieved_load_is_the_mean_of_gauge_samples_per_step),
+        cmocka_unit_test(achieved_load_leaves_out_pauses_and_cooldowns),
         cmocka_unit_test(efficiency_compares_with_the_concurrency_1_step),
         cmocka_unit_test(efficiency_is_unknown_without_a_concurrency_1_step),
         cmocka_unit_test(repeated_steps_give_mean_and_sample_sd),

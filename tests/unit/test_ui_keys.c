@@ -40,7 +40,7 @@ static void every_action_has_a_key(void **state)
     (void)state;
     size_t n;
     const key_binding *t = keys_table(&n);
-    for (int a = ACT_NONE + 1; a <= ACT_REDRAW; a++) {
+    for (int a = ACT_NONE + 1; a <= ACT_REPORT; a++) {
         bool found = false;
         for (size_t i = 0; i < n; i++)
             found = found || (int)t[i].action == a;
@@ -59,6 +59,7 @@ static void the_briefed_keys_do_what_they_say(void **state)
     assert_int_equal(keys_action('n'), ACT_NEXT_STEP);
     assert_int_equal(keys_action('m'), ACT_MANUAL);
     assert_int_equal(keys_action('s'), ACT_SAVE);
+    assert_int_equal(keys_action('w'), ACT_REPORT); /* issue 16: the HTML report so far */
     assert_int_equal(keys_action('t'), ACT_THEME);
     assert_int_equal(keys_action('?'), ACT_HELP);
     assert_int_equal(keys_action('q'), ACT_QUIT);
