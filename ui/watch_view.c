@@ -30,8 +30,7 @@ static const struct {
     wk action;
     const char *name, *help, *footer;
 } k_watch_keys[] = {
-    {'+', WK_UP, "+", "every worker's target +1 (the fleet's grows by one per worker)",
-     "+/- target"},
+    {'+', WK_UP, "+", "every worker's target +1 (the fleet's: +1 per worker)", "+/- target"},
     {'=', WK_UP, "=", "same as + (no shift needed)", NULL},
     {'-', WK_DOWN, "-", "every worker's target -1 (a worker at 1 is left alone)", NULL},
     {'p', WK_PAUSE, "p", "pause every worker; resume them when all are paused", "p pause"},
@@ -337,8 +336,14 @@ static void draw_screen(watch_view *v)
     in = draw_box(app, &r, "Requests");
     draw_requests(v, &in);
     y += 6;
-    int body = LINES - 1 - y;
-    int log_h = LINES >= 32 ? body / 3 : 0;
+    size_t n_workers;
+    watch_net_workers(v->net, &n_workers);
+    /* the Workers box as tall as its rows, the Log the rest (a third at least when tall) */
+    int body = LINES - 1 - y, log_h = body - ((int)n_workers + 3);
+    if (LINES >= 32 && log_h < body / 3)
+        log_h = body / 3;
+    if (log_h < 3)
+        log_h = 0;
     r = (ui_rect){y, 0, body - log_h, COLS};
     in = draw_box(app, &r, "Workers");
     draw_workers(v, &in);

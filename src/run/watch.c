@@ -188,8 +188,8 @@ bool watch_read(const char *text, size_t len, watch_figures *out, char *err, siz
     }
     if (!seen_up)
         snprintf(err, errlen,
-                 "not an llmload worker: its /metrics has no llmload_up (give the address of "
-                 "`llmload run --listen`)");
+                 "not an llmload worker: no llmload_up in its /metrics (give the address "
+                 "of `llmload run --listen`)");
     return seen_up;
 }
 

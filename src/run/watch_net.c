@@ -326,9 +326,7 @@ bool watch_net_send(watch_net *n, watch_cmd cmd, char *note, size_t cap)
 {
     static const char *const what[] = {"target +1", "target -1", "", "next step"};
     if (!n->token) {
-        snprintf(note, cap,
-                 "not sent: watch has no control token; restart it with --control-token TOKEN "
-                 "(or --control-token-file FILE), the workers' own");
+        snprintf(note, cap, "not sent: watch has no --control-token (give it the workers' token)");
         return false;
     }
     bool resume;

@@ -141,7 +141,7 @@ T send-keys -t bad 'q'
 watch_in none
 wait_for 15 running_rows none || fail "the token-less watch shows no workers"
 T send-keys -t none '+'
-wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t none | grep -q 'not sent: watch has no control token'" ||
+wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t none | grep -q 'not sent: watch has no --control-token'" ||
     fail "no refusal without a token"
 ok "without a token, '+' is refused with a sentence"
 T send-keys -t none 'q'

@@ -232,7 +232,7 @@ static void workers_without_control_say_403_and_no_token_sends_nothing(void **st
     n = net_open(&f, NULL);
     one_round(n);
     assert_false(watch_net_send(n, WATCH_CMD_UP, sent, sizeof sent));
-    assert_non_null(strstr(sent, "no control token"));
+    assert_non_null(strstr(sent, "no --control-token"));
     bool fd;
     for (int i = 0; i < 5; i++)
         watch_net_step(n, 20, -1, &fd);
