@@ -440,7 +440,9 @@ static void run_view(watch_view *v, double duration_s)
         watch_note note;
         while (watch_net_note(v->net, &note))
             ui_log_add(v->app, note.bad ? UI_ERROR : UI_OK, "%s", note.text);
-        for (int ch = key ? (timeout(0), getch()) : ERR; ch != ERR && !quit; ch = getch())
+        /* every pass, not only when the terminal is readable: a resize arrives as KEY_RESIZE */
+        timeout(0);
+        for (int ch = getch(); ch != ERR && !quit; ch = getch())
             quit = handle_key(v, ch);
         if (key || llm_now_ns() >= next_draw) {
             draw_screen(v);
