@@ -402,7 +402,7 @@ bool watch_net_step(watch_net *n, int wait_ms, int fd, bool *fd_ready)
     curl_multi_perform(n->multi, &running);
     drain(n);
     now = llm_now_ns();
-    long until = (long)((n->next_round_ns - now) / LLM_NS_PER_MS);
+    long until = now < n->next_round_ns ? (long)((n->next_round_ns - now) / LLM_NS_PER_MS) : 0;
     if (until < wait_ms)
         wait_ms = (int)until;
     struct curl_waitfd wfd = {.fd = fd, .events = CURL_WAIT_POLLIN, .revents = 0};
