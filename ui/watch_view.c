@@ -240,7 +240,8 @@ static void draw_workers(watch_view *v, const ui_rect *r)
     }
     draw_text(app, r->y, x + 1, end - x - 1, UI_LABEL, "last error");
     static char cells[C_N][WATCH_URL_MAX];
-    for (size_t i = 0; i < n && (int)i + 1 < r->h; i++) {
+    bool overflow = (int)n + 1 > r->h; /* the last row then says so */
+    for (size_t i = 0; i < n && (int)i + 1 < r->h - overflow; i++) {
         int y = r->y + 1 + (int)i;
         const watch_worker *w = &ws[i];
         worker_cells(w, app->utf8, cells);
@@ -261,9 +262,9 @@ static void draw_workers(watch_view *v, const ui_rect *r)
         if (w->error[0])
             draw_text(app, y, x + 1, end - x - 1, UI_ERROR, "%s", w->error);
     }
-    if ((int)n + 1 > r->h)
+    if (overflow && r->h >= 2)
         draw_text(app, r->y + r->h - 1, r->x, r->w, UI_WARN,
-                  "... %zu workers: enlarge the terminal", n);
+                  "... %d more of %zu workers: enlarge the terminal", (int)n - (r->h - 2), n);
 }
 
 static void draw_log(watch_view *v, const ui_rect *r)
