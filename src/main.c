@@ -9,8 +9,10 @@
 #include "report/compare.h"
 #include "report/report.h"
 #include "run/run.h"
+#include "run/watch_main.h"
 #include "sim/sim.h"
 #include "ui.h"
+#include "watch_view.h"
 
 static int run_command(llm_config *cfg)
 {
@@ -30,6 +32,10 @@ static int run_command(llm_config *cfg)
         return merge_main(cfg);
     case LLM_CMD_COMPARE:
         return compare_main(cfg);
+    case LLM_CMD_WATCH:
+        if (!cfg->no_tui && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+            return watch_view_main(cfg);
+        return watch_headless(cfg);
     case LLM_CMD_COUNT:
         break;
     }

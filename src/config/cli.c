@@ -194,6 +194,16 @@ const cli_option cli_options[] = {
      "characters); without a token, control is refused"},
     {"--control-token-file", {0}, "FILE", CLI_RUN, CLI_G_SCALE, 0, 0, set_control_token_file,
      "--control-token from the first line of FILE (e.g. a mounted Secret)"},
+    /* `llmload watch URL...` (run/watch*.c, ui/watch_view.c) */
+    {"--control-token", {0}, "TOKEN", CLI_WATCH, CLI_G_SCALE, 0, 0, set_control_token,
+     "the workers' --control-token: sent with the keys +, -, p, n to every worker; without "
+     "it the keys are refused"},
+    {"--control-token-file", {0}, "FILE", CLI_WATCH, CLI_G_SCALE, 0, 0, set_control_token_file,
+     "--control-token from the first line of FILE"},
+    {"--no-tui", {0}, NULL, CLI_WATCH, CLI_G_OUTPUT, OFF(no_tui), 0, set_flag,
+     "no dashboard: one summary line a second on stdout (t= up= target= ... ttft_p99= ...)"},
+    {"--duration", {0}, "D", CLI_WATCH, CLI_G_OUTPUT, OFF(duration_s), 1, set_duration,
+     "stop watching after D, e.g. 30s, 5m (default: until q or a signal)"},
 
     /* the seed tools' own switches, mapped onto the options above */
     {"--input", {"-i"}, NULL, CLI_RUN, CLI_G_SEED, OFF(test_input), 0, set_flag,

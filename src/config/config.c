@@ -22,8 +22,8 @@
 
 #define LONG_CONTEXT_CHARS 16000
 
-static const char *const cmd_names[LLM_CMD_COUNT] = {"run",    "check", "sim",
-                                                     "report", "merge", "compare"};
+static const char *const cmd_names[LLM_CMD_COUNT] = {"run",   "check",   "sim",  "report",
+                                                     "merge", "compare", "watch"};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -82,8 +82,8 @@ static int pick_command(llm_config *cfg, int argc, char **argv, char *err, size_
     if (near)
         return fail(err, errlen, "unknown command \"%.40s\" (did you mean %s?)", argv[1], near);
     return fail(err, errlen,
-                "unknown command \"%.40s\" (commands: run, check, sim, report, merge, compare; see "
-                "llmload --help)",
+                "unknown command \"%.40s\" (commands: run, check, sim, report, merge, compare, "
+                "watch; see llmload --help)",
                 argv[1]);
 }
 
@@ -703,6 +703,12 @@ static int finish(llm_config *cfg, const cli_state *st, char *err, size_t errlen
         if (check_files(cfg, err, errlen))
             return -1;
         return check_report_output(cfg, st, err, errlen);
+    case LLM_CMD_WATCH:
+        if (cfg->n_files == 0)
+            return fail(err, errlen,
+                        "watch needs at least one worker URL: llmload watch http://HOST:PORT... "
+                        "(each an `llmload run --listen` address)");
+        return 0;
     case LLM_CMD_COUNT:
         break;
     }

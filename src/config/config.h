@@ -28,6 +28,7 @@ typedef enum {
     LLM_CMD_REPORT,
     LLM_CMD_MERGE,
     LLM_CMD_COMPARE,
+    LLM_CMD_WATCH, /* the dashboard over several workers' --listen endpoints */
     LLM_CMD_COUNT
 } llm_command;
 typedef enum { LLM_ENDPOINT_CHAT, LLM_ENDPOINT_COMPLETIONS } llm_endpoint;

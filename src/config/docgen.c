@@ -7,7 +7,7 @@
 #include "base/version.h"
 #include "config/cli.h"
 
-#define SUBCOMMANDS "run check sim report merge compare help"
+#define SUBCOMMANDS "run check sim report merge compare watch help"
 
 /* ---- the option table, per command ---- */
 
@@ -249,7 +249,7 @@ void docgen_bash(FILE *f)
           "    local cmd=run opts\n"
           "    COMPREPLY=()\n"
           "    case ${COMP_WORDS[1]} in\n"
-          "    run | check | sim | report | merge | compare) cmd=${COMP_WORDS[1]} ;;\n"
+          "    run | check | sim | report | merge | compare | watch) cmd=${COMP_WORDS[1]} ;;\n"
           "    esac\n"
           "    case $cmd in\n",
           f);

@@ -28,7 +28,8 @@ static const char *const usage_lines[LLM_CMD_COUNT] = {
     "       llmload sim [options]       the built-in OpenAI-compatible simulator\n"
     "       llmload report FILE... [--format md|csv|html|vllm-json] [-o FILE]\n"
     "       llmload merge FILE... -o FILE\n"
-    "       llmload compare BASE NEW [--format md|csv|html] [-o FILE] [--fail-if-worse PCT]\n",
+    "       llmload compare BASE NEW [--format md|csv|html] [-o FILE] [--fail-if-worse PCT]\n"
+    "       llmload watch URL... [--control-token TOKEN] [--no-tui]   dashboard over workers\n",
     "Usage: llmload check [options]\n"
     "Probes the target (models list, one streamed request) and exits 0 only when every probe "
     "passes.\n",
@@ -44,6 +45,12 @@ static const char *const usage_lines[LLM_CMD_COUNT] = {
     "PCT]\n"
     "The change per load both runs applied (RPS, TPS, TTFT p50/p99, TPOT, E2E p99, errors), each\n"
     "judged better, worse or within noise from the runs' own spread; the knees side by side.\n",
+    "Usage: llmload watch URL... [--control-token TOKEN | --control-token-file FILE] [--no-tui]\n"
+    "                            [--duration D]\n"
+    "One dashboard over several workers' `llmload run --listen` endpoints (URL: http://HOST:PORT,\n"
+    "with or without /metrics): their counters summed, their histograms merged, a row per\n"
+    "worker; + - p n go to every worker's control endpoint, q quits (the workers keep running).\n"
+    "Exit: 0, 2 usage error, 3 no worker ever answered.\n",
 };
 
 static const char sim_model[] =

@@ -5,8 +5,8 @@
 #include "config/cli.h"
 #include "config/cli_set.h"
 
-static const char *const cmd_names[LLM_CMD_COUNT] = {"run",    "check", "sim",
-                                                     "report", "merge", "compare"};
+static const char *const cmd_names[LLM_CMD_COUNT] = {"run",   "check",   "sim",  "report",
+                                                     "merge", "compare", "watch"};
 
 const char *cli_command_name(llm_command cmd)
 {
@@ -17,7 +17,8 @@ static const char *help_hint(llm_command cmd)
 {
     static const char *const hints[] = {"llmload --help",       "llmload check --help",
                                         "llmload sim --help",   "llmload report --help",
-                                        "llmload merge --help", "llmload compare --help"};
+                                        "llmload merge --help", "llmload compare --help",
+                                        "llmload watch --help"};
     return hints[cmd];
 }
 
@@ -166,7 +167,8 @@ static int add_file(cli_state *st, const char *path)
 static int positional(cli_state *st, const char *arg)
 {
     llm_command cmd = st->cfg->command;
-    if (cmd == LLM_CMD_REPORT || cmd == LLM_CMD_MERGE || cmd == LLM_CMD_COMPARE)
+    if (cmd == LLM_CMD_REPORT || cmd == LLM_CMD_MERGE || cmd == LLM_CMD_COMPARE ||
+        cmd == LLM_CMD_WATCH) /* watch: the workers' URLs */
         return add_file(st, arg);
     snprintf(st->err, st->errlen,
              "unexpected argument \"%.60s\" (`llmload %s` takes options only; see %s)", arg,

@@ -198,56 +198,116 @@ static void hist_add_bucket(prom_hist *h, double le, double v)
     h->n++;
 }
 
-static bool parse_hist_line(const char *name, const char *p, const char *end, prom_figures *out)
+static void parse_hist_sample(const prom_sample *s, prom_figures *out)
 {
     hist_part part;
-    int k = hist_lookup(name, (size_t)(p - name), &part);
-    if (k < 0)
-        return false;
-    const char *open = p < end && *p == '{' ? p : NULL;
-    if (open && !(p = skip_labels(p, end)))
-        return true;
-    double v, le = 0;
-    if (!sample_value(p, end, &v) || isnan(v))
-        return true;
+    int k = hist_lookup(s->name, s->name_len, &part);
+    double le = 0;
+    if (k < 0 || isnan(s->value))
+        return;
     prom_hist *h = &out->hist[k];
     if (part == PART_SUM)
-        h->sum += v;
-    else if (part == PART_BUCKET && open && label_le(open + 1, p - 1, &le))
-        hist_add_bucket(h, le, v);
-    return true;
+        h->sum += s->value;
+    else if (part == PART_BUCKET && s->labels_len &&
+             label_le(s->labels, s->labels + s->labels_len, &le))
+        hist_add_bucket(h, le, s->value);
 }
 
-static void parse_line(const char *p, const char *end, prom_figures *out, bool *found)
+static void parse_sample(const prom_sample *s, prom_figures *out, bool *found)
 {
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    if (p == end || *p == '#')
-        return;
-    const char *name = p;
-    while (p < end && *p != '{' && *p != ' ' && *p != '\t')
-        p++;
-    const known_name *k = lookup(name, (size_t)(p - name));
+    const known_name *k = lookup(s->name, s->name_len);
     if (!k) {
-        parse_hist_line(name, p, end, out);
+        parse_hist_sample(s, out);
         return;
     }
     if (out->engine && strcmp(out->engine, k->engine) != 0)
         return; /* one engine's figures: the simulator exports vLLM's names too */
-    if (p < end && *p == '{' && !(p = skip_labels(p, end)))
-        return;
-    double v;
-    if (!sample_value(p, end, &v) || isnan(v))
+    if (isnan(s->value))
         return;
     double *dst = slot(out, k->f);
     if (isnan(*dst))
-        *dst = v;
+        *dst = s->value;
     else if (k->f == F_KV) /* several engines (data parallel): the fullest cache */
-        *dst = v > *dst ? v : *dst;
+        *dst = s->value > *dst ? s->value : *dst;
     else
-        *dst += v;
+        *dst += s->value;
     out->engine = k->engine;
     *found = true;
+}
+
+/* One line into s; false when it is a comment, blank or does not parse. */
+static bool parse_line(const char *p, const char *end, prom_sample *s)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p == end || *p == '#')
+        return false;
+    s->name = p;
+    while (p < end && *p != '{' && *p != ' ' && *p != '\t')
+        p++;
+    s->name_len = (size_t)(p - s->name);
+    s->labels = NULL;
+    s->labels_len = 0;
+    if (p < end && *p == '{') {
+        const char *close = skip_labels(p, end);
+        if (!close)
+            return false;
+        s->labels = p + 1;
+        s->labels_len = (size_t)(close - 1 - s->labels);
+        p = close;
+    }
+    return s->name_len > 0 && sample_value(p, end, &s->value);
+}
+
+bool prom_next_sample(const char **pos, const char *end, prom_sample *s)
+{
+    const char *p = *pos;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if (line_end > p && line_end[-1] == '\r')
+            line_end--;
+        bool got = parse_line(p, line_end, s);
+        p = eol ? eol + 1 : end;
+        if (got) {
+            *pos = p;
+            return true;
+        }
+    }
+    *pos = end;
+    return false;
+}
+
+bool prom_label(const prom_sample *s, const char *key, char *out, size_t cap)
+{
+    if (!s->labels_len)
+        return false;
+    size_t kl = strlen(key);
+    const char *p = s->labels, *end = s->labels + s->labels_len;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == ','))
+            p++;
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq || eq + 1 >= end || eq[1] != '"')
+            return false;
+        bool match = (size_t)(eq - p) == kl && memcmp(p, key, kl) == 0;
+        size_t n = 0;
+        for (p = eq + 2; p < end && *p != '"'; p++) {
+            char c = *p;
+            if (c == '\\' && p + 1 < end)
+                c = *++p == 'n' ? '\n' : *p;
+            if (match && n + 1 >= cap)
+                return false;
+            if (match)
+                out[n++] = c;
+        }
+        if (match) {
+            out[n] = '\0';
+            return p < end;
+        }
+        p = p < end ? p + 1 : end;
+    }
+    return false;
 }
 
 bool prom_parse(const char *text, size_t len, prom_figures *out)
@@ -256,13 +316,8 @@ bool prom_parse(const char *text, size_t len, prom_figures *out)
     out->running = out->waiting = out->kv_used = out->prompt_tokens = out->generation_tokens = NAN;
     bool found = false;
     const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = eol ? eol : end;
-        if (line_end > p && line_end[-1] == '\r')
-            line_end--;
-        parse_line(p, line_end, out, &found);
-        p = eol ? eol + 1 : end;
-    }
+    prom_sample s;
+    while (prom_next_sample(&p, end, &s))
+        parse_sample(&s, out, &found);
     return found;
 }

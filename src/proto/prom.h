@@ -1,6 +1,7 @@
-/* proto/prom: reads a serving engine's Prometheus /metrics text (vLLM, SGLang, TGI,
- * llama.cpp and the simulator's names) into the few figures a load test shows. Pure; any
- * thread. */
+/* proto/prom: the one reader of Prometheus text — its samples one by one (prom_next_sample,
+ * also what `llmload watch` reads workers with), and a serving engine's /metrics (vLLM,
+ * SGLang, TGI, llama.cpp and the simulator's names) into the few figures a load test shows.
+ * Pure; any thread. */
 #ifndef LLM_PROM_H
 #define LLM_PROM_H
 
@@ -50,5 +51,23 @@ typedef struct {
  * Lines that do not parse are skipped. Returns true when at least one known name was
  * found. */
 bool prom_parse(const char *text, size_t len, prom_figures *out);
+
+/* One sample line: `name{labels} value [timestamp]`. */
+typedef struct {
+    const char *name; /* not NUL-terminated: name_len bytes */
+    size_t name_len;
+    const char *labels; /* between the braces (label="value",...); labels_len 0 = none */
+    size_t labels_len;
+    double value; /* may be NaN or ±Inf as written */
+} prom_sample;
+
+/* The next sample from *pos (the text ends at end): comments, blank lines and lines that
+ * do not parse (no value, unclosed braces) are skipped. Advances *pos past the line.
+ * False at the end of the text. */
+bool prom_next_sample(const char **pos, const char *end, prom_sample *s);
+
+/* The value of label `key` in s, escapes (\\, \", \n) undone, into out. False when the
+ * label is absent or its value needs more than cap - 1 bytes. */
+bool prom_label(const prom_sample *s, const char *key, char *out, size_t cap);
 
 #endif

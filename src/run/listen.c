@@ -114,7 +114,7 @@ static void render_hist(tbuf *b, const char *name, const char *help, const hist 
               (unsigned long long)h->total, name, h->sum / 1e6, name, (unsigned long long)h->total);
 }
 
-static const char *state_name(engine_state s)
+const char *listen_state_name(engine_state s)
 {
     static const char *const names[] = {"starting", "warmup",   "running", "paused",
                                         "cooldown", "draining", "done"};
@@ -141,7 +141,7 @@ static void render_state(tbuf *b, const listen_figures *f)
     tb_printf(b, "# HELP llmload_state The engine's state (1 for the current one).\n"
                  "# TYPE llmload_state gauge\n");
     for (int s = ENGINE_STARTING; s <= ENGINE_DONE; s++)
-        tb_printf(b, "llmload_state{state=\"%s\"} %d\n", state_name((engine_state)s),
+        tb_printf(b, "llmload_state{state=\"%s\"} %d\n", listen_state_name((engine_state)s),
                   f->state == (engine_state)s);
 }
 

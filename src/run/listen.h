@@ -45,6 +45,9 @@ char *listen_render(const listen_figures *f);
  * value= or the body's number) into a command. Returns 0, or -1 with a sentence. */
 int listen_parse_command(const char *name, const char *value, engine_cmd *out, char *err,
                          size_t errlen);
+/* The state label of llmload_state: "starting", "warmup", "running", "paused", "cooldown",
+ * "draining", "done" ("unknown" out of range). */
+const char *listen_state_name(engine_state s);
 /* Constant-time check of an Authorization header value against "Bearer <token>". */
 bool listen_token_ok(const char *header, const char *token);
 

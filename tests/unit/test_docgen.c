@@ -199,7 +199,7 @@ static void zsh_completion_offers_the_commands_options(void **state)
     assert_null(strstr(out, "--concurrency["));
     free(out);
     out = zsh_complete(zsh, script, "llmload co", 2);
-    assert_non_null(strstr(out, "compadd -- run check sim report merge compare help"));
+    assert_non_null(strstr(out, "compadd -- run check sim report merge compare watch help"));
     assert_non_null(strstr(out, "\n--concurrency["));
     free(out);
     unlink(script);

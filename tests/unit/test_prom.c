@@ -147,6 +147,38 @@ static void pages_without_known_names_say_so(void **state)
     assert_true(f.waiting == 4);
 }
 
+/* The sample reader under prom_parse (and `llmload watch`): comments, blank and broken
+ * lines skipped, labels with escapes and a '}' inside quotes, CRLF, a last line without
+ * a newline. */
+static void samples_one_by_one_with_their_labels(void **state)
+{
+    (void)state;
+    const char *text = "# HELP x y\n\n"
+                       "a_total{class=\"ok\",note=\"a } \\\"q\\\" \\\\ \\n\"} 12\r\n"
+                       "broken{le=\"1\" 3\n"
+                       "no_value\n"
+                       "b 1.5e3 1700000000000\n"
+                       "c{} +Inf";
+    const char *p = text, *end = text + strlen(text);
+    prom_sample s;
+    char v[32];
+    assert_true(prom_next_sample(&p, end, &s));
+    assert_true(s.name_len == 7 && memcmp(s.name, "a_total", 7) == 0 && s.value == 12);
+    assert_true(prom_label(&s, "class", v, sizeof v));
+    assert_string_equal(v, "ok");
+    assert_true(prom_label(&s, "note", v, sizeof v));
+    assert_string_equal(v, "a } \"q\" \\ \n");
+    assert_false(prom_label(&s, "cla", v, sizeof v));
+    assert_false(prom_label(&s, "note", v, 4)); /* too long for the room */
+    assert_true(prom_next_sample(&p, end, &s));
+    assert_true(s.name_len == 1 && s.name[0] == 'b' && s.value == 1500 && s.labels_len == 0);
+    assert_false(prom_label(&s, "le", v, sizeof v));
+    assert_true(prom_next_sample(&p, end, &s));
+    assert_true(s.name[0] == 'c' && isinf(s.value));
+    assert_false(prom_next_sample(&p, end, &s));
+    assert_true(p == end);
+}
+
 static void mutated_pages_never_crash(void **state)
 {
     (void)state;
@@ -174,6 +206,7 @@ int main(void)
         cmocka_unit_test(latency_histograms_add_up_across_labels),
         cmocka_unit_test(two_families_are_not_counted_twice),
         cmocka_unit_test(pages_without_known_names_say_so),
+        cmocka_unit_test(samples_one_by_one_with_their_labels),
         cmocka_unit_test(mutated_pages_never_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
