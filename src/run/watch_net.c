@@ -155,7 +155,7 @@ static void xfer_failure(const watch_xfer *x, CURLcode rc, char *out, size_t cap
     if (x->too_big)
         snprintf(out, cap, "its answer is over 1 MiB: not an llmload worker");
     else if (rc != CURLE_OK)
-        snprintf(out, cap, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+        llm_strlcpy(out, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc), cap);
 }
 
 /* ---- polls ---- */
