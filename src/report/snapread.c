@@ -163,6 +163,7 @@ static int read_step(const cJSON *s, int index, snap_step *r)
     r->goodput_rps = num_of(s, "goodput_rps");
     r->slo_met = num_of(s, "slo_met");
     r->reconnects = num_of(s, "reconnects");
+    r->reconnect_lost_ms = num_of(s, "reconnect_lost_ms");
     r->efficiency = num_of(s, "efficiency");
     read_achieved(s, r);
     r->client_cpu_max_pct = num_of(s, "client_cpu_max_pct");
@@ -324,6 +325,55 @@ static void read_config(const cJSON *c, snap_config *cfg)
     cfg->shard_index = num_of(shard, "index");
     cfg->shard_count = num_of(shard, "count");
     cfg->start_at = num_of(shard, "start_at");
+    cfg->server_model = str_of(c, "server_model");
+}
+
+/* GPU telemetry: the top-level object (or null), and the samples of each series row. */
+static int read_gpu(const cJSON *o, const cJSON *series, snap_doc *d)
+{
+    snap_gpu *g = &d->gpu;
+    g->present = cJSON_IsObject(o);
+    g->max_temp_c = num_of(o, "max_temp_c");
+    g->max_power_w = num_of(o, "max_power_w");
+    g->max_util_pct = num_of(o, "max_util_pct");
+    g->throttling_seen = true_of(o, "throttling_seen");
+    const cJSON *dev;
+    cJSON_ArrayForEach(dev, key_of(o, "devices"))
+    {
+        if (g->n_devices == SNAP_GPUS)
+            break;
+        g->devices[g->n_devices++] =
+            (snap_gpu_device){num_of(dev, "index"), str_of(dev, "name"), str_of(dev, "vendor")};
+    }
+    const cJSON *row;
+    cJSON_ArrayForEach(row, series)
+    {
+        int n = cJSON_IsArray(key_of(row, "gpu")) ? cJSON_GetArraySize(key_of(row, "gpu")) : 0;
+        if ((size_t)n > g->per_row)
+            g->per_row = n > SNAP_GPUS ? SNAP_GPUS : (size_t)n;
+    }
+    if (g->per_row == 0 || d->n_series == 0)
+        return 0;
+    g->present = true;
+    if (!(g->samples = calloc(d->n_series * g->per_row, sizeof *g->samples)))
+        return -1;
+    for (size_t i = 0; i < d->n_series; i++) {
+        snap_gpu_sample *s = &g->samples[i * g->per_row];
+        for (size_t k = 0; k < g->per_row; k++)
+            s[k] = (snap_gpu_sample){NAN, NAN, NAN, NAN, NAN, NAN, NULL};
+        size_t k = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, key_of(d->series[i].json, "gpu"))
+        {
+            if (k == g->per_row)
+                break;
+            s[k++] = (snap_gpu_sample){num_of(x, "index"),       num_of(x, "util_pct"),
+                                       num_of(x, "mem_used_mb"), num_of(x, "mem_total_mb"),
+                                       num_of(x, "temp_c"),      num_of(x, "power_w"),
+                                       str_of(x, "name")};
+        }
+    }
+    return 0;
 }
 
 /* ---- the file ---- */
@@ -371,6 +421,8 @@ static int read_doc(snap_doc *d)
     if (read_steps(key_of(j, "steps"), d) != 0 || read_step(totals, 0, &d->totals) != 0 ||
         read_series(key_of(j, "series"), d) != 0 || read_repeats(key_of(j, "repeats"), d) != 0)
         return -1;
+    if (read_gpu(key_of(j, "gpu"), key_of(j, "series"), d) != 0)
+        return -1;
     return read_analysis(key_of(j, "analysis"), &d->analysis);
 }
 
@@ -417,6 +469,7 @@ void snap_free(snap_doc *d)
     free(d->series);
     free(d->repeats);
     free(d->analysis.findings);
+    free(d->gpu.samples);
     cJSON_Delete(d->json);
     memset(d, 0, sizeof *d);
 }
