@@ -274,7 +274,8 @@ static void time_chart(FILE *out, const series_cols *c, const char *title, const
                        .y_label = y_label,
                        .x = c->t,
                        .n = c->n,
-                       .note = note};
+                       .note = note,
+                       .y_top = strcmp(y_label, "%") == 0 ? 100 : 0};
     for (size_t l = 0; l < n; l++)
         if (any_finite(tcol(c, f[l]), c->n)) {
             ch.y[ch.n_lines] = tcol(c, f[l]);
@@ -483,14 +484,17 @@ static void token_bars(FILE *out, const snap_step *t, stats_metric m, const char
     /* bins of 1, 2 or 5 x 10^k tokens from a multiple of that */
     uint64_t width = 1;
     for (uint64_t m = 1; width * TOKEN_BINS < hi - lo; m *= 10)
-        width = width < 2 * m ? 2 * m : width < 5 * m ? 5 * m : 10 * m;
+        for (int k = 0; k < 3 && width * TOKEN_BINS < hi - lo; k++)
+            width = m * (uint64_t)(k == 0 ? 2 : k == 1 ? 5 : 10);
     lo -= lo % width;
-    double v[TOKEN_BINS] = {0};
-    char text[TOKEN_BINS][48];
-    const char *labels[TOKEN_BINS];
+    double v[TOKEN_BINS + 1] = {0}; /* + 1: lo moved down to a multiple of width */
+    char text[TOKEN_BINS + 1][48];
+    const char *labels[TOKEN_BINS + 1];
     size_t n = (size_t)((hi - lo + width - 1) / width);
-    if (n > TOKEN_BINS)
-        n = TOKEN_BINS;
+    if (n == 0) /* one bucket [x, x) */
+        n = 1;
+    if (n > TOKEN_BINS + 1)
+        n = TOKEN_BINS + 1;
     for (size_t i = 0; i < h->n_buckets; i++) {
         uint64_t mid = h->buckets[i].low + (h->buckets[i].high - h->buckets[i].low) / 2;
         size_t b = (size_t)((mid - lo) / width);
@@ -647,8 +651,9 @@ static void html_gpu(FILE *out, const snap_doc *d, const series_cols *c)
         return;
     fputs("<h3>GPU</h3>\n", out);
     if (g->n_devices) {
-        static const char *const heads[] = {"GPU", "name", "vendor"};
-        table_open(out, heads, sizeof heads / sizeof heads[0]);
+        fputs("<div class=\"scroll\"><table><tr><th>GPU</th><th class=\"l\">name</th>"
+              "<th class=\"l\">vendor</th></tr>\n",
+              out);
         for (size_t i = 0; i < g->n_devices; i++) {
             fputs("<tr>", out);
             html_cell(out, g->devices[i].index);
@@ -799,37 +804,38 @@ static void html_doc(FILE *out, const snap_doc *d)
 
 void report_html(FILE *out, const snap_doc *docs, size_t n)
 {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-          "<title>llmload report</title>\n<style>"
-          "body{font-family:system-ui,sans-serif;margin:0;padding:16px 24px;color:#222;"
-          "line-height:1.4}"
-          "main{max-width:1280px;margin:0 auto}"
-          "h1{margin:8px 0 4px}h2{margin:28px 0 8px;border-bottom:2px solid #1f77b4;"
-          "padding-bottom:4px;overflow-wrap:anywhere}"
-          "h3{margin:28px 0 8px;color:#1f4e79}"
-          ".summary{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));grid-"
-          "auto-flow:dense;"
-          "gap:8px;margin:12px 0}.summary .wide{grid-column:span 2}"
-          ".summary div{background:#f4f7fb;border:1px solid #dde5ef;border-radius:6px;"
-          "padding:6px 10px}"
-          ".summary dt{font-size:12px;color:#567;text-transform:uppercase}"
-          ".summary dd{margin:2px 0 0;font-weight:600;overflow-wrap:anywhere}"
-          ".scroll{overflow-x:auto;max-width:100%}"
-          "table{border-collapse:collapse;margin:8px 0;font-size:13px}"
-          "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td{white-space:nowrap}"
-          "th{background:#f4f4f4}td.l{text-align:left}tr:nth-child(even) td{background:#fafafa}"
-          "figure{margin:16px 0;width:100%}figure svg{display:block;width:100%;height:auto}"
-          "figcaption{color:#666;font-size:13px;margin-top:2px}"
-          ".pts circle:hover{r:7;stroke:#222;stroke-width:1;fill-opacity:1}"
-          ".bars rect:hover{fill:#ff7f0e}"
-          ".dim{color:#666}"
-          "@media (max-width:1000px){svg.chart .ax,svg.chart .legend{font-size:16px}"
-          "svg.chart .ttl{font-size:19px}}"
-          "</style></head><body><main>\n"
-          "<h1>llmload report</h1>\n"
-          "<p class=\"dim\">Point at a chart's point or bar to see its values.</p>\n",
-          out);
+    fputs(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>llmload report</title>\n<style>"
+        "body{font-family:system-ui,sans-serif;margin:0;padding:16px 24px;color:#222;"
+        "line-height:1.4}"
+        "main{max-width:1280px;margin:0 auto}"
+        "h1{margin:8px 0 4px}h2{margin:28px 0 8px;border-bottom:2px solid #1f77b4;"
+        "padding-bottom:4px;overflow-wrap:anywhere}"
+        "h3{margin:28px 0 8px;color:#1f4e79}"
+        ".summary{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));grid-"
+        "auto-flow:dense;"
+        "gap:8px;margin:12px 0}.summary .wide{grid-column:span 2}"
+        ".summary div{background:#f4f7fb;border:1px solid #dde5ef;border-radius:6px;"
+        "padding:6px 10px}"
+        ".summary dt{font-size:12px;color:#567;text-transform:uppercase}"
+        ".summary dd{margin:2px 0 0;font-weight:600;overflow-wrap:anywhere}"
+        ".scroll{overflow-x:auto;max-width:100%}"
+        "table{border-collapse:collapse;margin:8px 0;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td{white-space:nowrap}"
+        "th{background:#f4f4f4}td.l,th.l{text-align:left}tr:nth-child(even) td{background:#fafafa}"
+        "figure{margin:16px 0;width:100%}figure svg{display:block;width:100%;height:auto}"
+        "figcaption{color:#666;font-size:13px;margin-top:2px}"
+        ".pts circle:hover{r:7;stroke:#222;stroke-width:1;fill-opacity:1}"
+        ".bars rect:hover{fill:#ff7f0e}"
+        ".dim{color:#666}"
+        "@media (max-width:1000px){svg.chart .ax,svg.chart .legend{font-size:16px}"
+        "svg.chart .ttl{font-size:19px}}"
+        "</style></head><body><main>\n"
+        "<h1>llmload report</h1>\n"
+        "<p class=\"dim\">Point at a chart's point or bar to see its values.</p>\n",
+        out);
     for (size_t i = 0; i < n; i++)
         html_doc(out, &docs[i]);
     fputs("</main></body></html>\n", out);
