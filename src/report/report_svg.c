@@ -338,7 +338,7 @@ void report_svg_bars(FILE *out, const report_bars *b)
     svg_x_label(out, &l, b->x_label);
     const svg_box *p = &l.plot;
     double slot = p->w / (double)b->n, w = slot > 6 ? fmin(slot * 0.8, 90) : slot;
-    fputs("<g fill=\"#444\" text-anchor=\"middle\">", out);
+    fputs("<g class=\"ax\" fill=\"#444\" text-anchor=\"middle\">", out);
     double last = -INFINITY;
     for (size_t i = 0; i < b->n; i++) {
         double mid = p->x + slot * ((double)i + 0.5);
