@@ -154,7 +154,8 @@ static void load_chart_top(FILE *out, const step_cols *c, const char *title, con
                        .n_lines = n,
                        .n = c->n,
                        .log_x = true,
-                       .y_top = y_top};
+                       .y_top = y_top,
+                       .x_unit = c->rate ? "req/s" : NULL};
     ch.n_lines = 0;
     for (size_t l = 0; l < n; l++) /* lines with no figure are left out (and their legend) */
         if (any_finite(scol(c, f[l]), c->n)) {
@@ -191,8 +192,9 @@ enum {
 };
 
 typedef struct {
-    size_t n, per; /* points; rows per point */
-    double *t, *v; /* v: S_COUNT columns of n */
+    size_t n, per;                /* points; rows per point */
+    double *t, *v;                /* v: S_COUNT columns of n */
+    const char *t_label, *t_unit; /* t in seconds, or minutes or hours for a long run */
 } series_cols;
 
 static const double *tcol(const series_cols *s, int f)
@@ -263,14 +265,31 @@ static int series_cols_make(const snap_doc *d, series_cols *c)
                                          : peak_col(k) ? peak[k]
                                                        : sum[k] / cnt[k];
     }
+    double span = d->series[d->n_series - 1].t - d->series[0].t, unit = 1;
+    c->t_label = "seconds";
+    c->t_unit = "s";
+    if (span > 3 * 3600) {
+        unit = 3600;
+        c->t_label = "hours";
+        c->t_unit = "h";
+    } else if (span > 1200) {
+        unit = 60;
+        c->t_label = "minutes";
+        c->t_unit = "min";
+    }
+    for (size_t p = 0; p < c->n; p++)
+        c->t[p] /= unit;
     return 0;
 }
 
-static void time_chart(FILE *out, const series_cols *c, const char *title, const char *y_label,
-                       const int *f, const char *const *names, size_t n, const char *note)
+/* units: of each line in the points' titles; NULL = y_label */
+static void time_chart_units(FILE *out, const series_cols *c, const char *title,
+                             const char *y_label, const int *f, const char *const *names,
+                             const char *const *units, size_t n, const char *note)
 {
     report_chart ch = {.title = title,
-                       .x_label = "seconds",
+                       .x_label = c->t_label,
+                       .x_unit = c->t_unit,
                        .y_label = y_label,
                        .x = c->t,
                        .n = c->n,
@@ -279,10 +298,17 @@ static void time_chart(FILE *out, const series_cols *c, const char *title, const
     for (size_t l = 0; l < n; l++)
         if (any_finite(tcol(c, f[l]), c->n)) {
             ch.y[ch.n_lines] = tcol(c, f[l]);
+            ch.units[ch.n_lines] = units ? units[l] : NULL;
             ch.names[ch.n_lines++] = names[l];
         }
     if (ch.n_lines)
         report_svg_chart(out, &ch);
+}
+
+static void time_chart(FILE *out, const series_cols *c, const char *title, const char *y_label,
+                       const int *f, const char *const *names, size_t n, const char *note)
+{
+    time_chart_units(out, c, title, y_label, f, names, NULL, n, note);
 }
 
 /* ---- the sections ---- */
@@ -404,8 +430,9 @@ static void charts_over_time(FILE *out, const series_cols *c)
     fputs("<h3>Over time</h3>\n", out);
     time_chart(out, c, "TPS over time", "tokens/s", (const int[]){S_TPS}, (const char *[]){"TPS"},
                1, n);
-    time_chart(out, c, "RPS and requests in flight over time", "per second / in flight",
-               (const int[]){S_RPS, S_INFLIGHT}, (const char *[]){"RPS", "in flight"}, 2, n);
+    time_chart_units(out, c, "RPS and requests in flight over time", "per second / in flight",
+                     (const int[]){S_RPS, S_INFLIGHT}, (const char *[]){"RPS", "in flight"},
+                     (const char *[]){"requests/s", "requests"}, 2, n);
     time_chart(out, c, "TTFT over time", "ms", (const int[]){S_TTFT50, S_TTFT99},
                (const char *[]){"TTFT p50", "TTFT p99"}, 2, n);
     time_chart(out, c, "The server's requests over time (its /metrics)", "requests",

@@ -300,9 +300,15 @@ void report_svg_chart(FILE *out, const report_chart *c)
                 continue;
             fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\"><title>", x_pos(&a, c->x[i]),
                     y_pos(&l.plot, c->y[k][i], top), dots ? "4" : "3");
-            report_html_text(out, c->x_label);
-            fputc(' ', out);
-            put_num(out, c->x[i]);
+            if (c->x_unit) {
+                put_num(out, c->x[i]);
+                fputc(' ', out);
+                report_html_text(out, c->x_unit);
+            } else {
+                report_html_text(out, c->x_label);
+                fputc(' ', out);
+                put_num(out, c->x[i]);
+            }
             fputs(" \xc2\xb7 ", out); /* a middle dot */
             report_html_text(out, c->names[k]);
             fputc(' ', out);

@@ -41,6 +41,7 @@ typedef struct {
     bool dashed[REPORT_CHART_LINES];       /* e.g. the server's figures beside the client's */
     const char *note;                      /* a line under the chart; NULL = none */
     double y_top; /* the axis' top when the data stay under it (100 for a %); 0 = from the data */
+    const char *x_unit; /* points' titles say "12 s"; NULL: "concurrency 8" (x_label, x) */
 } report_chart;
 void report_svg_chart(FILE *out, const report_chart *c);
 

@@ -498,7 +498,7 @@ static void html_charts_fill_the_width_with_a_title_on_every_point(void **state)
         assert_true(strncmp(strchr(p, '>'), "><title>", 8) == 0);
     assert_non_null(strstr(html, "<title>concurrency 2 \xc2\xb7 TPS 100 tokens/s</title>"));
     assert_non_null(strstr(html, "<title>concurrency 4 \xc2\xb7 TTFT p99 1200 ms</title>"));
-    assert_non_null(strstr(html, "<title>seconds 1 \xc2\xb7 in flight 2 per second / in "));
+    assert_non_null(strstr(html, "<title>1 s \xc2\xb7 in flight 2 requests</title>"));
     /* self-contained: no script, nothing fetched; the only "http" is the run's target */
     assert_null(strstr(html, "<script"));
     assert_null(strstr(html, "src="));
@@ -729,7 +729,7 @@ static void html_has_the_new_sections_when_the_file_has_their_figures(void **sta
     }
     assert_non_null(strstr(html, "<td class=\"l\">Stub &lt;GPU&gt; &amp; co</td>"));
     assert_non_null(strstr(html, "throttling <b>seen</b>"));
-    assert_non_null(strstr(html, "<title>seconds 1 \xc2\xb7 GPU 0: Stub &lt;GPU&gt; &amp; co 90 "
+    assert_non_null(strstr(html, "<title>1 s \xc2\xb7 GPU 0: Stub &lt;GPU&gt; &amp; co 90 "
                                  "%</title>"));
     assert_non_null(strstr(html, "3 requests were re-sent once on a fresh connection"));
     assert_non_null(strstr(html, "<td>+0.20 %</td>")); /* tokens diff of step 3 */
