@@ -653,7 +653,9 @@ static void html_reconnects(FILE *out, const snap_doc *d)
             fprintf(out, "<tr><td>%d</td>", s->index);
         else
             fputs("<tr><td>all</td>", out);
-        if (s->rate > 0)
+        if (i == d->n_steps)
+            fputs("<td>-</td>", out); /* the run: every load */
+        else if (s->rate > 0)
             fprintf(out, "<td>%.4g/s</td>", s->rate);
         else
             html_cell(out, s->concurrency);
