@@ -284,7 +284,8 @@ void cmp_html(FILE *out, const cmp_result *r)
           "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;"
           "padding:3px 8px;text-align:right}th{background:#f4f4f4}"
           ".worse{color:#b00}.better{color:#070}"
-          "figure{display:inline-block;margin:8px}</style></head><body>\n"
+          "figure{margin:16px 0}figure svg{display:block;width:100%;height:auto}"
+          "</style></head><body>\n"
           "<h1>llmload compare</h1>\n<table><tr><th></th><th>base</th><th>new</th></tr>\n",
           out);
     const char *rows[][2] = {{d[0]->path, d[1]->path},

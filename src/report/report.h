@@ -37,20 +37,8 @@ int report_vllm_json(FILE *out, const snap_doc *d);
 /* The whole page for n documents (report_html.c). */
 void report_html(FILE *out, const snap_doc *docs, size_t n);
 
-/* One SVG line chart (report_html.c), shared by report and compare: lines y[l][i] against
- * x[i], NaN = no point (the line breaks there). */
-#define REPORT_CHART_LINES 4
-typedef struct {
-    const char *title, *x_label, *y_label;
-    const double *x;
-    const double *y[REPORT_CHART_LINES];
-    const char *names[REPORT_CHART_LINES];
-    size_t n_lines, n;
-    bool log_x; /* a x2 ramp reads better on a log axis */
-} report_chart;
-void report_svg_chart(FILE *out, const report_chart *c);
-/* s with < > & " escaped. */
-void report_html_text(FILE *out, const char *s);
+/* The charts (report_svg.c), shared by report and compare. */
+#include "report/report_svg.h"
 
 /* The subcommand: exit code per DESIGN.md §12 (2 for unreadable input, 1 when the output
  * cannot be written). */

@@ -163,6 +163,7 @@ static int read_step(const cJSON *s, int index, snap_step *r)
     r->goodput_rps = num_of(s, "goodput_rps");
     r->slo_met = num_of(s, "slo_met");
     r->reconnects = num_of(s, "reconnects");
+    r->reconnect_lost_ms = num_of(s, "reconnect_lost_ms");
     r->efficiency = num_of(s, "efficiency");
     read_achieved(s, r);
     r->client_cpu_max_pct = num_of(s, "client_cpu_max_pct");
@@ -289,15 +290,47 @@ static void read_gpu_series(const snap_doc *d, snap_gpu *g)
         g->devices[i].util_mean_pct = util_n[i] > 0 ? util_sum[i] / util_n[i] : NAN;
 }
 
-static void read_gpu(const cJSON *o, snap_doc *d)
+/* Each series row's samples, for the charts over time. */
+static int read_gpu_samples(const snap_doc *d, snap_gpu *g)
+{
+    for (size_t i = 0; i < d->n_series; i++) {
+        const cJSON *row = key_of(d->series[i].json, "gpu");
+        int n = cJSON_IsArray(row) ? cJSON_GetArraySize(row) : 0;
+        if ((size_t)n > g->per_row)
+            g->per_row = n > SNAP_GPUS ? SNAP_GPUS : (size_t)n;
+    }
+    if (g->per_row == 0 || d->n_series == 0)
+        return 0;
+    g->present = true;
+    if (!(g->samples = calloc(d->n_series * g->per_row, sizeof *g->samples)))
+        return -1;
+    for (size_t i = 0; i < d->n_series; i++) {
+        snap_gpu_sample *s = &g->samples[i * g->per_row];
+        for (size_t k = 0; k < g->per_row; k++)
+            s[k] = (snap_gpu_sample){NAN, NAN, NAN, NAN, NAN, NAN, NULL};
+        size_t k = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, key_of(d->series[i].json, "gpu"))
+        {
+            if (k == g->per_row)
+                break;
+            s[k++] = (snap_gpu_sample){num_of(x, "index"),       num_of(x, "util_pct"),
+                                       num_of(x, "mem_used_mb"), num_of(x, "mem_total_mb"),
+                                       num_of(x, "temp_c"),      num_of(x, "power_w"),
+                                       str_of(x, "name")};
+        }
+    }
+    return 0;
+}
+
+static int read_gpu(const cJSON *o, snap_doc *d)
 {
     snap_gpu *g = &d->gpu;
     memset(g, 0, sizeof *g);
-    g->max_temp_c = g->max_power_w = g->max_util_pct = NAN;
-    if (!cJSON_IsObject(o))
-        return;
-    g->present = true;
-    g->json = o;
+    if (cJSON_IsObject(o)) {
+        g->present = true;
+        g->json = o;
+    }
     g->max_temp_c = num_of(o, "max_temp_c");
     g->max_power_w = num_of(o, "max_power_w");
     g->max_util_pct = num_of(o, "max_util_pct");
@@ -319,6 +352,7 @@ static void read_gpu(const cJSON *o, snap_doc *d)
                                  NAN};
     }
     read_gpu_series(d, g);
+    return read_gpu_samples(d, g);
 }
 
 static void read_load_note(const cJSON *o, snap_load_note *l)
@@ -394,6 +428,7 @@ static void read_config(const cJSON *c, snap_config *cfg)
     cfg->shard_index = num_of(shard, "index");
     cfg->shard_count = num_of(shard, "count");
     cfg->start_at = num_of(shard, "start_at");
+    cfg->server_model = str_of(c, "server_model");
 }
 
 /* ---- the file ---- */
@@ -441,7 +476,8 @@ static int read_doc(snap_doc *d)
     if (read_steps(key_of(j, "steps"), d) != 0 || read_step(totals, 0, &d->totals) != 0 ||
         read_series(key_of(j, "series"), d) != 0 || read_repeats(key_of(j, "repeats"), d) != 0)
         return -1;
-    read_gpu(key_of(j, "gpu"), d);
+    if (read_gpu(key_of(j, "gpu"), d) != 0)
+        return -1;
     return read_analysis(key_of(j, "analysis"), &d->analysis);
 }
 
@@ -488,6 +524,7 @@ void snap_free(snap_doc *d)
     free(d->series);
     free(d->repeats);
     free(d->analysis.findings);
+    free(d->gpu.samples);
     cJSON_Delete(d->json);
     memset(d, 0, sizeof *d);
 }

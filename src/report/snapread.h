@@ -62,6 +62,7 @@ typedef struct {
      * snap_window_tokens / snap_window_completed fall back to tps and rps × duration_s */
     double window_output_tokens, window_completed;
     double rps, tps, goodput_rps, slo_met, reconnects, efficiency;
+    double reconnect_lost_ms; /* time lost on the failed kept-alive connections */
     double mean_inflight, mean_target, achieved_ratio, send_rate; /* achieved: {...} */
     bool missed_target;
     double client_cpu_max_pct, server_waiting_max;
@@ -125,11 +126,13 @@ typedef struct {
     double max_inflight;                       /* config.plan.max_inflight; 0 = no cap */
     double shard_index, shard_count;           /* config.shard: NaN = not a shard's file */
     double start_at;                           /* config.shard.start_at (Unix seconds) */
+    const char *server_model;                  /* config.server_model: what the server named */
     const cJSON *json;                         /* the config as written (never the key) */
 } snap_config;
 
-/* The GPUs of the machine that ran llmload (the top-level "gpu" object, issue 16), with
- * each device's figures over the series' "gpu" entries. */
+/* The GPUs of the machine that ran llmload (issue 16): the devices and the run's peaks
+ * (the top-level "gpu" object), each device's figures over the series, and each series
+ * row's samples ("gpu": [...], at most SNAP_GPUS devices a row). */
 #define SNAP_GPUS 16
 typedef struct {
     double index;
@@ -137,14 +140,22 @@ typedef struct {
     double util_mean_pct, util_max_pct, temp_max_c, power_max_w, mem_used_max_mb,
         mem_total_mb; /* over the series; NaN when no second had it */
 } snap_gpu_device;
-
 typedef struct {
-    bool present; /* false: "gpu": null (no GPU) or a file from before it */
+    double index, util_pct, mem_used_mb, mem_total_mb, temp_c, power_w;
+    const char *name;
+} snap_gpu_sample;
+typedef struct {
+    bool present; /* the top-level object, or samples in the series; false: "gpu": null (no
+                     GPU) or a file from before it */
     snap_gpu_device devices[SNAP_GPUS];
     size_t n_devices;
     double max_temp_c, max_power_w, max_util_pct;
     bool throttling_seen;
     const cJSON *json; /* the object as written; NULL when not present */
+    /* series row i, its k-th device (k < per_row): samples[i * per_row + k]; index NaN =
+     * none in that row */
+    snap_gpu_sample *samples;
+    size_t per_row;
 } snap_gpu;
 
 typedef struct {

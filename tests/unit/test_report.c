@@ -413,7 +413,7 @@ static void html_is_one_page_with_charts_and_escaped_text(void **state)
     int svgs = 0;
     for (const char *p = html; (p = strstr(p, "<svg")); p++)
         svgs++;
-    assert_int_equal(svgs, 6); /* TPS, RPS, TTFT vs load; TPS, RPS, TTFT over time */
+    assert_int_equal(svgs, 7); /* TPS, RPS, TTFT, E2E vs load; TPS, RPS, TTFT over time */
     assert_null(strstr(html, "<script"));
     assert_null(strstr(html, "src=")); /* self-contained: nothing loaded from elsewhere */
     assert_null(strstr(html, "href="));
@@ -422,6 +422,362 @@ static void html_is_one_page_with_charts_and_escaped_text(void **state)
     assert_non_null(strstr(html, "rises &amp; rises"));
     assert_non_null(strstr(html, "<li>highest RPS: step 2, load 2 (2.00 req/s)</li>"));
     assert_non_null(strstr(html, "<li>The best load is around 2 (step 2)"));
+    free(html);
+    free(path);
+}
+
+/* ---- the HTML page, looked at (issue 16) ---- */
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* k_snapshot with edit applied, written as name. */
+static char *fx_variant(const char *name, void (*edit)(cJSON *))
+{
+    cJSON *d = cJSON_Parse(k_snapshot);
+    assert_non_null(d);
+    edit(d);
+    char *text = cJSON_PrintUnformatted(d);
+    char *path = write_tmp(name, text);
+    cJSON_free(text);
+    cJSON_Delete(d);
+    return path;
+}
+
+/* A number attribute of the element starting at el: NAN when absent. */
+static double attr_of(const char *el, const char *name)
+{
+    char key[32];
+    snprintf(key, sizeof key, " %s=\"", name);
+    const char *end = strchr(el, '>'), *at = strstr(el, key);
+    return at && at < end ? strtod(at + strlen(key), NULL) : NAN;
+}
+
+/* Every chart is a width-100 % SVG with a viewBox; every point has a <title> with its values;
+ * every legend box lies above the plot, inside the picture; nothing is loaded from elsewhere. */
+static void html_charts_fill_the_width_with_a_title_on_every_point(void **state)
+{
+    (void)state;
+    char *path = write_tmp("snap.json", k_snapshot);
+    char *html = render(html_one, path);
+    size_t svgs = 0, legends = 0;
+    for (const char *p = html; (p = strstr(p, "<svg")); p++) {
+        svgs++;
+        const char *end = strstr(p, "</svg>");
+        assert_non_null(end);
+        assert_true(strncmp(p, "<svg class=\"chart\" viewBox=\"0 0 960 ", 36) == 0);
+        assert_non_null(strstr(p, " width=\"100%\""));
+        assert_true(strstr(p, " width=\"100%\"") < strchr(p, '>'));
+        double vb_h = strtod(p + 36, NULL);
+        const char *plot = strstr(p, "class=\"plot\"");
+        assert_true(plot && plot < end);
+        double py = attr_of(plot, "y"), px = attr_of(plot, "x"), pw = attr_of(plot, "width"),
+               ph = attr_of(plot, "height");
+        assert_true(py + ph < vb_h && px + pw <= 960);
+        for (const char *b = strstr(p, "class=\"lgbox\""); b && b < end;
+             b = strstr(b + 1, "class=\"lgbox\"")) {
+            legends++;
+            double y = attr_of(b, "y"), h = attr_of(b, "height"), x = attr_of(b, "x"),
+                   w = attr_of(b, "width");
+            assert_true(y >= 0 && y + h <= py); /* above the plot: clear of every line */
+            assert_true(x >= 0 && x + w <= 960);
+        }
+    }
+    assert_int_equal(svgs, 7);
+    assert_int_equal(legends, 10); /* TPS; RPS; TTFT p50, p99; E2E p50, p99; TPS; RPS, in
+                                      flight; TTFT p50 (p99 has no point over time) */
+    /* points: 3 steps x (TPS, RPS, TTFT p50, p99, E2E p50, p99); over time TPS 2, RPS 2,
+     * in flight 2, TTFT p50 1 (the other second is null) */
+    assert_int_equal(count_of(html, "<circle "), 25);
+    for (const char *p = html; (p = strstr(p, "<circle ")); p++)
+        assert_true(strncmp(strchr(p, '>'), "><title>", 8) == 0);
+    assert_non_null(strstr(html, "<title>concurrency 2 \xc2\xb7 TPS 100 tokens/s</title>"));
+    assert_non_null(strstr(html, "<title>concurrency 4 \xc2\xb7 TTFT p99 1200 ms</title>"));
+    assert_non_null(strstr(html, "<title>1 s \xc2\xb7 in flight 2 requests</title>"));
+    /* self-contained: no script, nothing fetched; the only "http" is the run's target */
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "src="));
+    assert_null(strstr(html, "href="));
+    assert_null(strstr(html, "url("));
+    assert_null(strstr(html, "@import"));
+    assert_int_equal(count_of(html, "http"), count_of(html, "http://127.0.0.1:9/v1?a=&lt;b&gt;"));
+    free(html);
+    free(path);
+}
+
+/* The layout keeps legend boxes off the plot and off each other, however many and long. */
+static void legend_boxes_never_overlap_the_plot(void **state)
+{
+    (void)state;
+    const char *names[REPORT_CHART_LINES] = {
+        "TTFT client", "TTFT server (prefill)",        "a much longer name of a line",
+        "E2E server",  "GPU 0: NVIDIA H100 80GB HBM3", "GPU 1: NVIDIA H100 80GB HBM3",
+        "x",           "GPU 3: AMD Instinct MI300X"};
+    for (size_t n = 0; n <= REPORT_CHART_LINES; n++) {
+        svg_layout l;
+        report_svg_layout(names, n, &l);
+        assert_int_equal(l.n_legend, n);
+        assert_true(l.plot.x == SVG_PAD_L && l.plot.x + l.plot.w == SVG_W - SVG_PAD_R);
+        assert_true(l.plot.y + l.plot.h + SVG_PAD_B == l.height);
+        for (size_t i = 0; i < n; i++) {
+            const svg_box *a = &l.legend[i];
+            assert_true(a->y + a->h <= l.plot.y - SVG_LEGEND_GAP);
+            assert_true(a->x >= SVG_PAD_L && a->x + a->w <= SVG_W - SVG_PAD_R);
+            assert_true(a->y > SVG_TITLE_Y);
+            for (size_t j = 0; j < i; j++) {
+                const svg_box *b = &l.legend[j];
+                bool apart = a->x >= b->x + b->w || b->x >= a->x + a->w || a->y >= b->y + b->h ||
+                             b->y >= a->y + a->h;
+                assert_true(apart);
+            }
+        }
+    }
+}
+
+static void set_models(cJSON *d, const char *model, const char *server_model)
+{
+    cJSON *c = cJSON_GetObjectItem(d, "config");
+    cJSON_DeleteItemFromObject(c, "model");
+    if (model)
+        cJSON_AddStringToObject(c, "model", model);
+    if (server_model)
+        cJSON_AddStringToObject(c, "server_model", server_model);
+}
+
+static void models_both(cJSON *d)
+{
+    set_models(d, "asked-model", "served <b>model</b>");
+}
+
+static void models_asked(cJSON *d)
+{
+    set_models(d, "asked-model", NULL);
+}
+
+static void models_none(cJSON *d)
+{
+    set_models(d, NULL, NULL);
+}
+
+static void models_evil(cJSON *d)
+{
+    set_models(d, NULL, "<script>alert(\"x\")</script> & 'q'");
+}
+
+/* The model is what the server named; else the one asked for; "(server default)" only when
+ * neither is known. Every string from the file is escaped. */
+static void html_model_is_what_the_server_named(void **state)
+{
+    (void)state;
+    char *path = fx_variant("m-both.json", models_both);
+    char *html = render(html_one, path);
+    assert_non_null(strstr(html, "<dd>served &lt;b&gt;model&lt;/b&gt; <span class=\"dim\">(asked "
+                                 "for asked-model)</span>"));
+    assert_null(strstr(html, "(server default)"));
+    free(html);
+    free(path);
+    path = fx_variant("m-asked.json", models_asked);
+    html = render(html_one, path);
+    assert_non_null(strstr(html, "<dd>asked-model <span class=\"dim\">(as asked"));
+    assert_null(strstr(html, "(server default)"));
+    free(html);
+    free(path);
+    path = fx_variant("m-none.json", models_none);
+    html = render(html_one, path);
+    assert_non_null(strstr(html, "<dd>(server default)</dd>"));
+    free(html);
+    free(path);
+    path = fx_variant("m-evil.json", models_evil);
+    html = render(html_one, path);
+    assert_non_null(
+        strstr(html, "<dd>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;"));
+    assert_null(strstr(html, "<script"));
+    free(html);
+    free(path);
+}
+
+static cJSON *summary(double mean, double p50, double p99)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "count", 10);
+    cJSON_AddNumberToObject(o, "mean", mean);
+    cJSON_AddNumberToObject(o, "p50", p50);
+    cJSON_AddNumberToObject(o, "p90", p99);
+    cJSON_AddNumberToObject(o, "p99", p99);
+    cJSON_AddNumberToObject(o, "max", p99);
+    return o;
+}
+
+/* Every figure issue 16 shows: the server's view, the workload (lengths, cache, turns),
+ * reconnects, GPU telemetry (the keys of DESIGN §10 as the GPU helper writes them). */
+static void add_everything(cJSON *d)
+{
+    cJSON *steps = cJSON_GetObjectItem(d, "steps"), *s;
+    int i = 0;
+    cJSON *all[4];
+    cJSON_ArrayForEach(s, steps) all[i++] = s;
+    all[i++] = cJSON_GetObjectItem(d, "totals");
+    for (int k = 0; k < i; k++) {
+        s = all[k];
+        cJSON *srv = cJSON_AddObjectToObject(s, "server");
+        cJSON_AddStringToObject(srv, "source", "timings");
+        cJSON *tok = cJSON_AddObjectToObject(srv, "tokens");
+        cJSON_AddNumberToObject(tok, "server", 1000 + k);
+        cJSON_AddNumberToObject(tok, "client", 1000);
+        cJSON_AddNumberToObject(tok, "diff_pct", 0.1 * k);
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(s, "client_overhead_ms"), "method",
+                                "per_request");
+        cJSON_AddItemToObject(s, "server_prefill_ms", summary(30, 30 + k, 35));
+        cJSON_AddItemToObject(s, "server_e2e_ms", summary(200, 190 + k, 250));
+        cJSON_AddItemToObject(s, "server_decode_ms_per_token", summary(2.5, 2.5, 3));
+        cJSON_AddItemToObject(s, "client_overhead_e2e_ms", summary(1, 1, 2));
+        cJSON_AddItemToObject(s, "input_tokens", summary(500, 480, 900));
+        cJSON_AddItemToObject(s, "output_tokens", summary(60, 64, 64));
+        cJSON_AddItemToObject(s, "ttft_cache_hit_ms", summary(30, 30, 40));
+        cJSON_AddItemToObject(s, "ttft_cache_miss_ms", summary(90, 90, 120));
+        cJSON *cache = cJSON_AddObjectToObject(s, "cache");
+        cJSON_AddNumberToObject(cache, "hit_share", 0.25 * k);
+        cJSON_AddNumberToObject(cache, "cached_tokens", 300 * k);
+        cJSON_AddNumberToObject(cache, "hits", 3 * k);
+        cJSON_AddNumberToObject(cache, "reported", 10);
+        cJSON_AddNumberToObject(s, "reconnects", k);
+        cJSON_AddNumberToObject(s, "reconnect_lost_ms", 1.5 * k);
+        cJSON *h = cJSON_AddObjectToObject(s, "histograms");
+        cJSON *in = cJSON_AddObjectToObject(h, "input_tokens");
+        cJSON_AddStringToObject(in, "unit", "tokens");
+        cJSON *b = cJSON_AddArrayToObject(in, "buckets");
+        cJSON_AddItemToArray(b, cJSON_CreateDoubleArray((const double[]){400, 416, 4}, 3));
+        cJSON_AddItemToArray(b, cJSON_CreateDoubleArray((const double[]){896, 912, 6}, 3));
+        cJSON *out = cJSON_AddObjectToObject(h, "output_tokens");
+        cJSON_AddStringToObject(out, "unit", "tokens");
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(out, "buckets"),
+                             cJSON_CreateDoubleArray((const double[]){64, 65, 10}, 3));
+    }
+    cJSON *turns = cJSON_AddArrayToObject(all[i - 1], "turns");
+    for (int t = 1; t <= 2; t++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "turn", t);
+        cJSON_AddNumberToObject(o, "requests", 5);
+        cJSON_AddNumberToObject(o, "ttft_mean_ms", 40 + 10 * t);
+        cJSON_AddNumberToObject(o, "prompt_tokens_mean", 300 * t);
+        cJSON_AddNumberToObject(o, "cached_tokens_mean", 200 * (t - 1));
+        cJSON_AddItemToArray(turns, o);
+    }
+    cJSON *g = cJSON_AddObjectToObject(d, "gpu");
+    cJSON *dev = cJSON_CreateObject();
+    cJSON_AddNumberToObject(dev, "index", 0);
+    cJSON_AddStringToObject(dev, "name", "Stub <GPU> & co");
+    cJSON_AddStringToObject(dev, "vendor", "nvidia");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(g, "devices"), dev);
+    cJSON_AddNumberToObject(g, "max_temp_c", 71);
+    cJSON_AddNumberToObject(g, "max_power_w", 250);
+    cJSON_AddNumberToObject(g, "max_util_pct", 97);
+    cJSON_AddBoolToObject(g, "throttling_seen", true);
+    cJSON *row;
+    cJSON_ArrayForEach(row, cJSON_GetObjectItem(d, "series"))
+    {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddNumberToObject(x, "index", 0);
+        cJSON_AddStringToObject(x, "name", "Stub <GPU> & co");
+        cJSON_AddNumberToObject(x, "util_pct", 90);
+        cJSON_AddNumberToObject(x, "mem_used_mb", 4000);
+        cJSON_AddNumberToObject(x, "mem_total_mb", 8000);
+        cJSON_AddNumberToObject(x, "temp_c", 70);
+        cJSON_AddNumberToObject(x, "power_w", 240);
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(row, "gpu"), x);
+    }
+}
+
+static void gpu_null(cJSON *d)
+{
+    cJSON_AddNullToObject(d, "gpu");
+}
+
+static void html_has_the_new_sections_when_the_file_has_their_figures(void **state)
+{
+    (void)state;
+    static const char *const sections[] = {
+        "<h3>Client vs server</h3>",
+        "Client vs server: TTFT and E2E (p50)",
+        "Server queue, prefill and client overhead (p50)",
+        "Decode: client TPOT vs server per token (p50)",
+        "Output tokens: server vs client count",
+        "<h3>Workload</h3>",
+        "Input tokens per request (the whole run)",
+        "Output tokens per request (the whole run)",
+        "Prefix cache: share of requests served from it",
+        "TTFT by cache hit and miss (p50)",
+        "<h3>Turns</h3>",
+        "TTFT by turn (mean)",
+        "<h3>Reconnects</h3>",
+        "<h3>GPU</h3>",
+        "GPU utilisation",
+        "GPU memory used (of 8000 MB)",
+        "GPU temperature",
+        "GPU power",
+    };
+    char *path = fx_variant("all.json", add_everything);
+    char *html = render(html_one, path);
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        if (!strstr(html, sections[i]))
+            fail_msg("missing: %s", sections[i]);
+    }
+    assert_non_null(strstr(html, "<td class=\"l\">Stub &lt;GPU&gt; &amp; co</td>"));
+    assert_non_null(strstr(html, "throttling <b>seen</b>"));
+    assert_non_null(strstr(html, "<title>1 s \xc2\xb7 GPU 0: Stub &lt;GPU&gt; &amp; co 90 "
+                                 "%</title>"));
+    assert_non_null(strstr(html, "3 requests were re-sent once on a fresh connection"));
+    assert_non_null(strstr(html, "<td>+0.20 %</td>")); /* tokens diff of step 3 */
+    /* bars: 400-449 holds 4 of 10, 900-949 6 */
+    assert_non_null(strstr(html, "<title>tokens 400-449: 4 requests (40.0 %)</title>"));
+    assert_non_null(strstr(html, "<title>tokens 900-949: 6 requests (60.0 %)</title>"));
+    assert_non_null(strstr(html, "<title>tokens 64: 10 requests (100.0 %)</title>"));
+    assert_null(strstr(html, "<script"));
+    free(html);
+    free(path);
+    /* none of them in a file without their figures (gpu: null included) */
+    path = fx_variant("plain.json", gpu_null);
+    html = render(html_one, path);
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        if (strstr(html, sections[i]))
+            fail_msg("there without its figures: %s", sections[i]);
+    }
+    free(html);
+    free(path);
+}
+
+static void long_series(cJSON *d)
+{
+    cJSON_DeleteItemFromObject(d, "series");
+    cJSON *a = cJSON_AddArrayToObject(d, "series");
+    for (int t = 0; t < 1000; t++) {
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddNumberToObject(row, "t", t);
+        cJSON_AddNumberToObject(row, "tps", 100 + t % 7);
+        cJSON_AddItemToArray(a, row);
+    }
+}
+
+/* A soak's series (up to 86,400 s) is drawn with at most 480 points a line, each still with
+ * its title, and the page says what a point is. */
+static void html_long_series_are_merged_into_points(void **state)
+{
+    (void)state;
+    char *path = fx_variant("long.json", long_series);
+    char *html = render(html_one, path);
+    const char *chart = strstr(html, "<title>TPS over time</title>");
+    assert_non_null(chart);
+    const char *end = strstr(chart, "</svg>");
+    size_t points = 0;
+    for (const char *p = chart; (p = strstr(p, "<circle ")) && p < end; p++)
+        points++;
+    assert_int_equal(points, 334); /* 1000 s in points of 3 s */
+    assert_non_null(strstr(chart, "Each point is the mean of 3 seconds"));
     free(html);
     free(path);
 }
@@ -919,6 +1275,11 @@ int main(void)
         cmocka_unit_test(reports_have_a_client_vs_server_table),
         cmocka_unit_test(csv_has_one_row_per_step),
         cmocka_unit_test(html_is_one_page_with_charts_and_escaped_text),
+        cmocka_unit_test(html_charts_fill_the_width_with_a_title_on_every_point),
+        cmocka_unit_test(legend_boxes_never_overlap_the_plot),
+        cmocka_unit_test(html_model_is_what_the_server_named),
+        cmocka_unit_test(html_has_the_new_sections_when_the_file_has_their_figures),
+        cmocka_unit_test(html_long_series_are_merged_into_points),
         cmocka_unit_test(several_files_make_one_csv),
         cmocka_unit_test(bad_inputs_get_a_sentence_and_exit_2),
         cmocka_unit_test(unwritable_output_is_exit_1),
