@@ -367,6 +367,20 @@ static void md_server(FILE *out, const snap_doc *d)
     md_server_row(out, "run", &d->totals);
 }
 
+/* As the HTML page: what the server said it ran, else the model asked for. */
+static void md_model(FILE *out, const snap_config *c)
+{
+    const char *srv = c->server_model && c->server_model[0] ? c->server_model : NULL;
+    const char *asked = c->model && c->model[0] ? c->model : NULL;
+    if (srv && asked && strcmp(srv, asked) != 0)
+        fprintf(out, "| model | %s (asked for %s) |\n", srv, asked);
+    else if (srv || asked)
+        fprintf(out, "| model | %s%s |\n", srv ? srv : asked,
+                srv ? "" : " (as asked; the server did not name it)");
+    else
+        fputs("| model | (server default) |\n", out);
+}
+
 /* Issue 16: the GPUs of the machine that ran llmload (a local server's), per device over
  * the run, then the highest figures and whether clocks were held down. */
 static void md_gpu(FILE *out, const snap_doc *d)
@@ -413,7 +427,7 @@ void report_markdown(FILE *out, const snap_doc *d)
     fprintf(out, "# llmload report: %s\n\n", d->path);
     fprintf(out, "| | |\n|---|---|\n");
     fprintf(out, "| target | %s |\n", d->config.url ? d->config.url : "-");
-    fprintf(out, "| model | %s |\n", d->config.model ? d->config.model : "(server default)");
+    md_model(out, &d->config);
     fprintf(out, "| plan | %s |\n", d->config.plan ? d->config.plan : "-");
     fprintf(out, "| started / ended | %s / %s |\n", d->started ? d->started : "-",
             d->ended ? d->ended : "-");

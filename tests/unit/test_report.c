@@ -580,6 +580,9 @@ static void html_model_is_what_the_server_named(void **state)
                                  "for asked-model)</span>"));
     assert_null(strstr(html, "(server default)"));
     free(html);
+    html = render(report_markdown, path); /* the Markdown report says the same */
+    assert_non_null(strstr(html, "| model | served <b>model</b> (asked for asked-model) |"));
+    free(html);
     free(path);
     path = fx_variant("m-asked.json", models_asked);
     html = render(html_one, path);
