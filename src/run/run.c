@@ -173,6 +173,8 @@ int run_headless(const llm_config *cfg)
             s->plan_text);
     if (s->calib.note[0])
         fprintf(stderr, "llmload: %s\n", s->calib.note);
+    if (s->pool.note[0])
+        fprintf(stderr, "llmload: %s\n", s->pool.note);
     if (run_loop(s, log) == 0)
         session_server_final(s);
     print_results(s, log);

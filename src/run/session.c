@@ -185,6 +185,11 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         s->cfg.model = s->model;
     calibrate_prompt(&s->cfg, s->model, &s->calib);
     s->cfg.prompt_chars = s->calib.chars;
+    poolcal_run(&s->cfg, s->model, &s->pool);
+    s->cfg.input_map = s->pool.have_map ? &s->pool.map : NULL;
+    s->cfg.input_exact = s->pool.exact;
+    s->cfg.input_calib = poolcal_method_name(&s->pool);
+    s->cfg.input_calib_note = s->pool.note[0] ? s->pool.note : NULL;
     if (build_plan(s, err, errlen) != 0 ||
         plan_shard(&s->plan, s->cfg.shard_index, s->cfg.shard_count, err, errlen) != 0)
         return LLM_EXIT_USAGE;
@@ -518,6 +523,7 @@ void session_close(run_session *s)
         sharegpt_script_free(&s->scripts[i]);
     free(s->scripts);
     free(s->model);
+    poolcal_free(&s->pool);
     demo_stop(&s->demo);
     memset(s, 0, sizeof *s);
 }

@@ -19,6 +19,7 @@
 #include "run/calibrate.h"
 #include "run/demo.h"
 #include "run/listen.h"
+#include "run/poolcal.h"
 
 #define SESSION_BURST 1024
 
@@ -28,6 +29,7 @@ typedef struct {
     char *model;         /* sent in every body; NULL = omitted */
     char plan_text[320]; /* the plan, then what it sends (workload_describe) */
     calib_result calib;  /* --prompt-tokens by the server's tokenizer (issue 13) */
+    poolcal_result pool; /* --input-tokens & co by the server's tokenizer (cfg.input_map) */
     plan plan;
     llm_trace trace;    /* --dataset trace: the records the plan replays */
     prompt_set dataset; /* --dataset sharegpt: the bodies the plan's requests take */
