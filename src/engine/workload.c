@@ -10,7 +10,7 @@ enum { WL_HOLE_END = 0, WL_HOLE_PROMPT, WL_HOLE_MAXTOK };
 #define POOL_SPREAD (1u << 20)      /* extra text, so slices start at a million places */
 #define TAG_LEN (WL_TAG_DIGITS + 2) /* "g0000000001 " / "b0000000001 " before a block */
 #define MAXTOK_DIGITS 20
-#define SLICE_TRIES 8 /* start places tried for a slice of exactly the tokens asked */
+#define SLICE_TRIES 32 /* start places tried for a slice of exactly the tokens asked */
 
 /* Splits the template at its holes: the prompt's marker and max_tokens' placeholder. */
 static int split_template(workload *w, char *err, size_t errlen)
