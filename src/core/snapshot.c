@@ -527,8 +527,11 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     cJSON_AddItemToObject(s, "tokens", tokens_json(a));
     cJSON_AddItemToObject(s, "cache", cache_json(a));
     cJSON *turns = turns_json(a);
-    if (turns)
+    if (turns) {
         cJSON_AddItemToObject(s, "turns", turns);
+        /* conversations that ended before their last turn: the history outgrew its buffer */
+        add_count(s, "turns_history_overflow", a->history_overflow);
+    }
     add_number(s, "rps", stats_agg_rps(a));
     add_number(s, "tps", stats_agg_tps(a));
     add_count(s, "slo_met", a->slo_met);

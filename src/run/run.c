@@ -178,6 +178,7 @@ int run_headless(const llm_config *cfg)
     if (run_loop(s, log) == 0)
         session_server_final(s);
     print_results(s, log);
+    session_print_end_notes(s, stderr);
     if (log)
         fclose(log);
     rc = session_exit_code(s);

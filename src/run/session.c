@@ -234,6 +234,18 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     return 0;
 }
 
+void session_print_end_notes(const run_session *s, FILE *f)
+{
+    uint64_t n = s->st ? s->st->totals.history_overflow : 0;
+    if (n == 0)
+        return;
+    fprintf(f,
+            "llmload: %llu conversation%s ended before %s last turn: an answer outgrew the "
+            "history's buffer (sized for answers of max_tokens; does the server ignore it, or "
+            "does --body-json set a larger one?)\n",
+            (unsigned long long)n, n == 1 ? "" : "s", n == 1 ? "its" : "their");
+}
+
 void session_server_final(run_session *s)
 {
     if (!s->srv || s->srvr.state != SRVMON_OK)

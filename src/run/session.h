@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -92,6 +93,10 @@ int session_signal_exit(const run_session *s);
 int session_exit_code(run_session *s);
 
 void session_close(run_session *s);
+
+/* After the results: one notice per thing the run could not do as asked (--turns
+ * conversations cut short by their history's buffer). Nothing when all went as asked. */
+void session_print_end_notes(const run_session *s, FILE *f);
 
 /* After the load and its drain: waits (at most 1.2 s) for the server's next /metrics
  * reading and takes it, so its counters' deltas cover the run's last second (issue 13).

@@ -1162,6 +1162,55 @@ static void without_token_counts_lengths_stay_approximate_and_say_so(void **stat
     cJSON_Delete(doc);
 }
 
+/* --turns: an answer longer than the history's buffer was sized for (here --body-json asks
+ * the server for 300 tokens while the buffer holds answers of --output-tokens 4) ends its
+ * conversation early; the done event says so, each step counts it, the run says it once. */
+static void a_history_that_outgrows_its_buffer_is_counted(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 20000;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,
+                    "run",
+                    "--url",
+                    f->url,
+                    "-c",
+                    "2",
+                    "-n",
+                    "6",
+                    "--turns",
+                    "3",
+                    "--input-tokens",
+                    "20",
+                    "--output-tokens",
+                    "4",
+                    "--body-json",
+                    "{\"max_completion_tokens\":300}",
+                    "--json",
+                    f->json,
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    const char *note = strstr(r.err, "6 conversations ended before their last turn: an answer "
+                                     "outgrew the history's buffer");
+    if (!note)
+        fail_msg("no notice: %s", r.err);
+    assert_null(strstr(note + 10, "conversations ended before"));
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    stop(f);
+    cJSON *step = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "steps"), 0);
+    assert_int_equal(cJSON_GetObjectItem(step, "turns_history_overflow")->valueint, 6);
+    assert_int_equal(path_of(doc, "totals", "turns_history_overflow")->valueint, 6);
+    /* every conversation ended after its first turn */
+    assert_int_equal(cJSON_GetArraySize(path_of(doc, "totals", "turns")), 1);
+    cJSON_Delete(doc);
+}
+
 static void workload_options_are_checked_before_any_load(void **state)
 {
     (void)state;
@@ -1230,6 +1279,7 @@ int main(void)
         cmocka_unit_test(every_prompt_is_its_drawn_length_by_the_servers_count),
         cmocka_unit_test(the_run_sends_exact_lengths_and_says_so),
         cmocka_unit_test(without_token_counts_lengths_stay_approximate_and_say_so),
+        cmocka_unit_test(a_history_that_outgrows_its_buffer_is_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
