@@ -54,6 +54,7 @@ typedef struct {
     /* tests: a server that counts no tokens for the client: no /tokenize (404) and
      * "usage": null, so nothing can calibrate prompt lengths */
     bool no_token_counts;
+    bool no_tokenize; /* tests: no /tokenize (404); usage as usual */
     /* tests: the first received_cap generation requests are written to received[], their
      * count to *received_n, by the server's thread; read them after sim_stop. NULL = off */
     sim_received *received;

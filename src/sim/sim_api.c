@@ -249,7 +249,7 @@ static void api_generate(sim_conn *c, sim_endpoint ep)
  * (with the chat template). Answers {"count": n, "max_model_len": …, "tokens": [ids]}. */
 static void api_tokenize(sim_conn *c)
 {
-    if (c->srv->opt.no_token_counts) {
+    if (c->srv->opt.no_token_counts || c->srv->opt.no_tokenize) {
         api_error(c, 404, "not_found_error", "File Not Found");
         return;
     }

@@ -956,13 +956,13 @@ static void a_jsonl_dataset_sends_the_files_prompts(void **state)
  * simulator counts it (its own word-piece tokenizer, what its usage reports) is the drawn
  * length (+ the prefix) within 1 %, and is what the body said it would be. The counts go to
  * count[] (below cap). Returns the largest error in tokens. */
-static long exact_bodies(llm_config *c, int n, long *count, long cap)
+static long exact_bodies(llm_config *c, int n, long *count, long cap, calib_method method)
 {
     poolcal_result pc;
     poolcal_run(c, "llmload-sim", &pc);
     if (!pc.exact)
         fail_msg("not calibrated: %s", pc.note);
-    assert_int_equal(pc.method, CALIB_TOKENIZE);
+    assert_int_equal(pc.method, method);
     assert_true(pc.have_map && pc.check_got == pc.check_want);
     c->input_map = &pc.map;
     workload w;
@@ -995,7 +995,7 @@ static long exact_bodies(llm_config *c, int n, long *count, long cap)
     return worst;
 }
 
-static sim_server *start_counting_sim(char *url, size_t cap, bool no_counts)
+static sim_server *start_counting_sim(char *url, size_t cap, bool no_tokenize)
 {
     sim_options o;
     sim_options_default(&o);
@@ -1005,7 +1005,7 @@ static sim_server *start_counting_sim(char *url, size_t cap, bool no_counts)
     o.decode_rate = 20000;
     o.prefill_rate = 1e6;
     o.slots = 64;
-    o.no_token_counts = no_counts;
+    o.no_tokenize = no_tokenize;
     sim_server *sim;
     char err[256];
     if (sim_start(&o, &sim, err, sizeof err) != 0)
@@ -1032,17 +1032,35 @@ static void every_prompt_is_its_drawn_length_by_the_servers_count(void **state)
     parse_spec(&c.output_tokens, "4");
     static long count[2100];
     memset(count, 0, sizeof count);
-    long worst = exact_bodies(&c, 3000, count, 2100);
+    long worst = exact_bodies(&c, 3000, count, 2100, CALIB_TOKENIZE);
     assert_counts_fit(count, 3000, "uniform:100:2000");
     c.endpoint = LLM_ENDPOINT_COMPLETIONS;
-    long worst_completions = exact_bodies(&c, 500, NULL, 0);
+    long worst_completions = exact_bodies(&c, 500, NULL, 0, CALIB_TOKENIZE);
     c.endpoint = LLM_ENDPOINT_CHAT;
     c.prefix_tokens = 300;
     c.prefix_groups = 4;
-    long worst_prefix = exact_bodies(&c, 500, NULL, 0);
+    long worst_prefix = exact_bodies(&c, 500, NULL, 0, CALIB_TOKENIZE);
     fprintf(stderr,
             "exact lengths: largest error %ld / %ld / %ld tokens (chat, completions, prefix)\n",
             worst, worst_completions, worst_prefix);
+    sim_stop(sim);
+}
+
+/* A server without /tokenize (usage only): the words' costs come from probes' usage, and
+ * every prompt is still its drawn length. */
+static void without_tokenize_probes_usage_makes_lengths_exact(void **state)
+{
+    (void)state;
+    char url[64];
+    sim_server *sim = start_counting_sim(url, sizeof url, true);
+    llm_config c = base_config();
+    c.url = url;
+    c.connect_timeout_s = 5;
+    c.request_timeout_s = 30;
+    parse_spec(&c.input_tokens, "uniform:100:1000");
+    c.prefix_tokens = 200;
+    long worst = exact_bodies(&c, 500, NULL, 0, CALIB_PROBE);
+    fprintf(stderr, "exact lengths by probes: largest error %ld tokens\n", worst);
     sim_stop(sim);
 }
 
@@ -1277,6 +1295,7 @@ int main(void)
         cmocka_unit_test(a_jsonl_dataset_sends_the_files_prompts),
         cmocka_unit_test(workload_options_are_checked_before_any_load),
         cmocka_unit_test(every_prompt_is_its_drawn_length_by_the_servers_count),
+        cmocka_unit_test(without_tokenize_probes_usage_makes_lengths_exact),
         cmocka_unit_test(the_run_sends_exact_lengths_and_says_so),
         cmocka_unit_test(without_token_counts_lengths_stay_approximate_and_say_so),
         cmocka_unit_test(a_history_that_outgrows_its_buffer_is_counted),
