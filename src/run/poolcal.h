@@ -1,9 +1,9 @@
-/* run/poolcal: makes the workload's input lengths (--input-tokens, --prefix-tokens, a trace's
- * lengths) exact by the server's own tokenizer (issues 13, 14). Before the load it learns what
- * each word of the workload's text pool costs (/tokenize, else probes' usage), what the chat
- * template and a prompt's first unit cost (a probe's usage), and checks the sum on one more
- * probe; engine/workload then cuts every prompt at word boundaries of known length. Main
- * thread only, before the engine starts. */
+/* run/poolcal: the workload's input lengths (--input-tokens, --prefix-tokens, a trace's)
+ * exact by the server's own tokenizer (issues 13, 14). Main thread, before the engine starts.
+ * It learns what each word of the workload's text pool costs (/tokenize, else probes'
+ * usage), what the chat template and a prompt's first unit cost (a probe's usage), and
+ * checks the sum on one more probe; engine/workload then cuts every prompt at word
+ * boundaries of known length. */
 #ifndef LLM_POOLCAL_H
 #define LLM_POOLCAL_H
 
