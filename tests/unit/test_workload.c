@@ -1220,13 +1220,24 @@ static void a_history_that_outgrows_its_buffer_is_counted(void **state)
     assert_null(strstr(note + 10, "conversations ended before"));
     tu_result_free(&r);
     cJSON *doc = load_json(f->json);
-    stop(f);
     cJSON *step = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "steps"), 0);
     assert_int_equal(cJSON_GetObjectItem(step, "turns_history_overflow")->valueint, 6);
     assert_int_equal(path_of(doc, "totals", "turns_history_overflow")->valueint, 6);
     /* every conversation ended after its first turn */
     assert_int_equal(cJSON_GetArraySize(path_of(doc, "totals", "turns")), 1);
     cJSON_Delete(doc);
+    /* merge adds them up (the same file twice, with --force) */
+    char merged[300];
+    snprintf(merged, sizeof merged, "%s/merged.json", tu_tmpdir());
+    char *mg[] = {LLM_BINARY, "merge", f->json, f->json, "-o", merged, "--force", NULL};
+    tu_run(mg, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *m = load_json(merged);
+    assert_int_equal(path_of(m, "totals", "turns_history_overflow")->valueint, 12);
+    cJSON_Delete(m);
+    unlink(merged);
+    stop(f);
 }
 
 static void workload_options_are_checked_before_any_load(void **state)
