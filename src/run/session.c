@@ -187,7 +187,8 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     s->cfg.prompt_chars = s->calib.chars;
     poolcal_run(&s->cfg, s->model, &s->pool);
     s->cfg.input_map = s->pool.have_map ? &s->pool.map : NULL;
-    s->cfg.input_exact = s->pool.exact;
+    /* with --turns only the first turn is cut exact: later ones carry the answers */
+    s->cfg.input_exact = s->pool.exact && s->cfg.turns <= 1;
     s->cfg.input_calib = poolcal_method_name(&s->pool);
     s->cfg.input_calib_note = s->pool.note[0] ? s->pool.note : NULL;
     if (build_plan(s, err, errlen) != 0 ||
