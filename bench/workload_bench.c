@@ -2,6 +2,7 @@
  * work the engine does per request on top of the classic fixed body: draw an input and an
  * output length, write the template, the nonce, the prompt text and max_tokens into the
  * slot's buffer. Prints ns per body (median of 5 runs of N bodies). bench/RESULTS.md. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 2;
     }
+    /* "exact": bodies cut from a calibrated pool (run/poolcal's map), here with the
+     * simulator's costs (a word is one token per 3 letters), as against a real server */
+    bool exact = argc > 3 && strcmp(argv[3], "exact") == 0;
+    wl_tokmap map;
+    if (exact) {
+        size_t nw;
+        const char *const *words = workload_words(&nw);
+        long cost[64];
+        for (size_t i = 0; i < nw && i < 64; i++)
+            cost[i] = ((long)strlen(words[i]) + 2) / 3;
+        if (workload_tokmap_build(&w, cost, &map) != 0)
+            return 2;
+        map.nonce_tokens = 4;
+        map.tag_tokens[0] = map.tag_tokens[1] = 4;
+        map.first[WL_FIRST_NONCE] = map.first[WL_FIRST_GROUP] = map.first[WL_FIRST_BLOCK] = 11;
+        w.map = &map;
+        w.body_cap = workload_body_size(&w, w.input.max, 0);
+    }
     char *buf = malloc(w.body_cap);
     uint64_t rng = 1;
     double runs[5], bytes = 0;
@@ -58,9 +77,11 @@ int main(int argc, char **argv)
         runs[r] = (now_s() - t0) / (double)n * 1e9;
     }
     qsort(runs, 5, sizeof *runs, cmp);
-    printf("FIGURE workload-body %s: %.0f ns per body (median of 5 x %ld; mean body %.0f B)\n", in,
-           runs[2], n, bytes / (5.0 * (double)n));
+    printf("FIGURE workload-body %s%s: %.0f ns per body (median of 5 x %ld; mean body %.0f B)\n",
+           in, exact ? " exact" : "", runs[2], n, bytes / (5.0 * (double)n));
     free(buf);
+    if (exact)
+        workload_tokmap_free(&map);
     workload_free(&w);
     return 0;
 }

@@ -284,6 +284,8 @@ int ui_main(const llm_config *cfg)
         if (s->calib.note[0]) /* --prompt-tokens by the server's count, or why not */
             ui_log_add(app, s->calib.method == CALIB_FAILED ? UI_WARN : UI_LABEL, "%s",
                        s->calib.note);
+        if (s->pool.note[0]) /* --input-tokens & co by the server's count, or why not */
+            ui_log_add(app, s->pool.exact ? UI_LABEL : UI_WARN, "%s", s->pool.note);
         FILE *cap = capture_stderr();
         start_curses(app);
         init_themes(app);
@@ -291,6 +293,7 @@ int ui_main(const llm_config *cfg)
         finish_run(app);
         stop_curses();
         release_stderr(cap);
+        session_print_end_notes(s, stderr);
         rc = report_exit(app);
     }
     session_close(s);

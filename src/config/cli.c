@@ -96,11 +96,12 @@ const cli_option cli_options[] = {
      "ask the server to ignore EOS so every reply is --max-tokens long"},
     {"--input-tokens", {0}, "SPEC", CLI_RUN, CLI_G_WORK, OFF(input_tokens), 0, set_dist,
      "prompt length per request, drawn with --seed: N, uniform:A:B, normal:MEAN:SD[:MIN:MAX] "
-     "or lognormal:MEDIAN:SIGMA[:MIN:MAX] (~tokens at 4 characters each; after any prefix)"},
+     "or lognormal:MEDIAN:SIGMA[:MIN:MAX] tokens, after any prefix: exact by the server's "
+     "tokenizer (/tokenize or a probe's usage, template included), else ~4 characters each"},
     {"--output-tokens", {0}, "SPEC", CLI_RUN, CLI_G_WORK, OFF(output_tokens), 0, set_dist,
      "max_tokens per request, drawn like --input-tokens (with --ignore-eos, also min_tokens)"},
     {"--prefix-tokens", {0}, "P", CLI_RUN, CLI_G_WORK, OFF(prefix_tokens), 1, set_count,
-     "every prompt starts with a shared prefix of ~P tokens (a system prompt), the per-request "
+     "every prompt starts with a shared prefix of P tokens (a system prompt), the per-request "
      "nonce after it, so the server's prefix cache can work"},
     {"--prefix-groups", {0}, "G", CLI_RUN, CLI_G_WORK, OFF(prefix_groups), 1, set_count,
      "how many different prefixes requests pick from at random (default 1)"},

@@ -120,6 +120,12 @@ typedef struct llm_config {
     long dataset_records;  /* filled by the run when it read the dataset: records kept ... */
     long dataset_skipped;  /* ... records that could not be read ... */
     long dataset_filtered; /* ... and ShareGPT prompts over --max-input-tokens */
+    /* filled by the run before the load (run/poolcal): the workload's text as the server's
+     * tokenizer counts it, so input lengths are exact; NULL = chars/4 (approximate) */
+    const struct wl_tokmap *input_map;
+    bool input_exact;             /* the map's lengths include the template (usage measured) */
+    const char *input_calib;      /* "tokenize", "probe", "failed"; NULL = nothing drawn */
+    const char *input_calib_note; /* what the calibration did, or what is sent instead */
     char *prompts_file;
     bool prompts_shuffle; /* --shuffle: prompts in a seeded random order, not file order */
     char *image_file;

@@ -83,6 +83,8 @@ typedef struct {
     uint32_t cached_tokens;       /* usage.prompt_tokens_details.cached_tokens */
     uint8_t cached_reported;      /* the server reported cached_tokens (0 counts as a miss) */
     uint8_t turn;                 /* multi-turn: the turn it was (1-based); 0 = single request */
+    uint8_t history_overflow;     /* multi-turn: its answer outgrew the conversation's history
+                                     buffer, so the conversation ended before its last turn */
 } ev_done;
 
 typedef struct {

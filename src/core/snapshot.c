@@ -177,8 +177,9 @@ static cJSON *header_names_json(const llm_config *cfg)
     return a;
 }
 
-/* config.workload: what was sent (DESIGN §6). Input lengths are ~tokens at 4 characters
- * each until the server's tokenizer calibrates them: "input_exact" says which. */
+/* config.workload: what was sent (DESIGN §6). Input lengths are exact by the server's
+ * tokenizer when run/poolcal calibrated them, else ~tokens at 4 characters each:
+ * "input_exact" says which, "input_calibration" how. */
 static cJSON *workload_obj(const llm_config *cfg)
 {
     cJSON *w = cJSON_CreateObject();
@@ -212,8 +213,16 @@ static cJSON *workload_obj(const llm_config *cfg)
         if (cfg->dataset == LLM_DATASET_TRACE)
             add_number(d, "speedup", cfg->speedup);
     }
-    cJSON_AddBoolToObject(w, "input_exact", false);
-    add_number(w, "chars_per_token", 4);
+    /* exact by the server's tokenizer (run/poolcal), else ~tokens of 4 characters */
+    cJSON_AddBoolToObject(w, "input_exact", cfg->input_exact);
+    add_number(w, "chars_per_token", cfg->input_map ? NAN : 4);
+    if (cfg->input_calib) {
+        cJSON *ic = cJSON_AddObjectToObject(w, "input_calibration");
+        cJSON_AddStringToObject(ic, "method", cfg->input_calib);
+        add_string(ic, "note", cfg->input_calib_note, NULL);
+    } else {
+        cJSON_AddNullToObject(w, "input_calibration");
+    }
     return w;
 }
 
@@ -529,8 +538,11 @@ cJSON *snapshot_step_json(const stats_agg *a, const char *key)
     cJSON_AddItemToObject(s, "tokens", tokens_json(a));
     cJSON_AddItemToObject(s, "cache", cache_json(a));
     cJSON *turns = turns_json(a);
-    if (turns)
+    if (turns) {
         cJSON_AddItemToObject(s, "turns", turns);
+        /* conversations that ended before their last turn: the history outgrew its buffer */
+        add_count(s, "turns_history_overflow", a->history_overflow);
+    }
     add_number(s, "rps", stats_agg_rps(a));
     add_number(s, "tps", stats_agg_tps(a));
     add_count(s, "slo_met", a->slo_met);

@@ -220,6 +220,7 @@ static void agg_workload(stats_agg *a, const ev_done *d)
         a->turn_ttft_us[k] += ns_to_us(d->ttft_ns);
         a->turn_prompt[k] += d->prompt_tokens;
         a->turn_cached[k] += d->cached_tokens;
+        a->history_overflow += d->history_overflow;
     }
     if (!d->cached_reported)
         return;

@@ -125,6 +125,7 @@ typedef struct {
      * their TTFT (µs), prompt tokens and cached tokens: what a longer history costs */
     uint64_t turn_n[STATS_TURNS], turn_ttft_us[STATS_TURNS], turn_prompt[STATS_TURNS],
         turn_cached[STATS_TURNS];
+    uint64_t history_overflow; /* conversations ended early: the history outgrew its buffer */
     uint64_t inflight_sum, inflight_samples; /* stats_set_gauges samples: achieved load */
     uint64_t target_sum;
     double client_cpu_max;     /* llmload's own CPU, % of one core, highest second; 0 = none */

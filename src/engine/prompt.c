@@ -14,6 +14,12 @@ static const char *const vocabulary[] = {
     "explain", "compare", "describe", "imagine", "analyse", "write",  "story",    "answer",
 };
 
+const char *const *prompt_vocabulary(size_t *n)
+{
+    *n = sizeof vocabulary / sizeof vocabulary[0];
+    return vocabulary;
+}
+
 uint64_t prompt_rng_next(uint64_t *state)
 {
     uint64_t x = *state ? *state : 0x9E3779B97F4A7C15ULL;

@@ -24,6 +24,9 @@ typedef struct {
     bool image;          /* carries an image (the multimodal test) */
 } prompt_body;
 
+/* The words prompt_fill_text draws from (n of them). */
+const char *const *prompt_vocabulary(size_t *n);
+
 /* Random words (seeded, not one repeated token) of exactly `chars` characters. */
 void prompt_fill_text(char *out, size_t chars, uint64_t *rng);
 

@@ -640,6 +640,7 @@ static void fill_done(req_slot *s, uint64_t now, ev_done *d)
     d->cached_reported = s->cached;
     d->cached_tokens = (uint32_t)s->cached_tokens;
     d->turn = s->turn_sent;
+    d->history_overflow = s->turn_sent && s->convo.cut && s->convo.turn < s->convo.turns;
     fill_connection_times(s, d);
     fill_server_timings(s, d);
     if (!d->cached_reported && d->srv_timings) { /* llama.cpp: its cache in timings.cache_n */

@@ -7,9 +7,10 @@
 
 enum { WL_HOLE_END = 0, WL_HOLE_PROMPT, WL_HOLE_MAXTOK };
 
-#define POOL_SPREAD (1u << 20) /* extra text, so slices start at a million places */
-#define TAG_LEN 9              /* "g0000001 " / "b0000001 " before a shared block */
+#define POOL_SPREAD (1u << 20)      /* extra text, so slices start at a million places */
+#define TAG_LEN (WL_TAG_DIGITS + 2) /* "g0000000001 " / "b0000000001 " before a block */
 #define MAXTOK_DIGITS 20
+#define SLICE_TRIES 32 /* start places tried for a slice of exactly the tokens asked */
 
 /* Splits the template at its holes: the prompt's marker and max_tokens' placeholder. */
 static int split_template(workload *w, char *err, size_t errlen)
@@ -38,8 +39,14 @@ static int split_template(workload *w, char *err, size_t errlen)
     }
 }
 
-static long chars_of(long tokens)
+/* Characters for `tokens` of pool text: 4 each by llmload's rule, or with a map as many as
+ * its wordiest word needs (a slice may end one word long). */
+static long chars_of(const workload *w, long tokens)
 {
+    if (tokens < 0)
+        tokens = 0;
+    if (w->map)
+        return (long)((double)tokens * w->map->chars_per_token_max) + 32;
     return tokens * WORKLOAD_CHARS_PER_TOKEN;
 }
 
@@ -51,21 +58,23 @@ size_t workload_body_size(const workload *w, long input_tokens, int n_blocks)
         if (w->pieces[i].hole == WL_HOLE_MAXTOK)
             n += MAXTOK_DIGITS;
         else if (w->pieces[i].hole == WL_HOLE_PROMPT)
-            n += (size_t)n_blocks * chars_of(WORKLOAD_BLOCK_TOKENS) +
-                 (size_t)chars_of(w->prefix_tokens) + (size_t)chars_of(input_tokens) +
-                 PROMPT_NONCE_LEN + 1;
+            n += (size_t)n_blocks * ((size_t)chars_of(w, WORKLOAD_BLOCK_TOKENS) + TAG_LEN + 1) +
+                 (size_t)chars_of(w, w->prefix_tokens) + TAG_LEN + 1 +
+                 (size_t)chars_of(w, input_tokens) + PROMPT_NONCE_LEN + 1;
     }
     return n;
 }
 
 static int make_pool(workload *w, const llm_config *cfg, char *err, size_t errlen)
 {
-    long longest = chars_of(w->input.max);
-    if (chars_of(w->prefix_tokens) > longest)
-        longest = chars_of(w->prefix_tokens);
-    if (chars_of(WORKLOAD_BLOCK_TOKENS) > longest)
-        longest = chars_of(WORKLOAD_BLOCK_TOKENS);
-    w->pool_len = (size_t)longest + POOL_SPREAD;
+    long longest = w->input.max;
+    if (w->prefix_tokens > longest)
+        longest = w->prefix_tokens;
+    if (WORKLOAD_BLOCK_TOKENS > longest)
+        longest = WORKLOAD_BLOCK_TOKENS;
+    /* room for the longest slice at twice the 4 characters a token it is sized by: a
+     * tokenizer with long tokens still finds it in the pool */
+    w->pool_len = (size_t)longest * 2 * WORKLOAD_CHARS_PER_TOKEN + POOL_SPREAD;
     w->pool = malloc(w->pool_len + 1);
     if (!w->pool) {
         snprintf(err, errlen, "out of memory for %zu bytes of prompt text", w->pool_len);
@@ -101,6 +110,11 @@ int workload_init(workload *w, const llm_config *cfg, const char *model, char *e
         workload_free(w);
         return -1;
     }
+    const wl_tokmap *m = cfg->input_map;
+    if (m && m->pool_len == w->pool_len && m->first[WL_FIRST_NONCE] >= 0 &&
+        (w->prefix_groups == 0 || m->first[WL_FIRST_GROUP] >= 0) &&
+        (cfg->dataset != LLM_DATASET_TRACE || m->first[WL_FIRST_BLOCK] >= 0))
+        w->map = m;
     w->body_cap = workload_body_size(w, w->input.max, 0);
     return 0;
 }
@@ -119,6 +133,28 @@ void workload_draw(const workload *w, uint64_t *rng, wl_request *req)
 }
 
 static const char base36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/* `width` decimal digits of v: a fixed-width number costs the same tokens whatever its
+ * value in the tokenizers that split digits or group them by three. */
+static char *put_decimal(char *at, uint64_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        at[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return at + width;
+}
+
+void workload_nonce_text(uint64_t n, char *out)
+{
+    *put_decimal(out, n, PROMPT_NONCE_LEN) = '\0';
+}
+
+void workload_tag_text(char kind, uint64_t id, char *out)
+{
+    out[0] = kind;
+    *put_decimal(out + 1, id, WL_TAG_DIGITS) = '\0';
+}
 
 /* `width` base-36 digits of v, most significant first. */
 static char *put_base36(char *at, uint64_t v, int width)
@@ -149,7 +185,7 @@ static char *put_long(char *at, long v)
 static char *put_block(const workload *w, char *at, char kind, uint64_t id, long chars)
 {
     *at++ = kind;
-    at = put_base36(at, id, TAG_LEN - 2);
+    at = put_decimal(at, id, WL_TAG_DIGITS);
     *at++ = ' ';
     size_t len = (size_t)chars - TAG_LEN;
     uint64_t h = (id + 1) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)kind;
@@ -158,18 +194,122 @@ static char *put_block(const workload *w, char *at, char kind, uint64_t id, long
     return at + len;
 }
 
+/* ---- exact lengths: slices of the calibrated pool ---- */
+
+/* The first word k with cum[k] >= v (n_words + 1 when none). */
+static uint32_t cum_lower(const wl_tokmap *m, uint64_t v)
+{
+    uint32_t lo = 0, hi = m->n_words + 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (m->cum[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Whole words of the pool making `tokens` (the closest whole-word count), from a start drawn
+ * from rng: a few starts are tried for an exact count. Returns the end, *got its tokens. */
+static char *put_slice(const wl_tokmap *m, const char *pool, char *at, long tokens, uint64_t *rng,
+                       long *got)
+{
+    *got = 0;
+    if (tokens <= 0 || m->n_words == 0)
+        return at;
+    uint64_t total = m->cum[m->n_words], want = (uint64_t)tokens;
+    /* the last start that leaves `tokens` after it */
+    uint32_t last = total > want ? cum_lower(m, total - want + 1) : 1;
+    last = last > 0 ? last - 1 : 0;
+    uint32_t best_i = 0, best_j = 0;
+    uint64_t best_err = UINT64_MAX;
+    for (int t = 0; t < SLICE_TRIES && best_err; t++) {
+        uint32_t i = (uint32_t)(prompt_rng_next(rng) % ((uint64_t)last + 1));
+        uint32_t j = cum_lower(m, m->cum[i] + want);
+        if (j > m->n_words)
+            j = m->n_words;
+        if (j > i + 1 && m->cum[j] - m->cum[i] > want &&
+            m->cum[j] - m->cum[i] - want > want - (m->cum[j - 1] - m->cum[i]))
+            j--; /* one word short is closer than one word long */
+        uint64_t have = m->cum[j] - m->cum[i];
+        uint64_t err = have > want ? have - want : want - have;
+        if (err < best_err)
+            best_err = err, best_i = i, best_j = j;
+    }
+    size_t len = m->start[best_j] - m->start[best_i];
+    memcpy(at, pool + m->start[best_i], len);
+    *got = (long)(m->cum[best_j] - m->cum[best_i]);
+    return at + len;
+}
+
+/* A unit that opens the prompt (no space before it: the template's text is) or follows
+ * other text (" " first). Returns its cost in tokens. */
+static long unit_cost(const wl_tokmap *m, bool *first, wl_first kind, long after)
+{
+    long c = *first ? m->first[kind] : after;
+    *first = false;
+    return c;
+}
+
+/* An exact shared block: its tag, then whole words making `tokens` with it, from a place
+ * fixed by its id and by whether it opens the prompt. */
+static char *put_block_exact(const workload *w, char *at, char kind, uint64_t id, long tokens,
+                             bool *first, long *total)
+{
+    const wl_tokmap *m = w->map;
+    bool opens = *first;
+    long head = unit_cost(m, first, kind == 'g' ? WL_FIRST_GROUP : WL_FIRST_BLOCK,
+                          m->tag_tokens[kind == 'g' ? 0 : 1]);
+    if (!opens)
+        *at++ = ' ';
+    *at++ = kind;
+    at = put_decimal(at, id, WL_TAG_DIGITS);
+    uint64_t rng = ((id + 1) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)kind) + opens;
+    long got;
+    at = put_slice(m, w->pool, at, tokens - head, &rng, &got);
+    *total += head + got;
+    return at;
+}
+
+/* Exact: blocks, the group's prefix, the nonce, then words making the rest of the tokens
+ * asked. The tokens the server will count (template included) go to *total. */
+static char *put_prompt_exact(const workload *w, const wl_request *req, uint64_t n, uint64_t *rng,
+                              char *at, long *total)
+{
+    bool first = true;
+    *total = 0;
+    for (int i = 0; i < req->n_blocks; i++)
+        at = put_block_exact(w, at, 'b', req->blocks[i], WORKLOAD_BLOCK_TOKENS, &first, total);
+    if (req->group >= 0 && w->prefix_tokens > 0)
+        at = put_block_exact(w, at, 'g', (uint64_t)req->group, w->prefix_tokens, &first, total);
+    bool opens = first;
+    long head = unit_cost(w->map, &first, WL_FIRST_NONCE, w->map->nonce_tokens);
+    if (!opens)
+        *at++ = ' ';
+    at = put_decimal(at, n, PROMPT_NONCE_LEN);
+    long got;
+    at = put_slice(w->map, w->pool, at, req->input_tokens - head, rng, &got);
+    *total += head + got;
+    return at;
+}
+
 /* Shared blocks, then the nonce, then the unique text: the nonce after what is shared, so a
  * prefix cache can answer for the shared part and for nothing else. */
 static char *put_prompt(const workload *w, const wl_request *req, uint64_t n, uint64_t *rng,
                         char *at)
 {
+    if (w->map) {
+        long total;
+        return put_prompt_exact(w, req, n, rng, at, &total);
+    }
     for (int i = 0; i < req->n_blocks; i++)
-        at = put_block(w, at, 'b', req->blocks[i], chars_of(WORKLOAD_BLOCK_TOKENS));
+        at = put_block(w, at, 'b', req->blocks[i], chars_of(w, WORKLOAD_BLOCK_TOKENS));
     if (req->group >= 0 && w->prefix_tokens > 0)
-        at = put_block(w, at, 'g', (uint64_t)req->group, chars_of(w->prefix_tokens));
-    at = put_base36(at, n, PROMPT_NONCE_LEN);
+        at = put_block(w, at, 'g', (uint64_t)req->group, chars_of(w, w->prefix_tokens));
+    at = put_decimal(at, n, PROMPT_NONCE_LEN);
     *at++ = ' ';
-    long unique = chars_of(req->input_tokens) - PROMPT_NONCE_LEN - 1;
+    long unique = chars_of(w, req->input_tokens) - PROMPT_NONCE_LEN - 1;
     if (unique > 0) {
         size_t off = (size_t)(rng_step(rng) % (w->pool_len - (size_t)unique + 1));
         memcpy(at, w->pool + off, (size_t)unique);
@@ -185,14 +325,17 @@ void workload_write(const workload *w, const wl_request *req, uint64_t n, uint64
                     prompt_body *out)
 {
     char *at = buf, *prompt_start = NULL;
-    long prompt_chars = 0;
+    long prompt_chars = 0, exact = -1;
     for (int i = 0; i < w->n_pieces; i++) {
         const wl_piece *pc = &w->pieces[i];
         memcpy(at, w->tmpl + pc->off, pc->len);
         at += pc->len;
         if (pc->hole == WL_HOLE_PROMPT) {
             prompt_start = at;
-            at = put_prompt(w, req, n, rng, at);
+            if (w->map)
+                at = put_prompt_exact(w, req, n, rng, at, &exact);
+            else
+                at = put_prompt(w, req, n, rng, at);
             prompt_chars += (long)(at - prompt_start);
         } else if (pc->hole == WL_HOLE_MAXTOK) {
             at = put_long(at, req->output_tokens);
@@ -204,7 +347,34 @@ void workload_write(const workload *w, const wl_request *req, uint64_t n, uint64
     out->nonce_offset = PROMPT_NO_NONCE;
     out->prompt_chars = prompt_chars;
     out->max_tokens = req->output_tokens;
-    out->input_tokens = (prompt_chars + WORKLOAD_CHARS_PER_TOKEN - 1) / WORKLOAD_CHARS_PER_TOKEN;
+    out->input_tokens =
+        exact >= 0 ? exact
+                   : (prompt_chars + WORKLOAD_CHARS_PER_TOKEN - 1) / WORKLOAD_CHARS_PER_TOKEN;
+    out->image = false;
+}
+
+void workload_write_text(const workload *w, const char *text, size_t len, long max_tokens,
+                         char *buf, prompt_body *out)
+{
+    char *at = buf;
+    for (int i = 0; i < w->n_pieces; i++) {
+        const wl_piece *pc = &w->pieces[i];
+        memcpy(at, w->tmpl + pc->off, pc->len);
+        at += pc->len;
+        if (pc->hole == WL_HOLE_PROMPT) {
+            memcpy(at, text, len);
+            at += len;
+        } else if (pc->hole == WL_HOLE_MAXTOK) {
+            at = put_long(at, max_tokens);
+        }
+    }
+    *at = '\0';
+    out->json = buf;
+    out->len = (size_t)(at - buf);
+    out->nonce_offset = PROMPT_NO_NONCE;
+    out->prompt_chars = (long)len;
+    out->max_tokens = max_tokens;
+    out->input_tokens = 0;
     out->image = false;
 }
 
@@ -223,8 +393,9 @@ static size_t answers_size(const workload *w, uint32_t turns)
 size_t workload_convo_body_size(const workload *w, uint32_t turns)
 {
     return workload_body_size(w, w->input.max, 0) +
-           (size_t)turns * ((size_t)chars_of(w->input.max) + PROMPT_NONCE_LEN + 1 + sizeof glue_a +
-                            sizeof glue_u) +
+           (size_t)turns * ((size_t)chars_of(w, w->input.max) +
+                            (size_t)w->input.max * WORKLOAD_CHARS_PER_TOKEN + PROMPT_NONCE_LEN + 1 +
+                            sizeof glue_a + sizeof glue_u) +
            answers_size(w, turns);
 }
 
@@ -268,7 +439,7 @@ static char *put_followup(const workload *w, const wl_convo *c, uint32_t t, uint
     *at++ = ' ';
     *at++ = 't';
     at = put_base36(at, t, 2);
-    long unique = chars_of(c->user_tokens[t]) - PROMPT_NONCE_LEN - 3;
+    long unique = c->user_tokens[t] * WORKLOAD_CHARS_PER_TOKEN - PROMPT_NONCE_LEN - 3;
     if (unique > 0) {
         size_t off = (size_t)(rng_step(rng) % (w->pool_len - (size_t)unique + 1));
         memcpy(at, w->pool + off, (size_t)unique);
@@ -370,6 +541,72 @@ void workload_free(workload *w)
     memset(w, 0, sizeof *w);
 }
 
+const char *const *workload_words(size_t *n)
+{
+    return prompt_vocabulary(n);
+}
+
+int workload_tokmap_build(const workload *w, const long *cost, wl_tokmap *m)
+{
+    memset(m, 0, sizeof *m);
+    for (int k = 0; k < WL_FIRST_KINDS; k++)
+        m->first[k] = -1;
+    m->pool_len = w->pool_len;
+    size_t n_vocab, words = 0;
+    const char *const *vocab = workload_words(&n_vocab);
+    for (size_t i = 0; i < w->pool_len; i++)
+        words += w->pool[i] == ' ';
+    m->start = malloc((words + 1) * sizeof *m->start);
+    m->cum = malloc((words + 1) * sizeof *m->cum);
+    if (!m->start || !m->cum) {
+        workload_tokmap_free(m);
+        return -1;
+    }
+    /* every word after a space, but the pool's last (it may be cut short) */
+    uint64_t tokens = 0;
+    uint32_t k = 0;
+    for (size_t i = 0; i < w->pool_len; i++) {
+        if (w->pool[i] != ' ')
+            continue;
+        size_t len = 1;
+        while (i + len < w->pool_len && w->pool[i + len] != ' ')
+            len++;
+        if (i + len >= w->pool_len)
+            break;
+        size_t v = 0;
+        while (v < n_vocab &&
+               !(strlen(vocab[v]) == len - 1 && !memcmp(vocab[v], w->pool + i + 1, len - 1)))
+            v++;
+        if (v == n_vocab || cost[v] < 1)
+            break; /* not a word it knows: the map ends here */
+        m->start[k] = (uint32_t)i;
+        m->cum[k] = (uint32_t)tokens;
+        tokens += (uint64_t)cost[v];
+        double cpt = (double)len / (double)cost[v];
+        if (cpt > m->chars_per_token_max)
+            m->chars_per_token_max = cpt;
+        k++;
+        i += len - 1;
+    }
+    m->n_words = k;
+    m->start[k] = k ? m->start[k - 1] : 0;
+    if (k) { /* the end: after the last word */
+        size_t e = m->start[k - 1] + 1;
+        while (e < w->pool_len && w->pool[e] != ' ')
+            e++;
+        m->start[k] = (uint32_t)e;
+    }
+    m->cum[k] = (uint32_t)tokens;
+    return 0;
+}
+
+void workload_tokmap_free(wl_tokmap *m)
+{
+    free(m->start);
+    free(m->cum);
+    memset(m, 0, sizeof *m);
+}
+
 void workload_describe(const llm_config *cfg, char *out, size_t cap)
 {
     size_t n = 0;
@@ -382,7 +619,7 @@ void workload_describe(const llm_config *cfg, char *out, size_t cap)
     } while (0)
     if (cfg->input_tokens.kind != DIST_NONE) {
         dist_describe(&cfg->input_tokens, spec, sizeof spec);
-        PUT("in %s ~tok", spec);
+        PUT("in %s %s", spec, cfg->input_exact ? "tok" : "~tok");
     }
     if (cfg->output_tokens.kind != DIST_NONE) {
         dist_describe(&cfg->output_tokens, spec, sizeof spec);

@@ -21,6 +21,23 @@
 #define WORKLOAD_BLOCK_TOKENS 512
 #define WORKLOAD_MAX_BLOCKS 64 /* hash_ids kept per trace record */
 
+/* The pool as the server's tokenizer counts it (run/poolcal fills it before the load): word
+ * k of the pool, with the space before it, at start[k]; cum[k] tokens before it. A request's
+ * text is cut at word boundaries, so its length is a sum of known costs. Each kind of
+ * content's first unit (the template around it included) costs first[kind]; a nonce or tag
+ * after other text costs nonce/tag tokens. Read-only once built: shared by threads. */
+typedef enum { WL_FIRST_NONCE = 0, WL_FIRST_GROUP, WL_FIRST_BLOCK, WL_FIRST_KINDS } wl_first;
+typedef struct wl_tokmap {
+    size_t pool_len;            /* the pool it was built for (a check) */
+    uint32_t n_words;           /* usable words; start/cum hold n_words + 1 */
+    uint32_t *start;            /* offset of the space before word k; start[n_words] = the end */
+    uint32_t *cum;              /* tokens of the words before k, each with its space */
+    long nonce_tokens;          /* " " + nonce after a prefix or block */
+    long tag_tokens[2];         /* " " + group tag, " " + block tag after other text */
+    long first[WL_FIRST_KINDS]; /* template + the first unit; -1 = not measured */
+    double chars_per_token_max; /* of any word: sizes buffers */
+} wl_tokmap;
+
 typedef struct {
     size_t off, len; /* literal template bytes */
     int hole;        /* what follows them: WL_HOLE_* */
@@ -35,7 +52,8 @@ typedef struct {
     int n_pieces;
     char *pool; /* random words every prompt is cut from */
     size_t pool_len;
-    size_t body_cap; /* the longest body it writes, NUL included: each slot's buffer */
+    size_t body_cap;      /* the longest body it writes, NUL included: each slot's buffer */
+    const wl_tokmap *map; /* cfg->input_map when built for this pool: exact lengths; else NULL */
 } workload;
 
 /* A recorded conversation to replay (--dataset sharegpt with --turns): its user messages,
@@ -68,7 +86,8 @@ typedef struct {
 
 /* What one request asks for. */
 typedef struct {
-    long input_tokens;      /* unique part, nonce included */
+    long input_tokens;      /* unique part, nonce included (with a map: template included too
+                               when no prefix or block comes first) */
     long output_tokens;     /* max_tokens */
     long group;             /* prefix group; -1 = none */
     const uint32_t *blocks; /* trace hash_ids: shared blocks before the unique part */
@@ -114,5 +133,22 @@ void workload_convo_free(wl_convo *c);
 void workload_describe(const llm_config *cfg, char *out, size_t cap);
 
 void workload_free(workload *w);
+
+/* ---- calibration (run/poolcal, main thread) ---- */
+
+/* Words of the pool's text, each once (the vocabulary it was made from). */
+const char *const *workload_words(size_t *n);
+/* Builds m for w's pool from cost[i], the tokens of " " + workload_words()[i] (each >= 1);
+ * m's nonce/tag/first costs are left for the caller. 0, or -1 (out of memory). */
+int workload_tokmap_build(const workload *w, const long *cost, wl_tokmap *m);
+void workload_tokmap_free(wl_tokmap *m);
+/* Writes a body whose prompt is `text` (len bytes, JSON-safe) asking max_tokens. */
+void workload_write_text(const workload *w, const char *text, size_t len, long max_tokens,
+                         char *buf, prompt_body *out);
+/* The nonce (decimal, PROMPT_NONCE_LEN digits) and a tag ('g' or 'b', then WL_TAG_DIGITS
+ * digits) for number n, NUL-terminated, as the bodies carry them. */
+#define WL_TAG_DIGITS 10
+void workload_nonce_text(uint64_t n, char *out);
+void workload_tag_text(char kind, uint64_t id, char *out);
 
 #endif

@@ -256,6 +256,8 @@ static void turns_json(cJSON *s, const parts *p)
         add_number(o, "cached_tokens_mean", cached / n);
         cJSON_AddItemToArray(arr, o);
     }
+    if (arr) /* conversations cut short by their history's buffer add up too */
+        add_number(s, "turns_history_overflow", SUM(p, turns_history_overflow));
 }
 
 /* Send rate over the whole: every part's gaps between sends over the sum of its sending

@@ -120,6 +120,7 @@ static void read_tokens(const cJSON *s, snap_step *r)
             (snap_turn){num_of(t, "turn"), num_of(t, "requests"), num_of(t, "ttft_mean_ms"),
                         num_of(t, "prompt_tokens_mean"), num_of(t, "cached_tokens_mean")};
     }
+    r->turns_history_overflow = num_of(s, "turns_history_overflow");
 }
 
 static void read_server(const cJSON *s, snap_step *r)

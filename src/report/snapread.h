@@ -58,6 +58,7 @@ typedef struct {
     double cache_hit_share, cached_tokens, cache_hits, cache_reported;
     snap_turn turns[SNAP_TURNS]; /* --turns: per turn; n_turns 0 = a single-request run */
     size_t n_turns;
+    double turns_history_overflow; /* conversations cut short by their history; NaN = none */
     /* what arrived and completed inside the window; NaN in files from before the windows:
      * snap_window_tokens / snap_window_completed fall back to tps and rps × duration_s */
     double window_output_tokens, window_completed;

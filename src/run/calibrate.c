@@ -13,6 +13,8 @@
 
 #define CALIB_MIN_CHARS (PROMPT_NONCE_LEN + 4)
 
+static long calib_tokenize(const llm_config *cfg, const char *model, const char *text);
+
 /* The first engine slot's prompt seed (engine/request.c): the probe sends its text. */
 static uint64_t calib_seed(const llm_config *cfg)
 {
@@ -69,6 +71,11 @@ static void calib_tokenize_url(const char *base, char *out, size_t cap)
     if (n >= 3 && strcmp(base + n - 3, "/v1") == 0)
         n -= 3;
     snprintf(out, cap, "%.*s/tokenize", (int)n, base);
+}
+
+long calibrate_tokenize(const llm_config *cfg, const char *model, const char *text)
+{
+    return calib_tokenize(cfg, model, text);
 }
 
 /* Tokens of text by the server's /tokenize: llama.cpp's {"content"} → "tokens", vLLM's
@@ -209,6 +216,21 @@ void calibrate_prompt(const llm_config *cfg, const char *model, calib_result *ou
              out->target, out->chars, out->measured, out->chars_per_token,
              out->tokenize ? "" : "about ", out->overhead_tokens,
              out->tokenize ? "/tokenize and " : "", out->probes, out->probes == 1 ? "" : "s");
+}
+
+long calibrate_usage(const llm_config *cfg, const char *url, const char *body)
+{
+    probe p;
+    probe_run(&p, cfg, url, body, false);
+    long v = -1;
+    if (p.code == CURLE_OK && p.status == 200 && p.body) {
+        chunk_info ci;
+        chunk_decode_message(p.body, p.body_len, &ci);
+        if (ci.has_usage && ci.prompt_tokens > 0)
+            v = ci.prompt_tokens;
+    }
+    probe_free(&p);
+    return v;
 }
 
 long calibrate_chars_for(const calib_result *c, long tokens)

@@ -42,4 +42,11 @@ void calibrate_prompt(const llm_config *cfg, const char *model, calib_result *ou
  * for prompt lengths drawn from a distribution. tokens * 4 when not calibrated. */
 long calibrate_chars_for(const calib_result *c, long tokens);
 
+/* Tokens of text by the server's /tokenize (llama.cpp's or vLLM's shape, no special
+ * tokens); -1 when it has none. */
+long calibrate_tokenize(const llm_config *cfg, const char *model, const char *text);
+
+/* usage.prompt_tokens of one non-streamed request `body` POSTed to url; -1 when none. */
+long calibrate_usage(const llm_config *cfg, const char *url, const char *body);
+
 #endif

@@ -173,9 +173,12 @@ int run_headless(const llm_config *cfg)
             s->plan_text);
     if (s->calib.note[0])
         fprintf(stderr, "llmload: %s\n", s->calib.note);
+    if (s->pool.note[0])
+        fprintf(stderr, "llmload: %s\n", s->pool.note);
     if (run_loop(s, log) == 0)
         session_server_final(s);
     print_results(s, log);
+    session_print_end_notes(s, stderr);
     if (log)
         fclose(log);
     rc = session_exit_code(s);

@@ -185,6 +185,12 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         s->cfg.model = s->model;
     calibrate_prompt(&s->cfg, s->model, &s->calib);
     s->cfg.prompt_chars = s->calib.chars;
+    poolcal_run(&s->cfg, s->model, &s->pool);
+    s->cfg.input_map = s->pool.have_map ? &s->pool.map : NULL;
+    /* with --turns only the first turn is cut exact: later ones carry the answers */
+    s->cfg.input_exact = s->pool.exact && s->cfg.turns <= 1;
+    s->cfg.input_calib = poolcal_method_name(&s->pool);
+    s->cfg.input_calib_note = s->pool.note[0] ? s->pool.note : NULL;
     if (build_plan(s, err, errlen) != 0 ||
         plan_shard(&s->plan, s->cfg.shard_index, s->cfg.shard_count, err, errlen) != 0)
         return LLM_EXIT_USAGE;
@@ -233,6 +239,18 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         return LLM_EXIT_USAGE;
     engine_read_gauges(s->eng, &s->gauges);
     return 0;
+}
+
+void session_print_end_notes(const run_session *s, FILE *f)
+{
+    uint64_t n = s->st ? s->st->totals.history_overflow : 0;
+    if (n == 0)
+        return;
+    fprintf(f,
+            "llmload: %llu conversation%s ended before %s last turn: an answer outgrew the "
+            "history's buffer (sized for answers of max_tokens; does the server ignore it, or "
+            "does --body-json set a larger one?)\n",
+            (unsigned long long)n, n == 1 ? "" : "s", n == 1 ? "its" : "their");
 }
 
 void session_server_final(run_session *s)
@@ -526,6 +544,7 @@ void session_close(run_session *s)
         sharegpt_script_free(&s->scripts[i]);
     free(s->scripts);
     free(s->model);
+    poolcal_free(&s->pool);
     demo_stop(&s->demo);
     gpumon_close(&s->gpu);
     gpuhist_free(&s->gpuh);

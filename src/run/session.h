@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -21,6 +22,7 @@
 #include "run/calibrate.h"
 #include "run/demo.h"
 #include "run/listen.h"
+#include "run/poolcal.h"
 
 #define SESSION_BURST 1024
 
@@ -30,6 +32,7 @@ typedef struct {
     char *model;         /* sent in every body; NULL = omitted */
     char plan_text[320]; /* the plan, then what it sends (workload_describe) */
     calib_result calib;  /* --prompt-tokens by the server's tokenizer (issue 13) */
+    poolcal_result pool; /* --input-tokens & co by the server's tokenizer (cfg.input_map) */
     plan plan;
     llm_trace trace;    /* --dataset trace: the records the plan replays */
     prompt_set dataset; /* --dataset sharegpt: the bodies the plan's requests take */
@@ -95,6 +98,10 @@ int session_signal_exit(const run_session *s);
 int session_exit_code(run_session *s);
 
 void session_close(run_session *s);
+
+/* After the results: one notice per thing the run could not do as asked (--turns
+ * conversations cut short by their history's buffer). Nothing when all went as asked. */
+void session_print_end_notes(const run_session *s, FILE *f);
 
 /* After the load and its drain: waits (at most 1.2 s) for the server's next /metrics
  * reading and takes it, so its counters' deltas cover the run's last second (issue 13).

@@ -10,7 +10,7 @@
 /* One generation request as the simulator received it (for tests: sim_options.received). */
 typedef struct {
     uint64_t t_ns;      /* when its body had arrived (CLOCK_MONOTONIC) */
-    long prompt_tokens; /* its prompt, at 4 characters a token */
+    long prompt_tokens; /* its prompt, by the simulator's tokenizer */
     long max_tokens;    /* what it asked for */
     long cached_tokens; /* what the prefix cache held of it */
 } sim_received;
@@ -51,9 +51,10 @@ typedef struct {
     double drop_last_pct;     /* % of streams whose last token chunk is not sent (a cutting proxy);
                                  the server's own counts still include it */
     long prefix_cache_tokens; /* LRU prefix cache size in tokens (16-token blocks); 0 = none */
-    /* tests: count prompt tokens as characters / 4 (llmload's own approximation) instead of
-     * the simulator's tokenizer, to check a workload's shape in the unit llmload built it */
-    bool count_chars4;
+    /* tests: a server that counts no tokens for the client: no /tokenize (404) and
+     * "usage": null, so nothing can calibrate prompt lengths */
+    bool no_token_counts;
+    bool no_tokenize; /* tests: no /tokenize (404); usage as usual */
     /* tests: the first received_cap generation requests are written to received[], their
      * count to *received_n, by the server's thread; read them after sim_stop. NULL = off */
     sim_received *received;

@@ -165,8 +165,7 @@ static bool api_parse_generation(sim_conn *c, const cJSON *root, sim_req *r)
         return false;
     }
     /* counted by the simulator's own tokenizer, not by llmload's chars/4 (issue 13) */
-    long tokens = s->opt.count_chars4 ? simtok_prompt_chars4(root, r->ep == SIM_EP_CHAT)
-                                      : simtok_prompt(root, r->ep == SIM_EP_CHAT);
+    long tokens = simtok_prompt(root, r->ep == SIM_EP_CHAT);
     if (tokens < 0) {
         api_error(c, 400, "BadRequestError",
                   r->ep == SIM_EP_CHAT ? "'messages' is required: a non-empty array"
@@ -250,6 +249,10 @@ static void api_generate(sim_conn *c, sim_endpoint ep)
  * (with the chat template). Answers {"count": n, "max_model_len": …, "tokens": [ids]}. */
 static void api_tokenize(sim_conn *c)
 {
+    if (c->srv->opt.no_token_counts || c->srv->opt.no_tokenize) {
+        api_error(c, 404, "not_found_error", "File Not Found");
+        return;
+    }
     cJSON *root = cJSON_ParseWithLength(c->body ? c->body : "", c->body_len);
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(root, "content");
     long n = cJSON_IsString(content) ? simtok_count(content->valuestring)

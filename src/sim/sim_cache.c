@@ -1,9 +1,11 @@
 /* sim_cache: the simulator's prefix cache (--prefix-cache-tokens). A prompt is cut into
- * blocks of SIM_CACHE_BLOCK_CHARS bytes (16 tokens at the simulator's 4 characters a token);
- * each block is named by a hash chained over every block before it, so a block matches only
- * when the whole prefix up to it matches (vLLM's automatic prefix caching works so). The
- * leading blocks found are cached; every block is then kept, least recently used first out.
- * Loop thread only. */
+ * blocks of SIM_CACHE_BLOCK_TOKENS tokens by the simulator's own tokenizer (sim_tok: word
+ * pieces of up to 3 letters or digits, each other visible character; whitespace joins the
+ * token after it), so cached tokens are counted as usage counts the prompt; each block is named by
+ * a hash chained over every block before it, so a block matches only when the whole prefix up to it
+ * matches (vLLM's automatic prefix caching works so). The leading blocks found are cached; every
+ * block is then kept, least recently used first out. Loop thread only. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,19 +141,40 @@ void cache_hasher_init(sim_cache_hasher *h)
     h->chain = 0xcbf29ce484222325ULL;
 }
 
-/* Feeds prompt text; every full block's chained hash is looked up, the leading run of
- * hits counted, and the block kept. */
+/* Bytes of the token at p (n > 0 left), whitespace before it included; 0 when only
+ * whitespace is left. As sim_tok counts: a run of letters and digits is one token per 3. */
+static size_t next_token(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (isspace((unsigned char)p[i]) || ((unsigned char)p[i] & 0xC0) == 0x80))
+        i++;
+    if (i == n)
+        return 0;
+    size_t start = i;
+    if (isalnum((unsigned char)p[i])) {
+        while (i < n && i - start < 3 && isalnum((unsigned char)p[i]))
+            i++;
+        return i;
+    }
+    i++; /* one visible character, with its UTF-8 continuation bytes */
+    while (i < n && ((unsigned char)p[i] & 0xC0) == 0x80)
+        i++;
+    return i;
+}
+
+/* Feeds one text (a message's content: runs never span two); every full block's chained
+ * hash is looked up, the leading run of hits counted, and the block kept. */
 void cache_feed(sim_cache *c, sim_cache_hasher *h, const char *p, size_t n)
 {
     while (n > 0 && c->cap > 0) {
-        size_t take = SIM_CACHE_BLOCK_CHARS - h->fill;
-        if (take > n)
-            take = n;
+        size_t take = next_token(p, n);
+        if (take == 0)
+            return;
         h->chain = fnv1a(h->chain, p, take);
-        h->fill += take;
         p += take;
         n -= take;
-        if (h->fill < SIM_CACHE_BLOCK_CHARS)
+        /* a run longer than 3 goes on: its next piece is a token of its own */
+        if (++h->fill < SIM_CACHE_BLOCK_TOKENS)
             continue;
         h->fill = 0;
         h->chain = fnv1a(h->chain, "|", 1); /* the block boundary is part of the name */

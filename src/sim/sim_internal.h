@@ -38,9 +38,9 @@ typedef enum { SIM_EP_OTHER, SIM_EP_CHAT, SIM_EP_COMPLETIONS } sim_endpoint;
 typedef struct sim_conn sim_conn;
 typedef struct sim_server sim_server;
 
-/* The prefix cache (sim_cache.c): blocks of 16 tokens named by a chained hash, LRU. */
+/* The prefix cache (sim_cache.c): blocks of 16 tokens (by the simulator's tokenizer) named
+ * by a chained hash, LRU. */
 #define SIM_CACHE_BLOCK_TOKENS 16
-#define SIM_CACHE_BLOCK_CHARS (SIM_CACHE_BLOCK_TOKENS * 4)
 typedef struct {
     uint64_t key;
     int32_t prev, next; /* LRU list: head = most recent */
@@ -54,7 +54,7 @@ typedef struct {
 } sim_cache;
 typedef struct {
     uint64_t chain; /* hash of every byte so far */
-    size_t fill;    /* bytes of the current block */
+    size_t fill;    /* tokens of the current block */
     long hit_blocks;
     bool missed; /* a block was not cached: the rest cannot be a cached prefix */
 } sim_cache_hasher;

@@ -354,6 +354,8 @@ static const char *finish_reason(const sim_req *r)
 static int usage_json(const sim_req *r, char *out, size_t cap)
 {
     char details[80] = "";
+    if (r->conn && r->conn->srv->opt.no_token_counts) /* a server that counts nothing */
+        return snprintf(out, cap, "\"usage\":null");
     if (r->conn && r->conn->srv->cache.cap > 0)
         snprintf(details, sizeof details, ",\"prompt_tokens_details\":{\"cached_tokens\":%ld}",
                  r->cached_tokens);

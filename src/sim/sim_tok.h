@@ -24,9 +24,4 @@ long simtok_count(const char *text);
  * strings, or token ids: one each). -1 when the prompt or messages are missing. */
 long simtok_prompt(const cJSON *root, bool chat);
 
-/* The same prompt counted by llmload's own approximation, characters / 4 (rounded up), no
- * template: sim_options.count_chars4, for tests that check what llmload meant to send in
- * its own unit. -1 when the prompt or messages are missing. */
-long simtok_prompt_chars4(const cJSON *root, bool chat);
-
 #endif

@@ -24,6 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/dist.h"
+#include "engine/workload.h"
+#include "run/calibrate.h"
+#include "run/poolcal.h"
 #include "testutil.h"
 
 extern char **environ;
@@ -214,12 +218,82 @@ static void prompt_tokens_300_are_300_by_the_servers_usage(void **state)
     cJSON_Delete(doc);
 }
 
+/* --input-tokens uniform:100:400: the pool calibrated by the server's own tokenizer, so
+ * every prompt is its drawn length within 1 % by the server's usage. Each body is sent as
+ * the load would write it (not streamed, for its usage) and its usage compared with the
+ * length drawn for it; then the binary's run says its lengths are exact. */
+static void input_tokens_are_exact_by_the_servers_usage(void **state)
+{
+    (void)state;
+    if (!g_live.pid)
+        skip();
+    llm_config c;
+    memset(&c, 0, sizeof c);
+    c.url = g_live.url;
+    c.model = "live";
+    c.max_tokens = 4;
+    c.temperature = -1;
+    c.connect_timeout_s = 5;
+    c.request_timeout_s = 60;
+    c.no_stream = true;
+    c.seed = 3;
+    c.seed_set = true;
+    char err[256];
+    assert_int_equal(dist_parse("uniform:100:400", &c.input_tokens, err, sizeof err), 0);
+    assert_int_equal(dist_parse("4", &c.output_tokens, err, sizeof err), 0);
+    poolcal_result pc;
+    poolcal_run(&c, "live", &pc);
+    fprintf(stderr, "live: %s\n", pc.note);
+    assert_true(pc.exact);
+    c.input_map = &pc.map;
+    workload w;
+    assert_int_equal(workload_init(&w, &c, "live", err, sizeof err), 0);
+    assert_non_null(w.map);
+    char *buf = malloc(w.body_cap), url[128];
+    snprintf(url, sizeof url, "%s/chat/completions", g_live.url);
+    uint64_t rng = 9;
+    long lo = 0, hi = 0, n = 60;
+    for (long i = 1; i <= n; i++) {
+        wl_request req;
+        workload_draw(&w, &rng, &req);
+        prompt_body pb;
+        workload_write(&w, &req, (uint64_t)i, &rng, buf, &pb);
+        long got = calibrate_usage(&c, url, pb.json);
+        long off = got - req.input_tokens;
+        lo = off < lo ? off : lo;
+        hi = off > hi ? off : hi;
+        if (got < 0 || labs(off) * 100 > req.input_tokens)
+            fail_msg("request %ld: drawn %ld, the server counted %ld", i, req.input_tokens, got);
+    }
+    fprintf(stderr,
+            "live: --input-tokens uniform:100:400, %ld prompts: error %+ld..%+ld tokens "
+            "by the server's usage\n",
+            n, lo, hi);
+    free(buf);
+    workload_free(&w);
+    poolcal_free(&pc);
+    char *args[] = {
+        "-c", "4",      "-n", "24", "--input-tokens", "uniform:100:400", "--output-tokens",
+        "4",  "--seed", "3"};
+    cJSON *doc = run_llmload(args, sizeof args / sizeof args[0]);
+    const cJSON *wl = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "config"), "workload");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(wl, "input_exact")));
+    const cJSON *pr = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "tokens"), "prompt_reported");
+    double min = cJSON_GetObjectItem(pr, "min")->valuedouble;
+    double max = cJSON_GetObjectItem(pr, "max")->valuedouble;
+    fprintf(stderr, "live: the run's prompts %.0f..%.0f tokens by the server's usage\n", min, max);
+    assert_true(min >= 99 && max <= 404);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(timings_agree_with_the_client_at_c1),
         cmocka_unit_test(prompt_tokens_300_are_300_by_the_servers_usage),
+        cmocka_unit_test(input_tokens_are_exact_by_the_servers_usage),
     };
     int rc = cmocka_run_group_tests(tests, start_server, stop_group);
     curl_global_cleanup();

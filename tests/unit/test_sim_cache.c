@@ -10,6 +10,9 @@
 
 #include "sim/sim_internal.h"
 
+/* One block of text: 16 tokens of the simulator's tokenizer (3 digits each). */
+#define SIM_CACHE_BLOCK_CHARS (SIM_CACHE_BLOCK_TOKENS * 3)
+
 /* Blocks of the prompt found cached (and every block kept). */
 static long lookup(sim_cache *c, const char *text)
 {
@@ -23,7 +26,7 @@ static long lookup(sim_cache *c, const char *text)
 static void make_text(char *out, int n, int diverge)
 {
     for (int i = 0; i < n; i++)
-        snprintf(out + i * SIM_CACHE_BLOCK_CHARS, SIM_CACHE_BLOCK_CHARS + 1, "%c%063d",
+        snprintf(out + i * SIM_CACHE_BLOCK_CHARS, SIM_CACHE_BLOCK_CHARS + 1, "%c%047d",
                  i >= diverge ? 'B' : 'A', i);
 }
 
@@ -72,15 +75,15 @@ static void churn_keeps_every_recent_block_findable(void **state)
     assert_int_equal(cache_init(&c, 64 * SIM_CACHE_BLOCK_TOKENS), 0);
     char text[SIM_CACHE_BLOCK_CHARS + 1];
     for (int i = 0; i < 5000; i++) {
-        snprintf(text, sizeof text, "%064d", i);
+        snprintf(text, sizeof text, "%048d", i);
         assert_int_equal(lookup(&c, text), 0);
         if (i % 500 != 499)
             continue;
         for (int k = i - 63; k <= i; k++) { /* the last 64, oldest first: all hits */
-            snprintf(text, sizeof text, "%064d", k);
+            snprintf(text, sizeof text, "%048d", k);
             assert_int_equal(lookup(&c, text), 1);
         }
-        snprintf(text, sizeof text, "%064d", i - 64); /* the one before them is gone */
+        snprintf(text, sizeof text, "%048d", i - 64); /* the one before them is gone */
         assert_int_equal(lookup(&c, text), 0);
     }
     cache_free(&c);

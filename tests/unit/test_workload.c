@@ -15,8 +15,24 @@
 
 #include "base/dist.h"
 #include "engine/workload.h"
+#include "run/poolcal.h"
 #include "sim/sim.h"
+#include "sim/sim_tok.h"
 #include "testutil.h"
+
+/* The simulator's chat template: what it counts beyond the text of one user message. */
+#define SIM_CHAT_TOKENS (SIMTOK_PRIMER + SIMTOK_PER_MESSAGE)
+
+/* The calibration's probes (before the load) ask for one token: the load's requests, in
+ * order, are the rest. */
+static void drop_probes(sim_received *got, size_t *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (got[i].max_tokens != 1)
+            got[k++] = got[i];
+    *n = k;
+}
 
 static llm_config base_config(void)
 {
@@ -247,10 +263,8 @@ static fixture *start(sim_options *o)
     char err[256];
     o->quiet = true;
     o->port = 0;
-    /* These tests check the shapes llmload sends in its own unit (characters / 4, marked
-     * approximate in the snapshot): the simulator counts that way here. Input lengths are
-     * not yet calibrated to a server's tokenizer (only --prompt-tokens is). */
-    o->count_chars4 = true;
+    /* the simulator counts by its own tokenizer (word pieces): llmload calibrates input
+     * lengths against it (/tokenize and a probe's usage) before the load */
     if (sim_start(o, &f->sim, err, sizeof err) != 0)
         fail_msg("sim_start: %s", err);
     snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/v1", sim_port(f->sim));
@@ -349,7 +363,7 @@ static void lengths_the_server_received_fit_the_asked_distributions(void **state
                     "-n",
                     "1500",
                     "--input-tokens",
-                    "uniform:8:120",
+                    "uniform:20:120",
                     "--output-tokens",
                     "normal:50:20:2:110",
                     "--ignore-eos",
@@ -362,8 +376,9 @@ static void lengths_the_server_received_fit_the_asked_distributions(void **state
     tu_run(argv, NULL, NULL, 120, &r);
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
-    /* the header says what is sent */
-    assert_non_null(strstr(r.err, "; in uniform:8:120 ~tok, out normal:50:20:2:110"));
+    /* the header says what is sent: lengths exact by the server's tokenizer */
+    assert_non_null(strstr(r.err, "; in uniform:20:120 tok, out normal:50:20:2:110"));
+    assert_non_null(strstr(r.err, "input lengths exact by the server's tokenizer: /tokenize"));
     tu_result_free(&r);
     cJSON *doc = load_json(f->json);
     cJSON *totals = cJSON_GetObjectItem(doc, "totals");
@@ -372,7 +387,7 @@ static void lengths_the_server_received_fit_the_asked_distributions(void **state
     long n_out = hist_counts(path_of(totals, "histograms", "output_tokens"), out, 128);
     assert_int_equal(n_in, 1500);
     assert_int_equal(n_out, 1500);
-    assert_counts_fit(in, n_in, "uniform:8:120");
+    assert_counts_fit(in, n_in, "uniform:20:120");
     assert_counts_fit(out, n_out, "normal:50:20:2:110");
     /* the summary and what the config says was sent */
     cJSON *sum = cJSON_GetObjectItem(totals, "output_tokens");
@@ -380,8 +395,9 @@ static void lengths_the_server_received_fit_the_asked_distributions(void **state
     assert_true(cJSON_GetObjectItem(sum, "max")->valuedouble <= 110);
     assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(totals, "input_tokens"), "p90") != NULL);
     cJSON *wl = path_of(doc, "config", "workload");
-    assert_string_equal(cJSON_GetObjectItem(wl, "input_tokens")->valuestring, "uniform:8:120");
-    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(wl, "input_exact")));
+    assert_string_equal(cJSON_GetObjectItem(wl, "input_tokens")->valuestring, "uniform:20:120");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(wl, "input_exact")));
+    assert_string_equal(path_of(wl, "input_calibration", "method")->valuestring, "tokenize");
     /* with ignore_eos nothing ends early */
     assert_int_equal(path_of(totals, "tokens", "ended_early")->valueint, 0);
     cJSON_Delete(doc);
@@ -490,13 +506,15 @@ static void a_shared_prefix_hits_the_cache_and_lowers_ttft(void **state)
     if (!(hit_shared >= 0.9 && hit_unique < 0.3 && ttft_shared < 0.5 * ttft_unique))
         fail_msg("hit share %.2f vs %.2f, TTFT p50 %.1f vs %.1f ms", hit_shared, hit_unique,
                  ttft_shared, ttft_unique);
-    /* cached tokens: the prefix's whole 16-token blocks, per hit */
-    assert_true(num_at(shared, "cache", "cached_tokens") >= 72 * 1024);
+    /* cached tokens: the prefix's whole 16-token blocks, per hit (the prefix's 1024 tokens
+     * hold the template's 7, which the cache does not see) */
+    assert_true(num_at(shared, "cache", "cached_tokens") >= 72 * 1008);
     /* TTFT split by hit and miss: hits are the fast ones */
     assert_true(num_at(shared, "ttft_cache_hit_ms", "p50") <
                 0.5 * num_at(unique, "ttft_cache_miss_ms", "p50"));
-    /* the prompt the server saw: prefix + unique part */
-    assert_true(fabs(num_at(shared, "input_tokens", "p50") - 1056) <= 12);
+    /* the prompt the server saw: prefix + unique part, within 1 % by its tokenizer */
+    assert_true(fabs(num_at(shared, "input_tokens", "min") - 1056) <= 10);
+    assert_true(fabs(num_at(shared, "input_tokens", "max") - 1056) <= 10);
     assert_non_null(strstr(report, "## Workload"));
     assert_non_null(strstr(report, "| all |"));
     assert_non_null(strstr(report, "cache hit %"));
@@ -559,10 +577,10 @@ static void a_trace_replays_at_its_times_lengths_and_shared_blocks(void **state)
     o.base_latency_s = 0.001;
     o.slots = 64;
     o.prefix_cache_tokens = 100000;
-    sim_received all[TRACE_N + 8], *got = all + 1; /* all[0]: the warm-up */
+    sim_received all[TRACE_N + 16], *got = all + 1; /* all[0]: the warm-up */
     size_t n_got = 0;
     o.received = all;
-    o.received_cap = TRACE_N + 8;
+    o.received_cap = TRACE_N + 16;
     o.received_n = &n_got;
     fixture *f = start(&o);
     char dataset[600];
@@ -578,6 +596,7 @@ static void a_trace_replays_at_its_times_lengths_and_shared_blocks(void **state)
     tu_result_free(&r);
     cJSON *doc = load_json(f->json);
     stop(f); /* joins the simulator's thread: got[] is complete */
+    drop_probes(all, &n_got);
     assert_int_equal(n_got, TRACE_N + 1);
     n_got--;
     qsort(got, n_got, sizeof *got, by_time);
@@ -604,9 +623,10 @@ static void a_trace_replays_at_its_times_lengths_and_shared_blocks(void **state)
     if (late > TRACE_N / 5)
         fail_msg("%d of %d arrivals were 1 ms or more off their times x 1/2", late, TRACE_N);
     long cached_even = 0, cached_odd = 0;
-    for (int k = 0; k < TRACE_N; k++) {
-        cached_even += got[k].prompt_tokens == 1100 && got[k].cached_tokens >= 1024;
-        cached_odd += got[k].prompt_tokens == 600 && got[k].cached_tokens >= 512;
+    for (int k = 0; k < TRACE_N; k++) { /* the blocks' whole 16-token cache blocks, less
+                                              the template's 7 tokens the cache does not see */
+        cached_even += got[k].prompt_tokens == 1100 && got[k].cached_tokens >= 1008;
+        cached_odd += got[k].prompt_tokens == 600 && got[k].cached_tokens >= 496;
     }
     assert_int_equal(cached_even, TRACE_N / 2); /* the warm-up sent the first one's blocks */
     assert_int_equal(cached_odd, TRACE_N / 2 - 1);
@@ -670,8 +690,10 @@ static void sharegpt_prompts_and_answer_lengths_reach_the_server(void **state)
     assert_int_equal(n_got, 20);
     int seen[10] = {0};
     for (size_t i = 0; i < n_got; i++) {
-        long k = (got[i].prompt_tokens - 10) / 2;
-        assert_true(k >= 0 && k < 10 && got[i].prompt_tokens == 10 + 2 * k);
+        long k = 0; /* prompt k: one word of 40 + 8k letters, by the simulator's tokenizer */
+        while (k < 10 && got[i].prompt_tokens != SIM_CHAT_TOKENS + (40 + 8 * k + 2) / 3)
+            k++;
+        assert_true(k < 10);
         assert_int_equal(got[i].max_tokens, k + 3);
         seen[k]++;
     }
@@ -747,6 +769,7 @@ static void conversations_grow_by_turn_and_hit_the_cache(void **state)
     cJSON_Delete(m);
     unlink(merged);
     stop(f);
+    drop_probes(got, &n_got);
     assert_int_equal(n_got, 24);
     cJSON *turns = path_of(doc, "totals", "turns");
     assert_int_equal(cJSON_GetArraySize(turns), 4);
@@ -762,8 +785,9 @@ static void conversations_grow_by_turn_and_hit_the_cache(void **state)
             fail_msg("turn %d: prompt %.1f after %.1f", k + 1, prompt, last_prompt);
         if (k == 0)
             assert_true(fabs(prompt - 64) < 1e-9 && cached == 0);
-        else
-            assert_true(cached >= last_prompt - 16); /* all but the last partial block */
+        else /* all but the last partial block and the template (not cached) */
+            assert_true(cached >=
+                        last_prompt - 16 - SIMTOK_PRIMER - SIMTOK_PER_MESSAGE * (2 * k - 1));
         last_prompt = prompt;
     }
     cJSON_Delete(doc);
@@ -860,15 +884,24 @@ static void sharegpt_turns_replay_the_recorded_conversations(void **state)
     cJSON *doc = load_json(f->json);
     stop(f);
     assert_int_equal(n_got, 12);
+    /* human message t's tokens by the simulator's tokenizer (the same for every k) */
+    long human[4] = {0, 0, 0, 0};
+    for (int t = 1; t <= 3; t++) {
+        char text[128];
+        for (int i = 0; i < 40 * t; i++)
+            text[i] = i % 7 ? 'a' : ' ';
+        text[40 * t] = '\0';
+        human[t] = human[t - 1] + simtok_count(text);
+    }
     int per_turn[3] = {0, 0, 0};
     for (size_t i = 0; i < n_got; i++) {
         long t = got[i].max_tokens / 4; /* 1, 2, 3: the recorded answer's length */
         assert_true(t >= 1 && t <= 3 && got[i].max_tokens == 4 * t);
         per_turn[t - 1]++;
         if (t == 1)
-            assert_int_equal(got[i].prompt_tokens, 10);
+            assert_int_equal(got[i].prompt_tokens, SIM_CHAT_TOKENS + human[1]);
         else /* the humans so far and, beyond them, the live answers */
-            if (!(got[i].prompt_tokens > 10 * t * (t + 1) / 2))
+            if (!(got[i].prompt_tokens > human[t]))
                 fail_msg("turn %ld: prompt %ld", t, got[i].prompt_tokens);
     }
     assert_int_equal(per_turn[0], 4);
@@ -910,11 +943,301 @@ static void a_jsonl_dataset_sends_the_files_prompts(void **state)
     tu_result_free(&r);
     stop(f);
     assert_int_equal(n_got, 4);
-    for (size_t i = 0; i < n_got; i++) {
-        assert_int_equal(got[i].prompt_tokens, i % 2 ? 5 : 3);
+    for (size_t i = 0; i < n_got; i++) { /* 12 and 20 letters: 4 and 7 word pieces */
+        assert_int_equal(got[i].prompt_tokens, SIM_CHAT_TOKENS + (i % 2 ? 7 : 4));
         assert_int_equal(got[i].max_tokens, i % 2 ? 5 : 3);
     }
     unlink(path);
+}
+
+/* ---- exact lengths: the pool calibrated by the server's tokenizer (issues 13, 14) ---- */
+
+/* Calibrates cfg against the simulator at url and writes n bodies: each one's prompt as the
+ * simulator counts it (its own word-piece tokenizer, what its usage reports) is the drawn
+ * length (+ the prefix) within 1 %, and is what the body said it would be. The counts go to
+ * count[] (below cap). Returns the largest error in tokens. */
+static long exact_bodies(llm_config *c, int n, long *count, long cap, calib_method method)
+{
+    poolcal_result pc;
+    poolcal_run(c, "llmload-sim", &pc);
+    if (!pc.exact)
+        fail_msg("not calibrated: %s", pc.note);
+    assert_int_equal(pc.method, method);
+    assert_true(pc.have_map && pc.check_got == pc.check_want);
+    c->input_map = &pc.map;
+    workload w;
+    char err[256];
+    assert_int_equal(workload_init(&w, c, "llmload-sim", err, sizeof err), 0);
+    assert_ptr_equal(w.map, &pc.map);
+    char *buf = malloc(w.body_cap);
+    uint64_t rng = 42;
+    long worst = 0;
+    for (int i = 1; i <= n; i++) {
+        wl_request req;
+        workload_draw(&w, &rng, &req);
+        prompt_body pb;
+        cJSON *doc = write_one(&w, &req, (uint64_t)i, buf, &pb);
+        long got = simtok_prompt(doc, c->endpoint != LLM_ENDPOINT_COMPLETIONS);
+        long want = req.input_tokens + (req.group >= 0 ? c->prefix_tokens : 0);
+        long off = labs(got - want);
+        if (off * 100 > want || got != pb.input_tokens)
+            fail_msg("request %d: drawn %ld, the server counts %ld, the body said %ld", i, want,
+                     got, pb.input_tokens);
+        worst = off > worst ? off : worst;
+        if (count && got < cap)
+            count[got]++;
+        cJSON_Delete(doc);
+    }
+    free(buf);
+    workload_free(&w);
+    c->input_map = NULL;
+    poolcal_free(&pc);
+    return worst;
+}
+
+static sim_server *start_counting_sim(char *url, size_t cap, bool no_tokenize)
+{
+    sim_options o;
+    sim_options_default(&o);
+    o.quiet = true;
+    o.port = 0;
+    o.base_latency_s = 0.001;
+    o.decode_rate = 20000;
+    o.prefill_rate = 1e6;
+    o.slots = 64;
+    o.no_tokenize = no_tokenize;
+    sim_server *sim;
+    char err[256];
+    if (sim_start(&o, &sim, err, sizeof err) != 0)
+        fail_msg("sim_start: %s", err);
+    snprintf(url, cap, "http://127.0.0.1:%d/v1", sim_port(sim));
+    return sim;
+}
+
+/* --input-tokens uniform:100:2000 with a seed: every prompt is its drawn length by the
+ * simulator's own count (chat and completions; with shared prefixes, prefix + length), and
+ * the lengths still fit the distribution. Without the calibration, chars/4 is 20-30 % off. */
+static void every_prompt_is_its_drawn_length_by_the_servers_count(void **state)
+{
+    (void)state;
+    char url[64];
+    sim_server *sim = start_counting_sim(url, sizeof url, false);
+    llm_config c = base_config();
+    c.url = url;
+    c.connect_timeout_s = 5;
+    c.request_timeout_s = 30;
+    c.seed = 7;
+    c.seed_set = true;
+    parse_spec(&c.input_tokens, "uniform:100:2000");
+    parse_spec(&c.output_tokens, "4");
+    static long count[2100];
+    memset(count, 0, sizeof count);
+    long worst = exact_bodies(&c, 3000, count, 2100, CALIB_TOKENIZE);
+    assert_counts_fit(count, 3000, "uniform:100:2000");
+    c.endpoint = LLM_ENDPOINT_COMPLETIONS;
+    long worst_completions = exact_bodies(&c, 500, NULL, 0, CALIB_TOKENIZE);
+    c.endpoint = LLM_ENDPOINT_CHAT;
+    c.prefix_tokens = 300;
+    c.prefix_groups = 4;
+    long worst_prefix = exact_bodies(&c, 500, NULL, 0, CALIB_TOKENIZE);
+    fprintf(stderr,
+            "exact lengths: largest error %ld / %ld / %ld tokens (chat, completions, prefix)\n",
+            worst, worst_completions, worst_prefix);
+    sim_stop(sim);
+}
+
+/* A server without /tokenize (usage only): the words' costs come from probes' usage, and
+ * every prompt is still its drawn length. */
+static void without_tokenize_probes_usage_makes_lengths_exact(void **state)
+{
+    (void)state;
+    char url[64];
+    sim_server *sim = start_counting_sim(url, sizeof url, true);
+    llm_config c = base_config();
+    c.url = url;
+    c.connect_timeout_s = 5;
+    c.request_timeout_s = 30;
+    parse_spec(&c.input_tokens, "uniform:100:1000");
+    c.prefix_tokens = 200;
+    long worst = exact_bodies(&c, 500, NULL, 0, CALIB_PROBE);
+    fprintf(stderr, "exact lengths by probes: largest error %ld tokens\n", worst);
+    sim_stop(sim);
+}
+
+/* The same end to end: the llmload binary calibrates before the load (its notice says how),
+ * the simulator receives prompts that fit uniform:100:2000 and none off its range by more
+ * than 1 %, and the snapshot says the lengths are exact and by which method. */
+static void the_run_sends_exact_lengths_and_says_so(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 20000;
+    o.prefill_rate = 1e7;
+    o.base_latency_s = 0.001;
+    o.slots = 64;
+    static sim_received got[900];
+    size_t n_got = 0;
+    o.received = got;
+    o.received_cap = 900;
+    o.received_n = &n_got;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,
+                    "run",
+                    "--url",
+                    f->url,
+                    "-c",
+                    "16",
+                    "-n",
+                    "800",
+                    "--input-tokens",
+                    "uniform:100:2000",
+                    "--output-tokens",
+                    "2",
+                    "--ignore-eos",
+                    "--seed",
+                    "5",
+                    "--json",
+                    f->json,
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 180, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "; in uniform:100:2000 tok, out 2"));
+    const char *note = strstr(r.err, "input lengths exact by the server's tokenizer: /tokenize");
+    assert_non_null(note);
+    assert_null(strstr(note + 20, "input lengths exact")); /* one notice */
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    stop(f);
+    drop_probes(got, &n_got);
+    assert_int_equal(n_got, 800);
+    static long count[2100];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n_got; i++) {
+        long p = got[i].prompt_tokens;
+        if (p < 99 || p > 2020)
+            fail_msg("a prompt of %ld tokens for uniform:100:2000", p);
+        count[p < 100 ? 100 : p > 2000 ? 2000 : p]++;
+    }
+    assert_counts_fit(count, (long)n_got, "uniform:100:2000");
+    cJSON *wl = path_of(doc, "config", "workload");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(wl, "input_exact")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(wl, "chars_per_token")));
+    assert_string_equal(path_of(wl, "input_calibration", "method")->valuestring, "tokenize");
+    assert_non_null(strstr(path_of(wl, "input_calibration", "note")->valuestring, "exact"));
+    cJSON_Delete(doc);
+}
+
+/* A server with neither /tokenize nor usage: the lengths stay llmload's chars/4, the run
+ * says once what it sent, and the snapshot marks them approximate. */
+static void without_token_counts_lengths_stay_approximate_and_say_so(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 20000;
+    o.no_token_counts = true;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,
+                    "run",
+                    "--url",
+                    f->url,
+                    "-c",
+                    "4",
+                    "-n",
+                    "20",
+                    "--input-tokens",
+                    "uniform:20:120",
+                    "--output-tokens",
+                    "4",
+                    "--json",
+                    f->json,
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "; in uniform:20:120 ~tok"));
+    static const char notice[] =
+        "input lengths could not be calibrated: the server has no /tokenize and reported no "
+        "usage.prompt_tokens; sending llmload's estimate of 4 characters a token (lengths "
+        "approximate)";
+    const char *at = strstr(r.err, notice);
+    if (!at)
+        fail_msg("no notice: %s", r.err);
+    if (strstr(at + strlen(notice), "could not be calibrated"))
+        fail_msg("more than one notice: %s", r.err);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    stop(f);
+    cJSON *wl = path_of(doc, "config", "workload");
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(wl, "input_exact")));
+    assert_int_equal(cJSON_GetObjectItem(wl, "chars_per_token")->valueint, 4);
+    assert_string_equal(path_of(wl, "input_calibration", "method")->valuestring, "failed");
+    assert_string_equal(path_of(wl, "input_calibration", "note")->valuestring, notice);
+    cJSON_Delete(doc);
+}
+
+/* --turns: an answer longer than the history's buffer was sized for (here --body-json asks
+ * the server for 300 tokens while the buffer holds answers of --output-tokens 4) ends its
+ * conversation early; the done event says so, each step counts it, the run says it once. */
+static void a_history_that_outgrows_its_buffer_is_counted(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 20000;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY,
+                    "run",
+                    "--url",
+                    f->url,
+                    "-c",
+                    "2",
+                    "-n",
+                    "6",
+                    "--turns",
+                    "3",
+                    "--input-tokens",
+                    "20",
+                    "--output-tokens",
+                    "4",
+                    "--body-json",
+                    "{\"max_completion_tokens\":300}",
+                    "--json",
+                    f->json,
+                    NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    const char *note = strstr(r.err, "6 conversations ended before their last turn: an answer "
+                                     "outgrew the history's buffer");
+    if (!note)
+        fail_msg("no notice: %s", r.err);
+    assert_null(strstr(note + 10, "conversations ended before"));
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    cJSON *step = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "steps"), 0);
+    assert_int_equal(cJSON_GetObjectItem(step, "turns_history_overflow")->valueint, 6);
+    assert_int_equal(path_of(doc, "totals", "turns_history_overflow")->valueint, 6);
+    /* every conversation ended after its first turn */
+    assert_int_equal(cJSON_GetArraySize(path_of(doc, "totals", "turns")), 1);
+    cJSON_Delete(doc);
+    /* merge adds them up (the same file twice, with --force) */
+    char merged[300];
+    snprintf(merged, sizeof merged, "%s/merged.json", tu_tmpdir());
+    char *mg[] = {LLM_BINARY, "merge", f->json, f->json, "-o", merged, "--force", NULL};
+    tu_run(mg, NULL, NULL, 30, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *m = load_json(merged);
+    assert_int_equal(path_of(m, "totals", "turns_history_overflow")->valueint, 12);
+    cJSON_Delete(m);
+    unlink(merged);
+    stop(f);
 }
 
 static void workload_options_are_checked_before_any_load(void **state)
@@ -982,6 +1305,11 @@ int main(void)
         cmocka_unit_test(sharegpt_turns_replay_the_recorded_conversations),
         cmocka_unit_test(a_jsonl_dataset_sends_the_files_prompts),
         cmocka_unit_test(workload_options_are_checked_before_any_load),
+        cmocka_unit_test(every_prompt_is_its_drawn_length_by_the_servers_count),
+        cmocka_unit_test(without_tokenize_probes_usage_makes_lengths_exact),
+        cmocka_unit_test(the_run_sends_exact_lengths_and_says_so),
+        cmocka_unit_test(without_token_counts_lengths_stay_approximate_and_say_so),
+        cmocka_unit_test(a_history_that_outgrows_its_buffer_is_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
