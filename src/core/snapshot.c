@@ -444,17 +444,24 @@ static cJSON *server_json(const stats_agg *a)
     return o;
 }
 
-/* client - server of one percentile column; NaN when either is missing. */
-static cJSON *overhead_diff_json(const stats_agg *a, stats_metric client, stats_metric server)
+/* client - server of one percentile column (NaN when either is missing), and the width of
+ * the server bucket each server percentile fell in: a difference smaller than that is
+ * within the histogram's resolution, not an overhead. */
+static cJSON *overhead_diff_json(const stats_agg *a, stats_metric client, stats_metric server,
+                                 prom_hist_kind k)
 {
     static const struct {
         const char *name;
         double p;
     } cols[] = {{"p50", 50}, {"p90", 90}, {"p99", 99}};
     cJSON *o = cJSON_CreateObject();
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+    cJSON *res = cJSON_CreateObject();
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         add_number(o, cols[i].name,
                    stats_agg_value(a, client, cols[i].p) - stats_agg_value(a, server, cols[i].p));
+        add_number(res, cols[i].name, stats_agg_server_resolution(a, k, cols[i].p));
+    }
+    cJSON_AddItemToObject(o, "resolution_ms", res);
     return o;
 }
 
@@ -472,8 +479,9 @@ static cJSON *overhead_json(const stats_agg *a)
         return o;
     }
     cJSON_AddStringToObject(o, "method", "difference_of_percentiles");
-    cJSON_AddItemToObject(o, "e2e", overhead_diff_json(a, STATS_E2E, STATS_SRV_E2E));
-    cJSON_AddItemToObject(o, "ttft", overhead_diff_json(a, STATS_TTFT, STATS_SRV_TTFT));
+    cJSON_AddItemToObject(o, "e2e", overhead_diff_json(a, STATS_E2E, STATS_SRV_E2E, PROM_H_E2E));
+    cJSON_AddItemToObject(o, "ttft",
+                          overhead_diff_json(a, STATS_TTFT, STATS_SRV_TTFT, PROM_H_TTFT));
     return o;
 }
 

@@ -696,8 +696,10 @@ void stats_set_server_hists(stats *st, const prom_figures *f)
         if (now->n > 0 && m != STATS_METRICS && cur && srv_same_bounds(now, &st->srv_last[k]) &&
             srv_hist_delta(aggs, m, now, &st->srv_last[k])) {
             for (int i = 0; i < 2; i++)
-                if (aggs[i] && aggs[i]->srv_source == STATS_SRV_NONE)
+                if (aggs[i] && aggs[i]->srv_source == STATS_SRV_NONE) {
                     aggs[i]->srv_source = STATS_SRV_METRICS;
+                    aggs[i]->srv_bounds = st->srv_last;
+                }
         }
         st->srv_last[k] = *now;
     }
@@ -724,9 +726,8 @@ uint8_t stats_agg_server_tokens(const stats_agg *a, uint64_t *server, uint64_t *
     return a->srv_metric_tokens || a->srv_metric_events ? STATS_SRV_METRICS : STATS_SRV_NONE;
 }
 
-bool stats_server_bucket(const stats *st, prom_hist_kind k, double value_ms, double *lo, double *hi)
+static bool bucket_of(const prom_hist *h, double value_ms, double *lo, double *hi)
 {
-    const prom_hist *h = (unsigned)k < PROM_HISTS ? &st->srv_last[k] : NULL;
     if (!h || h->n == 0 || isnan(value_ms))
         return false;
     double v = value_ms / 1000.0;
@@ -738,6 +739,20 @@ bool stats_server_bucket(const stats *st, prom_hist_kind k, double value_ms, dou
         }
     *lo = *hi = h->le[h->n - 1] * 1000.0;
     return true;
+}
+
+bool stats_server_bucket(const stats *st, prom_hist_kind k, double value_ms, double *lo, double *hi)
+{
+    return (unsigned)k < PROM_HISTS && bucket_of(&st->srv_last[k], value_ms, lo, hi);
+}
+
+double stats_agg_server_resolution(const stats_agg *a, prom_hist_kind k, double p)
+{
+    double lo, hi;
+    if (a->srv_source != STATS_SRV_METRICS || !a->srv_bounds || (unsigned)k >= PROM_HISTS ||
+        !bucket_of(&a->srv_bounds[k], stats_agg_value(a, srv_metric_of[k], p), &lo, &hi))
+        return NAN;
+    return hi - lo;
 }
 
 void stats_set_client_cpu(stats *st, double pct)

@@ -108,6 +108,9 @@ typedef struct {
      * the content events that arrived over the same readings' seconds (warm-up requests
      * included when a reading spans them, on both sides); used when no timings exist */
     uint64_t srv_metric_tokens, srv_metric_events;
+    /* the server's histogram bounds the STATS_SRV_* figures were read with (the owning
+     * stats' last reading; NULL = none): the resolution of a difference of percentiles */
+    const prom_hist *srv_bounds;
     /* prompt tokens the server reported (usage.prompt_tokens), per request: how exact
      * --prompt-tokens was */
     uint64_t prompt_rep_n, prompt_rep_sum;
@@ -257,6 +260,11 @@ uint8_t stats_agg_server_tokens(const stats_agg *a, uint64_t *server, uint64_t *
  * false when there is none. */
 bool stats_server_bucket(const stats *st, prom_hist_kind k, double value_ms, double *lo,
                          double *hi);
+
+/* The width (ms) of the server bucket holding the server's percentile p of histogram k in
+ * this aggregate: how far a client-minus-server difference of percentiles can be off. NaN
+ * when the figures did not come from /metrics histograms. */
+double stats_agg_server_resolution(const stats_agg *a, prom_hist_kind k, double p);
 
 /* llmload's own CPU over the last second (% of one core): the current step and the totals
  * keep their highest, so a run can say when the client itself was the bottleneck. */

@@ -220,8 +220,14 @@ static void print_server_view(FILE *out, const stats_agg *a)
             print_metric_row(out, a, rows[i]);
     if (!timings) {
         double d = stats_agg_value(a, STATS_E2E, 50) - stats_agg_value(a, STATS_SRV_E2E, 50);
-        if (!isnan(d))
+        double w = stats_agg_server_resolution(a, PROM_H_E2E, 50);
+        if (!isnan(d) && !(fabs(d) < w))
             fprintf(out, "  client overhead E2E p50 %.2f ms (a difference of percentiles)\n", d);
+        else if (!isnan(d)) /* the server's p50 is only known to within its bucket */
+            fprintf(out,
+                    "  client overhead E2E p50 within the server's bucket resolution (%.0f ms "
+                    "wide; the difference of percentiles is %.2f ms)\n",
+                    w, d);
     }
     uint64_t srv, cli;
     if (stats_agg_server_tokens(a, &srv, &cli) != STATS_SRV_NONE)

@@ -297,10 +297,23 @@ static void md_analysis(FILE *out, const snap_doc *d)
         fprintf(out, "- %s\n", an->findings[i]);
 }
 
+static bool per_request(const snap_step *s)
+{
+    return s->overhead_method && !strcmp(s->overhead_method, "per_request");
+}
+
+bool report_overhead_unresolved(const snap_step *s)
+{
+    double d = s->m[STATS_E2E].p50 - s->m[STATS_SRV_E2E].p50;
+    return !per_request(s) && fabs(d) < s->overhead_res_ms;
+}
+
 double report_overhead_p50(const snap_step *s)
 {
-    if (s->overhead_method && !strcmp(s->overhead_method, "per_request"))
+    if (per_request(s))
         return s->m[STATS_OVH_E2E].p50;
+    if (report_overhead_unresolved(s))
+        return NAN;
     return s->m[STATS_E2E].p50 - s->m[STATS_SRV_E2E].p50;
 }
 
@@ -336,7 +349,9 @@ static void md_server_row(FILE *out, const char *name, const snap_step *s)
     for (int k = 0; k < REPORT_SERVER_COLS; k++) {
         if (fmt[k])
             md_num(out, v[k], fmt[k]);
-        else if (isnan(v[k])) /* the overhead: says when it is a difference of p50s */
+        else if (report_overhead_unresolved(s)) /* the overhead: its resolution, or ... */
+            fprintf(out, " within the %.0f ms bucket |", s->overhead_res_ms);
+        else if (isnan(v[k])) /* ... says when it is a difference of p50s */
             fputs(" - |", out);
         else
             fprintf(out, " %.1f%s |", v[k], timings ? "" : " (diff. of p50s)");

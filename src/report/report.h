@@ -49,8 +49,11 @@ int report_main(const llm_config *cfg);
 int merge_main(const llm_config *cfg);
 
 /* Issue 13: the client overhead's p50 of a step with a server view: per request (llama.cpp
- * timings) or client E2E p50 - server E2E p50 (histograms); NaN when either is missing. */
+ * timings) or client E2E p50 - server E2E p50 (histograms); NaN when either is missing, or
+ * when the difference is smaller than the server bucket its p50 fell in (not measurable:
+ * report_overhead_unresolved says so). */
 double report_overhead_p50(const snap_step *s);
+bool report_overhead_unresolved(const snap_step *s);
 
 /* The client-vs-server table's figures of a step, one reader for the Markdown and HTML
  * tables: TTFT client / server (its prefill with timings), E2E client / server, server

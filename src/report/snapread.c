@@ -130,6 +130,8 @@ static void read_server(const cJSON *s, snap_step *r)
                 *ovh = key_of(key_of(s, "client_overhead_ms"), "method");
     r->srv_source = cJSON_IsString(src) ? src->valuestring : NULL;
     r->overhead_method = cJSON_IsString(ovh) ? ovh->valuestring : NULL;
+    r->overhead_res_ms =
+        num_of(key_of(key_of(key_of(s, "client_overhead_ms"), "e2e"), "resolution_ms"), "p50");
     r->srv_tokens = num_of(tok, "server");
     r->srv_client_tokens = num_of(tok, "client");
     r->srv_tokens_diff_pct = num_of(tok, "diff_pct");

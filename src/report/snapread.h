@@ -72,6 +72,8 @@ typedef struct {
      * from ("timings", "metrics"; NULL = none), its token count beside the client's, and
      * how the overhead was taken ("per_request", "difference_of_percentiles") */
     const char *srv_source, *overhead_method;
+    double overhead_res_ms; /* client_overhead_ms.e2e.resolution_ms.p50: the width of the
+                               server bucket its p50 fell in (NaN = per request or unknown) */
     double srv_tokens, srv_client_tokens, srv_tokens_diff_pct;
     snap_hist h[STATS_METRICS];
     const cJSON *json; /* the object as written: a writer passes it on whole (merge) */

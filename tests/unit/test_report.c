@@ -696,6 +696,48 @@ static void add_everything(cJSON *d)
     }
 }
 
+/* Issue 13: a /metrics server view whose E2E bucket is wide (res) or narrow. */
+static void metrics_view(cJSON *d, double res)
+{
+    cJSON *t = cJSON_GetObjectItem(d, "totals");
+    cJSON *srv = cJSON_AddObjectToObject(t, "server");
+    cJSON_AddStringToObject(srv, "source", "metrics");
+    cJSON_AddItemToObject(t, "server_e2e_ms", summary(3750, 3424, 4685));
+    cJSON *ovh = cJSON_AddObjectToObject(t, "client_overhead_ms");
+    cJSON_AddStringToObject(ovh, "method", "difference_of_percentiles");
+    cJSON *e2e = cJSON_AddObjectToObject(ovh, "e2e");
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(e2e, "resolution_ms"), "p50", res);
+}
+
+static void metrics_wide(cJSON *d)
+{
+    metrics_view(d, 1e7);
+}
+
+static void metrics_narrow(cJSON *d)
+{
+    metrics_view(d, 0.001);
+}
+
+/* A client-minus-server difference of p50s smaller than the server bucket the p50 fell in
+ * is not an overhead: the table says it is within the bucket instead of printing it. */
+static void overhead_within_the_server_bucket_is_not_a_figure(void **state)
+{
+    (void)state;
+    char *path = fx_variant("ovh-wide.json", metrics_wide);
+    char *md = render(report_markdown, path);
+    assert_non_null(strstr(md, "within the 10000000 ms bucket"));
+    assert_null(strstr(md, "(diff. of p50s)"));
+    free(md);
+    free(path);
+    path = fx_variant("ovh-narrow.json", metrics_narrow);
+    md = render(report_markdown, path);
+    assert_null(strstr(md, "within the"));
+    assert_non_null(strstr(md, "(diff. of p50s)"));
+    free(md);
+    free(path);
+}
+
 static void gpu_null(cJSON *d)
 {
     cJSON_AddNullToObject(d, "gpu");
@@ -1281,6 +1323,7 @@ int main(void)
         cmocka_unit_test(html_charts_fill_the_width_with_a_title_on_every_point),
         cmocka_unit_test(legend_boxes_never_overlap_the_plot),
         cmocka_unit_test(html_model_is_what_the_server_named),
+        cmocka_unit_test(overhead_within_the_server_bucket_is_not_a_figure),
         cmocka_unit_test(html_has_the_new_sections_when_the_file_has_their_figures),
         cmocka_unit_test(html_long_series_are_merged_into_points),
         cmocka_unit_test(several_files_make_one_csv),

@@ -910,6 +910,12 @@ static void server_histograms_agree_with_the_client_within_their_buckets(void **
     cJSON *ovh = cJSON_GetObjectItem(t, "client_overhead_ms");
     assert_string_equal(cJSON_GetObjectItem(ovh, "method")->valuestring,
                         "difference_of_percentiles");
+    /* each difference comes with the width of the server bucket it was read in: the same
+     * bounds the server's histogram published */
+    for (int k = 0; k < 2; k++) {
+        double w = num_at(cJSON_GetObjectItem(ovh, k ? "ttft" : "e2e"), "resolution_ms", "p50");
+        assert_true(w > 0 && w < 10000);
+    }
     assert_false(has_finding(doc, "more tokens"));
     assert_false(has_finding(doc, "does not show"));
     cJSON_Delete(doc);

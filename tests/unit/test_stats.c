@@ -196,6 +196,11 @@ static void server_histogram_deltas_go_to_the_current_step(void **state)
     double lo, hi;
     assert_true(stats_server_bucket(st, PROM_H_TTFT, 150, &lo, &hi));
     assert_true(lo == 100 && hi == 200);
+    /* the p25 fell in (100, 200], the p75 in (200, 400]: a client-minus-server difference
+     * is known to within those widths; nothing for histograms without a reading */
+    assert_close(stats_agg_server_resolution(a, PROM_H_TTFT, 25), 100, 1e-9);
+    assert_close(stats_agg_server_resolution(a, PROM_H_TTFT, 75), 200, 1e-9);
+    assert_true(isnan(stats_agg_server_resolution(a, PROM_H_E2E, 50)));
     /* a restart: counts went down; nothing counted, the new reading is the base */
     set_hist(&f, PROM_H_TTFT, le, (double[]){1, 1, 1}, 3, 1);
     f.generation_tokens = 10;
