@@ -1,24 +1,23 @@
 #include "engine/engine.h"
 
 #include <curl/curl.h>
-#include <limits.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "base/util.h"
 #include "core/ring.h"
+#include "engine/arrivals.h"
 #include "engine/image.h"
 #include "engine/prompts.h"
 #include "engine/ptimer.h"
 #include "engine/request.h"
+#include "engine/slots.h"
 #include "engine/sockwatch.h"
 #include "proto/chunk.h"
 #include "engine/workload.h"
@@ -31,7 +30,6 @@
  * steps are seen; those that find every in-flight place taken wait here (their wait is
  * send lag). */
 #define ARRIVAL_CHECK_NS LLM_NS_PER_MS
-#define BACKLOG_CAP (64 * 1024)
 /* A server that sends [DONE] but keeps the response open is closed after this long. */
 #define DONE_GRACE_NS (2 * LLM_NS_PER_SEC)
 /* Hand changes of the target closer together than this make one manual step. */
@@ -57,16 +55,14 @@ struct engine {
     const plan *plan;
     uv_loop_t loop;
     uv_timer_t curl_timer, tick;
-    ptimer arrivals;
+    ptimer arrival_timer;
     uv_async_t wake;
     CURLM *multi;
     struct curl_slist *headers;
     char *url;
     pthread_t thread;
 
-    req_slot *slots;
-    size_t n_slots;
-    req_slot *free_list;
+    slot_pool pool;
     prompt_body image_body; /* the multimodal test's body, shared by every slot */
     prompt_set prompts;     /* --prompts: bodies shared by every slot; n = 0 without */
     bool prompts_borrowed;  /* prompts is the plan's dataset (a copy of its handles) */
@@ -76,13 +72,9 @@ struct engine {
     /* --turns: users between two turns of their conversation (thinking), who count as users
      * of the closed loop while no request of theirs is in flight */
     uint32_t turns;
-    req_slot **thinking;
-    size_t n_thinking;
     uint64_t think_ns, convo_counter;
     size_t trace_next; /* the record the next started request replays */
     sockwatch watch;   /* the sockets curl watches */
-    req_slot **busy;   /* the slots in flight, so timers visit only those */
-    size_t n_busy;
     uint32_t ticks;
     bool server_id_sent; /* EV_SERVER_ID went out: one per run */
 
@@ -103,9 +95,7 @@ struct engine {
     long target;
     uint64_t request_counter;
     /* open loop */
-    uint64_t next_arrival_ns, arrivals_in_step, rng;
-    uint64_t *backlog; /* intended send times, a ring of BACKLOG_CAP */
-    size_t bl_head, bl_tail;
+    arrivals arr;
     /* search: steps given so far; the step ended early (`n`); the next step, once told of it
      * (0 = none: step 0 is never a next step) */
     size_t n_known_steps;
@@ -192,7 +182,7 @@ static void publish_gauges(engine *e, uint64_t now)
     atomic_store_explicit(&e->g_step_left_ms, step_left_ms(e, now), memory_order_relaxed);
     atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
     /* --turns: the closed loop's load is its users, thinking ones included (DESIGN §6) */
-    atomic_store_explicit(&e->g_inflight, e->inflight + (uint32_t)e->n_thinking,
+    atomic_store_explicit(&e->g_inflight, e->inflight + (uint32_t)e->pool.n_thinking,
                           memory_order_relaxed);
     atomic_store_explicit(&e->g_step, (uint32_t)e->step, memory_order_relaxed);
     atomic_store_explicit(&e->g_seq, e->seq, memory_order_relaxed);
@@ -305,10 +295,7 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 static void unbusy(engine *e, req_slot *s)
 {
     curl_multi_remove_handle(e->multi, s->easy);
-    req_slot *last = e->busy[--e->n_busy];
-    e->busy[s->busy_pos] = last;
-    last->busy_pos = s->busy_pos;
-    s->busy = false;
+    slot_pool_busy_remove(&e->pool, s);
     e->inflight--;
 }
 
@@ -316,8 +303,7 @@ static void release_slot(engine *e, req_slot *s)
 {
     unbusy(e, s);
     s->convo.turn = 0; /* a conversation ends with its user */
-    s->next_free = e->free_list;
-    e->free_list = s;
+    slot_pool_put(&e->pool, s);
 }
 
 /* --turns: a turn that succeeded and was not the last leaves its user thinking. */
@@ -348,7 +334,7 @@ static void finish_request(engine *e, req_slot *s, CURLcode rc)
     }
     unbusy(e, s);
     s->convo.ready_ns = now + e->think_ns;
-    e->thinking[e->n_thinking++] = s;
+    slot_pool_think(&e->pool, s);
 }
 
 static void drain_done(engine *e)
@@ -434,8 +420,7 @@ static bool start_request_on(engine *e, req_slot *s, uint64_t t_sched)
     prompt_body *body = body_for(e, s, n);
     request_begin(s, n, t_sched, llm_now_ns(), e->seq, warmup, body);
     e->inflight++;
-    s->busy_pos = (uint32_t)e->n_busy;
-    e->busy[e->n_busy++] = s;
+    slot_pool_busy_add(&e->pool, s);
     atomic_fetch_add_explicit(&e->g_started, 1, memory_order_relaxed);
     CURLMcode mc = curl_multi_add_handle(e->multi, s->easy);
     if (mc != CURLM_OK) {
@@ -447,24 +432,10 @@ static bool start_request_on(engine *e, req_slot *s, uint64_t t_sched)
 
 static bool start_request(engine *e, uint64_t t_sched)
 {
-    req_slot *s = e->free_list;
+    req_slot *s = slot_pool_take(&e->pool);
     if (!s)
         return false;
-    e->free_list = s->next_free;
     return start_request_on(e, s, t_sched);
-}
-
-/* A thinking user whose pause is over, taken off the list; NULL = none. */
-static req_slot *ready_thinker(engine *e, uint64_t now)
-{
-    for (size_t i = 0; i < e->n_thinking; i++) {
-        req_slot *s = e->thinking[i];
-        if (s->convo.ready_ns <= now) {
-            e->thinking[i] = e->thinking[--e->n_thinking];
-            return s;
-        }
-    }
-    return NULL;
 }
 
 /* ---- the plan ---- */
@@ -514,10 +485,7 @@ static void enter_step(engine *e, size_t index, uint64_t now)
         e->target = st->concurrency;
     if (st->rate > 0) {
         /* A new rate starts from now; arrivals the last step could not send are dropped. */
-        e->next_arrival_ns = now;
-        e->arrivals_in_step = 0;
-        uint64_t dropped = e->bl_tail - e->bl_head;
-        e->bl_head = e->bl_tail;
+        uint64_t dropped = arrivals_restart(&e->arr, now);
         atomic_fetch_add_explicit(&e->g_cancelled, dropped, memory_order_relaxed);
     }
     sync_idle(e, now); /* a cool-down ends here: the resume comes before the new step */
@@ -528,8 +496,8 @@ static void enter_step(engine *e, size_t index, uint64_t now)
 /* Requests still in flight when the run ends: counted as cut, one record each. */
 static void cut_inflight(engine *e, uint64_t now)
 {
-    while (e->n_busy > 0) {
-        req_slot *s = e->busy[e->n_busy - 1];
+    while (e->pool.n_busy > 0) {
+        req_slot *s = e->pool.busy[e->pool.n_busy - 1];
         if (!s->warmup) {
             llm_event ev = {.kind = EV_REQUEST_CUT, .step = s->step, .t_ns = now};
             ev.u.failed.t0_ns = s->t0;
@@ -688,67 +656,11 @@ static void advance(engine *e, uint64_t now)
 
 /* ---- open loop ---- */
 
-static bool backlog_empty(const engine *e)
-{
-    return e->bl_head == e->bl_tail;
-}
-
 static void backlog_push(engine *e, uint64_t t_sched)
 {
-    if (e->bl_tail - e->bl_head == BACKLOG_CAP) {
-        /* Arrivals the server could not absorb for 64 Ki requests: never sent. */
+    /* Arrivals the server could not absorb for 64 Ki requests: never sent. */
+    if (!arrivals_push(&e->arr, t_sched))
         atomic_fetch_add_explicit(&e->g_cancelled, 1, memory_order_relaxed);
-        return;
-    }
-    e->backlog[e->bl_tail++ % BACKLOG_CAP] = t_sched;
-}
-
-static double uniform01(uint64_t *rng)
-{
-    return ((double)(prompt_rng_next(rng) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-static double normal01(uint64_t *rng)
-{
-    return sqrt(-2.0 * log(uniform01(rng))) * cos(6.283185307179586 * uniform01(rng));
-}
-
-/* Marsaglia and Tsang's method; shapes below 1 through the U^(1/k) boost. */
-static double gamma_sample(double k, uint64_t *rng)
-{
-    if (k < 1)
-        return gamma_sample(k + 1, rng) * pow(uniform01(rng), 1.0 / k);
-    double d = k - 1.0 / 3, c = 1 / sqrt(9 * d);
-    for (;;) {
-        double x = normal01(rng), v = 1 + c * x;
-        if (v <= 0)
-            continue;
-        v = v * v * v;
-        if (log(uniform01(rng)) < 0.5 * x * x + d - d * v + d * log(v))
-            return d * v;
-    }
-}
-
-/* Gap to the next arrival: Poisson (exponential gaps), constant, or gamma with shape 0.5
- * (mean the same, twice Poisson's variance: bursts). At least 1 ns, so the arrival clock
- * always moves on. */
-static uint64_t arrival_gap_ns(engine *e, double rate)
-{
-    double mean = 1e9 / rate, gap;
-    switch (e->plan->arrivals) {
-    case LLM_ARRIVALS_CONSTANT:
-        gap = mean;
-        break;
-    case LLM_ARRIVALS_GAMMA:
-        gap = mean * gamma_sample(0.5, &e->rng) / 0.5;
-        break;
-    default:
-        gap = -log(uniform01(&e->rng)) * mean;
-        break;
-    }
-    if (!(gap >= 1))
-        return 1;
-    return gap < 1e18 ? (uint64_t)gap : (uint64_t)1e18;
 }
 
 /* A trace replay's next arrival: its record's time / --speedup after the step began (from
@@ -756,18 +668,18 @@ static uint64_t arrival_gap_ns(engine *e, double rate)
 static uint64_t trace_arrival_ns(const engine *e)
 {
     const llm_trace *t = e->trace;
-    if (e->arrivals_in_step >= t->n)
+    if (e->arr.in_step >= t->n)
         return UINT64_MAX;
-    double at = (double)t->recs[e->arrivals_in_step].t_ns / e->plan->speedup;
+    double at = (double)t->recs[e->arr.in_step].t_ns / e->plan->speedup;
     return e->step_started_ns + (uint64_t)at;
 }
 
 static bool arrivals_left(engine *e)
 {
     const plan_step *st = cur_step(e);
-    if (e->step_deadline_ns && e->next_arrival_ns >= e->step_deadline_ns)
+    if (e->step_deadline_ns && e->arr.next_ns >= e->step_deadline_ns)
         return false;
-    return st->requests == 0 || e->arrivals_in_step < (uint64_t)st->requests;
+    return st->requests == 0 || e->arr.in_step < (uint64_t)st->requests;
 }
 
 /* At most this many arrivals are released per call, so a rate far beyond what can be
@@ -780,14 +692,14 @@ static void release_arrivals(engine *e, uint64_t now)
     if (st->rate <= 0)
         return;
     if (e->paused || e->phase != PHASE_LOAD) {
-        e->next_arrival_ns = now; /* no backlog builds up while paused */
+        e->arr.next_ns = now; /* no backlog builds up while paused */
         return;
     }
-    for (int n = 0; n < ARRIVALS_PER_CALL && e->next_arrival_ns <= now && arrivals_left(e); n++) {
-        backlog_push(e, e->next_arrival_ns);
-        e->arrivals_in_step++;
-        e->next_arrival_ns =
-            e->trace ? trace_arrival_ns(e) : e->next_arrival_ns + arrival_gap_ns(e, st->rate);
+    for (int n = 0; n < ARRIVALS_PER_CALL && e->arr.next_ns <= now && arrivals_left(e); n++) {
+        backlog_push(e, e->arr.next_ns);
+        e->arr.in_step++;
+        e->arr.next_ns =
+            e->trace ? trace_arrival_ns(e) : e->arr.next_ns + arrivals_gap_ns(&e->arr, st->rate);
     }
     schedule(e);
 }
@@ -802,23 +714,23 @@ static void on_arrival(ptimer *t)
     if (e->phase == PHASE_DONE)
         return;
     uint64_t next = now + ARRIVAL_CHECK_NS;
-    if (cur_step(e)->rate > 0 && !e->paused && e->phase == PHASE_LOAD && e->next_arrival_ns < next)
-        next = e->next_arrival_ns;
-    ptimer_arm_at(&e->arrivals, next);
+    if (cur_step(e)->rate > 0 && !e->paused && e->phase == PHASE_LOAD && e->arr.next_ns < next)
+        next = e->arr.next_ns;
+    ptimer_arm_at(&e->arrival_timer, next);
 }
 
 /* Users of the closed loop: requests in flight, and users thinking between turns. */
 static uint32_t users(const engine *e)
 {
-    return e->inflight + (uint32_t)e->n_thinking;
+    return e->inflight + (uint32_t)e->pool.n_thinking;
 }
 
 /* --turns: thinking users whose pause is over send their next turn (they are users already:
  * the target does not hold them back, the step's budget does). */
 static void resume_thinkers(engine *e, uint64_t now)
 {
-    while (e->n_thinking && !e->paused && e->phase == PHASE_LOAD && !step_exhausted(e, now)) {
-        req_slot *s = ready_thinker(e, now);
+    while (e->pool.n_thinking && !e->paused && e->phase == PHASE_LOAD && !step_exhausted(e, now)) {
+        req_slot *s = slot_pool_ready_thinker(&e->pool, now);
         if (!s || !start_request_on(e, s, now))
             break;
         e->started_in_step++;
@@ -834,7 +746,7 @@ static bool may_start(engine *e, uint64_t now)
         return e->warmup_left > 0;
     if (e->phase != PHASE_LOAD || step_exhausted(e, now))
         return false;
-    return cur_step(e)->rate <= 0 || !backlog_empty(e);
+    return cur_step(e)->rate <= 0 || !arrivals_empty(&e->arr);
 }
 
 static void schedule(engine *e)
@@ -846,7 +758,7 @@ static void schedule(engine *e)
     resume_thinkers(e, now);
     while (e->phase != PHASE_DONE && may_start(e, now)) {
         bool open_loop = e->phase == PHASE_LOAD && cur_step(e)->rate > 0;
-        uint64_t t_sched = open_loop ? e->backlog[e->bl_head++ % BACKLOG_CAP] : now;
+        uint64_t t_sched = open_loop ? arrivals_pop(&e->arr) : now;
         bool warmup = e->phase == PHASE_WARMUP;
         if (!start_request(e, t_sched))
             break;
@@ -872,8 +784,8 @@ static void set_target(engine *e, long target, uint64_t now)
         return;
     if (target < 0)
         target = 0;
-    if ((size_t)target > e->n_slots)
-        target = (long)e->n_slots;
+    if ((size_t)target > e->pool.n)
+        target = (long)e->pool.n;
     bool merge = e->manual && now - e->seq_started_ns < MANUAL_MERGE_NS;
     e->target = target;
     e->manual = true;
@@ -1003,8 +915,8 @@ static void check_deadlines(engine *e, uint64_t now)
     bool grace = ++e->ticks % 25 == 0;
     if (!ttft_ns && !grace)
         return;
-    for (size_t i = e->n_busy; i-- > 0;) {
-        req_slot *s = e->busy[i];
+    for (size_t i = e->pool.n_busy; i-- > 0;) {
+        req_slot *s = e->pool.busy[i];
         if (ttft_ns && !s->t_first_token && now - s->t0 > ttft_ns) {
             s->aborted_ttft = true;
             finish_request(e, s, CURLE_OPERATION_TIMEDOUT);
@@ -1031,13 +943,13 @@ static void *engine_thread(void *arg)
     uint64_t now = llm_now_ns();
     e->warmup_left = e->plan->warmup;
     e->target = e->plan->steps[0].concurrency;
-    e->next_arrival_ns = now;
+    e->arr.next_ns = now;
     e->phase = PHASE_WARMUP;
     if (e->warmup_left == 0)
         enter_step(e, 0, now);
     int rc = uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
     if (rc == 0 && e->plan->steps[0].rate > 0)
-        ptimer_arm_at(&e->arrivals, now);
+        ptimer_arm_at(&e->arrival_timer, now);
     if (rc == 0) {
         schedule(e);
         uv_run(&e->loop, UV_RUN_DEFAULT);
@@ -1050,61 +962,17 @@ static void *engine_thread(void *arg)
     return NULL;
 }
 
-/* Open files a run may need beyond one per user: the resolver, epoll, timers, the
- * process's own files. */
-#define FD_HEADROOM 64
-
-/* The open-files limit, raised as far as allowed towards `want`; 0 when unknown. */
-static long fd_limit_towards(long want)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return 0;
-    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)want > rl.rlim_cur) {
-        struct rlimit up = rl;
-        up.rlim_cur =
-            rl.rlim_max == RLIM_INFINITY || (rlim_t)want < rl.rlim_max ? (rlim_t)want : rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-            rl = up;
-    }
-    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX
-                                                                          : (long)rl.rlim_cur;
-}
-
-/* Users the engine can hold: twice the plan's highest (room for the keyboard), at least
- * 64, fewer when the open-files limit allows fewer; -1 with a sentence when it cannot even
- * hold the plan. */
-static long slot_count(const plan *p, char *err, size_t errlen)
-{
-    long want = p->max_concurrency * 2 < 64 ? 64 : p->max_concurrency * 2;
-    long limit = fd_limit_towards(want + FD_HEADROOM);
-    if (limit == 0 || limit - FD_HEADROOM >= want)
-        return want;
-    if (limit - FD_HEADROOM >= p->max_concurrency)
-        return limit - FD_HEADROOM; /* the keyboard's headroom shrinks; the gauges say so */
-    snprintf(err, errlen,
-             "concurrency %ld needs %ld open files but the limit is %ld: raise it with "
-             "`ulimit -n %ld`",
-             p->max_concurrency, p->max_concurrency + FD_HEADROOM, limit,
-             p->max_concurrency + FD_HEADROOM);
-    return -1;
-}
-
 static int create_slots(engine *e, const char *model, char *err, size_t errlen)
 {
-    long n = slot_count(e->plan, err, errlen);
+    long n = slots_count(e->plan->max_concurrency, err, errlen);
     if (n < 0)
         return -1;
-    e->slots = calloc((size_t)n, sizeof *e->slots);
-    e->busy = calloc((size_t)n, sizeof *e->busy);
-    e->thinking = calloc((size_t)n, sizeof *e->thinking);
-    if (!e->slots || !e->busy || !e->thinking) {
+    if (slot_pool_alloc(&e->pool, (size_t)n) != 0) {
         snprintf(err, errlen, "out of memory for %ld virtual users", n);
         return -1;
     }
-    e->n_slots = (size_t)n;
     for (long i = n - 1; i >= 0; i--) {
-        req_slot *s = &e->slots[i];
+        req_slot *s = &e->pool.slots[i];
         if (request_slot_init(s, e->cfg, e->url, e->headers, model, (uint32_t)i,
                               e->plan->has_test[TEST_OUTPUT], e->plan->has_test[TEST_INPUT], err,
                               errlen))
@@ -1131,8 +999,7 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
         curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETDATA, e);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETDATA, e);
-        s->next_free = e->free_list;
-        e->free_list = s;
+        slot_pool_put(&e->pool, s);
     }
     return 0;
 }
@@ -1150,7 +1017,7 @@ static int setup_loop(engine *e, char *err, size_t errlen)
         rc = uv_timer_init(&e->loop, &e->tick);
     if (rc == 0)
         rc = uv_async_init(&e->loop, &e->wake, on_wake);
-    if (rc == 0 && ptimer_init(&e->arrivals, &e->loop, false, on_arrival, e) != 0)
+    if (rc == 0 && ptimer_init(&e->arrival_timer, &e->loop, false, on_arrival, e) != 0)
         rc = UV_ENOMEM;
     if (rc == 0) {
         e->arrivals_ready = true;
@@ -1173,7 +1040,7 @@ static int setup_loop(engine *e, char *err, size_t errlen)
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
-    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->n_slots + 16);
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->pool.n + 16);
     curl_multi_setopt(e->multi, CURLMOPT_PIPELINING,
                       e->cfg->http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
     return 0;
@@ -1231,8 +1098,9 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
     e->url = config_endpoint_url(
         cfg, cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "/completions" : "/chat/completions");
     e->headers = request_headers(cfg);
-    e->rng = (cfg->seed_set ? cfg->seed : 0x5eed) ^ 0xA5A5A5A5DEADBEEFULL;
-    if (p->steps[0].rate > 0 && !(e->backlog = calloc(BACKLOG_CAP, sizeof *e->backlog))) {
+    if (arrivals_init(&e->arr, p->arrivals,
+                      (cfg->seed_set ? cfg->seed : 0x5eed) ^ 0xA5A5A5A5DEADBEEFULL,
+                      p->steps[0].rate > 0) != 0) {
         snprintf(err, errlen, "out of memory starting the engine");
         engine_destroy(e);
         return -1;
@@ -1305,7 +1173,7 @@ void engine_read_gauges(engine *e, engine_gauges *g)
     g->inflight = atomic_load_explicit(&e->g_inflight, memory_order_relaxed);
     g->step = atomic_load_explicit(&e->g_step, memory_order_relaxed);
     g->seq = atomic_load_explicit(&e->g_seq, memory_order_relaxed);
-    g->max_target = (uint32_t)e->n_slots;
+    g->max_target = (uint32_t)e->pool.n;
     g->n_steps = (uint32_t)atomic_load_explicit(&e->g_n_steps, memory_order_relaxed);
     g->started = atomic_load_explicit(&e->g_started, memory_order_relaxed);
     g->cancelled = atomic_load_explicit(&e->g_cancelled, memory_order_relaxed);
@@ -1340,26 +1208,24 @@ void engine_destroy(engine *e)
         pthread_join(e->thread, NULL);
     }
     if (e->multi) {
-        for (size_t i = 0; i < e->n_busy; i++)
-            curl_multi_remove_handle(e->multi, e->busy[i]->easy);
+        for (size_t i = 0; i < e->pool.n_busy; i++)
+            curl_multi_remove_handle(e->multi, e->pool.busy[i]->easy);
     }
-    for (size_t i = 0; i < e->n_slots; i++)
-        request_slot_free(&e->slots[i]);
+    for (size_t i = 0; i < e->pool.n; i++)
+        request_slot_free(&e->pool.slots[i]);
     if (e->multi)
         curl_multi_cleanup(e->multi);
     if (e->loop_ready) {
         if (e->watch_ready)
             sockwatch_close(&e->watch);
         if (e->arrivals_ready)
-            ptimer_close(&e->arrivals);
+            ptimer_close(&e->arrival_timer);
         uv_walk(&e->loop, close_handle, NULL);
         uv_run(&e->loop, UV_RUN_DEFAULT);
         uv_loop_close(&e->loop);
     }
-    free(e->slots);
-    free(e->busy);
-    free(e->thinking);
-    free(e->backlog);
+    slot_pool_free(&e->pool);
+    arrivals_free(&e->arr);
     prompt_free(&e->image_body);
     if (!e->prompts_borrowed)
         prompts_free(&e->prompts);
