@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -50,6 +51,22 @@ typedef enum {
     PHASE_DONE,
 } engine_phase;
 
+/* What a follower shard applies: the leader's scheduler state. */
+typedef struct {
+    engine_phase phase;
+    size_t step;
+    uint32_t seq;
+    uint64_t gen;
+    long total_target;
+    bool paused, manual;
+    uint64_t step_started_ns, step_deadline_ns;
+} directive;
+
+#define CLAIM_GEN_SHIFT 40
+#define CLAIM_COUNT_MASK ((UINT64_C(1) << CLAIM_GEN_SHIFT) - 1)
+/* engine_poll stages at most this many events per call, split among the shards */
+#define POLL_STAGE_CAP 4096
+
 struct engine {
     const llm_config *cfg;
     const plan *plan;
@@ -91,8 +108,9 @@ struct engine {
     uint64_t paused_at_ns; /* a pause stops the step's clock: deadlines move on by its length */
     bool paused, idle_published; /* idle = paused or cooling down: windows stand still */
     bool manual;
-    long started_in_step, warmup_left;
-    long target;
+    long target;       /* this shard's users (or in-flight cap): its share of total_target */
+    long total_target; /* the leader's: every shard's users together, as published */
+    uint64_t gen;      /* steps entered (0 = the warm-up): the budgets below count per gen */
     uint64_t request_counter;
     /* open loop */
     arrivals arr;
@@ -111,12 +129,144 @@ struct engine {
     uint32_t inflight;
     bool loop_ready, arrivals_ready, watch_ready; /* what setup_loop made: destroy closes it */
     bool thread_started;
+
+    /* --threads: shards[0] is the leader (this engine, the one engine_start returns): its
+     * scheduler decides for every shard; the others (followers) run its directive on their
+     * share of the users and rate. With one shard, leader == this and there is no directive. */
+    struct engine *leader, **shards;
+    size_t shard_index, n_shards, slots_total;
+    /* leader -> followers: the scheduler's state, rewritten on every change */
+    pthread_mutex_t dir_lock;
+    bool dir_lock_ready;
+    directive dir, dir_last; /* dir under dir_lock; dir_last: the leader's own copy */
+    _Atomic uint64_t dir_version;
+    uint64_t dir_seen; /* a follower's: the version it applied */
+    /* the leader's: requests started and arrivals released in step `gen`, by every shard
+     * (gen << CLAIM_GEN_SHIFT | count), so a step's budget is exact whatever shard spends it */
+    _Atomic uint64_t claim_started, claim_arrived;
+    _Atomic uint32_t g_busy; /* requests in flight (no thinking users): the leader settles on it */
+    bool told_busy;          /* a follower: the leader knows it has requests in flight */
+    llm_event *stage;        /* the leader's: engine_poll's per-shard batches, merged by time */
 };
 
 static void publish(engine *e, const llm_event *ev)
 {
     if (!ring_push_spsc(&e->events, ev))
         atomic_fetch_add_explicit(&e->g_lost, 1, memory_order_relaxed);
+}
+
+/* ---- shards: budgets every shard spends, the leader's directive ---- */
+
+static bool is_leader(const engine *e)
+{
+    return e->leader == e;
+}
+
+/* One of `budget` requests (or arrivals) of step `gen` taken, across every shard; false
+ * once they are all taken or when the shard still runs an older step. budget <= 0: no
+ * bound. *last: this was the budget's last. */
+static bool claim(_Atomic uint64_t *c, uint64_t gen, long budget, bool *last)
+{
+    *last = false;
+    if (budget <= 0)
+        return true;
+    uint64_t v = atomic_load_explicit(c, memory_order_relaxed);
+    for (;;) {
+        if (v >> CLAIM_GEN_SHIFT != gen || (v & CLAIM_COUNT_MASK) >= (uint64_t)budget)
+            return false;
+        if (atomic_compare_exchange_weak_explicit(c, &v, v + 1, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            *last = (v & CLAIM_COUNT_MASK) + 1 == (uint64_t)budget;
+            return true;
+        }
+    }
+}
+
+static bool claims_spent(_Atomic uint64_t *c, uint64_t gen, long budget)
+{
+    if (budget <= 0)
+        return false;
+    uint64_t v = atomic_load_explicit(c, memory_order_relaxed);
+    return v >> CLAIM_GEN_SHIFT != gen || (v & CLAIM_COUNT_MASK) >= (uint64_t)budget;
+}
+
+/* A follower took a budget's last request or its requests ended: the leader looks now. */
+static void tell_leader(engine *e)
+{
+    if (!is_leader(e))
+        uv_async_send(&e->leader->wake);
+}
+
+/* The leader's: requests in flight on every shard. */
+static uint32_t inflight_all(const engine *e)
+{
+    uint32_t n = e->inflight;
+    for (size_t i = 1; i < e->n_shards; i++)
+        n += atomic_load_explicit(&e->shards[i]->g_busy, memory_order_acquire);
+    return n;
+}
+
+/* The leader's: the scheduler's state to every follower when it changed. */
+static void direct(engine *e)
+{
+    if (e->n_shards < 2 || !is_leader(e))
+        return;
+    directive d;
+    memset(&d, 0, sizeof d); /* padding too: compared whole below */
+    d.phase = e->phase;
+    d.step = e->step;
+    d.seq = e->seq;
+    d.gen = e->gen;
+    d.total_target = e->total_target;
+    d.paused = e->paused;
+    d.manual = e->manual;
+    d.step_started_ns = e->step_started_ns;
+    d.step_deadline_ns = e->step_deadline_ns;
+    if (memcmp(&d, &e->dir_last, sizeof d) == 0)
+        return;
+    e->dir_last = d;
+    pthread_mutex_lock(&e->dir_lock);
+    e->dir = d;
+    pthread_mutex_unlock(&e->dir_lock);
+    atomic_fetch_add_explicit(&e->dir_version, 1, memory_order_release);
+    for (size_t i = 1; i < e->n_shards; i++)
+        uv_async_send(&e->shards[i]->wake);
+}
+
+static void finish_run(engine *e, uint64_t now);
+
+/* A follower: applies the leader's latest directive (new step: its arrivals start again). */
+static void follow(engine *e, uint64_t now)
+{
+    engine *l = e->leader;
+    uint64_t v = atomic_load_explicit(&l->dir_version, memory_order_acquire);
+    if (v == e->dir_seen)
+        return;
+    e->dir_seen = v;
+    pthread_mutex_lock(&l->dir_lock);
+    directive d = l->dir;
+    pthread_mutex_unlock(&l->dir_lock);
+    if (d.phase == PHASE_DONE) {
+        finish_run(e, now);
+        return;
+    }
+    if (d.gen != e->gen) {
+        e->gen = d.gen;
+        e->step_cut = false;
+        uint64_t dropped = arrivals_restart(&e->arr, now);
+        atomic_fetch_add_explicit(&e->g_cancelled, dropped, memory_order_relaxed);
+    }
+    e->phase = d.phase;
+    e->step = d.step;
+    e->seq = d.seq;
+    e->manual = d.manual;
+    e->total_target = d.total_target;
+    e->target = plan_share(d.total_target, (long)e->shard_index, (long)e->n_shards);
+    if (d.paused && !e->paused)
+        e->paused_at_ns = now;
+    e->paused = d.paused;
+    e->step_started_ns = d.step_started_ns;
+    e->step_deadline_ns = d.step_deadline_ns;
 }
 
 static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
@@ -189,6 +339,13 @@ static void publish_gauges(engine *e, uint64_t now)
     atomic_store_explicit(&e->g_n_steps, (uint32_t)e->n_known_steps, memory_order_relaxed);
     atomic_store_explicit(&e->g_manual, e->manual, memory_order_relaxed);
     atomic_store_explicit(&e->g_state, (int)state_of(e), memory_order_relaxed);
+    atomic_store_explicit(&e->g_busy, e->inflight, memory_order_release);
+    if (e->inflight && !e->told_busy) {
+        e->told_busy = true;
+    } else if (!e->inflight && e->told_busy) {
+        e->told_busy = false;
+        tell_leader(e);
+    }
 }
 
 /* Records the time-only events of the window rules (EV_PAUSE, EV_RESUME, EV_WINDOW_END). */
@@ -360,7 +517,7 @@ static void drain_done(engine *e)
 static void trace_request(engine *e, wl_request *req)
 {
     const llm_trace *t = e->trace;
-    size_t k = e->trace_next % t->n;
+    size_t k = (e->trace_next * e->n_shards + e->shard_index) % t->n;
     if (e->phase != PHASE_WARMUP)
         e->trace_next++;
     const trace_rec *r = &t->recs[k];
@@ -377,7 +534,7 @@ static void trace_request(engine *e, wl_request *req)
 static prompt_body *turn_body(engine *e, req_slot *s)
 {
     if (s->convo.turn == 0) { /* a new conversation: generated, or the next recorded one */
-        uint64_t id = e->convo_counter++;
+        uint64_t id = e->convo_counter++ * e->n_shards + e->shard_index;
         const wl_script *sc =
             e->plan->n_scripts ? &e->plan->scripts[id % e->plan->n_scripts] : NULL;
         workload_convo_start(&e->wl, &s->convo, id, &e->wl_rng, e->turns, sc);
@@ -416,7 +573,7 @@ static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
 static bool start_request_on(engine *e, req_slot *s, uint64_t t_sched)
 {
     bool warmup = e->phase == PHASE_WARMUP;
-    uint64_t n = ++e->request_counter;
+    uint64_t n = e->request_counter++ * e->n_shards + e->shard_index + 1;
     prompt_body *body = body_for(e, s, n);
     request_begin(s, n, t_sched, llm_now_ns(), e->seq, warmup, body);
     e->inflight++;
@@ -430,19 +587,18 @@ static bool start_request_on(engine *e, req_slot *s, uint64_t t_sched)
     return true;
 }
 
-static bool start_request(engine *e, uint64_t t_sched)
-{
-    req_slot *s = slot_pool_take(&e->pool);
-    if (!s)
-        return false;
-    return start_request_on(e, s, t_sched);
-}
-
 /* ---- the plan ---- */
 
 static const plan_step *cur_step(engine *e)
 {
     return &e->plan->steps[e->step];
+}
+
+/* Every shard's users together: this shard takes its share (the same division as --shard). */
+static void set_total(engine *e, long total)
+{
+    e->total_target = total;
+    e->target = plan_share(total, (long)e->shard_index, (long)e->n_shards);
 }
 
 static void publish_step(engine *e, uint64_t now)
@@ -451,7 +607,7 @@ static void publish_step(engine *e, uint64_t now)
     ev.u.step_change.index = e->seq;
     ev.u.step_change.total = e->plan->search ? 0 : (uint32_t)e->plan->n_steps;
     ev.u.step_change.plan_index = (uint32_t)e->step;
-    ev.u.step_change.concurrency = (uint32_t)e->target;
+    ev.u.step_change.concurrency = (uint32_t)e->total_target;
     ev.u.step_change.rate = cur_step(e)->rate;
     ev.u.step_change.test = (uint8_t)cur_step(e)->test;
     ev.u.step_change.manual = e->manual;
@@ -472,7 +628,9 @@ static void enter_step(engine *e, size_t index, uint64_t now)
     e->step = index;
     e->phase = PHASE_LOAD;
     e->step_cut = false;
-    e->started_in_step = 0;
+    e->gen++;
+    atomic_store_explicit(&e->claim_started, e->gen << CLAIM_GEN_SHIFT, memory_order_relaxed);
+    atomic_store_explicit(&e->claim_arrived, e->gen << CLAIM_GEN_SHIFT, memory_order_relaxed);
     e->step_started_ns = now;
     if (e->paused) /* entered while paused (the `n` key): its clock starts at the resume */
         e->paused_at_ns = now;
@@ -482,7 +640,7 @@ static void enter_step(engine *e, size_t index, uint64_t now)
     if (e->plan->search) /* a search judges each step at its own load: the plan steers */
         e->manual = false;
     if (!e->manual)
-        e->target = st->concurrency;
+        set_total(e, st->concurrency);
     if (st->rate > 0) {
         /* A new rate starts from now; arrivals the last step could not send are dropped. */
         uint64_t dropped = arrivals_restart(&e->arr, now);
@@ -516,12 +674,15 @@ static void end_window(engine *e, uint64_t now)
         publish_mark(e, EV_WINDOW_END, now);
 }
 
+/* The run ends (a follower: when the leader's did). */
 static void finish_run(engine *e, uint64_t now)
 {
-    end_window(e, now);
+    if (is_leader(e))
+        end_window(e, now);
     cut_inflight(e, now);
     e->phase = PHASE_DONE;
     publish_gauges(e, now);
+    direct(e);
     uv_stop(&e->loop);
 }
 
@@ -538,7 +699,7 @@ static bool step_exhausted(engine *e, uint64_t now)
     const plan_step *st = cur_step(e);
     if (e->step_cut)
         return true;
-    if (st->requests > 0 && e->started_in_step >= st->requests)
+    if (claims_spent(&e->leader->claim_started, e->gen, st->requests))
         return true;
     return e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
 }
@@ -625,9 +786,11 @@ static void wait_probe(engine *e, uint64_t now)
 /* Moves the scheduler on as far as it can go now. */
 static void advance(engine *e, uint64_t now)
 {
+    if (!is_leader(e))
+        return; /* a follower runs the leader's directive (follow) */
     switch (e->phase) {
     case PHASE_WARMUP:
-        if (e->warmup_left <= 0 && e->inflight == 0)
+        if (claims_spent(&e->claim_started, 0, e->plan->warmup) && inflight_all(e) == 0)
             enter_step(e, 0, now);
         break;
     case PHASE_LOAD:
@@ -635,7 +798,7 @@ static void advance(engine *e, uint64_t now)
             step_done(e, now);
         break;
     case PHASE_SETTLE:
-        if (e->inflight == 0)
+        if (inflight_all(e) == 0)
             settled(e, now);
         break;
     case PHASE_COOLDOWN:
@@ -646,7 +809,7 @@ static void advance(engine *e, uint64_t now)
         wait_probe(e, now);
         break;
     case PHASE_DRAIN:
-        if (e->inflight == 0 || now >= e->drain_until_ns)
+        if (inflight_all(e) == 0 || now >= e->drain_until_ns)
             finish_run(e, now);
         break;
     case PHASE_DONE:
@@ -668,9 +831,11 @@ static void backlog_push(engine *e, uint64_t t_sched)
 static uint64_t trace_arrival_ns(const engine *e)
 {
     const llm_trace *t = e->trace;
-    if (e->arr.in_step >= t->n)
+    /* --threads: shard i replays records i, i + N, i + 2N… */
+    uint64_t k = e->arr.in_step * e->n_shards + e->shard_index;
+    if (k >= t->n)
         return UINT64_MAX;
-    double at = (double)t->recs[e->arr.in_step].t_ns / e->plan->speedup;
+    double at = (double)t->recs[k].t_ns / e->plan->speedup;
     return e->step_started_ns + (uint64_t)at;
 }
 
@@ -679,7 +844,12 @@ static bool arrivals_left(engine *e)
     const plan_step *st = cur_step(e);
     if (e->step_deadline_ns && e->arr.next_ns >= e->step_deadline_ns)
         return false;
-    return st->requests == 0 || e->arr.in_step < (uint64_t)st->requests;
+    bool last;
+    if (!claim(&e->leader->claim_arrived, e->gen, st->requests, &last))
+        return false;
+    if (last)
+        tell_leader(e);
+    return true;
 }
 
 /* At most this many arrivals are released per call, so a rate far beyond what can be
@@ -699,7 +869,8 @@ static void release_arrivals(engine *e, uint64_t now)
         backlog_push(e, e->arr.next_ns);
         e->arr.in_step++;
         e->arr.next_ns =
-            e->trace ? trace_arrival_ns(e) : e->arr.next_ns + arrivals_gap_ns(&e->arr, st->rate);
+            e->trace ? trace_arrival_ns(e)
+                     : e->arr.next_ns + arrivals_gap_ns(&e->arr, st->rate / (double)e->n_shards);
     }
     schedule(e);
 }
@@ -725,15 +896,37 @@ static uint32_t users(const engine *e)
     return e->inflight + (uint32_t)e->pool.n_thinking;
 }
 
+/* The requests of the step (or the warm-up) this one spends, across every shard. */
+static long budget_of(engine *e)
+{
+    return e->phase == PHASE_WARMUP ? e->plan->warmup : cur_step(e)->requests;
+}
+
+/* Takes one request of the budget; false when none is left. */
+static bool claim_start(engine *e)
+{
+    bool last;
+    if (!claim(&e->leader->claim_started, e->gen, budget_of(e), &last))
+        return false;
+    if (last)
+        tell_leader(e);
+    return true;
+}
+
 /* --turns: thinking users whose pause is over send their next turn (they are users already:
  * the target does not hold them back, the step's budget does). */
 static void resume_thinkers(engine *e, uint64_t now)
 {
     while (e->pool.n_thinking && !e->paused && e->phase == PHASE_LOAD && !step_exhausted(e, now)) {
         req_slot *s = slot_pool_ready_thinker(&e->pool, now);
-        if (!s || !start_request_on(e, s, now))
+        if (!s)
             break;
-        e->started_in_step++;
+        if (!claim_start(e)) {
+            slot_pool_think(&e->pool, s);
+            break;
+        }
+        if (!start_request_on(e, s, now))
+            break;
         advance(e, now);
     }
 }
@@ -743,7 +936,7 @@ static bool may_start(engine *e, uint64_t now)
     if (e->paused || users(e) >= (uint32_t)e->target)
         return false;
     if (e->phase == PHASE_WARMUP)
-        return e->warmup_left > 0;
+        return e->plan->warmup > 0 && !claims_spent(&e->leader->claim_started, 0, e->plan->warmup);
     if (e->phase != PHASE_LOAD || step_exhausted(e, now))
         return false;
     return cur_step(e)->rate <= 0 || !arrivals_empty(&e->arr);
@@ -754,22 +947,31 @@ static void schedule(engine *e)
     if (e->phase == PHASE_DONE)
         return;
     uint64_t now = llm_now_ns();
+    if (!is_leader(e)) {
+        follow(e, now);
+        if (e->phase == PHASE_DONE)
+            return;
+    }
     advance(e, now);
     resume_thinkers(e, now);
     while (e->phase != PHASE_DONE && may_start(e, now)) {
         bool open_loop = e->phase == PHASE_LOAD && cur_step(e)->rate > 0;
-        uint64_t t_sched = open_loop ? arrivals_pop(&e->arr) : now;
-        bool warmup = e->phase == PHASE_WARMUP;
-        if (!start_request(e, t_sched))
+        req_slot *s = slot_pool_take(&e->pool);
+        if (!s)
             break;
-        if (warmup)
-            e->warmup_left--;
-        else
-            e->started_in_step++;
+        if (!claim_start(e)) {
+            slot_pool_put(&e->pool, s);
+            break;
+        }
+        uint64_t t_sched = open_loop ? arrivals_pop(&e->arr) : now;
+        if (!start_request_on(e, s, t_sched))
+            break;
         advance(e, now); /* a count reached ends the step at once */
     }
-    if (e->phase != PHASE_DONE)
+    if (e->phase != PHASE_DONE) {
         publish_gauges(e, now);
+        direct(e);
+    }
 }
 
 /* ---- commands from the controlling thread ---- */
@@ -784,10 +986,10 @@ static void set_target(engine *e, long target, uint64_t now)
         return;
     if (target < 0)
         target = 0;
-    if ((size_t)target > e->pool.n)
-        target = (long)e->pool.n;
+    if ((size_t)target > e->slots_total)
+        target = (long)e->slots_total;
     bool merge = e->manual && now - e->seq_started_ns < MANUAL_MERGE_NS;
-    e->target = target;
+    set_total(e, target);
     e->manual = true;
     if (e->phase != PHASE_LOAD)
         return;
@@ -824,7 +1026,6 @@ static void next_step(engine *e, uint64_t now)
 {
     switch (e->phase) {
     case PHASE_WARMUP:
-        e->warmup_left = 0;
         enter_step(e, 0, now);
         break;
     case PHASE_LOAD:
@@ -860,7 +1061,7 @@ static void apply_command(engine *e, const engine_cmd *c)
         set_target(e, c->value, now);
         break;
     case ENGINE_CMD_ADJUST_TARGET:
-        set_target(e, e->target + c->value, now);
+        set_target(e, e->total_target + c->value, now);
         break;
     case ENGINE_CMD_PLAN_CONTROL:
         if (!e->manual)
@@ -941,11 +1142,9 @@ static void *engine_thread(void *arg)
 {
     engine *e = arg;
     uint64_t now = llm_now_ns();
-    e->warmup_left = e->plan->warmup;
-    e->target = e->plan->steps[0].concurrency;
     e->arr.next_ns = now;
-    e->phase = PHASE_WARMUP;
-    if (e->warmup_left == 0)
+    e->phase = PHASE_WARMUP; /* a follower: until the leader's directive says more */
+    if (is_leader(e) && e->plan->warmup == 0)
         enter_step(e, 0, now);
     int rc = uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
     if (rc == 0 && e->plan->steps[0].rate > 0)
@@ -962,18 +1161,16 @@ static void *engine_thread(void *arg)
     return NULL;
 }
 
-static int create_slots(engine *e, const char *model, char *err, size_t errlen)
+/* n users, numbered from first (every shard's users have their own numbers). */
+static int create_slots(engine *e, const char *model, long n, long first, char *err, size_t errlen)
 {
-    long n = slots_count(e->plan->max_concurrency, err, errlen);
-    if (n < 0)
-        return -1;
     if (slot_pool_alloc(&e->pool, (size_t)n) != 0) {
         snprintf(err, errlen, "out of memory for %ld virtual users", n);
         return -1;
     }
     for (long i = n - 1; i >= 0; i--) {
         req_slot *s = &e->pool.slots[i];
-        if (request_slot_init(s, e->cfg, e->url, e->headers, model, (uint32_t)i,
+        if (request_slot_init(s, e->cfg, e->url, e->headers, model, (uint32_t)(first + i),
                               e->plan->has_test[TEST_OUTPUT], e->plan->has_test[TEST_INPUT], err,
                               errlen))
             return -1;
@@ -1080,51 +1277,66 @@ static void curl_init_once(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-int engine_start(const llm_config *cfg, const plan *p, const char *model, engine **out, char *err,
-                 size_t errlen)
+/* Shard 0 keeps the run's seed; the others draw from streams of their own. */
+static uint64_t shard_seed(uint64_t base, size_t index)
 {
-    *out = NULL;
-    static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-    pthread_once(&curl_once, curl_init_once);
+    if (index == 0)
+        return base;
+    uint64_t z = base + index * 0x9E3779B97F4A7C15ULL; /* splitmix64's finaliser */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static void shard_free(engine *e);
+
+/* Shard `index` of `count`, with n_slots users numbered from slot_base; its thread is not
+ * started. NULL with a sentence in err. */
+static engine *shard_new(const llm_config *cfg, const plan *p, const char *model, size_t index,
+                         size_t count, long n_slots, long slot_base, char *err, size_t errlen)
+{
     engine *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory starting the engine");
-        return -1;
+        return NULL;
     }
     e->cfg = cfg;
     e->plan = p;
+    e->leader = e;
+    e->shard_index = index;
+    e->n_shards = count;
     e->n_known_steps = p->n_steps;
     atomic_store_explicit(&e->g_n_steps, (uint32_t)p->n_steps, memory_order_relaxed);
     e->url = config_endpoint_url(
         cfg, cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "/completions" : "/chat/completions");
     e->headers = request_headers(cfg);
-    if (arrivals_init(&e->arr, p->arrivals,
-                      (cfg->seed_set ? cfg->seed : 0x5eed) ^ 0xA5A5A5A5DEADBEEFULL,
+    uint64_t seed = cfg->seed_set ? cfg->seed : 0x5eed;
+    if (arrivals_init(&e->arr, p->arrivals, shard_seed(seed ^ 0xA5A5A5A5DEADBEEFULL, index),
                       p->steps[0].rate > 0) != 0) {
         snprintf(err, errlen, "out of memory starting the engine");
-        engine_destroy(e);
-        return -1;
+        shard_free(e);
+        return NULL;
     }
     if (!e->url || ring_init(&e->events, EVENT_RING_CAP, sizeof(llm_event)) != 0 ||
         ring_init(&e->commands, CMD_RING_CAP, sizeof(engine_cmd)) != 0) {
         snprintf(err, errlen, "out of memory starting the engine");
-        engine_destroy(e);
-        return -1;
+        shard_free(e);
+        return NULL;
     }
     if (p->dataset) { /* borrowed: the session frees it */
         e->prompts = *p->dataset;
         e->prompts_borrowed = true;
     } else if (cfg->prompts_file && prompts_load(cfg, model, &e->prompts, err, errlen) != 0) {
-        engine_destroy(e);
-        return -1;
+        shard_free(e);
+        return NULL;
     }
-    e->wl_rng = (cfg->seed_set ? cfg->seed : 0x5eed) * 0x2545F4914F6CDD1DULL + 11;
+    e->wl_rng = shard_seed(seed * 0x2545F4914F6CDD1DULL + 11, index);
     e->trace = p->trace;
     e->turns = cfg->turns > 1 ? (uint32_t)cfg->turns : 1;
     e->think_ns = (uint64_t)(cfg->think_time_s * LLM_NS_PER_SEC);
     if (workload_init(&e->wl, cfg, model, err, errlen) != 0) {
-        engine_destroy(e);
-        return -1;
+        shard_free(e);
+        return NULL;
     }
     if (e->turns > 1) /* the last turn's body: the whole history */
         e->wl.body_cap = workload_convo_body_size(&e->wl, e->turns);
@@ -1134,27 +1346,127 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
         e->wl.body_cap =
             workload_body_size(&e->wl, (long)e->trace->max_input + 4, e->trace->max_blocks);
     if (p->has_test[TEST_MULTIMODAL] && load_image_body(e, model, err, errlen) != 0) {
-        engine_destroy(e);
+        shard_free(e);
+        return NULL;
+    }
+    if (create_slots(e, model, n_slots, slot_base, err, errlen) != 0 ||
+        setup_loop(e, err, errlen) != 0) {
+        shard_free(e);
+        return NULL;
+    }
+    set_total(e, p->steps[0].concurrency);
+    atomic_store(&e->g_target, (uint32_t)e->target);
+    return e;
+}
+
+long engine_threads_for(const llm_config *cfg, const plan *p)
+{
+    long n = cfg->threads;
+    if (n < 0) { /* auto: the cores but one, which the dashboard and the consumer keep */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 1 ? cores - 1 : 1;
+    }
+    if (n < 1)
+        n = 1;
+    /* No shard without a user: at most the plan's most users; an open loop's arrivals need an
+     * in-flight place on every shard, so at most its smallest in-flight cap. */
+    long most = p->max_concurrency, least = LONG_MAX;
+    bool open_loop = false;
+    for (size_t k = 0; k < p->n_steps; k++) {
+        open_loop |= p->steps[k].rate > 0;
+        if (p->steps[k].concurrency < least)
+            least = p->steps[k].concurrency;
+    }
+    long cap = open_loop ? least : most;
+    if (p->search || cap < 1)
+        cap = 1;
+    return n < cap ? n : cap;
+}
+
+int engine_start(const llm_config *cfg, const plan *p, const char *model, engine **out, char *err,
+                 size_t errlen)
+{
+    *out = NULL;
+    static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+    pthread_once(&curl_once, curl_init_once);
+    size_t count = (size_t)engine_threads_for(cfg, p);
+    long slots = slots_count(p->max_concurrency, err, errlen); /* one open-files limit */
+    if (slots < 0)
+        return -1;
+    if ((long)count > slots)
+        count = (size_t)slots;
+    engine **shards = calloc(count, sizeof *shards);
+    if (!shards) {
+        snprintf(err, errlen, "out of memory starting the engine");
         return -1;
     }
-    if (create_slots(e, model, err, errlen) != 0 || setup_loop(e, err, errlen) != 0) {
-        engine_destroy(e);
-        return -1;
+    long base = 0;
+    for (size_t i = 0; i < count; i++) {
+        long n = plan_share(slots, (long)i, (long)count);
+        if (!(shards[i] = shard_new(cfg, p, model, i, count, n, base, err, errlen))) {
+            for (size_t j = 0; j < i; j++)
+                shard_free(shards[j]);
+            free(shards);
+            return -1;
+        }
+        base += n;
     }
-    atomic_store(&e->g_target, (uint32_t)p->steps[0].concurrency);
-    if (pthread_create(&e->thread, NULL, engine_thread, e) != 0) {
-        snprintf(err, errlen, "cannot start the engine thread");
-        engine_destroy(e);
-        return -1;
+    engine *e = shards[0];
+    e->shards = shards;
+    e->slots_total = (size_t)slots;
+    for (size_t i = 0; i < count; i++)
+        shards[i]->leader = e;
+    if (count > 1) {
+        e->stage = calloc(POLL_STAGE_CAP, sizeof *e->stage);
+        if (!e->stage || pthread_mutex_init(&e->dir_lock, NULL) != 0) {
+            snprintf(err, errlen, "out of memory starting the engine");
+            engine_destroy(e);
+            return -1;
+        }
+        e->dir_lock_ready = true;
     }
-    e->thread_started = true;
+    /* followers first: the leader's first directive finds them waiting */
+    for (size_t k = count; k-- > 0;) {
+        engine *s = shards[k];
+        if (pthread_create(&s->thread, NULL, engine_thread, s) != 0) {
+            snprintf(err, errlen, "cannot start the engine thread");
+            engine_destroy(e);
+            return -1;
+        }
+        s->thread_started = true;
+    }
     *out = e;
     return 0;
 }
 
+/* Pops up to max events from every shard's ring and merges them by time, so that a follower's
+ * records and the leader's step marks (EV_STEP, EV_WINDOW_END, EV_PAUSE…) reach the
+ * consumer in the order they happened. The leader's ring is read first: a follower's record
+ * that happened before a mark is then in its ring already. */
 size_t engine_poll(engine *e, llm_event *out, size_t max)
 {
-    return ring_pop_burst_spsc(&e->events, out, max);
+    if (e->n_shards < 2)
+        return ring_pop_burst_spsc(&e->events, out, max);
+    size_t cap = max < POLL_STAGE_CAP ? max : POLL_STAGE_CAP;
+    size_t quota = cap / e->n_shards ? cap / e->n_shards : 1;
+    size_t got[ENGINE_MAX_THREADS], pos[ENGINE_MAX_THREADS], total = 0;
+    for (size_t i = 0; i < e->n_shards && total < max; i++) {
+        size_t want = quota < max - total ? quota : max - total;
+        got[i] = ring_pop_burst_spsc(&e->shards[i]->events, e->stage + i * quota, want);
+        pos[i] = 0;
+        total += got[i];
+    }
+    size_t n = 0;
+    for (; n < total; n++) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < e->n_shards; i++)
+            if (pos[i] < got[i] &&
+                (best == SIZE_MAX ||
+                 e->stage[i * quota + pos[i]].t_ns < e->stage[best * quota + pos[best]].t_ns))
+                best = i;
+        out[n] = e->stage[best * quota + pos[best]++];
+    }
+    return n;
 }
 
 bool engine_send(engine *e, engine_cmd cmd)
@@ -1169,23 +1481,31 @@ bool engine_send(engine *e, engine_cmd cmd)
 
 void engine_read_gauges(engine *e, engine_gauges *g)
 {
-    g->target = atomic_load_explicit(&e->g_target, memory_order_relaxed);
-    g->inflight = atomic_load_explicit(&e->g_inflight, memory_order_relaxed);
     g->step = atomic_load_explicit(&e->g_step, memory_order_relaxed);
     g->seq = atomic_load_explicit(&e->g_seq, memory_order_relaxed);
-    g->max_target = (uint32_t)e->pool.n;
     g->n_steps = (uint32_t)atomic_load_explicit(&e->g_n_steps, memory_order_relaxed);
-    g->started = atomic_load_explicit(&e->g_started, memory_order_relaxed);
-    g->cancelled = atomic_load_explicit(&e->g_cancelled, memory_order_relaxed);
-    g->lost_events = atomic_load_explicit(&e->g_lost, memory_order_relaxed);
     g->state = (engine_state)atomic_load_explicit(&e->g_state, memory_order_relaxed);
     g->step_left_ms = atomic_load_explicit(&e->g_step_left_ms, memory_order_relaxed);
     g->manual = atomic_load_explicit(&e->g_manual, memory_order_relaxed);
+    g->target = g->inflight = g->max_target = 0;
+    g->started = g->cancelled = g->lost_events = 0;
+    for (size_t i = 0; i < e->n_shards; i++) { /* the shards' figures add up */
+        engine *s = e->shards[i];
+        g->target += atomic_load_explicit(&s->g_target, memory_order_relaxed);
+        g->inflight += atomic_load_explicit(&s->g_inflight, memory_order_relaxed);
+        g->max_target += (uint32_t)s->pool.n;
+        g->started += atomic_load_explicit(&s->g_started, memory_order_relaxed);
+        g->cancelled += atomic_load_explicit(&s->g_cancelled, memory_order_relaxed);
+        g->lost_events += atomic_load_explicit(&s->g_lost, memory_order_relaxed);
+    }
 }
 
 bool engine_finished(engine *e)
 {
-    return atomic_load_explicit(&e->g_finished, memory_order_acquire);
+    for (size_t i = 0; i < e->n_shards; i++)
+        if (!atomic_load_explicit(&e->shards[i]->g_finished, memory_order_acquire))
+            return false;
+    return true;
 }
 
 static void close_handle(uv_handle_t *h, void *arg)
@@ -1195,18 +1515,20 @@ static void close_handle(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
-void engine_destroy(engine *e)
+/* Stops a shard's thread: a STOP command, or the flag when its command ring is full (or it
+ * is a follower, which takes no commands). */
+static void shard_stop(engine *e)
 {
-    if (!e)
+    if (!e->thread_started)
         return;
-    if (e->thread_started) {
-        /* A full command ring must not lose the STOP: the flag reaches the loop anyway. */
-        if (!engine_send(e, (engine_cmd){.kind = ENGINE_CMD_STOP})) {
-            atomic_store_explicit(&e->g_stop, true, memory_order_release);
-            uv_async_send(&e->wake);
-        }
-        pthread_join(e->thread, NULL);
+    if (!is_leader(e) || !engine_send(e, (engine_cmd){.kind = ENGINE_CMD_STOP})) {
+        atomic_store_explicit(&e->g_stop, true, memory_order_release);
+        uv_async_send(&e->wake);
     }
+}
+
+static void shard_free(engine *e)
+{
     if (e->multi) {
         for (size_t i = 0; i < e->pool.n_busy; i++)
             curl_multi_remove_handle(e->multi, e->pool.busy[i]->easy);
@@ -1234,5 +1556,25 @@ void engine_destroy(engine *e)
     free(e->url);
     ring_free(&e->events);
     ring_free(&e->commands);
+    if (e->dir_lock_ready)
+        pthread_mutex_destroy(&e->dir_lock);
+    free(e->stage);
     free(e);
+}
+
+void engine_destroy(engine *e)
+{
+    if (!e)
+        return;
+    /* Every thread ends before any loop closes: a follower may wake the leader to the end. */
+    for (size_t i = 0; i < e->n_shards; i++)
+        shard_stop(e->shards[i]);
+    for (size_t i = 0; i < e->n_shards; i++)
+        if (e->shards[i]->thread_started)
+            pthread_join(e->shards[i]->thread, NULL);
+    engine **shards = e->shards;
+    size_t n = e->n_shards;
+    for (size_t i = n; i-- > 0;)
+        shard_free(shards[i]);
+    free(shards);
 }
