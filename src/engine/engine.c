@@ -144,9 +144,11 @@ struct engine {
     /* the leader's: requests started and arrivals released in step `gen`, by every shard
      * (gen << CLAIM_GEN_SHIFT | count), so a step's budget is exact whatever shard spends it */
     _Atomic uint64_t claim_started, claim_arrived;
-    _Atomic uint32_t g_busy; /* requests in flight (no thinking users): the leader settles on it */
-    bool told_busy;          /* a follower: the leader knows it has requests in flight */
-    llm_event *stage;        /* the leader's: engine_poll's per-shard batches, merged by time */
+    /* the leader's: requests in flight on every shard, counted before a budget is claimed, so
+     * the leader never sees a step's budget spent and nothing in flight while a shard is
+     * about to send the last request */
+    _Atomic uint32_t inflight_total;
+    llm_event *stage; /* the leader's: engine_poll's per-shard batches, merged by time */
 };
 
 static void publish(engine *e, const llm_event *ev)
@@ -170,12 +172,13 @@ static bool claim(_Atomic uint64_t *c, uint64_t gen, long budget, bool *last)
     *last = false;
     if (budget <= 0)
         return true;
-    uint64_t v = atomic_load_explicit(c, memory_order_relaxed);
+    /* sequentially consistent, with inflight_total: a leader that sees the claim sees the
+     * request counted in flight */
+    uint64_t v = atomic_load(c);
     for (;;) {
         if (v >> CLAIM_GEN_SHIFT != gen || (v & CLAIM_COUNT_MASK) >= (uint64_t)budget)
             return false;
-        if (atomic_compare_exchange_weak_explicit(c, &v, v + 1, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
+        if (atomic_compare_exchange_weak(c, &v, v + 1)) {
             *last = (v & CLAIM_COUNT_MASK) + 1 == (uint64_t)budget;
             return true;
         }
@@ -186,7 +189,7 @@ static bool claims_spent(_Atomic uint64_t *c, uint64_t gen, long budget)
 {
     if (budget <= 0)
         return false;
-    uint64_t v = atomic_load_explicit(c, memory_order_relaxed);
+    uint64_t v = atomic_load(c);
     return v >> CLAIM_GEN_SHIFT != gen || (v & CLAIM_COUNT_MASK) >= (uint64_t)budget;
 }
 
@@ -198,12 +201,9 @@ static void tell_leader(engine *e)
 }
 
 /* The leader's: requests in flight on every shard. */
-static uint32_t inflight_all(const engine *e)
+static uint32_t inflight_all(engine *e)
 {
-    uint32_t n = e->inflight;
-    for (size_t i = 1; i < e->n_shards; i++)
-        n += atomic_load_explicit(&e->shards[i]->g_busy, memory_order_acquire);
-    return n;
+    return atomic_load(&e->inflight_total);
 }
 
 /* The leader's: the scheduler's state to every follower when it changed. */
@@ -339,13 +339,6 @@ static void publish_gauges(engine *e, uint64_t now)
     atomic_store_explicit(&e->g_n_steps, (uint32_t)e->n_known_steps, memory_order_relaxed);
     atomic_store_explicit(&e->g_manual, e->manual, memory_order_relaxed);
     atomic_store_explicit(&e->g_state, (int)state_of(e), memory_order_relaxed);
-    atomic_store_explicit(&e->g_busy, e->inflight, memory_order_release);
-    if (e->inflight && !e->told_busy) {
-        e->told_busy = true;
-    } else if (!e->inflight && e->told_busy) {
-        e->told_busy = false;
-        tell_leader(e);
-    }
 }
 
 /* Records the time-only events of the window rules (EV_PAUSE, EV_RESUME, EV_WINDOW_END). */
@@ -454,6 +447,8 @@ static void unbusy(engine *e, req_slot *s)
     curl_multi_remove_handle(e->multi, s->easy);
     slot_pool_busy_remove(&e->pool, s);
     e->inflight--;
+    if (atomic_fetch_sub(&e->leader->inflight_total, 1) == 1)
+        tell_leader(e); /* the last request in flight anywhere ended */
 }
 
 static void release_slot(engine *e, req_slot *s)
@@ -902,12 +897,15 @@ static long budget_of(engine *e)
     return e->phase == PHASE_WARMUP ? e->plan->warmup : cur_step(e)->requests;
 }
 
-/* Takes one request of the budget; false when none is left. */
+/* Takes one request of the budget, counted in flight; false when none is left. */
 static bool claim_start(engine *e)
 {
     bool last;
-    if (!claim(&e->leader->claim_started, e->gen, budget_of(e), &last))
+    atomic_fetch_add(&e->leader->inflight_total, 1); /* before the claim: see inflight_total */
+    if (!claim(&e->leader->claim_started, e->gen, budget_of(e), &last)) {
+        atomic_fetch_sub(&e->leader->inflight_total, 1);
         return false;
+    }
     if (last)
         tell_leader(e);
     return true;
