@@ -1,7 +1,6 @@
-#include "engine/engine.h"
+#include "engine/shard.h"
 
 #include <curl/curl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -64,10 +63,8 @@ typedef struct {
 
 #define CLAIM_GEN_SHIFT 40
 #define CLAIM_COUNT_MASK ((UINT64_C(1) << CLAIM_GEN_SHIFT) - 1)
-/* engine_poll stages at most this many events per call, split among the shards */
-#define POLL_STAGE_CAP 4096
 
-struct engine {
+struct shard {
     const llm_config *cfg;
     const plan *plan;
     uv_loop_t loop;
@@ -133,7 +130,7 @@ struct engine {
     /* --threads: shards[0] is the leader (this engine, the one engine_start returns): its
      * scheduler decides for every shard; the others (followers) run its directive on their
      * share of the users and rate. With one shard, leader == this and there is no directive. */
-    struct engine *leader, **shards;
+    struct shard *leader, **shards;
     size_t shard_index, n_shards, slots_total;
     /* leader -> followers: the scheduler's state, rewritten on every change */
     pthread_mutex_t dir_lock;
@@ -151,7 +148,7 @@ struct engine {
     llm_event *stage; /* the leader's: engine_poll's per-shard batches, merged by time */
 };
 
-static void publish(engine *e, const llm_event *ev)
+static void publish(shard *e, const llm_event *ev)
 {
     if (!ring_push_spsc(&e->events, ev))
         atomic_fetch_add_explicit(&e->g_lost, 1, memory_order_relaxed);
@@ -159,7 +156,7 @@ static void publish(engine *e, const llm_event *ev)
 
 /* ---- shards: budgets every shard spends, the leader's directive ---- */
 
-static bool is_leader(const engine *e)
+static bool is_leader(const shard *e)
 {
     return e->leader == e;
 }
@@ -194,20 +191,20 @@ static bool claims_spent(_Atomic uint64_t *c, uint64_t gen, long budget)
 }
 
 /* A follower took a budget's last request or its requests ended: the leader looks now. */
-static void tell_leader(engine *e)
+static void tell_leader(shard *e)
 {
     if (!is_leader(e))
         uv_async_send(&e->leader->wake);
 }
 
 /* The leader's: requests in flight on every shard. */
-static uint32_t inflight_all(engine *e)
+static uint32_t inflight_all(shard *e)
 {
     return atomic_load(&e->inflight_total);
 }
 
 /* The leader's: the scheduler's state to every follower when it changed. */
-static void direct(engine *e)
+static void direct(shard *e)
 {
     if (e->n_shards < 2 || !is_leader(e))
         return;
@@ -233,12 +230,12 @@ static void direct(engine *e)
         uv_async_send(&e->shards[i]->wake);
 }
 
-static void finish_run(engine *e, uint64_t now);
+static void finish_run(shard *e, uint64_t now);
 
 /* A follower: applies the leader's latest directive (new step: its arrivals start again). */
-static void follow(engine *e, uint64_t now)
+static void follow(shard *e, uint64_t now)
 {
-    engine *l = e->leader;
+    shard *l = e->leader;
     uint64_t v = atomic_load_explicit(&l->dir_version, memory_order_acquire);
     if (v == e->dir_seen)
         return;
@@ -271,7 +268,7 @@ static void follow(engine *e, uint64_t now)
 
 static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
 {
-    engine *e = s->owner;
+    shard *e = s->owner;
     llm_event ev = {
         .kind = EV_TOKENS, .warmup = s->warmup, .step = s->step, .t_ns = s->t_last_content};
     ev.u.tokens.count = count;
@@ -283,7 +280,7 @@ static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
 static void on_server_id(req_slot *s, const char *model, size_t model_len, const char *fp,
                          size_t fp_len)
 {
-    engine *e = s->owner;
+    shard *e = s->owner;
     if (e->server_id_sent)
         return;
     llm_event ev = {.kind = EV_SERVER_ID, .warmup = s->warmup, .step = s->step, .t_ns = s->t_read};
@@ -296,12 +293,12 @@ static void on_server_id(req_slot *s, const char *model, size_t model_len, const
 }
 
 /* The step's own clock: it stands still while paused. */
-static uint64_t step_clock(const engine *e, uint64_t now)
+static uint64_t step_clock(const shard *e, uint64_t now)
 {
     return e->paused ? e->paused_at_ns : now;
 }
 
-static uint64_t step_left_ms(const engine *e, uint64_t now)
+static uint64_t step_left_ms(const shard *e, uint64_t now)
 {
     if (!e->step_deadline_ns)
         return ENGINE_LEFT_UNKNOWN;
@@ -309,7 +306,7 @@ static uint64_t step_left_ms(const engine *e, uint64_t now)
     return t >= e->step_deadline_ns ? 0 : (e->step_deadline_ns - t) / LLM_NS_PER_MS;
 }
 
-static engine_state state_of(const engine *e)
+static engine_state state_of(const shard *e)
 {
     if (e->phase == PHASE_DONE)
         return ENGINE_DONE;
@@ -327,7 +324,7 @@ static engine_state state_of(const engine *e)
     }
 }
 
-static void publish_gauges(engine *e, uint64_t now)
+static void publish_gauges(shard *e, uint64_t now)
 {
     atomic_store_explicit(&e->g_step_left_ms, step_left_ms(e, now), memory_order_relaxed);
     atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
@@ -342,7 +339,7 @@ static void publish_gauges(engine *e, uint64_t now)
 }
 
 /* Records the time-only events of the window rules (EV_PAUSE, EV_RESUME, EV_WINDOW_END). */
-static void publish_mark(engine *e, ev_kind kind, uint64_t now)
+static void publish_mark(shard *e, ev_kind kind, uint64_t now)
 {
     llm_event ev = {.kind = (uint8_t)kind, .step = e->seq, .t_ns = now};
     publish(e, &ev);
@@ -350,7 +347,7 @@ static void publish_mark(engine *e, ev_kind kind, uint64_t now)
 
 /* Windows stand still while sending is paused or a cool-down runs: one EV_PAUSE when that
  * begins, one EV_RESUME when it ends, whichever of the two caused it. */
-static void sync_idle(engine *e, uint64_t now)
+static void sync_idle(shard *e, uint64_t now)
 {
     bool idle = e->paused || e->phase == PHASE_COOLDOWN;
     if (idle == e->idle_published)
@@ -361,13 +358,13 @@ static void sync_idle(engine *e, uint64_t now)
 
 /* ---- curl multi <-> libuv glue (the pattern of curl's docs/examples/multi-uv.c) ---- */
 
-static void drain_done(engine *e);
-static void schedule(engine *e);
-static const plan_step *cur_step(engine *e);
+static void drain_done(shard *e);
+static void schedule(shard *e);
+static const plan_step *cur_step(shard *e);
 
 static void on_sock_ready(void *user, int fd, int events)
 {
-    engine *e = user;
+    shard *e = user;
     int flags = 0, running;
     if (events & SOCKWATCH_ERR)
         flags |= CURL_CSELECT_ERR;
@@ -383,7 +380,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
 {
     (void)easy;
     (void)socketp;
-    engine *e = userp;
+    shard *e = userp;
     int events = 0;
     if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
         events |= SOCKWATCH_IN;
@@ -398,7 +395,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     (void)purpose;
-    engine *e = clientp;
+    shard *e = clientp;
 #ifdef SOCK_CLOEXEC
     curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 #else
@@ -415,14 +412,14 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose, struct 
  * number that another socket (the in-process simulator's, in the demo) may get next. */
 static int on_close_socket(void *clientp, curl_socket_t fd)
 {
-    engine *e = clientp;
+    shard *e = clientp;
     sockwatch_forget(&e->watch, fd);
     return close(fd);
 }
 
 static void on_curl_timeout(uv_timer_t *t)
 {
-    engine *e = t->data;
+    shard *e = t->data;
     int running;
     curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     drain_done(e);
@@ -431,7 +428,7 @@ static void on_curl_timeout(uv_timer_t *t)
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
-    engine *e = userp;
+    shard *e = userp;
     if (timeout_ms < 0)
         uv_timer_stop(&e->curl_timer);
     else
@@ -442,7 +439,7 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 /* ---- requests ---- */
 
 /* The slot's request is no longer in flight (its curl handle leaves the multi). */
-static void unbusy(engine *e, req_slot *s)
+static void unbusy(shard *e, req_slot *s)
 {
     curl_multi_remove_handle(e->multi, s->easy);
     slot_pool_busy_remove(&e->pool, s);
@@ -451,7 +448,7 @@ static void unbusy(engine *e, req_slot *s)
         tell_leader(e); /* the last request in flight anywhere ended */
 }
 
-static void release_slot(engine *e, req_slot *s)
+static void release_slot(shard *e, req_slot *s)
 {
     unbusy(e, s);
     s->convo.turn = 0; /* a conversation ends with its user */
@@ -459,20 +456,20 @@ static void release_slot(engine *e, req_slot *s)
 }
 
 /* --turns: a turn that succeeded and was not the last leaves its user thinking. */
-static bool keeps_talking(const engine *e, const req_slot *s, const llm_event *ev)
+static bool keeps_talking(const shard *e, const req_slot *s, const llm_event *ev)
 {
     return e->turns > 1 && ev->kind == EV_REQUEST_DONE && s->convo.turn > 0 &&
            s->convo.turn < s->convo.turns && !s->convo.cut && e->phase != PHASE_DONE;
 }
 
 /* A reused connection the server had closed: the same request once more on a new one. */
-static bool resend_on_fresh_connection(engine *e, req_slot *s)
+static bool resend_on_fresh_connection(shard *e, req_slot *s)
 {
     return curl_multi_remove_handle(e->multi, s->easy) == CURLM_OK &&
            curl_multi_add_handle(e->multi, s->easy) == CURLM_OK;
 }
 
-static void finish_request(engine *e, req_slot *s, CURLcode rc)
+static void finish_request(shard *e, req_slot *s, CURLcode rc)
 {
     llm_event ev;
     uint64_t now = llm_now_ns();
@@ -489,7 +486,7 @@ static void finish_request(engine *e, req_slot *s, CURLcode rc)
     slot_pool_think(&e->pool, s);
 }
 
-static void drain_done(engine *e)
+static void drain_done(shard *e)
 {
     CURLMsg *msg;
     int left;
@@ -509,7 +506,7 @@ static void drain_done(engine *e)
 /* The next trace record's request: its hash_ids as shared blocks, then the rest of its
  * prompt; requests start in arrival order, so the k-th started is the k-th record (the
  * warm-up replays the first records without using them up). */
-static void trace_request(engine *e, wl_request *req)
+static void trace_request(shard *e, wl_request *req)
 {
     const llm_trace *t = e->trace;
     size_t k = (e->trace_next * e->n_shards + e->shard_index) % t->n;
@@ -526,7 +523,7 @@ static void trace_request(engine *e, wl_request *req)
 }
 
 /* --turns: the user's next turn, or the first of a new conversation. */
-static prompt_body *turn_body(engine *e, req_slot *s)
+static prompt_body *turn_body(shard *e, req_slot *s)
 {
     if (s->convo.turn == 0) { /* a new conversation: generated, or the next recorded one */
         uint64_t id = e->convo_counter++ * e->n_shards + e->shard_index;
@@ -539,7 +536,7 @@ static prompt_body *turn_body(engine *e, req_slot *s)
     return &s->wl_body;
 }
 
-static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
+static prompt_body *body_for(shard *e, req_slot *s, uint64_t n)
 {
     switch (cur_step(e)->test) {
     case TEST_INPUT:
@@ -565,7 +562,7 @@ static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
 }
 
 /* Sends the slot's next request: a free slot's (a new user) or a thinking user's turn. */
-static bool start_request_on(engine *e, req_slot *s, uint64_t t_sched)
+static bool start_request_on(shard *e, req_slot *s, uint64_t t_sched)
 {
     bool warmup = e->phase == PHASE_WARMUP;
     uint64_t n = e->request_counter++ * e->n_shards + e->shard_index + 1;
@@ -584,19 +581,19 @@ static bool start_request_on(engine *e, req_slot *s, uint64_t t_sched)
 
 /* ---- the plan ---- */
 
-static const plan_step *cur_step(engine *e)
+static const plan_step *cur_step(shard *e)
 {
     return &e->plan->steps[e->step];
 }
 
 /* Every shard's users together: this shard takes its share (the same division as --shard). */
-static void set_total(engine *e, long total)
+static void set_total(shard *e, long total)
 {
     e->total_target = total;
     e->target = plan_share(total, (long)e->shard_index, (long)e->n_shards);
 }
 
-static void publish_step(engine *e, uint64_t now)
+static void publish_step(shard *e, uint64_t now)
 {
     llm_event ev = {.kind = EV_STEP, .step = e->seq, .t_ns = now};
     ev.u.step_change.index = e->seq;
@@ -610,7 +607,7 @@ static void publish_step(engine *e, uint64_t now)
 }
 
 /* The next published step: the first is 0. */
-static void next_seq(engine *e, uint64_t now)
+static void next_seq(shard *e, uint64_t now)
 {
     e->seq = e->published_steps++;
     e->seq_started_ns = now;
@@ -618,14 +615,14 @@ static void next_seq(engine *e, uint64_t now)
 
 /* Applies plan step `index` from now: its clock, its target (unless the keyboard holds it),
  * and a new published step. */
-static void enter_step(engine *e, size_t index, uint64_t now)
+static void enter_step(shard *e, size_t index, uint64_t now)
 {
     e->step = index;
     e->phase = PHASE_LOAD;
     e->step_cut = false;
     e->gen++;
-    atomic_store_explicit(&e->claim_started, e->gen << CLAIM_GEN_SHIFT, memory_order_relaxed);
-    atomic_store_explicit(&e->claim_arrived, e->gen << CLAIM_GEN_SHIFT, memory_order_relaxed);
+    atomic_store(&e->claim_started, e->gen << CLAIM_GEN_SHIFT); /* the budgets start again */
+    atomic_store(&e->claim_arrived, e->gen << CLAIM_GEN_SHIFT);
     e->step_started_ns = now;
     if (e->paused) /* entered while paused (the `n` key): its clock starts at the resume */
         e->paused_at_ns = now;
@@ -647,7 +644,7 @@ static void enter_step(engine *e, size_t index, uint64_t now)
 }
 
 /* Requests still in flight when the run ends: counted as cut, one record each. */
-static void cut_inflight(engine *e, uint64_t now)
+static void cut_inflight(shard *e, uint64_t now)
 {
     while (e->pool.n_busy > 0) {
         req_slot *s = e->pool.busy[e->pool.n_busy - 1];
@@ -663,14 +660,14 @@ static void cut_inflight(engine *e, uint64_t now)
 }
 
 /* The load of the running step stops now (its window closes) unless it already did. */
-static void end_window(engine *e, uint64_t now)
+static void end_window(shard *e, uint64_t now)
 {
     if (e->phase == PHASE_LOAD || e->phase == PHASE_SETTLE)
         publish_mark(e, EV_WINDOW_END, now);
 }
 
 /* The run ends (a follower: when the leader's did). */
-static void finish_run(engine *e, uint64_t now)
+static void finish_run(shard *e, uint64_t now)
 {
     if (is_leader(e))
         end_window(e, now);
@@ -682,14 +679,14 @@ static void finish_run(engine *e, uint64_t now)
 }
 
 /* The run's load ended: what is in flight may finish, for --drain-timeout at most. */
-static void start_drain(engine *e, uint64_t now)
+static void start_drain(shard *e, uint64_t now)
 {
     end_window(e, now);
     e->phase = PHASE_DRAIN;
     e->drain_until_ns = now + (uint64_t)(e->cfg->drain_timeout_s * LLM_NS_PER_SEC);
 }
 
-static bool step_exhausted(engine *e, uint64_t now)
+static bool step_exhausted(shard *e, uint64_t now)
 {
     const plan_step *st = cur_step(e);
     if (e->step_cut)
@@ -699,12 +696,12 @@ static bool step_exhausted(engine *e, uint64_t now)
     return e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
 }
 
-static bool last_step(const engine *e)
+static bool last_step(const shard *e)
 {
     return !e->plan->search && e->step + 1 >= e->plan->n_steps;
 }
 
-static void start_cooldown(engine *e, double seconds, uint64_t now)
+static void start_cooldown(shard *e, double seconds, uint64_t now)
 {
     e->phase = PHASE_COOLDOWN;
     e->cooldown_until_ns = now + (uint64_t)(seconds * LLM_NS_PER_SEC);
@@ -712,7 +709,7 @@ static void start_cooldown(engine *e, double seconds, uint64_t now)
 }
 
 /* The step sends no more: what comes next. */
-static void step_done(engine *e, uint64_t now)
+static void step_done(shard *e, uint64_t now)
 {
     const plan_step *st = cur_step(e);
     bool timed = e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
@@ -736,7 +733,7 @@ static void step_done(engine *e, uint64_t now)
 }
 
 /* Nothing is in flight any more after a step that waited for it. */
-static void settled(engine *e, uint64_t now)
+static void settled(shard *e, uint64_t now)
 {
     switch (e->after_settle) {
     case PHASE_PROBE_WAIT: {
@@ -757,7 +754,7 @@ static void settled(engine *e, uint64_t now)
 /* A search step ends when its requests have: the controlling thread judges it (on
  * EV_STEP_END), then sends the next step (ENGINE_CMD_PROBE) or stops the run. The
  * cool-down runs before the next. */
-static void wait_probe(engine *e, uint64_t now)
+static void wait_probe(shard *e, uint64_t now)
 {
     if (!e->step_announced) {
         /* Not counted as lost when the ring is full: the search waits for this event, so
@@ -779,7 +776,7 @@ static void wait_probe(engine *e, uint64_t now)
 }
 
 /* Moves the scheduler on as far as it can go now. */
-static void advance(engine *e, uint64_t now)
+static void advance(shard *e, uint64_t now)
 {
     if (!is_leader(e))
         return; /* a follower runs the leader's directive (follow) */
@@ -814,7 +811,7 @@ static void advance(engine *e, uint64_t now)
 
 /* ---- open loop ---- */
 
-static void backlog_push(engine *e, uint64_t t_sched)
+static void backlog_push(shard *e, uint64_t t_sched)
 {
     /* Arrivals the server could not absorb for 64 Ki requests: never sent. */
     if (!arrivals_push(&e->arr, t_sched))
@@ -823,7 +820,7 @@ static void backlog_push(engine *e, uint64_t t_sched)
 
 /* A trace replay's next arrival: its record's time / --speedup after the step began (from
  * the step's start, not the last arrival, so no error adds up). */
-static uint64_t trace_arrival_ns(const engine *e)
+static uint64_t trace_arrival_ns(const shard *e)
 {
     const llm_trace *t = e->trace;
     /* --threads: shard i replays records i, i + N, i + 2N… */
@@ -834,7 +831,7 @@ static uint64_t trace_arrival_ns(const engine *e)
     return e->step_started_ns + (uint64_t)at;
 }
 
-static bool arrivals_left(engine *e)
+static bool arrivals_left(shard *e)
 {
     const plan_step *st = cur_step(e);
     if (e->step_deadline_ns && e->arr.next_ns >= e->step_deadline_ns)
@@ -851,7 +848,7 @@ static bool arrivals_left(engine *e)
  * sent cannot hold the loop (each call returns to it; the backlog keeps the rest). */
 #define ARRIVALS_PER_CALL 4096
 
-static void release_arrivals(engine *e, uint64_t now)
+static void release_arrivals(shard *e, uint64_t now)
 {
     const plan_step *st = cur_step(e);
     if (st->rate <= 0)
@@ -872,7 +869,7 @@ static void release_arrivals(engine *e, uint64_t now)
 
 static void on_arrival(ptimer *t)
 {
-    engine *e = t->data;
+    shard *e = t->data;
     if (e->phase == PHASE_DONE)
         return;
     uint64_t now = llm_now_ns();
@@ -886,19 +883,19 @@ static void on_arrival(ptimer *t)
 }
 
 /* Users of the closed loop: requests in flight, and users thinking between turns. */
-static uint32_t users(const engine *e)
+static uint32_t users(const shard *e)
 {
     return e->inflight + (uint32_t)e->pool.n_thinking;
 }
 
 /* The requests of the step (or the warm-up) this one spends, across every shard. */
-static long budget_of(engine *e)
+static long budget_of(shard *e)
 {
     return e->phase == PHASE_WARMUP ? e->plan->warmup : cur_step(e)->requests;
 }
 
 /* Takes one request of the budget, counted in flight; false when none is left. */
-static bool claim_start(engine *e)
+static bool claim_start(shard *e)
 {
     bool last;
     atomic_fetch_add(&e->leader->inflight_total, 1); /* before the claim: see inflight_total */
@@ -913,7 +910,7 @@ static bool claim_start(engine *e)
 
 /* --turns: thinking users whose pause is over send their next turn (they are users already:
  * the target does not hold them back, the step's budget does). */
-static void resume_thinkers(engine *e, uint64_t now)
+static void resume_thinkers(shard *e, uint64_t now)
 {
     while (e->pool.n_thinking && !e->paused && e->phase == PHASE_LOAD && !step_exhausted(e, now)) {
         req_slot *s = slot_pool_ready_thinker(&e->pool, now);
@@ -929,7 +926,7 @@ static void resume_thinkers(engine *e, uint64_t now)
     }
 }
 
-static bool may_start(engine *e, uint64_t now)
+static bool may_start(shard *e, uint64_t now)
 {
     if (e->paused || users(e) >= (uint32_t)e->target)
         return false;
@@ -940,7 +937,7 @@ static bool may_start(engine *e, uint64_t now)
     return cur_step(e)->rate <= 0 || !arrivals_empty(&e->arr);
 }
 
-static void schedule(engine *e)
+static void schedule(shard *e)
 {
     if (e->phase == PHASE_DONE)
         return;
@@ -978,7 +975,7 @@ static void schedule(engine *e)
  * applied target starts, on the plan step's remaining budget; changes within a second of
  * the last make one step. Outside a step's load (warm-up, cool-down) it waits for the next
  * step, which then starts manual. A search steers the load itself and ignores it. */
-static void set_target(engine *e, long target, uint64_t now)
+static void set_target(shard *e, long target, uint64_t now)
 {
     if (e->plan->search)
         return;
@@ -996,7 +993,7 @@ static void set_target(engine *e, long target, uint64_t now)
     publish_step(e, now); /* the same index again: stats take the new target */
 }
 
-static void pause_sending(engine *e, uint64_t now)
+static void pause_sending(shard *e, uint64_t now)
 {
     if (e->paused)
         return;
@@ -1005,7 +1002,7 @@ static void pause_sending(engine *e, uint64_t now)
     sync_idle(e, now);
 }
 
-static void resume_sending(engine *e, uint64_t now)
+static void resume_sending(shard *e, uint64_t now)
 {
     if (!e->paused)
         return;
@@ -1020,7 +1017,7 @@ static void resume_sending(engine *e, uint64_t now)
 
 /* `n`: the warm-up ends, the step ends (a search's lets its requests finish), a cool-down
  * is cut short, the last step finishes the run. */
-static void next_step(engine *e, uint64_t now)
+static void next_step(shard *e, uint64_t now)
 {
     switch (e->phase) {
     case PHASE_WARMUP:
@@ -1051,7 +1048,7 @@ static void next_step(engine *e, uint64_t now)
     }
 }
 
-static void apply_command(engine *e, const engine_cmd *c)
+static void apply_command(shard *e, const engine_cmd *c)
 {
     uint64_t now = llm_now_ns();
     switch (c->kind) {
@@ -1094,7 +1091,7 @@ static void apply_command(engine *e, const engine_cmd *c)
 
 static void on_wake(uv_async_t *a)
 {
-    engine *e = a->data;
+    shard *e = a->data;
     engine_cmd cmds[32];
     size_t n;
     if (atomic_load_explicit(&e->g_stop, memory_order_acquire))
@@ -1108,7 +1105,7 @@ static void on_wake(uv_async_t *a)
 /* Visits the requests in flight (backwards: finishing one moves the last into its place).
  * TTFT deadlines every tick when --ttft-timeout is set; every 25 ticks the [DONE] grace and
  * the grace after a finish_reason that neither [DONE] nor a close followed. */
-static void check_deadlines(engine *e, uint64_t now)
+static void check_deadlines(shard *e, uint64_t now)
 {
     uint64_t ttft_ns = (uint64_t)(e->cfg->ttft_timeout_s * LLM_NS_PER_SEC);
     bool grace = ++e->ticks % 25 == 0;
@@ -1129,7 +1126,7 @@ static void check_deadlines(engine *e, uint64_t now)
 
 static void on_tick(uv_timer_t *t)
 {
-    engine *e = t->data;
+    shard *e = t->data;
     check_deadlines(e, llm_now_ns());
     schedule(e);
 }
@@ -1138,7 +1135,7 @@ static void on_tick(uv_timer_t *t)
 
 static void *engine_thread(void *arg)
 {
-    engine *e = arg;
+    shard *e = arg;
     uint64_t now = llm_now_ns();
     e->arr.next_ns = now;
     e->phase = PHASE_WARMUP; /* a follower: until the leader's directive says more */
@@ -1160,7 +1157,7 @@ static void *engine_thread(void *arg)
 }
 
 /* n users, numbered from first (every shard's users have their own numbers). */
-static int create_slots(engine *e, const char *model, long n, long first, char *err, size_t errlen)
+static int create_slots(shard *e, const char *model, long n, long first, char *err, size_t errlen)
 {
     if (slot_pool_alloc(&e->pool, (size_t)n) != 0) {
         snprintf(err, errlen, "out of memory for %ld virtual users", n);
@@ -1200,8 +1197,8 @@ static int create_slots(engine *e, const char *model, long n, long first, char *
 }
 
 /* The loop, its handles and the multi handle; on failure, whatever was made is closed by
- * engine_destroy (loop_ready says the loop exists). */
-static int setup_loop(engine *e, char *err, size_t errlen)
+ * shard_free (loop_ready says the loop exists). */
+static int setup_loop(shard *e, char *err, size_t errlen)
 {
     int rc = uv_loop_init(&e->loop);
     if (rc == 0) {
@@ -1241,7 +1238,7 @@ static int setup_loop(engine *e, char *err, size_t errlen)
     return 0;
 }
 
-static int load_image_body(engine *e, const char *model, char *err, size_t errlen)
+static int load_image_body(shard *e, const char *model, char *err, size_t errlen)
 {
     char *url = NULL;
     if (image_data_url(e->cfg->image_file ? e->cfg->image_file : "testphoto.jpg", &url, err,
@@ -1254,7 +1251,7 @@ static int load_image_body(engine *e, const char *model, char *err, size_t errle
 
 /* ShareGPT conversations replayed with --turns: answers as long as the longest recorded one
  * fit, and so does the longest conversation's last body. */
-static void size_scripts(engine *e, const plan *p)
+static void size_scripts(shard *e, const plan *p)
 {
     long max_out = 1;
     for (size_t i = 0; i < p->n_scripts; i++)
@@ -1286,14 +1283,12 @@ static uint64_t shard_seed(uint64_t base, size_t index)
     return z ^ (z >> 31);
 }
 
-static void shard_free(engine *e);
-
-/* Shard `index` of `count`, with n_slots users numbered from slot_base; its thread is not
- * started. NULL with a sentence in err. */
-static engine *shard_new(const llm_config *cfg, const plan *p, const char *model, size_t index,
-                         size_t count, long n_slots, long slot_base, char *err, size_t errlen)
+shard *shard_new(const llm_config *cfg, const plan *p, const char *model, size_t index,
+                 size_t count, long n_slots, long slot_base, char *err, size_t errlen)
 {
-    engine *e = calloc(1, sizeof *e);
+    static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+    pthread_once(&curl_once, curl_init_once);
+    shard *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory starting the engine");
         return NULL;
@@ -1357,117 +1352,37 @@ static engine *shard_new(const llm_config *cfg, const plan *p, const char *model
     return e;
 }
 
-long engine_threads_for(const llm_config *cfg, const plan *p)
+/* Shard 0 leads shards[0..count): it keeps the array (borrowed: the facade frees it) and
+ * wakes the others with its directive. Returns 0, or -1 (memory). */
+int shard_lead(shard **shards, size_t count, size_t slots_total)
 {
-    long n = cfg->threads;
-    if (n < 0) { /* auto: the cores but one, which the dashboard and the consumer keep */
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        n = cores > 1 ? cores - 1 : 1;
-    }
-    if (n < 1)
-        n = 1;
-    /* No shard without a user: at most the plan's most users; an open loop's arrivals need an
-     * in-flight place on every shard, so at most its smallest in-flight cap. */
-    long most = p->max_concurrency, least = LONG_MAX;
-    bool open_loop = false;
-    for (size_t k = 0; k < p->n_steps; k++) {
-        open_loop |= p->steps[k].rate > 0;
-        if (p->steps[k].concurrency < least)
-            least = p->steps[k].concurrency;
-    }
-    long cap = open_loop ? least : most;
-    if (p->search || cap < 1)
-        cap = 1;
-    return n < cap ? n : cap;
-}
-
-int engine_start(const llm_config *cfg, const plan *p, const char *model, engine **out, char *err,
-                 size_t errlen)
-{
-    *out = NULL;
-    static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-    pthread_once(&curl_once, curl_init_once);
-    size_t count = (size_t)engine_threads_for(cfg, p);
-    long slots = slots_count(p->max_concurrency, err, errlen); /* one open-files limit */
-    if (slots < 0)
-        return -1;
-    if ((long)count > slots)
-        count = (size_t)slots;
-    engine **shards = calloc(count, sizeof *shards);
-    if (!shards) {
-        snprintf(err, errlen, "out of memory starting the engine");
-        return -1;
-    }
-    long base = 0;
-    for (size_t i = 0; i < count; i++) {
-        long n = plan_share(slots, (long)i, (long)count);
-        if (!(shards[i] = shard_new(cfg, p, model, i, count, n, base, err, errlen))) {
-            for (size_t j = 0; j < i; j++)
-                shard_free(shards[j]);
-            free(shards);
-            return -1;
-        }
-        base += n;
-    }
-    engine *e = shards[0];
+    shard *e = shards[0];
     e->shards = shards;
-    e->slots_total = (size_t)slots;
+    e->slots_total = slots_total;
     for (size_t i = 0; i < count; i++)
         shards[i]->leader = e;
     if (count > 1) {
-        e->stage = calloc(POLL_STAGE_CAP, sizeof *e->stage);
-        if (!e->stage || pthread_mutex_init(&e->dir_lock, NULL) != 0) {
-            snprintf(err, errlen, "out of memory starting the engine");
-            engine_destroy(e);
+        if (pthread_mutex_init(&e->dir_lock, NULL) != 0)
             return -1;
-        }
         e->dir_lock_ready = true;
     }
-    /* followers first: the leader's first directive finds them waiting */
-    for (size_t k = count; k-- > 0;) {
-        engine *s = shards[k];
-        if (pthread_create(&s->thread, NULL, engine_thread, s) != 0) {
-            snprintf(err, errlen, "cannot start the engine thread");
-            engine_destroy(e);
-            return -1;
-        }
-        s->thread_started = true;
-    }
-    *out = e;
     return 0;
 }
 
-/* Pops up to max events from every shard's ring and merges them by time, so that a follower's
- * records and the leader's step marks (EV_STEP, EV_WINDOW_END, EV_PAUSE…) reach the
- * consumer in the order they happened. The leader's ring is read first: a follower's record
- * that happened before a mark is then in its ring already. */
-size_t engine_poll(engine *e, llm_event *out, size_t max)
+int shard_spawn(shard *e)
 {
-    if (e->n_shards < 2)
-        return ring_pop_burst_spsc(&e->events, out, max);
-    size_t cap = max < POLL_STAGE_CAP ? max : POLL_STAGE_CAP;
-    size_t quota = cap / e->n_shards ? cap / e->n_shards : 1;
-    size_t got[ENGINE_MAX_THREADS], pos[ENGINE_MAX_THREADS], total = 0;
-    for (size_t i = 0; i < e->n_shards && total < max; i++) {
-        size_t want = quota < max - total ? quota : max - total;
-        got[i] = ring_pop_burst_spsc(&e->shards[i]->events, e->stage + i * quota, want);
-        pos[i] = 0;
-        total += got[i];
-    }
-    size_t n = 0;
-    for (; n < total; n++) {
-        size_t best = SIZE_MAX;
-        for (size_t i = 0; i < e->n_shards; i++)
-            if (pos[i] < got[i] &&
-                (best == SIZE_MAX ||
-                 e->stage[i * quota + pos[i]].t_ns < e->stage[best * quota + pos[best]].t_ns))
-                best = i;
-        out[n] = e->stage[best * quota + pos[best]++];
-    }
-    return n;
+    if (pthread_create(&e->thread, NULL, engine_thread, e) != 0)
+        return -1;
+    e->thread_started = true;
+    return 0;
 }
 
-bool engine_send(engine *e, engine_cmd cmd)
+size_t shard_pop(shard *e, llm_event *out, size_t max)
+{
+    return ring_pop_burst_spsc(&e->events, out, max);
+}
+
+bool shard_command(shard *e, engine_cmd cmd)
 {
     if (atomic_load_explicit(&e->g_finished, memory_order_acquire))
         return false;
@@ -1477,33 +1392,25 @@ bool engine_send(engine *e, engine_cmd cmd)
     return true;
 }
 
-void engine_read_gauges(engine *e, engine_gauges *g)
+void shard_gauges(shard *e, engine_gauges *g)
 {
+    g->target = atomic_load_explicit(&e->g_target, memory_order_relaxed);
+    g->inflight = atomic_load_explicit(&e->g_inflight, memory_order_relaxed);
     g->step = atomic_load_explicit(&e->g_step, memory_order_relaxed);
     g->seq = atomic_load_explicit(&e->g_seq, memory_order_relaxed);
+    g->max_target = (uint32_t)e->pool.n;
     g->n_steps = (uint32_t)atomic_load_explicit(&e->g_n_steps, memory_order_relaxed);
+    g->started = atomic_load_explicit(&e->g_started, memory_order_relaxed);
+    g->cancelled = atomic_load_explicit(&e->g_cancelled, memory_order_relaxed);
+    g->lost_events = atomic_load_explicit(&e->g_lost, memory_order_relaxed);
     g->state = (engine_state)atomic_load_explicit(&e->g_state, memory_order_relaxed);
     g->step_left_ms = atomic_load_explicit(&e->g_step_left_ms, memory_order_relaxed);
     g->manual = atomic_load_explicit(&e->g_manual, memory_order_relaxed);
-    g->target = g->inflight = g->max_target = 0;
-    g->started = g->cancelled = g->lost_events = 0;
-    for (size_t i = 0; i < e->n_shards; i++) { /* the shards' figures add up */
-        engine *s = e->shards[i];
-        g->target += atomic_load_explicit(&s->g_target, memory_order_relaxed);
-        g->inflight += atomic_load_explicit(&s->g_inflight, memory_order_relaxed);
-        g->max_target += (uint32_t)s->pool.n;
-        g->started += atomic_load_explicit(&s->g_started, memory_order_relaxed);
-        g->cancelled += atomic_load_explicit(&s->g_cancelled, memory_order_relaxed);
-        g->lost_events += atomic_load_explicit(&s->g_lost, memory_order_relaxed);
-    }
 }
 
-bool engine_finished(engine *e)
+bool shard_finished(shard *e)
 {
-    for (size_t i = 0; i < e->n_shards; i++)
-        if (!atomic_load_explicit(&e->shards[i]->g_finished, memory_order_acquire))
-            return false;
-    return true;
+    return atomic_load_explicit(&e->g_finished, memory_order_acquire);
 }
 
 static void close_handle(uv_handle_t *h, void *arg)
@@ -1515,17 +1422,24 @@ static void close_handle(uv_handle_t *h, void *arg)
 
 /* Stops a shard's thread: a STOP command, or the flag when its command ring is full (or it
  * is a follower, which takes no commands). */
-static void shard_stop(engine *e)
+void shard_stop(shard *e)
 {
     if (!e->thread_started)
         return;
-    if (!is_leader(e) || !engine_send(e, (engine_cmd){.kind = ENGINE_CMD_STOP})) {
+    if (!is_leader(e) || !shard_command(e, (engine_cmd){.kind = ENGINE_CMD_STOP})) {
         atomic_store_explicit(&e->g_stop, true, memory_order_release);
         uv_async_send(&e->wake);
     }
 }
 
-static void shard_free(engine *e)
+void shard_join(shard *e)
+{
+    if (e->thread_started)
+        pthread_join(e->thread, NULL);
+    e->thread_started = false;
+}
+
+void shard_free(shard *e)
 {
     if (e->multi) {
         for (size_t i = 0; i < e->pool.n_busy; i++)
@@ -1556,23 +1470,5 @@ static void shard_free(engine *e)
     ring_free(&e->commands);
     if (e->dir_lock_ready)
         pthread_mutex_destroy(&e->dir_lock);
-    free(e->stage);
     free(e);
-}
-
-void engine_destroy(engine *e)
-{
-    if (!e)
-        return;
-    /* Every thread ends before any loop closes: a follower may wake the leader to the end. */
-    for (size_t i = 0; i < e->n_shards; i++)
-        shard_stop(e->shards[i]);
-    for (size_t i = 0; i < e->n_shards; i++)
-        if (e->shards[i]->thread_started)
-            pthread_join(e->shards[i]->thread, NULL);
-    engine **shards = e->shards;
-    size_t n = e->n_shards;
-    for (size_t i = n; i-- > 0;)
-        shard_free(shards[i]);
-    free(shards);
 }

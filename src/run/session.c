@@ -195,6 +195,11 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
         size_t n = strlen(s->plan_text);
         snprintf(s->plan_text + n, sizeof s->plan_text - n, "; %s", sent);
     }
+    long threads = engine_threads_for(&s->cfg, &s->plan); /* --threads, as the engine runs it */
+    if (threads > 1) {
+        size_t n = strlen(s->plan_text);
+        snprintf(s->plan_text + n, sizeof s->plan_text - n, "; %ld engine threads", threads);
+    }
     start_server_metrics(s);
     wait_server_metrics(s);
     if (start_listener(s, err, errlen) != 0)
