@@ -15,7 +15,8 @@
 # Usage: bench/bench_scale.sh [RATE...]   (decode rates in tok/s per stream; default "20 5")
 #        env: LLMLOAD, RUNS, CONC (5000), DURATION (40s), BASE_MS (50), PREFILL (5000),
 #        SIM_CPU, CLIENT_CPU (a taskset list: "1", or "0,1" for THREADS > 1),
-#        THREADS (--threads; default 1). Prints one "FIGURE" line per rate on stdout.
+#        THREADS (--threads; default 1), FD_SLACK (open files beyond CONC; default 1024:
+#        lower it to run near a hard `ulimit -n`). Prints one "FIGURE" line per rate.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 LLMLOAD=${LLMLOAD:-$root/build/llmload}
@@ -40,7 +41,7 @@ need curl curl
 [ -x "$LLMLOAD" ] || { echo "bench: no binary at $LLMLOAD (make build, or set LLMLOAD)" >&2; exit 2; }
 
 # Both the simulator and llmload need one descriptor per connection, plus slack.
-want=$((CONC + 1024))
+want=$((CONC + ${FD_SLACK:-1024}))
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$want" ]; then
     ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 fi
