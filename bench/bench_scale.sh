@@ -9,9 +9,14 @@
 # distribution with mean 5 s of decoding (--mean-output = 5 x rate, no --ignore-eos), so
 # requests end and restart at random times instead of 5,000 at once; the first 5,000
 # requests (the connection wave) are a --warmup and are left out of the percentiles.
+# CPU per token = llmload's user + sys over the tokens the simulator generated (its /metrics
+# counter, warm-up included, read before it stops), to compare the cost at CONC streams
+# with the cost at 256.
 # Usage: bench/bench_scale.sh [RATE...]   (decode rates in tok/s per stream; default "20 5")
 #        env: LLMLOAD, RUNS, CONC (5000), DURATION (40s), BASE_MS (50), PREFILL (5000),
-#        SIM_CPU, CLIENT_CPU. Prints one "FIGURE" line per rate on stdout.
+#        SIM_CPU, CLIENT_CPU (a taskset list: "1", or "0,1" for THREADS > 1),
+#        THREADS (--threads; default 1), FD_SLACK (open files beyond CONC; default 1024:
+#        lower it to run near a hard `ulimit -n`). Prints one "FIGURE" line per rate.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 LLMLOAD=${LLMLOAD:-$root/build/llmload}
@@ -22,6 +27,7 @@ BASE_MS=${BASE_MS:-50}
 PREFILL=${PREFILL:-5000}
 SIM_CPU=${SIM_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+THREADS=${THREADS:-1}
 rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(20 5)
 
@@ -30,11 +36,12 @@ rates=("$@")
 
 need jq jq
 need taskset util-linux
+need curl curl
 [ -x /usr/bin/time ] || need /usr/bin/time time
 [ -x "$LLMLOAD" ] || { echo "bench: no binary at $LLMLOAD (make build, or set LLMLOAD)" >&2; exit 2; }
 
 # Both the simulator and llmload need one descriptor per connection, plus slack.
-want=$((CONC + 1024))
+want=$((CONC + ${FD_SLACK:-1024}))
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$want" ]; then
     ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 fi
@@ -42,19 +49,22 @@ fi
     { echo "bench: ulimit -n is $(ulimit -n), need $want (raise the hard limit)" >&2; exit 2; }
 
 scale() { # scale RATE
-    local rate=$1 i p50s=() p99s=() rsss=() losts=() cpus=()
+    local rate=$1 i p50s=() p99s=() rsss=() losts=() cpus=() uspt=()
     local mean=$((rate * 5)) maxt=$((rate * 40))
     local sim_args=(--slots "$CONC" --decode-rate "$rate" --batch-penalty 0
         --base-latency "${BASE_MS}ms" --prefill-rate "$PREFILL" --mean-output "$mean")
     echo "== figure 2, $CONC streams at $rate tok/s: sim ${sim_args[*]}" >&2
-    echo "   llmload run --url http://127.0.0.1:PORT/v1 -c $CONC --duration $DURATION --warmup $CONC --max-tokens $maxt --no-tui --autosave 0 --json FILE" >&2
+    echo "   llmload run --url http://127.0.0.1:PORT/v1 -c $CONC --duration $DURATION --warmup $CONC --max-tokens $maxt --threads $THREADS --no-tui --autosave 0 --json FILE" >&2
     for i in $(seq "$RUNS"); do
         start_sim "${sim_args[@]}"
         timed_run "$tmp/time" 300 run --url "http://127.0.0.1:$port/v1" -c "$CONC" \
-            --duration "$DURATION" --warmup "$CONC" --max-tokens "$maxt" --no-tui --autosave 0 \
-            --json "$tmp/r.json" >"$tmp/out" 2>"$tmp/err" || { tail -5 "$tmp/err" >&2; exit 1; }
-        local simcpu
+            --duration "$DURATION" --warmup "$CONC" --max-tokens "$maxt" --threads "$THREADS" \
+            --no-tui --autosave 0 --json "$tmp/r.json" >"$tmp/out" 2>"$tmp/err" ||
+            { tail -5 "$tmp/err" >&2; exit 1; }
+        local simcpu gen
         simcpu=$(sim_cpu_s)
+        gen=$(curl -s "http://127.0.0.1:$port/metrics" |
+            awk '$1 == "llmload_sim:generation_tokens_total" {print $2}')
         stop_sim
         read -r user sys rss wall <"$tmp/time"
         local ok failed prompt lost t50 t99 injected o50 o99 tps
@@ -76,18 +86,21 @@ scale() { # scale RATE
             "$i" "$ok" "$failed" "$tps" "$((prompt / ok))" "$injected" >&2
         printf 'TTFT p50 %s p99 %s ms -> overhead p50 %s p99 %s ms; max RSS %s kB; lost %s; ' \
             "$t50" "$t99" "$o50" "$o99" "$rss" "$lost" >&2
-        printf 'llmload CPU %s%% of a core (user %s sys %s wall %s), sim CPU %ss\n' \
-            "$cpu" "$user" "$sys" "$wall" "$simcpu" >&2
+        local us
+        us=$(awk -v u="$user" -v s="$sys" -v g="$gen" 'BEGIN {printf "%.2f", (u + s) * 1e6 / g}')
+        printf 'llmload CPU %s%% of a core (user %s sys %s wall %s), %s us per token (%s tokens), sim CPU %ss\n' \
+            "$cpu" "$user" "$sys" "$wall" "$us" "$gen" "$simcpu" >&2
         p50s+=("$o50")
         p99s+=("$o99")
         rsss+=("$rss")
         losts+=("$lost")
         cpus+=("$cpu")
+        uspt+=("$us")
     done
     local rss_mb
     rss_mb=$(awk -v k="$(median "${rsss[@]}")" 'BEGIN {printf "%.0f", k / 1024}')
-    echo "FIGURE scale-$CONC-streams-${rate}tps: TTFT overhead p50 $(median "${p50s[@]}") ms, p99 $(median "${p99s[@]}") ms (goal p99 < 5; runs p99: ${p99s[*]}); peak RSS $rss_mb MB (goal < 500); lost events ${losts[*]} (goal 0); llmload CPU $(median "${cpus[@]}")% of its core"
+    echo "FIGURE scale-$CONC-streams-${rate}tps: TTFT overhead p50 $(median "${p50s[@]}") ms, p99 $(median "${p99s[@]}") ms (goal p99 < 5; runs p99: ${p99s[*]}); peak RSS $rss_mb MB (goal < 500); lost events ${losts[*]} (goal 0); llmload CPU $(median "${cpus[@]}")% of a core, $(median "${uspt[@]}") us per token, --threads $THREADS"
 }
 
-echo "bench_scale: $(date -u +%Y-%m-%dT%H:%M:%SZ) $LLMLOAD ($("$LLMLOAD" --version 2>/dev/null | head -1)), ulimit -n $(ulimit -n)" >&2
+echo "bench_scale: $(date -u +%Y-%m-%dT%H:%M:%SZ) load $(cut -d' ' -f1-3 /proc/loadavg) $LLMLOAD ($("$LLMLOAD" --version 2>/dev/null | head -1)), ulimit -n $(ulimit -n)" >&2
 for r in "${rates[@]}"; do scale "$r"; done

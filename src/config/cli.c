@@ -179,6 +179,9 @@ const cli_option cli_options[] = {
      "line, text, md or csv = the table"},
 
     /* scale-out: several workers, live figures (config/cli_scale.c) */
+    {"--threads", {0}, "N|auto", CLI_RUN, CLI_G_SCALE, 0, 0, set_threads,
+     "engine threads (shards) in this process, each with its own connections; users, rate "
+     "and requests divided among them (default 1; auto = the cores but one)"},
     {"--shard", {0}, "I/N", CLI_RUN, CLI_G_SCALE, 0, 0, set_shard,
      "run the I-th of N equal shares of the plan (I from 0): users, requests and rate divided "
      "so the N shares add up to the whole; `llmload merge` adds the N snapshots up"},

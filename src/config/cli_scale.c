@@ -160,6 +160,21 @@ int set_shards(cli_state *st, const cli_option *o, const char *val)
     return 0;
 }
 
+int set_threads(cli_state *st, const cli_option *o, const char *val)
+{
+    (void)o;
+    long n;
+    if (strcmp(val, "auto") == 0) {
+        st->cfg->threads = -1;
+        return 0;
+    }
+    if (llm_parse_count(val, &n) != 0 || n < 1 || n > LLM_MAX_THREADS)
+        return cli_fail(st, "must be the number of engine threads, 1 to %d, or auto (got \"%s\")",
+                        LLM_MAX_THREADS, val);
+    st->cfg->threads = n;
+    return 0;
+}
+
 int set_start_at(cli_state *st, const cli_option *o, const char *val)
 {
     (void)o;
@@ -264,6 +279,11 @@ int cli_scale_check(llm_config *cfg, const cli_state *st, char *err, size_t errl
                           "--search picks each step from the results, which one worker of %ld "
                           "does not have: run a search in one process",
                           cfg->shard_count);
+    if (cfg->threads > 1 && cfg->search)
+        return scale_fail(err, errlen,
+                          "--search steers one engine thread by the results: run it without "
+                          "--threads %ld",
+                          cfg->threads);
     if (cfg->control_token && !cfg->listen)
         return scale_fail(err, errlen,
                           "--control-token needs --listen ADDR:PORT: the control endpoint is "

@@ -1,4 +1,4 @@
-/* config/cli_scale: the scale-out options (DESIGN §13) — --shard I/N, --shards N with
+/* config/cli_scale: the scale-out options (DESIGN §13) — --threads, --shard I/N, --shards N with
  * JOB_COMPLETION_INDEX, --start-at, --listen, --control-token[-file] — their setters, their
  * checks once argv is read, and the parsers the listener and tests share. Main thread
  * (config_load); the parsers are pure and may be called from any thread. */
@@ -15,6 +15,7 @@
 
 int set_shard(cli_state *st, const cli_option *o, const char *val);
 int set_shards(cli_state *st, const cli_option *o, const char *val);
+int set_threads(cli_state *st, const cli_option *o, const char *val);
 int set_start_at(cli_state *st, const cli_option *o, const char *val);
 int set_listen(cli_state *st, const cli_option *o, const char *val);
 int set_control_token(cli_state *st, const cli_option *o, const char *val);

@@ -20,6 +20,8 @@ enum {
 
 /* The most tokens a request may ask for (--max-tokens, a --prompts line's max_tokens). */
 #define LLM_MAX_TOKENS 10000000
+/* Most engine threads (--threads). */
+#define LLM_MAX_THREADS 256
 
 typedef enum {
     LLM_CMD_RUN,
@@ -194,6 +196,8 @@ typedef struct llm_config {
     char *listen;                  /* --listen ADDR:PORT; NULL = off */
     char *control_token;           /* --control-token or the file's first line; NULL = no
                                       control endpoint (POSTs refused) */
+    long threads;                  /* --threads: engine shards in this process; 0 = 1,
+                                      -1 = auto (the cores but one), at most LLM_MAX_THREADS */
 
     /* sim */
     sim_options sim;

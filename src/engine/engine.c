@@ -1,24 +1,23 @@
-#include "engine/engine.h"
+#include "engine/shard.h"
 
 #include <curl/curl.h>
-#include <limits.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "base/util.h"
 #include "core/ring.h"
+#include "engine/arrivals.h"
 #include "engine/image.h"
 #include "engine/prompts.h"
 #include "engine/ptimer.h"
 #include "engine/request.h"
+#include "engine/slots.h"
 #include "engine/sockwatch.h"
 #include "proto/chunk.h"
 #include "engine/workload.h"
@@ -31,7 +30,6 @@
  * steps are seen; those that find every in-flight place taken wait here (their wait is
  * send lag). */
 #define ARRIVAL_CHECK_NS LLM_NS_PER_MS
-#define BACKLOG_CAP (64 * 1024)
 /* A server that sends [DONE] but keeps the response open is closed after this long. */
 #define DONE_GRACE_NS (2 * LLM_NS_PER_SEC)
 /* Hand changes of the target closer together than this make one manual step. */
@@ -52,21 +50,33 @@ typedef enum {
     PHASE_DONE,
 } engine_phase;
 
-struct engine {
+/* What a follower shard applies: the leader's scheduler state. */
+typedef struct {
+    engine_phase phase;
+    size_t step;
+    uint32_t seq;
+    uint64_t gen;
+    long total_target;
+    bool paused, manual;
+    uint64_t step_started_ns, step_deadline_ns;
+} directive;
+
+#define CLAIM_GEN_SHIFT 40
+#define CLAIM_COUNT_MASK ((UINT64_C(1) << CLAIM_GEN_SHIFT) - 1)
+
+struct shard {
     const llm_config *cfg;
     const plan *plan;
     uv_loop_t loop;
     uv_timer_t curl_timer, tick;
-    ptimer arrivals;
+    ptimer arrival_timer;
     uv_async_t wake;
     CURLM *multi;
     struct curl_slist *headers;
     char *url;
     pthread_t thread;
 
-    req_slot *slots;
-    size_t n_slots;
-    req_slot *free_list;
+    slot_pool pool;
     prompt_body image_body; /* the multimodal test's body, shared by every slot */
     prompt_set prompts;     /* --prompts: bodies shared by every slot; n = 0 without */
     bool prompts_borrowed;  /* prompts is the plan's dataset (a copy of its handles) */
@@ -76,13 +86,9 @@ struct engine {
     /* --turns: users between two turns of their conversation (thinking), who count as users
      * of the closed loop while no request of theirs is in flight */
     uint32_t turns;
-    req_slot **thinking;
-    size_t n_thinking;
     uint64_t think_ns, convo_counter;
     size_t trace_next; /* the record the next started request replays */
     sockwatch watch;   /* the sockets curl watches */
-    req_slot **busy;   /* the slots in flight, so timers visit only those */
-    size_t n_busy;
     uint32_t ticks;
     bool server_id_sent; /* EV_SERVER_ID went out: one per run */
 
@@ -99,13 +105,12 @@ struct engine {
     uint64_t paused_at_ns; /* a pause stops the step's clock: deadlines move on by its length */
     bool paused, idle_published; /* idle = paused or cooling down: windows stand still */
     bool manual;
-    long started_in_step, warmup_left;
-    long target;
+    long target;       /* this shard's users (or in-flight cap): its share of total_target */
+    long total_target; /* the leader's: every shard's users together, as published */
+    uint64_t gen;      /* steps entered (0 = the warm-up): the budgets below count per gen */
     uint64_t request_counter;
     /* open loop */
-    uint64_t next_arrival_ns, arrivals_in_step, rng;
-    uint64_t *backlog; /* intended send times, a ring of BACKLOG_CAP */
-    size_t bl_head, bl_tail;
+    arrivals arr;
     /* search: steps given so far; the step ended early (`n`); the next step, once told of it
      * (0 = none: step 0 is never a next step) */
     size_t n_known_steps;
@@ -122,17 +127,149 @@ struct engine {
     uint32_t inflight;
     bool loop_ready, arrivals_ready, watch_ready; /* what setup_loop made: destroy closes it */
     bool thread_started;
+
+    /* --threads: shards[0] is the leader (this engine, the one engine_start returns): its
+     * scheduler decides for every shard; the others (followers) run its directive on their
+     * share of the users and rate. With one shard, leader == this and there is no directive. */
+    struct shard *leader, **shards;
+    size_t shard_index, n_shards, slots_total;
+    /* leader -> followers: the scheduler's state, rewritten on every change */
+    pthread_mutex_t dir_lock;
+    bool dir_lock_ready;
+    directive dir, dir_last; /* dir under dir_lock; dir_last: the leader's own copy */
+    _Atomic uint64_t dir_version;
+    uint64_t dir_seen; /* a follower's: the version it applied */
+    /* the leader's: requests started and arrivals released in step `gen`, by every shard
+     * (gen << CLAIM_GEN_SHIFT | count), so a step's budget is exact whatever shard spends it */
+    _Atomic uint64_t claim_started, claim_arrived;
+    /* the leader's: requests in flight on every shard, counted before a budget is claimed, so
+     * the leader never sees a step's budget spent and nothing in flight while a shard is
+     * about to send the last request */
+    _Atomic uint32_t inflight_total;
+    llm_event *stage; /* the leader's: engine_poll's per-shard batches, merged by time */
 };
 
-static void publish(engine *e, const llm_event *ev)
+static void publish(shard *e, const llm_event *ev)
 {
     if (!ring_push_spsc(&e->events, ev))
         atomic_fetch_add_explicit(&e->g_lost, 1, memory_order_relaxed);
 }
 
+/* ---- shards: budgets every shard spends, the leader's directive ---- */
+
+static bool is_leader(const shard *e)
+{
+    return e->leader == e;
+}
+
+/* One of `budget` requests (or arrivals) of step `gen` taken, across every shard; false
+ * once they are all taken or when the shard still runs an older step. budget <= 0: no
+ * bound. *last: this was the budget's last. */
+static bool claim(_Atomic uint64_t *c, uint64_t gen, long budget, bool *last)
+{
+    *last = false;
+    if (budget <= 0)
+        return true;
+    /* sequentially consistent, with inflight_total: a leader that sees the claim sees the
+     * request counted in flight */
+    uint64_t v = atomic_load(c);
+    for (;;) {
+        if (v >> CLAIM_GEN_SHIFT != gen || (v & CLAIM_COUNT_MASK) >= (uint64_t)budget)
+            return false;
+        if (atomic_compare_exchange_weak(c, &v, v + 1)) {
+            *last = (v & CLAIM_COUNT_MASK) + 1 == (uint64_t)budget;
+            return true;
+        }
+    }
+}
+
+static bool claims_spent(_Atomic uint64_t *c, uint64_t gen, long budget)
+{
+    if (budget <= 0)
+        return false;
+    uint64_t v = atomic_load(c);
+    return v >> CLAIM_GEN_SHIFT != gen || (v & CLAIM_COUNT_MASK) >= (uint64_t)budget;
+}
+
+/* A follower took a budget's last request or its requests ended: the leader looks now. */
+static void tell_leader(shard *e)
+{
+    if (!is_leader(e))
+        uv_async_send(&e->leader->wake);
+}
+
+/* The leader's: requests in flight on every shard. */
+static uint32_t inflight_all(shard *e)
+{
+    return atomic_load(&e->inflight_total);
+}
+
+/* The leader's: the scheduler's state to every follower when it changed. */
+static void direct(shard *e)
+{
+    if (e->n_shards < 2 || !is_leader(e))
+        return;
+    directive d;
+    memset(&d, 0, sizeof d); /* padding too: compared whole below */
+    d.phase = e->phase;
+    d.step = e->step;
+    d.seq = e->seq;
+    d.gen = e->gen;
+    d.total_target = e->total_target;
+    d.paused = e->paused;
+    d.manual = e->manual;
+    d.step_started_ns = e->step_started_ns;
+    d.step_deadline_ns = e->step_deadline_ns;
+    if (memcmp(&d, &e->dir_last, sizeof d) == 0)
+        return;
+    e->dir_last = d;
+    pthread_mutex_lock(&e->dir_lock);
+    e->dir = d;
+    pthread_mutex_unlock(&e->dir_lock);
+    atomic_fetch_add_explicit(&e->dir_version, 1, memory_order_release);
+    for (size_t i = 1; i < e->n_shards; i++)
+        uv_async_send(&e->shards[i]->wake);
+}
+
+static void finish_run(shard *e, uint64_t now);
+
+/* A follower: applies the leader's latest directive (new step: its arrivals start again). */
+static void follow(shard *e, uint64_t now)
+{
+    shard *l = e->leader;
+    uint64_t v = atomic_load_explicit(&l->dir_version, memory_order_acquire);
+    if (v == e->dir_seen)
+        return;
+    e->dir_seen = v;
+    pthread_mutex_lock(&l->dir_lock);
+    directive d = l->dir;
+    pthread_mutex_unlock(&l->dir_lock);
+    if (d.phase == PHASE_DONE) {
+        finish_run(e, now);
+        return;
+    }
+    if (d.gen != e->gen) {
+        e->gen = d.gen;
+        e->step_cut = false;
+        uint64_t dropped = arrivals_restart(&e->arr, now);
+        atomic_fetch_add_explicit(&e->g_cancelled, dropped, memory_order_relaxed);
+    }
+    e->phase = d.phase;
+    e->step = d.step;
+    e->seq = d.seq;
+    e->manual = d.manual;
+    e->total_target = d.total_target;
+    e->target = plan_share(d.total_target, (long)e->shard_index, (long)e->n_shards);
+    if (d.paused && !e->paused)
+        e->paused_at_ns = now;
+    e->paused = d.paused;
+    e->step_started_ns = d.step_started_ns;
+    e->step_deadline_ns = d.step_deadline_ns;
+}
+
 static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
 {
-    engine *e = s->owner;
+    shard *e = s->owner;
     llm_event ev = {
         .kind = EV_TOKENS, .warmup = s->warmup, .step = s->step, .t_ns = s->t_last_content};
     ev.u.tokens.count = count;
@@ -144,7 +281,7 @@ static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
 static void on_server_id(req_slot *s, const char *model, size_t model_len, const char *fp,
                          size_t fp_len)
 {
-    engine *e = s->owner;
+    shard *e = s->owner;
     if (e->server_id_sent)
         return;
     llm_event ev = {.kind = EV_SERVER_ID, .warmup = s->warmup, .step = s->step, .t_ns = s->t_read};
@@ -157,12 +294,12 @@ static void on_server_id(req_slot *s, const char *model, size_t model_len, const
 }
 
 /* The step's own clock: it stands still while paused. */
-static uint64_t step_clock(const engine *e, uint64_t now)
+static uint64_t step_clock(const shard *e, uint64_t now)
 {
     return e->paused ? e->paused_at_ns : now;
 }
 
-static uint64_t step_left_ms(const engine *e, uint64_t now)
+static uint64_t step_left_ms(const shard *e, uint64_t now)
 {
     if (!e->step_deadline_ns)
         return ENGINE_LEFT_UNKNOWN;
@@ -172,7 +309,7 @@ static uint64_t step_left_ms(const engine *e, uint64_t now)
 
 /* Time left in a running cool-down, rounded up (>= 1 while one runs: the next step starts
  * in the same tick it ends), its clock standing still while paused; 0 outside one. */
-static uint64_t cooldown_left_ms(const engine *e, uint64_t now)
+static uint64_t cooldown_left_ms(const shard *e, uint64_t now)
 {
     uint64_t t = step_clock(e, now);
     if (e->phase != PHASE_COOLDOWN || t >= e->cooldown_until_ns)
@@ -180,7 +317,7 @@ static uint64_t cooldown_left_ms(const engine *e, uint64_t now)
     return (e->cooldown_until_ns - t + LLM_NS_PER_MS - 1) / LLM_NS_PER_MS;
 }
 
-static engine_state state_of(const engine *e)
+static engine_state state_of(const shard *e)
 {
     if (e->phase == PHASE_DONE)
         return ENGINE_DONE;
@@ -198,13 +335,13 @@ static engine_state state_of(const engine *e)
     }
 }
 
-static void publish_gauges(engine *e, uint64_t now)
+static void publish_gauges(shard *e, uint64_t now)
 {
     atomic_store_explicit(&e->g_step_left_ms, step_left_ms(e, now), memory_order_relaxed);
     atomic_store_explicit(&e->g_cooldown_left_ms, cooldown_left_ms(e, now), memory_order_relaxed);
     atomic_store_explicit(&e->g_target, (uint32_t)e->target, memory_order_relaxed);
     /* --turns: the closed loop's load is its users, thinking ones included (DESIGN §6) */
-    atomic_store_explicit(&e->g_inflight, e->inflight + (uint32_t)e->n_thinking,
+    atomic_store_explicit(&e->g_inflight, e->inflight + (uint32_t)e->pool.n_thinking,
                           memory_order_relaxed);
     atomic_store_explicit(&e->g_step, (uint32_t)e->step, memory_order_relaxed);
     atomic_store_explicit(&e->g_seq, e->seq, memory_order_relaxed);
@@ -214,7 +351,7 @@ static void publish_gauges(engine *e, uint64_t now)
 }
 
 /* Records the time-only events of the window rules (EV_PAUSE, EV_RESUME, EV_WINDOW_END). */
-static void publish_mark(engine *e, ev_kind kind, uint64_t now)
+static void publish_mark(shard *e, ev_kind kind, uint64_t now)
 {
     llm_event ev = {.kind = (uint8_t)kind, .step = e->seq, .t_ns = now};
     publish(e, &ev);
@@ -222,7 +359,7 @@ static void publish_mark(engine *e, ev_kind kind, uint64_t now)
 
 /* Windows stand still while sending is paused or a cool-down runs: one EV_PAUSE when that
  * begins, one EV_RESUME when it ends, whichever of the two caused it. */
-static void sync_idle(engine *e, uint64_t now)
+static void sync_idle(shard *e, uint64_t now)
 {
     bool idle = e->paused || e->phase == PHASE_COOLDOWN;
     if (idle == e->idle_published)
@@ -233,13 +370,13 @@ static void sync_idle(engine *e, uint64_t now)
 
 /* ---- curl multi <-> libuv glue (the pattern of curl's docs/examples/multi-uv.c) ---- */
 
-static void drain_done(engine *e);
-static void schedule(engine *e);
-static const plan_step *cur_step(engine *e);
+static void drain_done(shard *e);
+static void schedule(shard *e);
+static const plan_step *cur_step(shard *e);
 
 static void on_sock_ready(void *user, int fd, int events)
 {
-    engine *e = user;
+    shard *e = user;
     int flags = 0, running;
     if (events & SOCKWATCH_ERR)
         flags |= CURL_CSELECT_ERR;
@@ -255,7 +392,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
 {
     (void)easy;
     (void)socketp;
-    engine *e = userp;
+    shard *e = userp;
     int events = 0;
     if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
         events |= SOCKWATCH_IN;
@@ -270,7 +407,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     (void)purpose;
-    engine *e = clientp;
+    shard *e = clientp;
 #ifdef SOCK_CLOEXEC
     curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 #else
@@ -287,14 +424,14 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose, struct 
  * number that another socket (the in-process simulator's, in the demo) may get next. */
 static int on_close_socket(void *clientp, curl_socket_t fd)
 {
-    engine *e = clientp;
+    shard *e = clientp;
     sockwatch_forget(&e->watch, fd);
     return close(fd);
 }
 
 static void on_curl_timeout(uv_timer_t *t)
 {
-    engine *e = t->data;
+    shard *e = t->data;
     int running;
     curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     drain_done(e);
@@ -303,7 +440,7 @@ static void on_curl_timeout(uv_timer_t *t)
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
-    engine *e = userp;
+    shard *e = userp;
     if (timeout_ms < 0)
         uv_timer_stop(&e->curl_timer);
     else
@@ -314,39 +451,37 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 /* ---- requests ---- */
 
 /* The slot's request is no longer in flight (its curl handle leaves the multi). */
-static void unbusy(engine *e, req_slot *s)
+static void unbusy(shard *e, req_slot *s)
 {
     curl_multi_remove_handle(e->multi, s->easy);
-    req_slot *last = e->busy[--e->n_busy];
-    e->busy[s->busy_pos] = last;
-    last->busy_pos = s->busy_pos;
-    s->busy = false;
+    slot_pool_busy_remove(&e->pool, s);
     e->inflight--;
+    if (atomic_fetch_sub(&e->leader->inflight_total, 1) == 1)
+        tell_leader(e); /* the last request in flight anywhere ended */
 }
 
-static void release_slot(engine *e, req_slot *s)
+static void release_slot(shard *e, req_slot *s)
 {
     unbusy(e, s);
     s->convo.turn = 0; /* a conversation ends with its user */
-    s->next_free = e->free_list;
-    e->free_list = s;
+    slot_pool_put(&e->pool, s);
 }
 
 /* --turns: a turn that succeeded and was not the last leaves its user thinking. */
-static bool keeps_talking(const engine *e, const req_slot *s, const llm_event *ev)
+static bool keeps_talking(const shard *e, const req_slot *s, const llm_event *ev)
 {
     return e->turns > 1 && ev->kind == EV_REQUEST_DONE && s->convo.turn > 0 &&
            s->convo.turn < s->convo.turns && !s->convo.cut && e->phase != PHASE_DONE;
 }
 
 /* A reused connection the server had closed: the same request once more on a new one. */
-static bool resend_on_fresh_connection(engine *e, req_slot *s)
+static bool resend_on_fresh_connection(shard *e, req_slot *s)
 {
     return curl_multi_remove_handle(e->multi, s->easy) == CURLM_OK &&
            curl_multi_add_handle(e->multi, s->easy) == CURLM_OK;
 }
 
-static void finish_request(engine *e, req_slot *s, CURLcode rc)
+static void finish_request(shard *e, req_slot *s, CURLcode rc)
 {
     llm_event ev;
     uint64_t now = llm_now_ns();
@@ -360,10 +495,10 @@ static void finish_request(engine *e, req_slot *s, CURLcode rc)
     }
     unbusy(e, s);
     s->convo.ready_ns = now + e->think_ns;
-    e->thinking[e->n_thinking++] = s;
+    slot_pool_think(&e->pool, s);
 }
 
-static void drain_done(engine *e)
+static void drain_done(shard *e)
 {
     CURLMsg *msg;
     int left;
@@ -383,10 +518,10 @@ static void drain_done(engine *e)
 /* The next trace record's request: its hash_ids as shared blocks, then the rest of its
  * prompt; requests start in arrival order, so the k-th started is the k-th record (the
  * warm-up replays the first records without using them up). */
-static void trace_request(engine *e, wl_request *req)
+static void trace_request(shard *e, wl_request *req)
 {
     const llm_trace *t = e->trace;
-    size_t k = e->trace_next % t->n;
+    size_t k = (e->trace_next * e->n_shards + e->shard_index) % t->n;
     if (e->phase != PHASE_WARMUP)
         e->trace_next++;
     const trace_rec *r = &t->recs[k];
@@ -400,10 +535,10 @@ static void trace_request(engine *e, wl_request *req)
 }
 
 /* --turns: the user's next turn, or the first of a new conversation. */
-static prompt_body *turn_body(engine *e, req_slot *s)
+static prompt_body *turn_body(shard *e, req_slot *s)
 {
     if (s->convo.turn == 0) { /* a new conversation: generated, or the next recorded one */
-        uint64_t id = e->convo_counter++;
+        uint64_t id = e->convo_counter++ * e->n_shards + e->shard_index;
         const wl_script *sc =
             e->plan->n_scripts ? &e->plan->scripts[id % e->plan->n_scripts] : NULL;
         workload_convo_start(&e->wl, &s->convo, id, &e->wl_rng, e->turns, sc);
@@ -413,7 +548,7 @@ static prompt_body *turn_body(engine *e, req_slot *s)
     return &s->wl_body;
 }
 
-static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
+static prompt_body *body_for(shard *e, req_slot *s, uint64_t n)
 {
     switch (cur_step(e)->test) {
     case TEST_INPUT:
@@ -439,15 +574,14 @@ static prompt_body *body_for(engine *e, req_slot *s, uint64_t n)
 }
 
 /* Sends the slot's next request: a free slot's (a new user) or a thinking user's turn. */
-static bool start_request_on(engine *e, req_slot *s, uint64_t t_sched)
+static bool start_request_on(shard *e, req_slot *s, uint64_t t_sched)
 {
     bool warmup = e->phase == PHASE_WARMUP;
-    uint64_t n = ++e->request_counter;
+    uint64_t n = e->request_counter++ * e->n_shards + e->shard_index + 1;
     prompt_body *body = body_for(e, s, n);
     request_begin(s, n, t_sched, llm_now_ns(), e->seq, warmup, body);
     e->inflight++;
-    s->busy_pos = (uint32_t)e->n_busy;
-    e->busy[e->n_busy++] = s;
+    slot_pool_busy_add(&e->pool, s);
     atomic_fetch_add_explicit(&e->g_started, 1, memory_order_relaxed);
     CURLMcode mc = curl_multi_add_handle(e->multi, s->easy);
     if (mc != CURLM_OK) {
@@ -457,42 +591,27 @@ static bool start_request_on(engine *e, req_slot *s, uint64_t t_sched)
     return true;
 }
 
-static bool start_request(engine *e, uint64_t t_sched)
-{
-    req_slot *s = e->free_list;
-    if (!s)
-        return false;
-    e->free_list = s->next_free;
-    return start_request_on(e, s, t_sched);
-}
-
-/* A thinking user whose pause is over, taken off the list; NULL = none. */
-static req_slot *ready_thinker(engine *e, uint64_t now)
-{
-    for (size_t i = 0; i < e->n_thinking; i++) {
-        req_slot *s = e->thinking[i];
-        if (s->convo.ready_ns <= now) {
-            e->thinking[i] = e->thinking[--e->n_thinking];
-            return s;
-        }
-    }
-    return NULL;
-}
-
 /* ---- the plan ---- */
 
-static const plan_step *cur_step(engine *e)
+static const plan_step *cur_step(shard *e)
 {
     return &e->plan->steps[e->step];
 }
 
-static void publish_step(engine *e, uint64_t now)
+/* Every shard's users together: this shard takes its share (the same division as --shard). */
+static void set_total(shard *e, long total)
+{
+    e->total_target = total;
+    e->target = plan_share(total, (long)e->shard_index, (long)e->n_shards);
+}
+
+static void publish_step(shard *e, uint64_t now)
 {
     llm_event ev = {.kind = EV_STEP, .step = e->seq, .t_ns = now};
     ev.u.step_change.index = e->seq;
     ev.u.step_change.total = e->plan->search ? 0 : (uint32_t)e->plan->n_steps;
     ev.u.step_change.plan_index = (uint32_t)e->step;
-    ev.u.step_change.concurrency = (uint32_t)e->target;
+    ev.u.step_change.concurrency = (uint32_t)e->total_target;
     ev.u.step_change.rate = cur_step(e)->rate;
     ev.u.step_change.test = (uint8_t)cur_step(e)->test;
     ev.u.step_change.manual = e->manual;
@@ -500,7 +619,7 @@ static void publish_step(engine *e, uint64_t now)
 }
 
 /* The next published step: the first is 0. */
-static void next_seq(engine *e, uint64_t now)
+static void next_seq(shard *e, uint64_t now)
 {
     e->seq = e->published_steps++;
     e->seq_started_ns = now;
@@ -508,12 +627,14 @@ static void next_seq(engine *e, uint64_t now)
 
 /* Applies plan step `index` from now: its clock, its target (unless the keyboard holds it),
  * and a new published step. */
-static void enter_step(engine *e, size_t index, uint64_t now)
+static void enter_step(shard *e, size_t index, uint64_t now)
 {
     e->step = index;
     e->phase = PHASE_LOAD;
     e->step_cut = false;
-    e->started_in_step = 0;
+    e->gen++;
+    atomic_store(&e->claim_started, e->gen << CLAIM_GEN_SHIFT); /* the budgets start again */
+    atomic_store(&e->claim_arrived, e->gen << CLAIM_GEN_SHIFT);
     e->step_started_ns = now;
     if (e->paused) /* entered while paused (the `n` key): its clock starts at the resume */
         e->paused_at_ns = now;
@@ -523,13 +644,10 @@ static void enter_step(engine *e, size_t index, uint64_t now)
     if (e->plan->search) /* a search judges each step at its own load: the plan steers */
         e->manual = false;
     if (!e->manual)
-        e->target = st->concurrency;
+        set_total(e, st->concurrency);
     if (st->rate > 0) {
         /* A new rate starts from now; arrivals the last step could not send are dropped. */
-        e->next_arrival_ns = now;
-        e->arrivals_in_step = 0;
-        uint64_t dropped = e->bl_tail - e->bl_head;
-        e->bl_head = e->bl_tail;
+        uint64_t dropped = arrivals_restart(&e->arr, now);
         atomic_fetch_add_explicit(&e->g_cancelled, dropped, memory_order_relaxed);
     }
     sync_idle(e, now); /* a cool-down ends here: the resume comes before the new step */
@@ -538,10 +656,10 @@ static void enter_step(engine *e, size_t index, uint64_t now)
 }
 
 /* Requests still in flight when the run ends: counted as cut, one record each. */
-static void cut_inflight(engine *e, uint64_t now)
+static void cut_inflight(shard *e, uint64_t now)
 {
-    while (e->n_busy > 0) {
-        req_slot *s = e->busy[e->n_busy - 1];
+    while (e->pool.n_busy > 0) {
+        req_slot *s = e->pool.busy[e->pool.n_busy - 1];
         if (!s->warmup) {
             llm_event ev = {.kind = EV_REQUEST_CUT, .step = s->step, .t_ns = now};
             ev.u.failed.t0_ns = s->t0;
@@ -554,45 +672,48 @@ static void cut_inflight(engine *e, uint64_t now)
 }
 
 /* The load of the running step stops now (its window closes) unless it already did. */
-static void end_window(engine *e, uint64_t now)
+static void end_window(shard *e, uint64_t now)
 {
     if (e->phase == PHASE_LOAD || e->phase == PHASE_SETTLE)
         publish_mark(e, EV_WINDOW_END, now);
 }
 
-static void finish_run(engine *e, uint64_t now)
+/* The run ends (a follower: when the leader's did). */
+static void finish_run(shard *e, uint64_t now)
 {
-    end_window(e, now);
+    if (is_leader(e))
+        end_window(e, now);
     cut_inflight(e, now);
     e->phase = PHASE_DONE;
     publish_gauges(e, now);
+    direct(e);
     uv_stop(&e->loop);
 }
 
 /* The run's load ended: what is in flight may finish, for --drain-timeout at most. */
-static void start_drain(engine *e, uint64_t now)
+static void start_drain(shard *e, uint64_t now)
 {
     end_window(e, now);
     e->phase = PHASE_DRAIN;
     e->drain_until_ns = now + (uint64_t)(e->cfg->drain_timeout_s * LLM_NS_PER_SEC);
 }
 
-static bool step_exhausted(engine *e, uint64_t now)
+static bool step_exhausted(shard *e, uint64_t now)
 {
     const plan_step *st = cur_step(e);
     if (e->step_cut)
         return true;
-    if (st->requests > 0 && e->started_in_step >= st->requests)
+    if (claims_spent(&e->leader->claim_started, e->gen, st->requests))
         return true;
     return e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
 }
 
-static bool last_step(const engine *e)
+static bool last_step(const shard *e)
 {
     return !e->plan->search && e->step + 1 >= e->plan->n_steps;
 }
 
-static void start_cooldown(engine *e, double seconds, uint64_t now)
+static void start_cooldown(shard *e, double seconds, uint64_t now)
 {
     e->phase = PHASE_COOLDOWN;
     e->cooldown_until_ns = now + (uint64_t)(seconds * LLM_NS_PER_SEC);
@@ -600,7 +721,7 @@ static void start_cooldown(engine *e, double seconds, uint64_t now)
 }
 
 /* The step sends no more: what comes next. */
-static void step_done(engine *e, uint64_t now)
+static void step_done(shard *e, uint64_t now)
 {
     const plan_step *st = cur_step(e);
     bool timed = e->step_deadline_ns && step_clock(e, now) >= e->step_deadline_ns;
@@ -624,7 +745,7 @@ static void step_done(engine *e, uint64_t now)
 }
 
 /* Nothing is in flight any more after a step that waited for it. */
-static void settled(engine *e, uint64_t now)
+static void settled(shard *e, uint64_t now)
 {
     switch (e->after_settle) {
     case PHASE_PROBE_WAIT: {
@@ -645,7 +766,7 @@ static void settled(engine *e, uint64_t now)
 /* A search step ends when its requests have: the controlling thread judges it (on
  * EV_STEP_END), then sends the next step (ENGINE_CMD_PROBE) or stops the run. The
  * cool-down runs before the next. */
-static void wait_probe(engine *e, uint64_t now)
+static void wait_probe(shard *e, uint64_t now)
 {
     if (!e->step_announced) {
         /* Not counted as lost when the ring is full: the search waits for this event, so
@@ -667,11 +788,13 @@ static void wait_probe(engine *e, uint64_t now)
 }
 
 /* Moves the scheduler on as far as it can go now. */
-static void advance(engine *e, uint64_t now)
+static void advance(shard *e, uint64_t now)
 {
+    if (!is_leader(e))
+        return; /* a follower runs the leader's directive (follow) */
     switch (e->phase) {
     case PHASE_WARMUP:
-        if (e->warmup_left <= 0 && e->inflight == 0)
+        if (claims_spent(&e->claim_started, 0, e->plan->warmup) && inflight_all(e) == 0)
             enter_step(e, 0, now);
         break;
     case PHASE_LOAD:
@@ -679,7 +802,7 @@ static void advance(engine *e, uint64_t now)
             step_done(e, now);
         break;
     case PHASE_SETTLE:
-        if (e->inflight == 0)
+        if (inflight_all(e) == 0)
             settled(e, now);
         break;
     case PHASE_COOLDOWN:
@@ -690,7 +813,7 @@ static void advance(engine *e, uint64_t now)
         wait_probe(e, now);
         break;
     case PHASE_DRAIN:
-        if (e->inflight == 0 || now >= e->drain_until_ns)
+        if (inflight_all(e) == 0 || now >= e->drain_until_ns)
             finish_run(e, now);
         break;
     case PHASE_DONE:
@@ -700,113 +823,65 @@ static void advance(engine *e, uint64_t now)
 
 /* ---- open loop ---- */
 
-static bool backlog_empty(const engine *e)
+static void backlog_push(shard *e, uint64_t t_sched)
 {
-    return e->bl_head == e->bl_tail;
-}
-
-static void backlog_push(engine *e, uint64_t t_sched)
-{
-    if (e->bl_tail - e->bl_head == BACKLOG_CAP) {
-        /* Arrivals the server could not absorb for 64 Ki requests: never sent. */
+    /* Arrivals the server could not absorb for 64 Ki requests: never sent. */
+    if (!arrivals_push(&e->arr, t_sched))
         atomic_fetch_add_explicit(&e->g_cancelled, 1, memory_order_relaxed);
-        return;
-    }
-    e->backlog[e->bl_tail++ % BACKLOG_CAP] = t_sched;
-}
-
-static double uniform01(uint64_t *rng)
-{
-    return ((double)(prompt_rng_next(rng) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-static double normal01(uint64_t *rng)
-{
-    return sqrt(-2.0 * log(uniform01(rng))) * cos(6.283185307179586 * uniform01(rng));
-}
-
-/* Marsaglia and Tsang's method; shapes below 1 through the U^(1/k) boost. */
-static double gamma_sample(double k, uint64_t *rng)
-{
-    if (k < 1)
-        return gamma_sample(k + 1, rng) * pow(uniform01(rng), 1.0 / k);
-    double d = k - 1.0 / 3, c = 1 / sqrt(9 * d);
-    for (;;) {
-        double x = normal01(rng), v = 1 + c * x;
-        if (v <= 0)
-            continue;
-        v = v * v * v;
-        if (log(uniform01(rng)) < 0.5 * x * x + d - d * v + d * log(v))
-            return d * v;
-    }
-}
-
-/* Gap to the next arrival: Poisson (exponential gaps), constant, or gamma with shape 0.5
- * (mean the same, twice Poisson's variance: bursts). At least 1 ns, so the arrival clock
- * always moves on. */
-static uint64_t arrival_gap_ns(engine *e, double rate)
-{
-    double mean = 1e9 / rate, gap;
-    switch (e->plan->arrivals) {
-    case LLM_ARRIVALS_CONSTANT:
-        gap = mean;
-        break;
-    case LLM_ARRIVALS_GAMMA:
-        gap = mean * gamma_sample(0.5, &e->rng) / 0.5;
-        break;
-    default:
-        gap = -log(uniform01(&e->rng)) * mean;
-        break;
-    }
-    if (!(gap >= 1))
-        return 1;
-    return gap < 1e18 ? (uint64_t)gap : (uint64_t)1e18;
 }
 
 /* A trace replay's next arrival: its record's time / --speedup after the step began (from
  * the step's start, not the last arrival, so no error adds up). */
-static uint64_t trace_arrival_ns(const engine *e)
+static uint64_t trace_arrival_ns(const shard *e)
 {
     const llm_trace *t = e->trace;
-    if (e->arrivals_in_step >= t->n)
+    /* --threads: shard i replays records i, i + N, i + 2N… */
+    uint64_t k = e->arr.in_step * e->n_shards + e->shard_index;
+    if (k >= t->n)
         return UINT64_MAX;
-    double at = (double)t->recs[e->arrivals_in_step].t_ns / e->plan->speedup;
+    double at = (double)t->recs[k].t_ns / e->plan->speedup;
     return e->step_started_ns + (uint64_t)at;
 }
 
-static bool arrivals_left(engine *e)
+static bool arrivals_left(shard *e)
 {
     const plan_step *st = cur_step(e);
-    if (e->step_deadline_ns && e->next_arrival_ns >= e->step_deadline_ns)
+    if (e->step_deadline_ns && e->arr.next_ns >= e->step_deadline_ns)
         return false;
-    return st->requests == 0 || e->arrivals_in_step < (uint64_t)st->requests;
+    bool last;
+    if (!claim(&e->leader->claim_arrived, e->gen, st->requests, &last))
+        return false;
+    if (last)
+        tell_leader(e);
+    return true;
 }
 
 /* At most this many arrivals are released per call, so a rate far beyond what can be
  * sent cannot hold the loop (each call returns to it; the backlog keeps the rest). */
 #define ARRIVALS_PER_CALL 4096
 
-static void release_arrivals(engine *e, uint64_t now)
+static void release_arrivals(shard *e, uint64_t now)
 {
     const plan_step *st = cur_step(e);
     if (st->rate <= 0)
         return;
     if (e->paused || e->phase != PHASE_LOAD) {
-        e->next_arrival_ns = now; /* no backlog builds up while paused */
+        e->arr.next_ns = now; /* no backlog builds up while paused */
         return;
     }
-    for (int n = 0; n < ARRIVALS_PER_CALL && e->next_arrival_ns <= now && arrivals_left(e); n++) {
-        backlog_push(e, e->next_arrival_ns);
-        e->arrivals_in_step++;
-        e->next_arrival_ns =
-            e->trace ? trace_arrival_ns(e) : e->next_arrival_ns + arrival_gap_ns(e, st->rate);
+    for (int n = 0; n < ARRIVALS_PER_CALL && e->arr.next_ns <= now && arrivals_left(e); n++) {
+        backlog_push(e, e->arr.next_ns);
+        e->arr.in_step++;
+        e->arr.next_ns =
+            e->trace ? trace_arrival_ns(e)
+                     : e->arr.next_ns + arrivals_gap_ns(&e->arr, st->rate / (double)e->n_shards);
     }
     schedule(e);
 }
 
 static void on_arrival(ptimer *t)
 {
-    engine *e = t->data;
+    shard *e = t->data;
     if (e->phase == PHASE_DONE)
         return;
     uint64_t now = llm_now_ns();
@@ -814,62 +889,96 @@ static void on_arrival(ptimer *t)
     if (e->phase == PHASE_DONE)
         return;
     uint64_t next = now + ARRIVAL_CHECK_NS;
-    if (cur_step(e)->rate > 0 && !e->paused && e->phase == PHASE_LOAD && e->next_arrival_ns < next)
-        next = e->next_arrival_ns;
-    ptimer_arm_at(&e->arrivals, next);
+    if (cur_step(e)->rate > 0 && !e->paused && e->phase == PHASE_LOAD && e->arr.next_ns < next)
+        next = e->arr.next_ns;
+    ptimer_arm_at(&e->arrival_timer, next);
 }
 
 /* Users of the closed loop: requests in flight, and users thinking between turns. */
-static uint32_t users(const engine *e)
+static uint32_t users(const shard *e)
 {
-    return e->inflight + (uint32_t)e->n_thinking;
+    return e->inflight + (uint32_t)e->pool.n_thinking;
+}
+
+/* The requests of the step (or the warm-up) this one spends, across every shard. */
+static long budget_of(shard *e)
+{
+    return e->phase == PHASE_WARMUP ? e->plan->warmup : cur_step(e)->requests;
+}
+
+/* Takes one request of the budget, counted in flight; false when none is left. */
+static bool claim_start(shard *e)
+{
+    bool last;
+    atomic_fetch_add(&e->leader->inflight_total, 1); /* before the claim: see inflight_total */
+    if (!claim(&e->leader->claim_started, e->gen, budget_of(e), &last)) {
+        atomic_fetch_sub(&e->leader->inflight_total, 1);
+        return false;
+    }
+    if (last)
+        tell_leader(e);
+    return true;
 }
 
 /* --turns: thinking users whose pause is over send their next turn (they are users already:
  * the target does not hold them back, the step's budget does). */
-static void resume_thinkers(engine *e, uint64_t now)
+static void resume_thinkers(shard *e, uint64_t now)
 {
-    while (e->n_thinking && !e->paused && e->phase == PHASE_LOAD && !step_exhausted(e, now)) {
-        req_slot *s = ready_thinker(e, now);
-        if (!s || !start_request_on(e, s, now))
+    while (e->pool.n_thinking && !e->paused && e->phase == PHASE_LOAD && !step_exhausted(e, now)) {
+        req_slot *s = slot_pool_ready_thinker(&e->pool, now);
+        if (!s)
             break;
-        e->started_in_step++;
+        if (!claim_start(e)) {
+            slot_pool_think(&e->pool, s);
+            break;
+        }
+        if (!start_request_on(e, s, now))
+            break;
         advance(e, now);
     }
 }
 
-static bool may_start(engine *e, uint64_t now)
+static bool may_start(shard *e, uint64_t now)
 {
     if (e->paused || users(e) >= (uint32_t)e->target)
         return false;
     if (e->phase == PHASE_WARMUP)
-        return e->warmup_left > 0;
+        return e->plan->warmup > 0 && !claims_spent(&e->leader->claim_started, 0, e->plan->warmup);
     if (e->phase != PHASE_LOAD || step_exhausted(e, now))
         return false;
-    return cur_step(e)->rate <= 0 || !backlog_empty(e);
+    return cur_step(e)->rate <= 0 || !arrivals_empty(&e->arr);
 }
 
-static void schedule(engine *e)
+static void schedule(shard *e)
 {
     if (e->phase == PHASE_DONE)
         return;
     uint64_t now = llm_now_ns();
+    if (!is_leader(e)) {
+        follow(e, now);
+        if (e->phase == PHASE_DONE)
+            return;
+    }
     advance(e, now);
     resume_thinkers(e, now);
     while (e->phase != PHASE_DONE && may_start(e, now)) {
         bool open_loop = e->phase == PHASE_LOAD && cur_step(e)->rate > 0;
-        uint64_t t_sched = open_loop ? e->backlog[e->bl_head++ % BACKLOG_CAP] : now;
-        bool warmup = e->phase == PHASE_WARMUP;
-        if (!start_request(e, t_sched))
+        req_slot *s = slot_pool_take(&e->pool);
+        if (!s)
             break;
-        if (warmup)
-            e->warmup_left--;
-        else
-            e->started_in_step++;
+        if (!claim_start(e)) {
+            slot_pool_put(&e->pool, s);
+            break;
+        }
+        uint64_t t_sched = open_loop ? arrivals_pop(&e->arr) : now;
+        if (!start_request_on(e, s, t_sched))
+            break;
         advance(e, now); /* a count reached ends the step at once */
     }
-    if (e->phase != PHASE_DONE)
+    if (e->phase != PHASE_DONE) {
         publish_gauges(e, now);
+        direct(e);
+    }
 }
 
 /* ---- commands from the controlling thread ---- */
@@ -878,16 +987,16 @@ static void schedule(engine *e)
  * applied target starts, on the plan step's remaining budget; changes within a second of
  * the last make one step. Outside a step's load (warm-up, cool-down) it waits for the next
  * step, which then starts manual. A search steers the load itself and ignores it. */
-static void set_target(engine *e, long target, uint64_t now)
+static void set_target(shard *e, long target, uint64_t now)
 {
     if (e->plan->search)
         return;
     if (target < 0)
         target = 0;
-    if ((size_t)target > e->n_slots)
-        target = (long)e->n_slots;
+    if ((size_t)target > e->slots_total)
+        target = (long)e->slots_total;
     bool merge = e->manual && now - e->seq_started_ns < MANUAL_MERGE_NS;
-    e->target = target;
+    set_total(e, target);
     e->manual = true;
     if (e->phase != PHASE_LOAD)
         return;
@@ -896,7 +1005,7 @@ static void set_target(engine *e, long target, uint64_t now)
     publish_step(e, now); /* the same index again: stats take the new target */
 }
 
-static void pause_sending(engine *e, uint64_t now)
+static void pause_sending(shard *e, uint64_t now)
 {
     if (e->paused)
         return;
@@ -905,7 +1014,7 @@ static void pause_sending(engine *e, uint64_t now)
     sync_idle(e, now);
 }
 
-static void resume_sending(engine *e, uint64_t now)
+static void resume_sending(shard *e, uint64_t now)
 {
     if (!e->paused)
         return;
@@ -920,11 +1029,10 @@ static void resume_sending(engine *e, uint64_t now)
 
 /* `n`: the warm-up ends, the step ends (a search's lets its requests finish), a cool-down
  * is cut short, the last step finishes the run. */
-static void next_step(engine *e, uint64_t now)
+static void next_step(shard *e, uint64_t now)
 {
     switch (e->phase) {
     case PHASE_WARMUP:
-        e->warmup_left = 0;
         enter_step(e, 0, now);
         break;
     case PHASE_LOAD:
@@ -952,7 +1060,7 @@ static void next_step(engine *e, uint64_t now)
     }
 }
 
-static void apply_command(engine *e, const engine_cmd *c)
+static void apply_command(shard *e, const engine_cmd *c)
 {
     uint64_t now = llm_now_ns();
     switch (c->kind) {
@@ -960,7 +1068,7 @@ static void apply_command(engine *e, const engine_cmd *c)
         set_target(e, c->value, now);
         break;
     case ENGINE_CMD_ADJUST_TARGET:
-        set_target(e, e->target + c->value, now);
+        set_target(e, e->total_target + c->value, now);
         break;
     case ENGINE_CMD_PLAN_CONTROL:
         if (!e->manual)
@@ -995,7 +1103,7 @@ static void apply_command(engine *e, const engine_cmd *c)
 
 static void on_wake(uv_async_t *a)
 {
-    engine *e = a->data;
+    shard *e = a->data;
     engine_cmd cmds[32];
     size_t n;
     if (atomic_load_explicit(&e->g_stop, memory_order_acquire))
@@ -1009,14 +1117,14 @@ static void on_wake(uv_async_t *a)
 /* Visits the requests in flight (backwards: finishing one moves the last into its place).
  * TTFT deadlines every tick when --ttft-timeout is set; every 25 ticks the [DONE] grace and
  * the grace after a finish_reason that neither [DONE] nor a close followed. */
-static void check_deadlines(engine *e, uint64_t now)
+static void check_deadlines(shard *e, uint64_t now)
 {
     uint64_t ttft_ns = (uint64_t)(e->cfg->ttft_timeout_s * LLM_NS_PER_SEC);
     bool grace = ++e->ticks % 25 == 0;
     if (!ttft_ns && !grace)
         return;
-    for (size_t i = e->n_busy; i-- > 0;) {
-        req_slot *s = e->busy[i];
+    for (size_t i = e->pool.n_busy; i-- > 0;) {
+        req_slot *s = e->pool.busy[i];
         if (ttft_ns && !s->t_first_token && now - s->t0 > ttft_ns) {
             s->aborted_ttft = true;
             finish_request(e, s, CURLE_OPERATION_TIMEDOUT);
@@ -1030,7 +1138,7 @@ static void check_deadlines(engine *e, uint64_t now)
 
 static void on_tick(uv_timer_t *t)
 {
-    engine *e = t->data;
+    shard *e = t->data;
     check_deadlines(e, llm_now_ns());
     schedule(e);
 }
@@ -1039,17 +1147,15 @@ static void on_tick(uv_timer_t *t)
 
 static void *engine_thread(void *arg)
 {
-    engine *e = arg;
+    shard *e = arg;
     uint64_t now = llm_now_ns();
-    e->warmup_left = e->plan->warmup;
-    e->target = e->plan->steps[0].concurrency;
-    e->next_arrival_ns = now;
-    e->phase = PHASE_WARMUP;
-    if (e->warmup_left == 0)
+    e->arr.next_ns = now;
+    e->phase = PHASE_WARMUP; /* a follower: until the leader's directive says more */
+    if (is_leader(e) && e->plan->warmup == 0)
         enter_step(e, 0, now);
     int rc = uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
     if (rc == 0 && e->plan->steps[0].rate > 0)
-        ptimer_arm_at(&e->arrivals, now);
+        ptimer_arm_at(&e->arrival_timer, now);
     if (rc == 0) {
         schedule(e);
         uv_run(&e->loop, UV_RUN_DEFAULT);
@@ -1062,62 +1168,16 @@ static void *engine_thread(void *arg)
     return NULL;
 }
 
-/* Open files a run may need beyond one per user: the resolver, epoll, timers, the
- * process's own files. */
-#define FD_HEADROOM 64
-
-/* The open-files limit, raised as far as allowed towards `want`; 0 when unknown. */
-static long fd_limit_towards(long want)
+/* n users, numbered from first (every shard's users have their own numbers). */
+static int create_slots(shard *e, const char *model, long n, long first, char *err, size_t errlen)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return 0;
-    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)want > rl.rlim_cur) {
-        struct rlimit up = rl;
-        up.rlim_cur =
-            rl.rlim_max == RLIM_INFINITY || (rlim_t)want < rl.rlim_max ? (rlim_t)want : rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-            rl = up;
-    }
-    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX
-                                                                          : (long)rl.rlim_cur;
-}
-
-/* Users the engine can hold: twice the plan's highest (room for the keyboard), at least
- * 64, fewer when the open-files limit allows fewer; -1 with a sentence when it cannot even
- * hold the plan. */
-static long slot_count(const plan *p, char *err, size_t errlen)
-{
-    long want = p->max_concurrency * 2 < 64 ? 64 : p->max_concurrency * 2;
-    long limit = fd_limit_towards(want + FD_HEADROOM);
-    if (limit == 0 || limit - FD_HEADROOM >= want)
-        return want;
-    if (limit - FD_HEADROOM >= p->max_concurrency)
-        return limit - FD_HEADROOM; /* the keyboard's headroom shrinks; the gauges say so */
-    snprintf(err, errlen,
-             "concurrency %ld needs %ld open files but the limit is %ld: raise it with "
-             "`ulimit -n %ld`",
-             p->max_concurrency, p->max_concurrency + FD_HEADROOM, limit,
-             p->max_concurrency + FD_HEADROOM);
-    return -1;
-}
-
-static int create_slots(engine *e, const char *model, char *err, size_t errlen)
-{
-    long n = slot_count(e->plan, err, errlen);
-    if (n < 0)
-        return -1;
-    e->slots = calloc((size_t)n, sizeof *e->slots);
-    e->busy = calloc((size_t)n, sizeof *e->busy);
-    e->thinking = calloc((size_t)n, sizeof *e->thinking);
-    if (!e->slots || !e->busy || !e->thinking) {
+    if (slot_pool_alloc(&e->pool, (size_t)n) != 0) {
         snprintf(err, errlen, "out of memory for %ld virtual users", n);
         return -1;
     }
-    e->n_slots = (size_t)n;
     for (long i = n - 1; i >= 0; i--) {
-        req_slot *s = &e->slots[i];
-        if (request_slot_init(s, e->cfg, e->url, e->headers, model, (uint32_t)i,
+        req_slot *s = &e->pool.slots[i];
+        if (request_slot_init(s, e->cfg, e->url, e->headers, model, (uint32_t)(first + i),
                               e->plan->has_test[TEST_OUTPUT], e->plan->has_test[TEST_INPUT], err,
                               errlen))
             return -1;
@@ -1143,15 +1203,14 @@ static int create_slots(engine *e, const char *model, char *err, size_t errlen)
         curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETDATA, e);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETDATA, e);
-        s->next_free = e->free_list;
-        e->free_list = s;
+        slot_pool_put(&e->pool, s);
     }
     return 0;
 }
 
 /* The loop, its handles and the multi handle; on failure, whatever was made is closed by
- * engine_destroy (loop_ready says the loop exists). */
-static int setup_loop(engine *e, char *err, size_t errlen)
+ * shard_free (loop_ready says the loop exists). */
+static int setup_loop(shard *e, char *err, size_t errlen)
 {
     int rc = uv_loop_init(&e->loop);
     if (rc == 0) {
@@ -1162,7 +1221,7 @@ static int setup_loop(engine *e, char *err, size_t errlen)
         rc = uv_timer_init(&e->loop, &e->tick);
     if (rc == 0)
         rc = uv_async_init(&e->loop, &e->wake, on_wake);
-    if (rc == 0 && ptimer_init(&e->arrivals, &e->loop, false, on_arrival, e) != 0)
+    if (rc == 0 && ptimer_init(&e->arrival_timer, &e->loop, false, on_arrival, e) != 0)
         rc = UV_ENOMEM;
     if (rc == 0) {
         e->arrivals_ready = true;
@@ -1185,13 +1244,13 @@ static int setup_loop(engine *e, char *err, size_t errlen)
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
-    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->n_slots + 16);
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->pool.n + 16);
     curl_multi_setopt(e->multi, CURLMOPT_PIPELINING,
                       e->cfg->http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
     return 0;
 }
 
-static int load_image_body(engine *e, const char *model, char *err, size_t errlen)
+static int load_image_body(shard *e, const char *model, char *err, size_t errlen)
 {
     char *url = NULL;
     if (image_data_url(e->cfg->image_file ? e->cfg->image_file : "testphoto.jpg", &url, err,
@@ -1204,7 +1263,7 @@ static int load_image_body(engine *e, const char *model, char *err, size_t errle
 
 /* ShareGPT conversations replayed with --turns: answers as long as the longest recorded one
  * fit, and so does the longest conversation's last body. */
-static void size_scripts(engine *e, const plan *p)
+static void size_scripts(shard *e, const plan *p)
 {
     long max_out = 1;
     for (size_t i = 0; i < p->n_scripts; i++)
@@ -1225,50 +1284,64 @@ static void curl_init_once(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-int engine_start(const llm_config *cfg, const plan *p, const char *model, engine **out, char *err,
-                 size_t errlen)
+/* Shard 0 keeps the run's seed; the others draw from streams of their own. */
+static uint64_t shard_seed(uint64_t base, size_t index)
 {
-    *out = NULL;
+    if (index == 0)
+        return base;
+    uint64_t z = base + index * 0x9E3779B97F4A7C15ULL; /* splitmix64's finaliser */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+shard *shard_new(const llm_config *cfg, const plan *p, const char *model, size_t index,
+                 size_t count, long n_slots, long slot_base, char *err, size_t errlen)
+{
     static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
     pthread_once(&curl_once, curl_init_once);
-    engine *e = calloc(1, sizeof *e);
+    shard *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory starting the engine");
-        return -1;
+        return NULL;
     }
     e->cfg = cfg;
     e->plan = p;
+    e->leader = e;
+    e->shard_index = index;
+    e->n_shards = count;
     e->n_known_steps = p->n_steps;
     atomic_store_explicit(&e->g_n_steps, (uint32_t)p->n_steps, memory_order_relaxed);
     e->url = config_endpoint_url(
         cfg, cfg->endpoint == LLM_ENDPOINT_COMPLETIONS ? "/completions" : "/chat/completions");
     e->headers = request_headers(cfg);
-    e->rng = (cfg->seed_set ? cfg->seed : 0x5eed) ^ 0xA5A5A5A5DEADBEEFULL;
-    if (p->steps[0].rate > 0 && !(e->backlog = calloc(BACKLOG_CAP, sizeof *e->backlog))) {
+    uint64_t seed = cfg->seed_set ? cfg->seed : 0x5eed;
+    if (arrivals_init(&e->arr, p->arrivals, shard_seed(seed ^ 0xA5A5A5A5DEADBEEFULL, index),
+                      p->steps[0].rate > 0) != 0) {
         snprintf(err, errlen, "out of memory starting the engine");
-        engine_destroy(e);
-        return -1;
+        shard_free(e);
+        return NULL;
     }
     if (!e->url || ring_init(&e->events, EVENT_RING_CAP, sizeof(llm_event)) != 0 ||
         ring_init(&e->commands, CMD_RING_CAP, sizeof(engine_cmd)) != 0) {
         snprintf(err, errlen, "out of memory starting the engine");
-        engine_destroy(e);
-        return -1;
+        shard_free(e);
+        return NULL;
     }
     if (p->dataset) { /* borrowed: the session frees it */
         e->prompts = *p->dataset;
         e->prompts_borrowed = true;
     } else if (cfg->prompts_file && prompts_load(cfg, model, &e->prompts, err, errlen) != 0) {
-        engine_destroy(e);
-        return -1;
+        shard_free(e);
+        return NULL;
     }
-    e->wl_rng = (cfg->seed_set ? cfg->seed : 0x5eed) * 0x2545F4914F6CDD1DULL + 11;
+    e->wl_rng = shard_seed(seed * 0x2545F4914F6CDD1DULL + 11, index);
     e->trace = p->trace;
     e->turns = cfg->turns > 1 ? (uint32_t)cfg->turns : 1;
     e->think_ns = (uint64_t)(cfg->think_time_s * LLM_NS_PER_SEC);
     if (workload_init(&e->wl, cfg, model, err, errlen) != 0) {
-        engine_destroy(e);
-        return -1;
+        shard_free(e);
+        return NULL;
     }
     if (e->turns > 1) /* the last turn's body: the whole history */
         e->wl.body_cap = workload_convo_body_size(&e->wl, e->turns);
@@ -1278,30 +1351,50 @@ int engine_start(const llm_config *cfg, const plan *p, const char *model, engine
         e->wl.body_cap =
             workload_body_size(&e->wl, (long)e->trace->max_input + 4, e->trace->max_blocks);
     if (p->has_test[TEST_MULTIMODAL] && load_image_body(e, model, err, errlen) != 0) {
-        engine_destroy(e);
-        return -1;
+        shard_free(e);
+        return NULL;
     }
-    if (create_slots(e, model, err, errlen) != 0 || setup_loop(e, err, errlen) != 0) {
-        engine_destroy(e);
-        return -1;
+    if (create_slots(e, model, n_slots, slot_base, err, errlen) != 0 ||
+        setup_loop(e, err, errlen) != 0) {
+        shard_free(e);
+        return NULL;
     }
-    atomic_store(&e->g_target, (uint32_t)p->steps[0].concurrency);
-    if (pthread_create(&e->thread, NULL, engine_thread, e) != 0) {
-        snprintf(err, errlen, "cannot start the engine thread");
-        engine_destroy(e);
-        return -1;
+    set_total(e, p->steps[0].concurrency);
+    atomic_store(&e->g_target, (uint32_t)e->target);
+    return e;
+}
+
+/* Shard 0 leads shards[0..count): it keeps the array (borrowed: the facade frees it) and
+ * wakes the others with its directive. Returns 0, or -1 (memory). */
+int shard_lead(shard **shards, size_t count, size_t slots_total)
+{
+    shard *e = shards[0];
+    e->shards = shards;
+    e->slots_total = slots_total;
+    for (size_t i = 0; i < count; i++)
+        shards[i]->leader = e;
+    if (count > 1) {
+        if (pthread_mutex_init(&e->dir_lock, NULL) != 0)
+            return -1;
+        e->dir_lock_ready = true;
     }
-    e->thread_started = true;
-    *out = e;
     return 0;
 }
 
-size_t engine_poll(engine *e, llm_event *out, size_t max)
+int shard_spawn(shard *e)
+{
+    if (pthread_create(&e->thread, NULL, engine_thread, e) != 0)
+        return -1;
+    e->thread_started = true;
+    return 0;
+}
+
+size_t shard_pop(shard *e, llm_event *out, size_t max)
 {
     return ring_pop_burst_spsc(&e->events, out, max);
 }
 
-bool engine_send(engine *e, engine_cmd cmd)
+bool shard_command(shard *e, engine_cmd cmd)
 {
     if (atomic_load_explicit(&e->g_finished, memory_order_acquire))
         return false;
@@ -1311,13 +1404,13 @@ bool engine_send(engine *e, engine_cmd cmd)
     return true;
 }
 
-void engine_read_gauges(engine *e, engine_gauges *g)
+void shard_gauges(shard *e, engine_gauges *g)
 {
     g->target = atomic_load_explicit(&e->g_target, memory_order_relaxed);
     g->inflight = atomic_load_explicit(&e->g_inflight, memory_order_relaxed);
     g->step = atomic_load_explicit(&e->g_step, memory_order_relaxed);
     g->seq = atomic_load_explicit(&e->g_seq, memory_order_relaxed);
-    g->max_target = (uint32_t)e->n_slots;
+    g->max_target = (uint32_t)e->pool.n;
     g->n_steps = (uint32_t)atomic_load_explicit(&e->g_n_steps, memory_order_relaxed);
     g->started = atomic_load_explicit(&e->g_started, memory_order_relaxed);
     g->cancelled = atomic_load_explicit(&e->g_cancelled, memory_order_relaxed);
@@ -1328,7 +1421,7 @@ void engine_read_gauges(engine *e, engine_gauges *g)
     g->manual = atomic_load_explicit(&e->g_manual, memory_order_relaxed);
 }
 
-bool engine_finished(engine *e)
+bool shard_finished(shard *e)
 {
     return atomic_load_explicit(&e->g_finished, memory_order_acquire);
 }
@@ -1340,39 +1433,46 @@ static void close_handle(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
-void engine_destroy(engine *e)
+/* Stops a shard's thread: a STOP command, or the flag when its command ring is full (or it
+ * is a follower, which takes no commands). */
+void shard_stop(shard *e)
 {
-    if (!e)
+    if (!e->thread_started)
         return;
-    if (e->thread_started) {
-        /* A full command ring must not lose the STOP: the flag reaches the loop anyway. */
-        if (!engine_send(e, (engine_cmd){.kind = ENGINE_CMD_STOP})) {
-            atomic_store_explicit(&e->g_stop, true, memory_order_release);
-            uv_async_send(&e->wake);
-        }
+    if (!is_leader(e) || !shard_command(e, (engine_cmd){.kind = ENGINE_CMD_STOP})) {
+        atomic_store_explicit(&e->g_stop, true, memory_order_release);
+        uv_async_send(&e->wake);
+    }
+}
+
+void shard_join(shard *e)
+{
+    if (e->thread_started)
         pthread_join(e->thread, NULL);
-    }
+    e->thread_started = false;
+}
+
+void shard_free(shard *e)
+{
     if (e->multi) {
-        for (size_t i = 0; i < e->n_busy; i++)
-            curl_multi_remove_handle(e->multi, e->busy[i]->easy);
+        for (size_t i = 0; i < e->pool.n_busy; i++)
+            curl_multi_remove_handle(e->multi, e->pool.busy[i]->easy);
     }
-    for (size_t i = 0; i < e->n_slots; i++)
-        request_slot_free(&e->slots[i]);
+    for (size_t i = 0; i < e->pool.n; i++)
+        request_slot_free(&e->pool.slots[i]);
     if (e->multi)
         curl_multi_cleanup(e->multi);
     if (e->loop_ready) {
         if (e->watch_ready)
             sockwatch_close(&e->watch);
         if (e->arrivals_ready)
-            ptimer_close(&e->arrivals);
+            ptimer_close(&e->arrival_timer);
         uv_walk(&e->loop, close_handle, NULL);
         uv_run(&e->loop, UV_RUN_DEFAULT);
         uv_loop_close(&e->loop);
     }
-    free(e->slots);
-    free(e->busy);
-    free(e->thinking);
-    free(e->backlog);
+    slot_pool_free(&e->pool);
+    arrivals_free(&e->arr);
     prompt_free(&e->image_body);
     if (!e->prompts_borrowed)
         prompts_free(&e->prompts);
@@ -1381,5 +1481,7 @@ void engine_destroy(engine *e)
     free(e->url);
     ring_free(&e->events);
     ring_free(&e->commands);
+    if (e->dir_lock_ready)
+        pthread_mutex_destroy(&e->dir_lock);
     free(e);
 }

@@ -205,6 +205,11 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     gpumon_init(&s->gpu, NULL, NULL);
     gpumon_sample(&s->gpu, &s->gpur);
     gpuhist_init(&s->gpuh, &s->gpu);
+    long threads = engine_threads_for(&s->cfg, &s->plan); /* --threads, as the engine runs it */
+    if (threads > 1) {
+        size_t n = strlen(s->plan_text);
+        snprintf(s->plan_text + n, sizeof s->plan_text - n, "; %ld engine threads", threads);
+    }
     start_server_metrics(s);
     wait_server_metrics(s);
     if (start_listener(s, err, errlen) != 0)
