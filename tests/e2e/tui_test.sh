@@ -293,6 +293,9 @@ gpu_check() {
     }
     wait_for 5 gpu_small || { T capture-pane -p -t gpu >&2; fail "no GPU line at 80x24"; }
     ok "80x24: the GPU line fits"
+    # the series gets its first row after a second: save once the header says so
+    two_seconds() { T capture-pane -p -t gpu | grep -Eq 'elapsed ([2-9]|[1-9][0-9]+)s'; }
+    wait_for 10 two_seconds || { T capture-pane -p -t gpu >&2; fail "the demo's clock did not run"; }
     T send-keys -t gpu 's'
     local snap=""
     snap_gpu() { snap=$(ls "$gout"/llmload-*.json 2>/dev/null | head -1); [ -n "$snap" ]; }
