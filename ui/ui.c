@@ -14,6 +14,7 @@
 
 #include "actions.h"
 #include "app.h"
+#include "base/stop.h"
 #include "base/util.h"
 #include "core/summary.h"
 #include "layout.h"
@@ -49,14 +50,8 @@ static void on_crash_signal(int sig)
  * still ends the program the ordinary way. Before initscr: curses then keeps them. */
 static void install_quit_signals(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_quit_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (llm_stop_install(on_quit_signal) != 0) /* before curses: the terminal still shows it */
+        fprintf(stderr, "llmload: cannot catch signals: one would end the run without saving it\n");
 }
 
 static void install_crash_signals(void)
@@ -98,7 +93,7 @@ static void release_stderr(FILE *tmp)
     fclose(tmp);
 }
 
-static void start_curses(ui_app *app)
+void ui_curses_start(ui_app *app)
 {
     initscr();
     g_curses_on = 1;
@@ -113,7 +108,7 @@ static void start_curses(ui_app *app)
     app->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 }
 
-static void stop_curses(void)
+void ui_curses_stop(void)
 {
     if (g_curses_on) {
         g_curses_on = 0;
@@ -287,11 +282,11 @@ int ui_main(const llm_config *cfg)
         if (s->pool.note[0]) /* --input-tokens & co by the server's count, or why not */
             ui_log_add(app, s->pool.exact ? UI_LABEL : UI_WARN, "%s", s->pool.note);
         FILE *cap = capture_stderr();
-        start_curses(app);
+        ui_curses_start(app);
         init_themes(app);
         frame_loop(app, cfg->fps);
         finish_run(app);
-        stop_curses();
+        ui_curses_stop();
         release_stderr(cap);
         session_print_end_notes(s, stderr);
         rc = report_exit(app);

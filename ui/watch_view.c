@@ -3,7 +3,6 @@
 #include "watch_view.h"
 
 #include <curses.h>
-#include <langinfo.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "base/stop.h"
 #include "base/util.h"
 #include "draw.h"
+#include "ui.h"
 #include "run/watch_main.h"
 #include "run/watch_net.h"
 
@@ -412,16 +412,7 @@ static bool handle_key(watch_view *v, int ch)
 static void start_screen(watch_view *v)
 {
     setlocale(LC_CTYPE, "");
-    initscr();
-    cbreak();
-    noecho();
-    nonl();
-    keypad(stdscr, TRUE);
-    curs_set(0);
-    set_escdelay(25);
-    if (has_colors())
-        start_color();
-    v->app->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    ui_curses_start(v->app);
     ui_theme_set(v->app, "default");
     v->app->log.n = 0; /* the theme's own notes are the dashboard's business */
 }
@@ -469,7 +460,7 @@ int watch_view_main(const llm_config *cfg)
     v.start_ns = llm_now_ns();
     start_screen(&v);
     run_view(&v, cfg->duration_s);
-    endwin();
+    ui_curses_stop();
     int rc = watch_exit_code(v.net, llm_stop_signal());
     watch_net_close(v.net);
     free(v.app);

@@ -174,28 +174,31 @@ static bool label_le(const char *p, const char *close, double *le)
     return false;
 }
 
-/* Adds one bucket sample: le matched to an existing bound (series of other labels have
- * the same bounds) or inserted in order. */
-static void hist_add_bucket(prom_hist *h, double le, double v)
+void prom_bucket_put(int *n, double *les, double *cum, int cap, double *total, double le, double v)
 {
     if (isinf(le)) {
-        h->total += v;
+        *total += v;
         return;
     }
     int i = 0;
-    while (i < h->n && h->le[i] < le * (1 - 1e-9))
+    while (i < *n && les[i] < le * (1 - 1e-9))
         i++;
-    if (i < h->n && fabs(h->le[i] - le) <= le * 1e-9) {
-        h->cum[i] += v;
+    if (i < *n && fabs(les[i] - le) <= le * 1e-9) {
+        cum[i] += v;
         return;
     }
-    if (h->n >= PROM_BUCKETS)
+    if (*n >= cap)
         return;
-    memmove(&h->le[i + 1], &h->le[i], (size_t)(h->n - i) * sizeof h->le[0]);
-    memmove(&h->cum[i + 1], &h->cum[i], (size_t)(h->n - i) * sizeof h->cum[0]);
-    h->le[i] = le;
-    h->cum[i] = v;
-    h->n++;
+    memmove(&les[i + 1], &les[i], (size_t)(*n - i) * sizeof les[0]);
+    memmove(&cum[i + 1], &cum[i], (size_t)(*n - i) * sizeof cum[0]);
+    les[i] = le;
+    cum[i] = v;
+    (*n)++;
+}
+
+static void hist_add_bucket(prom_hist *h, double le, double v)
+{
+    prom_bucket_put(&h->n, h->le, h->cum, PROM_BUCKETS, &h->total, le, v);
 }
 
 static void parse_hist_sample(const prom_sample *s, prom_figures *out)

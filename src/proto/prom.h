@@ -32,6 +32,12 @@ typedef struct {
 /* "ttft", "e2e", "queue", "itl". */
 const char *prom_hist_name(prom_hist_kind k);
 
+/* Adds one bucket sample to a cumulative histogram of *n of cap edges (ascending, seconds):
+ * le matched to an existing edge (series of other labels have the same edges; within 1e-9
+ * relative) or inserted in order; +Inf goes to *total. The one bucket writer of the
+ * readers of Prometheus text (the server poller, llmload watch). */
+void prom_bucket_put(int *n, double *les, double *cum, int cap, double *total, double le, double v);
+
 typedef struct {
     double running;           /* requests being generated (in the batch); NaN = not exported */
     double waiting;           /* requests queued for the batch; NaN = not exported */

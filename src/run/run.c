@@ -28,14 +28,8 @@ static void on_signal(int sig)
 
 static void install_signals(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (llm_stop_install(on_signal) != 0)
+        fprintf(stderr, "llmload: cannot catch signals: one would end the run without saving it\n");
 }
 
 static void print_progress(run_session *s, FILE *log)

@@ -69,29 +69,6 @@ static bool is(const prom_sample *s, const char *name)
     return strlen(name) == s->name_len && memcmp(s->name, name, s->name_len) == 0;
 }
 
-/* Adds one bucket sample: le matched to an edge or inserted in order. */
-static void hist_put(watch_hist *h, double le, double v)
-{
-    if (isinf(le)) {
-        h->total += v;
-        return;
-    }
-    int i = h->n;
-    while (i > 0 && h->le[i - 1] > le)
-        i--;
-    if (i > 0 && h->le[i - 1] == le) {
-        h->cum[i - 1] += v;
-        return;
-    }
-    if (h->n >= WATCH_EDGES)
-        return;
-    memmove(&h->le[i + 1], &h->le[i], (size_t)(h->n - i) * sizeof h->le[0]);
-    memmove(&h->cum[i + 1], &h->cum[i], (size_t)(h->n - i) * sizeof h->cum[0]);
-    h->le[i] = le;
-    h->cum[i] = v;
-    h->n++;
-}
-
 static bool read_hist(const prom_sample *s, watch_figures *f)
 {
     static const char *const bases[WATCH_HISTS] = {"llmload_ttft_seconds", "llmload_e2e_seconds",
@@ -109,7 +86,8 @@ static bool read_hist(const prom_sample *s, watch_figures *f)
                    prom_label(s, "le", le, sizeof le)) {
             double v = strcmp(le, "+Inf") == 0 ? INFINITY : strtod(le, &end);
             if (isinf(v) || (*end == '\0' && !isnan(v)))
-                hist_put(&f->h[k], v, s->value);
+                prom_bucket_put(&f->h[k].n, f->h[k].le, f->h[k].cum, WATCH_EDGES, &f->h[k].total, v,
+                                s->value);
         }
         return true;
     }

@@ -8,21 +8,9 @@
 #include "base/stop.h"
 #include "base/util.h"
 
-static void on_watch_signal(int sig)
-{
-    llm_stop_set(sig);
-}
-
 void watch_install_signals(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_watch_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    (void)llm_stop_install(NULL); /* without them ^C ends watch the default way: no harm */
 }
 
 int watch_exit_code(const watch_net *n, int signal)
