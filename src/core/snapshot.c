@@ -270,6 +270,7 @@ static cJSON *config_json(const llm_config *cfg, const stats *st)
     cJSON_AddBoolToObject(c, "api_key_set", key != NULL);
     cJSON_AddItemToObject(c, "plan", plan_json(cfg));
     shard_json(c, cfg);
+    add_number(c, "threads", st->engine_threads ? (double)st->engine_threads : NAN);
     workload_json(c, cfg, key);
     cJSON_AddBoolToObject(c, "insecure", cfg->insecure);
     cJSON_AddBoolToObject(c, "http2", cfg->http2);

@@ -189,6 +189,7 @@ typedef struct {
     bool paused;           /* between EV_PAUSE and EV_RESUME */
     bool load_ended;       /* EV_WINDOW_END closed the current step's window */
     char server_model[64], server_fingerprint[40]; /* EV_SERVER_ID; "" = not seen */
+    uint32_t engine_threads; /* the engine's shards (--threads as run); 0 = not told */
     /* how the run ended (set by the session; DESIGN §8): stopped before its plan's end (a
      * signal, `q`, an unreachable or rejecting target), the signal if one (0 = none), why
      * in words; partial: the figures of a run still going (an autosave, `s`) */

@@ -233,6 +233,7 @@ int session_open(run_session *s, const llm_config *cfg, char *err, size_t errlen
     s->st->prompt_calib_chars = s->calib.chars;
     s->st->prompt_calib_measured = s->calib.measured;
     llm_strlcpy(s->st->prompt_calib_note, s->calib.note, sizeof s->st->prompt_calib_note);
+    s->st->engine_threads = (uint32_t)engine_threads_for(&s->cfg, &s->plan);
     read_server_metrics(s); /* the base of the server's deltas: before any step */
     if (s->plan.search) {
         s->st->search = true;

@@ -951,6 +951,35 @@ static void a_proxy_dropping_last_chunks_gives_the_token_finding(void **state)
     stop(f);
 }
 
+/* Issue 15: --threads 2 end to end: the snapshot names the engine threads, and counts
+ * every request and token once (the server's own count, by timings, is the check). */
+static void two_engine_threads_count_every_request_once(void **state)
+{
+    (void)state;
+    sim_options o;
+    sim_options_default(&o);
+    o.decode_rate = 1000;
+    o.timings = true;
+    fixture *f = start(&o);
+    char *argv[] = {LLM_BINARY, "run",    "--url",        f->url, "-c",           "5",
+                    "-n",       "41",     "--max-tokens", "20",   "--ignore-eos", "--threads",
+                    "2",        "--json", f->json,        NULL};
+    tu_result r;
+    tu_run(argv, NULL, NULL, 60, &r);
+    assert_int_equal(r.exit_code, 0);
+    tu_result_free(&r);
+    cJSON *doc = load_json(f->json);
+    assert_int_equal(num_at(doc, "config", "threads"), 2);
+    cJSON *t = cJSON_GetObjectItem(doc, "totals");
+    assert_int_equal(num_at(t, "requests", "ok"), 41);
+    assert_int_equal(num_at(t, "tokens", "output"), 41 * 20);
+    cJSON *srv = cJSON_GetObjectItem(t, "server");
+    assert_int_equal(num_at(srv, "tokens", "server"), 41 * 20);
+    assert_int_equal(num_at(srv, "tokens", "client"), 41 * 20);
+    cJSON_Delete(doc);
+    stop(f);
+}
+
 /* Issue 11, defect 1: with unequal output lengths a step's TPS read 20-40 % below the
  * tokens that arrived, and repeats of the same load disagreed (253/190/208 tok/s). Now the
  * run's TPS equals the tokens counted second by second in the series (an independent
@@ -1329,6 +1358,7 @@ int main(void)
         cmocka_unit_test(server_timings_agree_with_the_client),
         cmocka_unit_test(server_histograms_agree_with_the_client_within_their_buckets),
         cmocka_unit_test(a_proxy_dropping_last_chunks_gives_the_token_finding),
+        cmocka_unit_test(two_engine_threads_count_every_request_once),
         cmocka_unit_test(no_stream_mode_counts_tokens_from_usage),
         cmocka_unit_test(seed_input_and_output_test_line_runs_unchanged),
         cmocka_unit_test(seed_multimodal_line_runs_unchanged),
