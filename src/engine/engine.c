@@ -57,7 +57,7 @@ typedef struct {
     uint32_t seq;
     uint64_t gen;
     long total_target;
-    bool paused, manual;
+    bool paused, manual, warm_hold;
     uint64_t step_started_ns, step_deadline_ns;
 } directive;
 
@@ -103,7 +103,13 @@ struct shard {
     uint64_t step_started_ns, seq_started_ns, step_deadline_ns, cooldown_until_ns;
     uint64_t drain_until_ns;
     uint64_t paused_at_ns; /* a pause stops the step's clock: deadlines move on by its length */
-    bool paused, idle_published; /* idle = paused or cooling down: windows stand still */
+    bool paused, idle_published; /* idle = paused, cooling down or warm_hold: windows stand
+                                    still */
+    /* the leader's: step 1 runs while warm-up requests are still in flight (its users do not
+     * wait for the slowest warm-up request, and start at once on warm connections), but its
+     * window and clock start only when the last of them ended */
+    bool warm_hold;
+    uint64_t hold_paused_ns; /* pauses inside the hold: resume_sending moved the deadline */
     bool manual;
     long target;       /* this shard's users (or in-flight cap): its share of total_target */
     long total_target; /* the leader's: every shard's users together, as published */
@@ -146,7 +152,9 @@ struct shard {
      * the leader never sees a step's budget spent and nothing in flight while a shard is
      * about to send the last request */
     _Atomic uint32_t inflight_total;
-    llm_event *stage; /* the leader's: engine_poll's per-shard batches, merged by time */
+    _Atomic uint32_t warm_total; /* the leader's: warm-up requests in flight on every shard,
+                                    counted before the claim as inflight_total is */
+    llm_event *stage;            /* the leader's: engine_poll's per-shard batches, merged by time */
 };
 
 static void publish(shard *e, const llm_event *ev)
@@ -220,6 +228,7 @@ static void direct(shard *e)
     d.manual = e->manual;
     d.step_started_ns = e->step_started_ns;
     d.step_deadline_ns = e->step_deadline_ns;
+    d.warm_hold = e->warm_hold;
     if (memcmp(&d, &e->dir_last, sizeof d) == 0)
         return;
     e->dir_last = d;
@@ -265,6 +274,7 @@ static void follow(shard *e, uint64_t now)
     e->paused = d.paused;
     e->step_started_ns = d.step_started_ns;
     e->step_deadline_ns = d.step_deadline_ns;
+    e->warm_hold = d.warm_hold;
 }
 
 static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
@@ -296,7 +306,8 @@ static void on_server_id(req_slot *s, const char *model, size_t model_len, const
 /* The step's own clock: it stands still while paused. */
 static uint64_t step_clock(const shard *e, uint64_t now)
 {
-    return e->paused ? e->paused_at_ns : now;
+    /* a pause stops it; so does a warm-up hold: the step's time starts with its window */
+    return e->paused ? e->paused_at_ns : e->warm_hold ? e->step_started_ns : now;
 }
 
 static uint64_t step_left_ms(const shard *e, uint64_t now)
@@ -361,7 +372,7 @@ static void publish_mark(shard *e, ev_kind kind, uint64_t now)
  * begins, one EV_RESUME when it ends, whichever of the two caused it. */
 static void sync_idle(shard *e, uint64_t now)
 {
-    bool idle = e->paused || e->phase == PHASE_COOLDOWN;
+    bool idle = e->paused || e->phase == PHASE_COOLDOWN || e->warm_hold;
     if (idle == e->idle_published)
         return;
     e->idle_published = idle;
@@ -456,6 +467,8 @@ static void unbusy(shard *e, req_slot *s)
     curl_multi_remove_handle(e->multi, s->easy);
     slot_pool_busy_remove(&e->pool, s);
     e->inflight--;
+    if (s->warmup && atomic_fetch_sub(&e->leader->warm_total, 1) == 1)
+        tell_leader(e); /* the last warm-up request ended: step 1's window opens */
     if (atomic_fetch_sub(&e->leader->inflight_total, 1) == 1)
         tell_leader(e); /* the last request in flight anywhere ended */
 }
@@ -638,6 +651,8 @@ static void enter_step(shard *e, size_t index, uint64_t now)
     e->step_started_ns = now;
     if (e->paused) /* entered while paused (the `n` key): its clock starts at the resume */
         e->paused_at_ns = now;
+    e->warm_hold = is_leader(e) && atomic_load(&e->warm_total) > 0;
+    e->hold_paused_ns = 0;
     const plan_step *st = cur_step(e);
     e->step_deadline_ns =
         st->duration_s > 0 ? now + (uint64_t)(st->duration_s * LLM_NS_PER_SEC) : 0;
@@ -787,17 +802,31 @@ static void wait_probe(shard *e, uint64_t now)
     enter_step(e, next, now);
 }
 
+/* The last warm-up request ended: step 1's window opens and its clock starts now. */
+static void release_warm_hold(shard *e, uint64_t now)
+{
+    uint64_t held = (e->paused ? e->paused_at_ns : now) - e->step_started_ns - e->hold_paused_ns;
+    e->step_started_ns += held + e->hold_paused_ns;
+    if (e->step_deadline_ns)
+        e->step_deadline_ns += held;
+    e->warm_hold = false;
+    sync_idle(e, now);
+    direct(e);
+}
+
 /* Moves the scheduler on as far as it can go now. */
 static void advance(shard *e, uint64_t now)
 {
     if (!is_leader(e))
         return; /* a follower runs the leader's directive (follow) */
     switch (e->phase) {
-    case PHASE_WARMUP:
-        if (claims_spent(&e->claim_started, 0, e->plan->warmup) && inflight_all(e) == 0)
+    case PHASE_WARMUP: /* every warm-up request sent: step 1's users go on (warm_hold) */
+        if (claims_spent(&e->claim_started, 0, e->plan->warmup))
             enter_step(e, 0, now);
         break;
     case PHASE_LOAD:
+        if (e->warm_hold && atomic_load(&e->warm_total) == 0)
+            release_warm_hold(e, now);
         if (step_exhausted(e, now))
             step_done(e, now);
         break;
@@ -909,9 +938,13 @@ static long budget_of(shard *e)
 /* Takes one request of the budget, counted in flight; false when none is left. */
 static bool claim_start(shard *e)
 {
-    bool last;
+    bool last, warmup = e->phase == PHASE_WARMUP;
     atomic_fetch_add(&e->leader->inflight_total, 1); /* before the claim: see inflight_total */
+    if (warmup)
+        atomic_fetch_add(&e->leader->warm_total, 1);
     if (!claim(&e->leader->claim_started, e->gen, budget_of(e), &last)) {
+        if (warmup)
+            atomic_fetch_sub(&e->leader->warm_total, 1);
         atomic_fetch_sub(&e->leader->inflight_total, 1);
         return false;
     }
@@ -1020,6 +1053,8 @@ static void resume_sending(shard *e, uint64_t now)
         return;
     uint64_t held = now - e->paused_at_ns;
     e->paused = false;
+    if (e->warm_hold)
+        e->hold_paused_ns += held;
     if (e->step_deadline_ns)
         e->step_deadline_ns += held;
     if (e->phase == PHASE_COOLDOWN)

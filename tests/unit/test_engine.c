@@ -34,7 +34,7 @@ typedef struct {
     size_t n_done;
     uint64_t first_t0, last_end;
     long cut, warmup_done;
-    uint64_t last_warmup_end, first_step_t;
+    uint64_t last_warmup_end, first_step_t, first_resume_t;
     ev_step step_evs[64]; /* every EV_STEP, in order */
     size_t n_step_evs;
     stats *st; /* the same events folded as the session does */
@@ -113,6 +113,10 @@ static void consume(run_ctx *r, const llm_event *ev)
         break;
     case EV_STEP_END:
         r->steps_ended++;
+        break;
+    case EV_RESUME:
+        if (!r->first_resume_t)
+            r->first_resume_t = ev->t_ns;
         break;
     case EV_SERVER_ID:
         r->server_ids++;
@@ -741,7 +745,10 @@ static void a_pause_is_outside_the_step_window(void **state)
 }
 
 /* Issue 11, defect 3: step 1 began when the last warm-up request was sent, not done, so
- * warm-up requests ran inside its window. */
+ * warm-up requests ran inside its window. Then step 1 waited for every warm-up request to
+ * end with its users idle, and began in one burst (10,000 streams: the load drained to
+ * nothing for 40 s). Now step 1's users go on as soon as the warm-up's requests are all
+ * sent, and its window (and clock) opens when the last of them ended. */
 static void step_one_opens_when_the_warmup_requests_have_ended(void **state)
 {
     (void)state;
@@ -757,8 +764,12 @@ static void step_one_opens_when_the_warmup_requests_have_ended(void **state)
     run_to_end(r, e, 30);
     assert_int_equal(r->warmup_done, 6);
     assert_int_equal(r->ok, 8);
-    assert_true(r->first_step_t >= r->last_warmup_end);
+    assert_true(r->first_step_t < r->last_warmup_end); /* the users did not wait ... */
+    assert_true(r->first_t0 < r->last_warmup_end);
+    assert_true(r->first_resume_t >= r->last_warmup_end); /* ... the window did */
     assert_int_equal(r->st->totals.ok, 8);
+    /* the window holds step 1's tokens and none of the warm-up's: 8 x 20 at most */
+    assert_true(r->st->steps[0].win_events > 0 && r->st->steps[0].win_events <= 8 * 20);
     finish(r, e);
     free(r);
 }
