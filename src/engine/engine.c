@@ -820,8 +820,12 @@ static void advance(shard *e, uint64_t now)
     if (!is_leader(e))
         return; /* a follower runs the leader's directive (follow) */
     switch (e->phase) {
-    case PHASE_WARMUP: /* every warm-up request sent: step 1's users go on (warm_hold) */
-        if (claims_spent(&e->claim_started, 0, e->plan->warmup))
+    case PHASE_WARMUP:
+        /* every warm-up request sent: a closed loop's users go on (warm_hold) rather than
+         * idle until the slowest warm-up answer and then start in one burst; an open loop's
+         * arrivals are paced and start once the warm-up ended, on its warm connections */
+        if (claims_spent(&e->claim_started, 0, e->plan->warmup) &&
+            ((e->plan->steps[0].rate <= 0 && !e->trace) || inflight_all(e) == 0))
             enter_step(e, 0, now);
         break;
     case PHASE_LOAD:
