@@ -1,3 +1,8 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 #include "testutil.h"
 
 #include "engine/prompt.h"
@@ -391,4 +396,35 @@ void tu_canned_stop(tu_canned *c)
             close(c->conn[i].fd);
     close(c->listener);
     free(c);
+}
+
+tu_sim *tu_sim_start(sim_options *o)
+{
+    tu_sim *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    char err[256];
+    o->quiet = true;
+    o->port = 0;
+    if (sim_start(o, &f->sim, err, sizeof err) != 0)
+        fail_msg("sim_start: %s", err);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/v1", sim_port(f->sim));
+    snprintf(f->json, sizeof f->json, "%s/out.json", tu_tmpdir());
+    return f;
+}
+
+void tu_sim_stop(tu_sim *f)
+{
+    sim_stop(f->sim);
+    unlink(f->json);
+    free(f);
+}
+
+cJSON *tu_load_json(const char *path)
+{
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    assert_non_null(doc);
+    return doc;
 }

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
+#include "sim/sim.h"
+
 typedef struct {
     int exit_code; /* -1 when killed by the time bound or a signal */
     char *out;     /* stdout, NUL-terminated (free with tu_result_free) */
@@ -60,5 +64,21 @@ char *tu_mutate(uint64_t *rng, const char *in, size_t n, size_t *out_len);
 
 /* Makes a fresh temporary directory; returns its path (static storage per call slot). */
 const char *tu_tmpdir(void);
+
+/* A simulator on a free port of 127.0.0.1 for a test that runs the binary against it: its
+ * base URL, and a path for the run's --json in the test's own directory. */
+typedef struct {
+    sim_server *sim;
+    char url[64];
+    char json[256];
+} tu_sim;
+
+/* Starts it quiet with o (o->port is set to 0: tests run in parallel); fails the test when
+ * it cannot. tu_sim_stop stops it and removes the --json file. */
+tu_sim *tu_sim_start(sim_options *o);
+void tu_sim_stop(tu_sim *f);
+
+/* A JSON file parsed; fails the test when it is missing or not JSON. */
+cJSON *tu_load_json(const char *path);
 
 #endif

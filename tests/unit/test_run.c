@@ -21,42 +21,6 @@
 
 #define KEY "sk-run-test-0123456789abcdef"
 
-typedef struct {
-    sim_server *sim;
-    char url[64];
-    char json[256];
-} fixture;
-
-static fixture *start(sim_options *o)
-{
-    fixture *f = calloc(1, sizeof *f);
-    char err[256];
-    o->quiet = true;
-    o->port = 0; /* any free port: tests run in parallel */
-    if (sim_start(o, &f->sim, err, sizeof err) != 0)
-        fail_msg("sim_start: %s", err);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/v1", sim_port(f->sim));
-    snprintf(f->json, sizeof f->json, "%s/out.json", tu_tmpdir());
-    return f;
-}
-
-static void stop(fixture *f)
-{
-    sim_stop(f->sim);
-    unlink(f->json);
-    free(f);
-}
-
-static cJSON *load_json(const char *path)
-{
-    char *text = tu_read_file(path, NULL);
-    assert_non_null(text);
-    cJSON *doc = cJSON_Parse(text);
-    free(text);
-    assert_non_null(doc);
-    return doc;
-}
-
 static void headless_run_writes_results_and_never_the_key(void **state)
 {
     (void)state;
@@ -64,7 +28,7 @@ static void headless_run_writes_results_and_never_the_key(void **state)
     sim_options_default(&o);
     o.decode_rate = 1000;
     snprintf(o.api_key, sizeof o.api_key, KEY);
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "run",          "--url", f->url,         "-c",     "4",     "-n",
                     "40",       "--max-tokens", "12",    "--ignore-eos", "--json", f->json, NULL};
     char *env[] = {"MODEL_KEY=" KEY, NULL};
@@ -79,7 +43,7 @@ static void headless_run_writes_results_and_never_the_key(void **state)
     assert_non_null(file);
     assert_null(strstr(file, KEY));
     free(file);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     assert_string_equal(cJSON_GetObjectItem(doc, "schema")->valuestring, "llmload.snapshot/1");
     cJSON *totals = cJSON_GetObjectItem(doc, "totals");
     cJSON *req = cJSON_GetObjectItem(totals, "requests");
@@ -90,7 +54,7 @@ static void headless_run_writes_results_and_never_the_key(void **state)
     assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "steps")) == 1);
     cJSON_Delete(doc);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* A ramp against a 2-slot simulator saturates at c=2; its snapshot names the knee (the
@@ -103,7 +67,7 @@ static void ramp_snapshot_has_a_knee_and_makes_reports(void **state)
     sim_options_default(&o);
     o.slots = 2;
     o.decode_rate = 400;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,        "run", "--url",        f->url, "--ramp",       "1:8:x2",
                     "--step-requests", "24",  "--max-tokens", "40",   "--ignore-eos", "--json",
                     f->json,           NULL};
@@ -114,7 +78,7 @@ static void ramp_snapshot_has_a_knee_and_makes_reports(void **state)
     assert_non_null(strstr(r.out, "latency knee c="));
     assert_non_null(strstr(r.out, "best load    c="));
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *knee = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "analysis"), "knee");
     assert_true(cJSON_IsObject(knee));
     double at = cJSON_GetObjectItem(knee, "concurrency")->valuedouble;
@@ -130,7 +94,7 @@ static void ramp_snapshot_has_a_knee_and_makes_reports(void **state)
         assert_non_null(strstr(r.out, formats[i][1]));
         tu_result_free(&r);
     }
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* The seeds' loop runs one concurrency per process; merge makes them one snapshot whose
@@ -141,7 +105,7 @@ static void merge_makes_one_snapshot_of_separate_runs(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 400;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char paths[2][300], merged[300];
     const char *conc[2] = {"1", "4"}, *reqs[2] = {"4", "12"};
     tu_result r;
@@ -164,13 +128,13 @@ static void merge_makes_one_snapshot_of_separate_runs(void **state)
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
 
-    cJSON *m = load_json(merged);
+    cJSON *m = tu_load_json(merged);
     assert_string_equal(cJSON_GetObjectItem(m, "schema")->valuestring, "llmload.snapshot/1");
     cJSON *steps = cJSON_GetObjectItem(m, "steps");
     assert_int_equal(cJSON_GetArraySize(steps), 2);
     size_t series = 0;
     for (int i = 0; i < 2; i++) {
-        cJSON *part = load_json(paths[i]);
+        cJSON *part = tu_load_json(paths[i]);
         cJSON *want = cJSON_GetObjectItem(part, "totals"), *got = cJSON_GetArrayItem(steps, i);
         assert_string_equal(cJSON_GetObjectItem(got, "source")->valuestring, paths[i]);
         assert_int_equal(cJSON_GetObjectItem(got, "concurrency")->valueint, atoi(conc[i]));
@@ -206,7 +170,7 @@ static void merge_makes_one_snapshot_of_separate_runs(void **state)
     assert_int_equal(r.exit_code, 2);
     assert_non_null(strstr(r.err, "/nonexistent/x.json: cannot read it"));
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void error_rate_over_the_limit_exits_1(void **state)
@@ -216,7 +180,7 @@ static void error_rate_over_the_limit_exits_1(void **state)
     sim_options_default(&o);
     o.decode_rate = 1000;
     o.error_rate_pct = 50;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "--url",  f->url,         "-c", "4",
                     "-n",       "40",     "--max-tokens", "8",  "--max-error-rate",
                     "10",       "--json", f->json,        NULL};
@@ -224,7 +188,7 @@ static void error_rate_over_the_limit_exits_1(void **state)
     tu_run(argv, NULL, NULL, 60, &r);
     assert_int_equal(r.exit_code, 1);
     assert_non_null(strstr(r.err, "--max-error-rate"));
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *errors = cJSON_GetObjectItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "requests"), "errors");
     int counted = cJSON_GetObjectItem(errors, "http_429")->valueint +
@@ -232,7 +196,7 @@ static void error_rate_over_the_limit_exits_1(void **state)
     assert_true(counted > 5);
     cJSON_Delete(doc);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void dead_server_exits_3_with_one_sentence(void **state)
@@ -257,7 +221,7 @@ static void rejected_key_stops_before_any_load_with_exit_2(void **state)
     sim_options o;
     sim_options_default(&o);
     snprintf(o.api_key, sizeof o.api_key, KEY);
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "--url", f->url, "--api-key", "sk-wrong-key-99999999",
                     "-n",       "50",    NULL};
     tu_result r;
@@ -267,7 +231,7 @@ static void rejected_key_stops_before_any_load_with_exit_2(void **state)
     assert_null(strstr(r.err, "sk-wrong-key-99999999"));
     assert_null(strstr(r.out, "requests")); /* no load was sent, no summary printed */
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void unwritable_json_path_is_refused_before_the_run(void **state)
@@ -289,7 +253,7 @@ static void fail_on_slo_exits_1_when_ttft_is_missed(void **state)
     sim_options_default(&o);
     o.base_latency_s = 0.1;
     o.decode_rate = 1000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "--url",        f->url, "-c",    "2",         "-n",
                     "6",        "--max-tokens", "4",    "--slo", "ttft=20ms", "--fail-on-slo",
                     NULL};
@@ -298,7 +262,7 @@ static void fail_on_slo_exits_1_when_ttft_is_missed(void **state)
     assert_int_equal(r.exit_code, 1);
     assert_non_null(strstr(r.err, "SLO"));
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* ---- the CI gates on a finished session (issue 12) ---- */
@@ -420,7 +384,7 @@ static void seed_input_and_output_test_line_runs_unchanged(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 2000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char log[300];
     snprintf(log, sizeof log, "%s.log", f->json);
     /* llm-test.py's documented line, shortened: -i -o -st A -et B -ts S -pp -tg -l. */
@@ -437,7 +401,7 @@ static void seed_input_and_output_test_line_runs_unchanged(void **state)
     assert_non_null(strstr(logged, "prefill/s"));
     free(logged);
     unlink(log);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *steps = cJSON_GetObjectItem(doc, "steps");
     assert_int_equal(cJSON_GetArraySize(steps), 4);
     const char *want[] = {"input", "output", "input", "output"};
@@ -451,7 +415,7 @@ static void seed_input_and_output_test_line_runs_unchanged(void **state)
     }
     cJSON_Delete(doc);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void seed_multimodal_line_runs_unchanged(void **state)
@@ -460,7 +424,7 @@ static void seed_multimodal_line_runs_unchanged(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 2000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     const char *dir = tu_tmpdir();
     char photo[300];
     snprintf(photo, sizeof photo, "%s/testphoto.jpg", dir);
@@ -497,7 +461,7 @@ static void seed_multimodal_line_runs_unchanged(void **state)
     tu_result r;
     tu_run(argv, NULL, NULL, 60, &r);
     assert_int_equal(r.exit_code, 0);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *steps = cJSON_GetObjectItem(doc, "steps");
     assert_int_equal(cJSON_GetArraySize(steps), 6);
     cJSON *mm = cJSON_GetArrayItem(steps, 2);
@@ -506,7 +470,7 @@ static void seed_multimodal_line_runs_unchanged(void **state)
     cJSON_Delete(doc);
     unlink(photo);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void a_server_rejecting_images_gets_a_clear_error(void **state)
@@ -514,7 +478,7 @@ static void a_server_rejecting_images_gets_a_clear_error(void **state)
     (void)state;
     sim_options o;
     sim_options_default(&o);
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char photo[300];
     snprintf(photo, sizeof photo, "%s/p.png", tu_tmpdir());
     FILE *img = fopen(photo, "wb");
@@ -531,7 +495,7 @@ static void a_server_rejecting_images_gets_a_clear_error(void **state)
     assert_non_null(strstr(r.out, "image request: does the model take images?"));
     unlink(photo);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void powershell_loop_line_appends_one_json_document_per_run(void **state)
@@ -540,7 +504,7 @@ static void powershell_loop_line_appends_one_json_document_per_run(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 2000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     /* The seed's loop body: llm_benchmark.py ... --output_format json >> results_raw.json */
     char *argv[] = {
         LLM_BINARY,    "--llm_url",         f->url, "--api_key",       "",     "--model",
@@ -557,7 +521,7 @@ static void powershell_loop_line_appends_one_json_document_per_run(void **state)
     assert_string_equal(cJSON_GetObjectItem(doc, "schema")->valuestring, "llmload.snapshot/1");
     cJSON_Delete(doc);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void long_runs_autosave_into_the_output_directory(void **state)
@@ -566,7 +530,7 @@ static void long_runs_autosave_into_the_output_directory(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 200;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     const char *out = tu_tmpdir();
     char *argv[] = {LLM_BINARY, "--url",      f->url, "-c",    "2",         "--duration",
                     "2500ms",   "--autosave", "1s",   "--out", (char *)out, NULL};
@@ -578,14 +542,14 @@ static void long_runs_autosave_into_the_output_directory(void **state)
     char path[512];
     sscanf(at + strlen("results written to "), "%511s", path);
     assert_int_equal(strncmp(path, out, strlen(out)), 0); /* in --out, not the cwd */
-    cJSON *doc = load_json(path);
+    cJSON *doc = tu_load_json(path);
     assert_true(cJSON_GetObjectItem(
                     cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "requests"), "ok")
                     ->valueint > 0);
     cJSON_Delete(doc);
     unlink(path);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void warmup_requests_are_left_out_and_progress_goes_to_the_log(void **state)
@@ -594,7 +558,7 @@ static void warmup_requests_are_left_out_and_progress_goes_to_the_log(void **sta
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 40; /* ~0.5 s per request: the run lasts over a second */
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char log[300];
     snprintf(log, sizeof log, "%s.log", f->json);
     char *argv[] = {LLM_BINARY, "--url",        f->url, "-c", "2", "-n",     "6",     "--warmup",
@@ -602,7 +566,7 @@ static void warmup_requests_are_left_out_and_progress_goes_to_the_log(void **sta
     tu_result r;
     tu_run(argv, NULL, NULL, 60, &r);
     assert_int_equal(r.exit_code, 0);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *totals = cJSON_GetObjectItem(doc, "totals");
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(totals, "requests"), "ok")->valueint,
                      6);
@@ -615,7 +579,7 @@ static void warmup_requests_are_left_out_and_progress_goes_to_the_log(void **sta
     free(logged);
     unlink(log);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void no_stream_mode_counts_tokens_from_usage(void **state)
@@ -624,19 +588,19 @@ static void no_stream_mode_counts_tokens_from_usage(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 2000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,    "--url",  f->url,         "-c", "4",
                     "-n",          "20",     "--max-tokens", "10", "--ignore-eos",
                     "--no-stream", "--json", f->json,        NULL};
     tu_result r;
     tu_run(argv, NULL, NULL, 30, &r);
     assert_int_equal(r.exit_code, 0);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *tokens = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "tokens");
     assert_int_equal(cJSON_GetObjectItem(tokens, "output")->valueint, 200);
     cJSON_Delete(doc);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* --search against a 4-slot simulator: up to 4 users every request starts at once; from 5 on,
@@ -650,7 +614,7 @@ static void search_finds_the_highest_concurrency_within_the_slo(void **state)
     o.slots = 4;
     o.decode_rate = 500;
     o.batch_penalty = 0;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "run",          "--url",           f->url,  "--search",
                     "--slo",    "ttft=100ms",   "--step-requests", "24",    "--max-tokens",
                     "64",       "--ignore-eos", "--json",          f->json, NULL};
@@ -663,7 +627,7 @@ static void search_finds_the_highest_concurrency_within_the_slo(void **state)
                            "search: the highest concurrency that meets the SLO is 4; concurrency 5 "
                            "misses it (6 steps)"));
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *search = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "analysis"), "search");
     assert_int_equal(cJSON_GetObjectItem(search, "best")->valueint, 4);
     assert_int_equal(cJSON_GetObjectItem(search, "first_miss")->valueint, 5);
@@ -692,7 +656,7 @@ static void search_finds_the_highest_concurrency_within_the_slo(void **state)
         assert_true(cut ? done >= 20 && done <= 24 + 8 : done == 24);
     }
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* Nothing meets a 1 ms TTFT: the search says so after one step, and --fail-on-slo exits 1. */
@@ -702,7 +666,7 @@ static void search_with_no_passing_load_fails_on_slo(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 1000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {
         LLM_BINARY, "run", "--url",           f->url, "--search",     "--slo", "ttft=1ms",
         "-c",       "1",   "--step-requests", "5",    "--max-tokens", "4",     "--fail-on-slo",
@@ -714,7 +678,7 @@ static void search_with_no_passing_load_fails_on_slo(void **state)
         strstr(r.out, "no step met the SLO; the lowest tried, concurrency 1, misses it"));
     assert_non_null(strstr(r.err, "no step of the search met the SLO"));
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* A strict server refuses fields llmload sends (OpenAI's own API and ignore_eos; older
@@ -726,7 +690,7 @@ static void refused_fields_name_the_option_to_drop(void **state)
     sim_options_default(&o);
     o.decode_rate = 1000;
     snprintf(o.reject_fields, sizeof o.reject_fields, "ignore_eos,stream_options");
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *eos[] = {LLM_BINARY, "run",          "--url",      f->url,     "-n",
                    "3",        "--ignore-eos", "--no-usage", "--no-tui", NULL};
     tu_result r;
@@ -749,7 +713,7 @@ static void refused_fields_name_the_option_to_drop(void **state)
     tu_run(fine, NULL, NULL, 30, &r); /* max_tokens is not ignore_eos: only whole names match */
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* The server's own /metrics go into the series: 8 users on 4 slots are 4 running and 4
@@ -761,7 +725,7 @@ static void server_metrics_show_its_queue(void **state)
     sim_options_default(&o);
     o.slots = 4;
     o.decode_rate = 100;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,   "run", "--url",        f->url, "-c",           "8",
                     "--duration", "3s",  "--max-tokens", "400",  "--ignore-eos", "--json",
                     f->json,      NULL};
@@ -773,7 +737,7 @@ static void server_metrics_show_its_queue(void **state)
                 (r.exit_code == 1 && strstr(r.err, "no request completed: a run that measured "
                                                    "nothing fails --max-error-rate")));
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *srv = cJSON_GetObjectItem(doc, "server_metrics");
     assert_string_equal(cJSON_GetObjectItem(srv, "engine")->valuestring, "llmload sim");
     int seen = 0;
@@ -796,13 +760,13 @@ static void server_metrics_show_its_queue(void **state)
     tu_run(off, NULL, NULL, 60, &r);
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
-    doc = load_json(f->json);
+    doc = tu_load_json(f->json);
     srv = cJSON_GetObjectItem(doc, "server_metrics");
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(srv, "engine")));
     cJSON_ArrayForEach(row, cJSON_GetObjectItem(doc, "series"))
         assert_true(cJSON_IsNull(cJSON_GetObjectItem(row, "server_running")));
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static double num_at(cJSON *o, const char *a, const char *b)
@@ -833,7 +797,7 @@ static void server_timings_agree_with_the_client(void **state)
     sim_options_default(&o);
     o.decode_rate = 200;
     o.timings = true;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "run",          "--url", f->url,         "-c",     "2",     "-n",
                     "30",       "--max-tokens", "30",    "--ignore-eos", "--json", f->json, NULL};
     tu_result r;
@@ -842,7 +806,7 @@ static void server_timings_agree_with_the_client(void **state)
     assert_non_null(strstr(r.out, "server       llama.cpp timings, per request"));
     assert_non_null(strstr(r.out, "  tokens: the server counted 900, 900 arrived"));
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *t = cJSON_GetObjectItem(doc, "totals");
     cJSON *srv = cJSON_GetObjectItem(t, "server");
     assert_string_equal(cJSON_GetObjectItem(srv, "source")->valuestring, "timings");
@@ -861,7 +825,7 @@ static void server_timings_agree_with_the_client(void **state)
     assert_string_equal(
         cJSON_GetObjectItem(cJSON_GetObjectItem(step, "server"), "source")->valuestring, "timings");
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* Issue 13: without timings the server view comes from the simulator's vLLM-named
@@ -874,7 +838,7 @@ static void server_histograms_agree_with_the_client_within_their_buckets(void **
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 100;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,   "run", "--url",        f->url, "-c",           "4",
                     "--duration", "4s",  "--max-tokens", "30",   "--ignore-eos", "--json",
                     f->json,      NULL};
@@ -882,7 +846,7 @@ static void server_histograms_agree_with_the_client_within_their_buckets(void **
     tu_run(argv, NULL, NULL, 60, &r);
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *t = cJSON_GetObjectItem(doc, "totals");
     cJSON *srv = cJSON_GetObjectItem(t, "server");
     assert_string_equal(cJSON_GetObjectItem(srv, "source")->valuestring, "metrics");
@@ -919,7 +883,7 @@ static void server_histograms_agree_with_the_client_within_their_buckets(void **
     assert_false(has_finding(doc, "more tokens"));
     assert_false(has_finding(doc, "does not show"));
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* Issue 13: a proxy that drops the last chunk of half the streams: the server's own counts
@@ -932,7 +896,7 @@ static void a_proxy_dropping_last_chunks_gives_the_token_finding(void **state)
     o.decode_rate = 1000;
     o.timings = true;
     o.drop_last_pct = 50;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "run",          "--url", f->url,         "-c",     "4",     "-n",
                     "40",       "--max-tokens", "20",    "--ignore-eos", "--json", f->json, NULL};
     tu_result r;
@@ -940,7 +904,7 @@ static void a_proxy_dropping_last_chunks_gives_the_token_finding(void **state)
     assert_int_equal(r.exit_code, 0);
     assert_non_null(strstr(r.out, "more tokens than arrived"));
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *srv = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "server");
     double server = num_at(srv, "tokens", "server"), client = num_at(srv, "tokens", "client");
     assert_int_equal(server, 40 * 20);
@@ -948,7 +912,7 @@ static void a_proxy_dropping_last_chunks_gives_the_token_finding(void **state)
     assert_true(num_at(srv, "tokens", "diff_pct") > 1.0);
     assert_true(has_finding(doc, "streams are being cut by a proxy?"));
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* Issue 15: --threads 2 end to end: the snapshot names the engine threads, and counts
@@ -960,7 +924,7 @@ static void two_engine_threads_count_every_request_once(void **state)
     sim_options_default(&o);
     o.decode_rate = 1000;
     o.timings = true;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "run",    "--url",        f->url, "-c",           "5",
                     "-n",       "41",     "--max-tokens", "20",   "--ignore-eos", "--threads",
                     "2",        "--json", f->json,        NULL};
@@ -968,7 +932,7 @@ static void two_engine_threads_count_every_request_once(void **state)
     tu_run(argv, NULL, NULL, 60, &r);
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     assert_int_equal(num_at(doc, "config", "threads"), 2);
     cJSON *t = cJSON_GetObjectItem(doc, "totals");
     assert_int_equal(num_at(t, "requests", "ok"), 41);
@@ -977,7 +941,7 @@ static void two_engine_threads_count_every_request_once(void **state)
     assert_int_equal(num_at(srv, "tokens", "server"), 41 * 20);
     assert_int_equal(num_at(srv, "tokens", "client"), 41 * 20);
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* Issue 11, defect 1: with unequal output lengths a step's TPS read 20-40 % below the
@@ -991,7 +955,7 @@ static void variable_lengths_give_the_arrived_throughput_and_repeats_agree(void 
     sim_options_default(&o);
     o.decode_rate = 150;
     o.mean_output = 60;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {
         LLM_BINARY,        "run", "--url",        f->url, "--ramp", "8:8:+1", "--repeat", "3",
         "--step-duration", "3s",  "--max-tokens", "300",  "--json", f->json,  NULL};
@@ -999,7 +963,7 @@ static void variable_lengths_give_the_arrived_throughput_and_repeats_agree(void 
     tu_run(argv, NULL, NULL, 90, &r);
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     /* Issue 11, defect 10: the model sent is recorded even when the server chose it. */
     cJSON *config = cJSON_GetObjectItem(doc, "config");
     assert_string_equal(cJSON_GetObjectItem(config, "model")->valuestring, "llmload-sim");
@@ -1024,7 +988,7 @@ static void variable_lengths_give_the_arrived_throughput_and_repeats_agree(void 
     for (int i = 0; i < 3; i++)
         assert_true(fabs(step_tps[i] - tps) / tps < 0.03);
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* Issue 11, defect 9: a model the server does not serve got the whole load (35,539
@@ -1035,7 +999,7 @@ static void a_rejected_model_or_path_stops_the_run_with_exit_2(void **state)
     (void)state;
     sim_options o;
     sim_options_default(&o);
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "run", "--no-tui",   "--url", f->url,   "--model", "zzz",
                     "-c",       "8",   "--duration", "10s",   "--json", f->json,   NULL};
     tu_result r;
@@ -1046,7 +1010,7 @@ static void a_rejected_model_or_path_stops_the_run_with_exit_2(void **state)
     assert_true(took < 5);
     assert_non_null(strstr(r.err, "the server serves llmload-sim: set --model"));
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *req = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "totals"), "requests");
     assert_true(cJSON_GetObjectItem(req, "failed")->valueint < 1000);
     cJSON_Delete(doc);
@@ -1061,7 +1025,7 @@ static void a_rejected_model_or_path_stops_the_run_with_exit_2(void **state)
     snprintf(want, sizeof want, "did you mean --url %s/v1?", base);
     assert_non_null(strstr(r.err, want));
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* Issue 11, defect 14: at low rates the open-loop RPS was overstated (--rate 0.5 for 3 s
@@ -1073,7 +1037,7 @@ static void a_low_rate_reads_its_completions_over_the_window(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 2000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "run",        "--no-tui", "--url",      f->url, "--rate",
                     "0.5",      "--arrivals", "constant", "--duration", "3s",   "--max-tokens",
                     "5",        "--json",     f->json,    NULL};
@@ -1081,7 +1045,7 @@ static void a_low_rate_reads_its_completions_over_the_window(void **state)
     tu_run(argv, NULL, NULL, 30, &r);
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *totals = cJSON_GetObjectItem(doc, "totals");
     double rps = cJSON_GetObjectItem(totals, "rps")->valuedouble;
     double window = cJSON_GetObjectItem(totals, "duration_s")->valuedouble;
@@ -1091,7 +1055,7 @@ static void a_low_rate_reads_its_completions_over_the_window(void **state)
     assert_true(fabs(window - 3) < 0.05);
     assert_true(fabs(rps - 2 / 3.0) < 0.02);
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* A server that accepts and never answers: the /models preflight reacts to the first
@@ -1150,7 +1114,7 @@ static void json_results_never_replace_a_link_or_a_device(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 1000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char dir[200], target[300], link[300], victim[300], planted[300];
     snprintf(dir, sizeof dir, "%s", tu_tmpdir());
     snprintf(target, sizeof target, "%s/real.json", dir);
@@ -1186,7 +1150,7 @@ static void json_results_never_replace_a_link_or_a_device(void **state)
     assert_int_equal(stat("/dev/null", &sb), 0);
     assert_true(S_ISCHR(sb.st_mode));
     unlink(link), unlink(target), unlink(victim), unlink(planted), rmdir(dir);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* --json /dev/null (a device) takes the final results only: autosaves go to --out. */
@@ -1196,7 +1160,7 @@ static void autosaves_never_go_to_a_device(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 200;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     const char *out = tu_tmpdir();
     char *argv[] = {LLM_BINARY,   "--url",  f->url,       "-c",       "2",
                     "--duration", "2500ms", "--autosave", "1s",       "--json",
@@ -1214,7 +1178,7 @@ static void autosaves_never_go_to_a_device(void **state)
     assert_int_equal(system(cmd), 0); /* an autosave file is in --out */
     rmdir(out);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void json_into_a_directory_is_refused_before_any_load(void **state)
@@ -1242,7 +1206,7 @@ static void url_credentials_are_never_printed_or_saved(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 1000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char url[128];
     snprintf(url, sizeof url, "http://user:pw-s3cr3t-99@%s", f->url + strlen("http://"));
     char *argv[] = {LLM_BINARY,     "run", "--url",    url,      "-n",    "2",
@@ -1257,7 +1221,7 @@ static void url_credentials_are_never_printed_or_saved(void **state)
     assert_null(strstr(file, "s3cr3t"));
     free(file);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* Issue 12 (CI gates): a run stopped by a signal must not look finished. The snapshot says
@@ -1269,7 +1233,7 @@ static void a_signalled_run_is_marked_interrupted_and_exits_128_plus_n(void **st
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 100;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     for (int i = 0; i < 3; i++) {
         char *argv[] = {LLM_BINARY,   "run", "--no-tui",     "--url", f->url,   "-c",    "4",
@@ -1280,7 +1244,7 @@ static void a_signalled_run_is_marked_interrupted_and_exits_128_plus_n(void **st
         assert_true(r.after_signal_s >= 0 && r.after_signal_s < 1.5);
         assert_non_null(strstr(r.out, "interrupted  stopped by signal"));
         tu_result_free(&r);
-        cJSON *doc = load_json(f->json);
+        cJSON *doc = tu_load_json(f->json);
         assert_true(cJSON_IsTrue(cJSON_GetObjectItem(doc, "interrupted")));
         assert_int_equal(cJSON_GetObjectItem(doc, "stop_signal")->valueint, sigs[i]);
         assert_non_null(strstr(cJSON_GetObjectItem(doc, "stop_reason")->valuestring, "signal"));
@@ -1295,11 +1259,11 @@ static void a_signalled_run_is_marked_interrupted_and_exits_128_plus_n(void **st
     tu_run(argv, NULL, NULL, 20, &r);
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     assert_false(cJSON_IsTrue(cJSON_GetObjectItem(doc, "interrupted")));
     assert_string_equal(cJSON_GetObjectItem(doc, "stop_reason")->valuestring, "completed");
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* Issue 11, defect 8: a server that advertises keep-alive and closes after each stream
@@ -1312,7 +1276,7 @@ static void reconnects_are_counted_in_the_summary_and_the_snapshot(void **state)
     sim_options_default(&o);
     o.decode_rate = 5000;
     o.close_after_stream_ms = 2;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "run", "--no-tui",     "--url", f->url,   "-c",    "4",
                     "-n",       "300", "--max-tokens", "4",     "--json", f->json, NULL};
     tu_result r;
@@ -1321,7 +1285,7 @@ static void reconnects_are_counted_in_the_summary_and_the_snapshot(void **state)
     assert_non_null(strstr(r.out, "300 ok, 0 failed"));
     assert_non_null(strstr(r.out, "requests re-sent on a fresh connection"));
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *totals = cJSON_GetObjectItem(doc, "totals");
     int reconnects = cJSON_GetObjectItem(totals, "reconnects")->valueint;
     print_message("%d reconnects in 300 requests\n", reconnects);
@@ -1329,7 +1293,7 @@ static void reconnects_are_counted_in_the_summary_and_the_snapshot(void **state)
     assert_int_equal(
         cJSON_GetObjectItem(cJSON_GetObjectItem(totals, "requests"), "failed")->valueint, 0);
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 int main(void)

@@ -251,44 +251,6 @@ static void no_workload_option_leaves_the_classic_bodies(void **state)
 
 /* ---- end to end, against the simulator ---- */
 
-typedef struct {
-    sim_server *sim;
-    char url[64];
-    char json[256];
-} fixture;
-
-static fixture *start(sim_options *o)
-{
-    fixture *f = calloc(1, sizeof *f);
-    char err[256];
-    o->quiet = true;
-    o->port = 0;
-    /* the simulator counts by its own tokenizer (word pieces): llmload calibrates input
-     * lengths against it (/tokenize and a probe's usage) before the load */
-    if (sim_start(o, &f->sim, err, sizeof err) != 0)
-        fail_msg("sim_start: %s", err);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/v1", sim_port(f->sim));
-    snprintf(f->json, sizeof f->json, "%s/out.json", tu_tmpdir());
-    return f;
-}
-
-static void stop(fixture *f)
-{
-    sim_stop(f->sim);
-    unlink(f->json);
-    free(f);
-}
-
-static cJSON *load_json(const char *path)
-{
-    char *text = tu_read_file(path, NULL);
-    assert_non_null(text);
-    cJSON *doc = cJSON_Parse(text);
-    free(text);
-    assert_non_null(doc);
-    return doc;
-}
-
 static cJSON *path_of(cJSON *o, const char *a, const char *b)
 {
     cJSON *x = cJSON_GetObjectItem(o, a);
@@ -353,7 +315,7 @@ static void lengths_the_server_received_fit_the_asked_distributions(void **state
     o.prefill_rate = 1e6;
     o.base_latency_s = 0.001;
     o.slots = 64;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,
                     "run",
                     "--url",
@@ -380,7 +342,7 @@ static void lengths_the_server_received_fit_the_asked_distributions(void **state
     assert_non_null(strstr(r.err, "; in uniform:20:120 tok, out normal:50:20:2:110"));
     assert_non_null(strstr(r.err, "input lengths exact by the server's tokenizer: /tokenize"));
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *totals = cJSON_GetObjectItem(doc, "totals");
     long in[128] = {0}, out[128] = {0};
     long n_in = hist_counts(path_of(totals, "histograms", "input_tokens"), in, 128);
@@ -401,7 +363,7 @@ static void lengths_the_server_received_fit_the_asked_distributions(void **state
     /* with ignore_eos nothing ends early */
     assert_int_equal(path_of(totals, "tokens", "ended_early")->valueint, 0);
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* Without ignore_eos the simulator stops early (its mean output is 20): the share of
@@ -413,7 +375,7 @@ static void answers_that_end_before_max_tokens_are_counted(void **state)
     sim_options_default(&o);
     o.decode_rate = 20000;
     o.mean_output = 20;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY, "run", "--url",           f->url,           "-c",     "8",
                     "-n",       "200", "--output-tokens", "uniform:60:100", "--json", f->json,
                     NULL};
@@ -421,12 +383,12 @@ static void answers_that_end_before_max_tokens_are_counted(void **state)
     tu_run(argv, NULL, NULL, 120, &r);
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *tokens = path_of(doc, "totals", "tokens");
     assert_int_equal(cJSON_GetObjectItem(tokens, "asked_output")->valueint, 200);
     assert_true(cJSON_GetObjectItem(tokens, "ended_early_share")->valuedouble > 0.8);
     cJSON_Delete(doc);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 /* One prefix run against the simulator's cache; returns the snapshot. */
@@ -438,7 +400,7 @@ static cJSON *prefix_run(const char *groups, char *report, size_t report_cap)
     o.prefill_rate = 20000; /* a 1024-token prefix takes 51 ms to prefill */
     o.base_latency_s = 0.005;
     o.prefix_cache_tokens = 1000000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,
                     "run",
                     "--url",
@@ -466,7 +428,7 @@ static cJSON *prefix_run(const char *groups, char *report, size_t report_cap)
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     if (report) {
         char *rep[] = {LLM_BINARY, "report", f->json, NULL};
         tu_run(rep, NULL, NULL, 30, &r);
@@ -479,7 +441,7 @@ static cJSON *prefix_run(const char *groups, char *report, size_t report_cap)
         assert_non_null(strstr(r.out, ",cache_hit_pct,cached_tokens,ttft_cache_hit_p50_ms,"));
         tu_result_free(&r);
     }
-    stop(f);
+    tu_sim_stop(f);
     return doc;
 }
 
@@ -582,7 +544,7 @@ static void a_trace_replays_at_its_times_lengths_and_shared_blocks(void **state)
     o.received = all;
     o.received_cap = TRACE_N + 16;
     o.received_n = &n_got;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char dataset[600];
     snprintf(dataset, sizeof dataset, "trace:%s", path);
     /* the warm-up request opens the connection the replay then reuses */
@@ -594,8 +556,8 @@ static void a_trace_replays_at_its_times_lengths_and_shared_blocks(void **state)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     assert_non_null(strstr(r.err, "1 records skipped"));
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
-    stop(f); /* joins the simulator's thread: got[] is complete */
+    cJSON *doc = tu_load_json(f->json);
+    tu_sim_stop(f); /* joins the simulator's thread: got[] is complete */
     drop_probes(all, &n_got);
     assert_int_equal(n_got, TRACE_N + 1);
     n_got--;
@@ -675,7 +637,7 @@ static void sharegpt_prompts_and_answer_lengths_reach_the_server(void **state)
     o.received = got;
     o.received_cap = 40;
     o.received_n = &n_got;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char dataset[600];
     snprintf(dataset, sizeof dataset, "sharegpt:%s", path);
     char *argv[] = {LLM_BINARY, "run", "--url", f->url,         "--dataset", dataset, "-n",
@@ -685,8 +647,8 @@ static void sharegpt_prompts_and_answer_lengths_reach_the_server(void **state)
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
-    stop(f);
+    cJSON *doc = tu_load_json(f->json);
+    tu_sim_stop(f);
     assert_int_equal(n_got, 20);
     int seen[10] = {0};
     for (size_t i = 0; i < n_got; i++) {
@@ -722,7 +684,7 @@ static void conversations_grow_by_turn_and_hit_the_cache(void **state)
     o.received = got;
     o.received_cap = 64;
     o.received_n = &n_got;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,
                     "run",
                     "--url",
@@ -748,7 +710,7 @@ static void conversations_grow_by_turn_and_hit_the_cache(void **state)
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     char *rep[] = {LLM_BINARY, "report", f->json, NULL};
     tu_run(rep, NULL, NULL, 30, &r);
     assert_int_equal(r.exit_code, 0);
@@ -762,13 +724,13 @@ static void conversations_grow_by_turn_and_hit_the_cache(void **state)
     tu_run(mg, NULL, NULL, 30, &r);
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
-    cJSON *m = load_json(merged);
+    cJSON *m = tu_load_json(merged);
     cJSON *mt = cJSON_GetArrayItem(path_of(m, "totals", "turns"), 3);
     assert_int_equal(cJSON_GetObjectItem(mt, "requests")->valueint, 12);
     assert_int_equal(path_of(m, "totals", "cache")->child != NULL, 1);
     cJSON_Delete(m);
     unlink(merged);
-    stop(f);
+    tu_sim_stop(f);
     drop_probes(got, &n_got);
     assert_int_equal(n_got, 24);
     cJSON *turns = path_of(doc, "totals", "turns");
@@ -801,7 +763,7 @@ static void thinking_users_count_as_the_closed_loops_load(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 2000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,
                     "run",
                     "--url",
@@ -826,8 +788,8 @@ static void thinking_users_count_as_the_closed_loops_load(void **state)
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
-    stop(f);
+    cJSON *doc = tu_load_json(f->json);
+    tu_sim_stop(f);
     cJSON *ach =
         path_of(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "steps"), 0), "achieved", NULL);
     cJSON *mean = cJSON_GetObjectItem(ach, "mean_inflight");
@@ -871,7 +833,7 @@ static void sharegpt_turns_replay_the_recorded_conversations(void **state)
     o.received = got;
     o.received_cap = 16;
     o.received_n = &n_got;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char dataset[600];
     snprintf(dataset, sizeof dataset, "sharegpt:%s", path);
     char *argv[] = {LLM_BINARY, "run", "--url", f->url, "--dataset",    dataset,  "--turns", "3",
@@ -881,8 +843,8 @@ static void sharegpt_turns_replay_the_recorded_conversations(void **state)
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
-    stop(f);
+    cJSON *doc = tu_load_json(f->json);
+    tu_sim_stop(f);
     assert_int_equal(n_got, 12);
     /* human message t's tokens by the simulator's tokenizer (the same for every k) */
     long human[4] = {0, 0, 0, 0};
@@ -932,7 +894,7 @@ static void a_jsonl_dataset_sends_the_files_prompts(void **state)
     o.received = got;
     o.received_cap = 8;
     o.received_n = &n_got;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char dataset[600];
     snprintf(dataset, sizeof dataset, "jsonl:%s", path);
     char *argv[] = {LLM_BINARY, "run", "--url", f->url, "--dataset", dataset, "-n", "4", NULL};
@@ -941,7 +903,7 @@ static void a_jsonl_dataset_sends_the_files_prompts(void **state)
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     tu_result_free(&r);
-    stop(f);
+    tu_sim_stop(f);
     assert_int_equal(n_got, 4);
     for (size_t i = 0; i < n_got; i++) { /* 12 and 20 letters: 4 and 7 word pieces */
         assert_int_equal(got[i].prompt_tokens, SIM_CHAT_TOKENS + (i % 2 ? 7 : 4));
@@ -1081,7 +1043,7 @@ static void the_run_sends_exact_lengths_and_says_so(void **state)
     o.received = got;
     o.received_cap = 900;
     o.received_n = &n_got;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,
                     "run",
                     "--url",
@@ -1109,8 +1071,8 @@ static void the_run_sends_exact_lengths_and_says_so(void **state)
     assert_non_null(note);
     assert_null(strstr(note + 20, "input lengths exact")); /* one notice */
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
-    stop(f);
+    cJSON *doc = tu_load_json(f->json);
+    tu_sim_stop(f);
     drop_probes(got, &n_got);
     assert_int_equal(n_got, 800);
     static long count[2100];
@@ -1139,7 +1101,7 @@ static void without_token_counts_lengths_stay_approximate_and_say_so(void **stat
     sim_options_default(&o);
     o.decode_rate = 20000;
     o.no_token_counts = true;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,
                     "run",
                     "--url",
@@ -1170,8 +1132,8 @@ static void without_token_counts_lengths_stay_approximate_and_say_so(void **stat
     if (strstr(at + strlen(notice), "could not be calibrated"))
         fail_msg("more than one notice: %s", r.err);
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
-    stop(f);
+    cJSON *doc = tu_load_json(f->json);
+    tu_sim_stop(f);
     cJSON *wl = path_of(doc, "config", "workload");
     assert_false(cJSON_IsTrue(cJSON_GetObjectItem(wl, "input_exact")));
     assert_int_equal(cJSON_GetObjectItem(wl, "chars_per_token")->valueint, 4);
@@ -1189,7 +1151,7 @@ static void a_history_that_outgrows_its_buffer_is_counted(void **state)
     sim_options o;
     sim_options_default(&o);
     o.decode_rate = 20000;
-    fixture *f = start(&o);
+    tu_sim *f = tu_sim_start(&o);
     char *argv[] = {LLM_BINARY,
                     "run",
                     "--url",
@@ -1219,7 +1181,7 @@ static void a_history_that_outgrows_its_buffer_is_counted(void **state)
         fail_msg("no notice: %s", r.err);
     assert_null(strstr(note + 10, "conversations ended before"));
     tu_result_free(&r);
-    cJSON *doc = load_json(f->json);
+    cJSON *doc = tu_load_json(f->json);
     cJSON *step = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "steps"), 0);
     assert_int_equal(cJSON_GetObjectItem(step, "turns_history_overflow")->valueint, 6);
     assert_int_equal(path_of(doc, "totals", "turns_history_overflow")->valueint, 6);
@@ -1233,11 +1195,11 @@ static void a_history_that_outgrows_its_buffer_is_counted(void **state)
     tu_run(mg, NULL, NULL, 30, &r);
     assert_int_equal(r.exit_code, 0);
     tu_result_free(&r);
-    cJSON *m = load_json(merged);
+    cJSON *m = tu_load_json(merged);
     assert_int_equal(path_of(m, "totals", "turns_history_overflow")->valueint, 12);
     cJSON_Delete(m);
     unlink(merged);
-    stop(f);
+    tu_sim_stop(f);
 }
 
 static void workload_options_are_checked_before_any_load(void **state)
