@@ -16,7 +16,10 @@
 #        env: LLMLOAD, RUNS, CONC (5000), DURATION (40s), BASE_MS (50), PREFILL (5000),
 #        SIM_CPU, CLIENT_CPU (a taskset list: "1", or "0,1" for THREADS > 1),
 #        THREADS (--threads; default 1), FD_SLACK (open files beyond CONC; default 1024:
-#        lower it to run near a hard `ulimit -n`). Prints one "FIGURE" line per rate.
+#        lower it to run near a hard `ulimit -n`), MEAN (the sim's mean output; default
+#        5 s of tokens at RATE), MAXT (--max-tokens; default 40 s of tokens), EXTRA (more
+#        options for llmload run, split at spaces). Prints one
+#        "FIGURE" line per rate.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 LLMLOAD=${LLMLOAD:-$root/build/llmload}
@@ -50,7 +53,7 @@ fi
 
 scale() { # scale RATE
     local rate=$1 i p50s=() p99s=() rsss=() losts=() cpus=() uspt=()
-    local mean=$((rate * 5)) maxt=$((rate * 40))
+    local mean=${MEAN:-$((rate * 5))} maxt=${MAXT:-$((rate * 40))}
     local sim_args=(--slots "$CONC" --decode-rate "$rate" --batch-penalty 0
         --base-latency "${BASE_MS}ms" --prefill-rate "$PREFILL" --mean-output "$mean")
     echo "== figure 2, $CONC streams at $rate tok/s: sim ${sim_args[*]}" >&2
@@ -59,7 +62,7 @@ scale() { # scale RATE
         start_sim "${sim_args[@]}"
         timed_run "$tmp/time" 300 run --url "http://127.0.0.1:$port/v1" -c "$CONC" \
             --duration "$DURATION" --warmup "$CONC" --max-tokens "$maxt" --threads "$THREADS" \
-            --no-tui --autosave 0 --json "$tmp/r.json" >"$tmp/out" 2>"$tmp/err" ||
+            --no-tui --autosave 0 --json "$tmp/r.json" ${EXTRA:-} >"$tmp/out" 2>"$tmp/err" ||
             { tail -5 "$tmp/err" >&2; exit 1; }
         local simcpu gen
         simcpu=$(sim_cpu_s)

@@ -18,6 +18,7 @@
 #include "engine/ptimer.h"
 #include "engine/request.h"
 #include "engine/slots.h"
+#include "engine/curlgroups.h"
 #include "engine/sockwatch.h"
 #include "proto/chunk.h"
 #include "engine/workload.h"
@@ -68,10 +69,10 @@ struct shard {
     const llm_config *cfg;
     const plan *plan;
     uv_loop_t loop;
-    uv_timer_t curl_timer, tick;
+    uv_timer_t tick;
     ptimer arrival_timer;
     uv_async_t wake;
-    CURLM *multi;
+    curlgroups groups; /* the multi handles, each with its share of the slots */
     struct curl_slist *headers;
     char *url;
     pthread_t thread;
@@ -131,7 +132,8 @@ struct shard {
     _Atomic int g_state;
     _Atomic bool g_manual, g_finished, g_stop; /* g_stop: a STOP the command ring had no room for */
     uint32_t inflight;
-    bool loop_ready, arrivals_ready, watch_ready; /* what setup_loop made: destroy closes it */
+    bool loop_ready, arrivals_ready, watch_ready, groups_ready; /* what setup_loop made:
+                                                                    shard_free closes it */
     bool thread_started;
 
     /* --threads: shards[0] is the leader (this engine, the one engine_start returns): its
@@ -381,36 +383,8 @@ static void sync_idle(shard *e, uint64_t now)
 
 /* ---- curl multi <-> libuv glue (the pattern of curl's docs/examples/multi-uv.c) ---- */
 
-static void drain_done(shard *e);
 static void schedule(shard *e);
 static const plan_step *cur_step(shard *e);
-
-static void on_sock_ready(void *user, int fd, int events)
-{
-    shard *e = user;
-    int flags = 0, running;
-    if (events & SOCKWATCH_ERR)
-        flags |= CURL_CSELECT_ERR;
-    if (events & SOCKWATCH_IN)
-        flags |= CURL_CSELECT_IN;
-    if (events & SOCKWATCH_OUT)
-        flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(e->multi, fd, flags, &running);
-    drain_done(e);
-}
-
-static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
-{
-    (void)easy;
-    (void)socketp;
-    shard *e = userp;
-    int events = 0;
-    if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
-        events |= SOCKWATCH_IN;
-    if (action == CURL_POLL_OUT || action == CURL_POLL_INOUT)
-        events |= SOCKWATCH_OUT;
-    return sockwatch_set(&e->watch, fd, events);
-}
 
 /* curl's own way of opening a socket, plus telling the watch that its closing will be
  * reported (on_close_socket), so it may stay in the epoll set between transfers. Sockets
@@ -440,31 +414,12 @@ static int on_close_socket(void *clientp, curl_socket_t fd)
     return close(fd);
 }
 
-static void on_curl_timeout(uv_timer_t *t)
-{
-    shard *e = t->data;
-    int running;
-    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    drain_done(e);
-}
-
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    (void)multi;
-    shard *e = userp;
-    if (timeout_ms < 0)
-        uv_timer_stop(&e->curl_timer);
-    else
-        uv_timer_start(&e->curl_timer, on_curl_timeout, (uint64_t)timeout_ms, 0);
-    return 0;
-}
-
 /* ---- requests ---- */
 
 /* The slot's request is no longer in flight (its curl handle leaves the multi). */
 static void unbusy(shard *e, req_slot *s)
 {
-    curl_multi_remove_handle(e->multi, s->easy);
+    curl_multi_remove_handle(s->multi, s->easy);
     slot_pool_busy_remove(&e->pool, s);
     e->inflight--;
     if (s->warmup && atomic_fetch_sub(&e->leader->warm_total, 1) == 1)
@@ -488,17 +443,17 @@ static bool keeps_talking(const shard *e, const req_slot *s, const llm_event *ev
 }
 
 /* A reused connection the server had closed: the same request once more on a new one. */
-static bool resend_on_fresh_connection(shard *e, req_slot *s)
+static bool resend_on_fresh_connection(req_slot *s)
 {
-    return curl_multi_remove_handle(e->multi, s->easy) == CURLM_OK &&
-           curl_multi_add_handle(e->multi, s->easy) == CURLM_OK;
+    return curl_multi_remove_handle(s->multi, s->easy) == CURLM_OK &&
+           curl_multi_add_handle(s->multi, s->easy) == CURLM_OK;
 }
 
 static void finish_request(shard *e, req_slot *s, CURLcode rc)
 {
     llm_event ev;
     uint64_t now = llm_now_ns();
-    if (request_reconnect(s, rc, now) && resend_on_fresh_connection(e, s))
+    if (request_reconnect(s, rc, now) && resend_on_fresh_connection(s))
         return;
     request_finish(s, rc, now, &ev);
     publish(e, &ev);
@@ -511,11 +466,13 @@ static void finish_request(shard *e, req_slot *s, CURLcode rc)
     slot_pool_think(&e->pool, s);
 }
 
-static void drain_done(shard *e)
+/* curl acted on one group's socket or timeout (curlgroups): its finished transfers. */
+static void drain_done(void *user, CURLM *multi)
 {
+    shard *e = user;
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+    while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         req_slot *s = NULL;
@@ -596,7 +553,7 @@ static bool start_request_on(shard *e, req_slot *s, uint64_t t_sched)
     e->inflight++;
     slot_pool_busy_add(&e->pool, s);
     atomic_fetch_add_explicit(&e->g_started, 1, memory_order_relaxed);
-    CURLMcode mc = curl_multi_add_handle(e->multi, s->easy);
+    CURLMcode mc = curl_multi_add_handle(s->multi, s->easy);
     if (mc != CURLM_OK) {
         finish_request(e, s, CURLE_FAILED_INIT);
         return false;
@@ -1242,6 +1199,10 @@ static int create_slots(shard *e, const char *model, long n, long first, char *e
         curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETDATA, e);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETDATA, e);
+        if (curlgroups_attach(&e->groups, (size_t)i, s->easy, &s->multi) != 0) {
+            snprintf(err, errlen, "this libcurl cannot share its DNS cache between handles");
+            return -1;
+        }
         slot_pool_put(&e->pool, s);
     }
     return 0;
@@ -1249,22 +1210,20 @@ static int create_slots(shard *e, const char *model, long n, long first, char *e
 
 /* The loop, its handles and the multi handle; on failure, whatever was made is closed by
  * shard_free (loop_ready says the loop exists). */
-static int setup_loop(shard *e, char *err, size_t errlen)
+static int setup_loop(shard *e, size_t n_slots, char *err, size_t errlen)
 {
     int rc = uv_loop_init(&e->loop);
     if (rc == 0) {
         e->loop_ready = true;
-        rc = uv_timer_init(&e->loop, &e->curl_timer);
-    }
-    if (rc == 0)
         rc = uv_timer_init(&e->loop, &e->tick);
+    }
     if (rc == 0)
         rc = uv_async_init(&e->loop, &e->wake, on_wake);
     if (rc == 0 && ptimer_init(&e->arrival_timer, &e->loop, false, on_arrival, e) != 0)
         rc = UV_ENOMEM;
     if (rc == 0) {
         e->arrivals_ready = true;
-        if (sockwatch_init(&e->watch, &e->loop, false, on_sock_ready, e) != 0)
+        if (sockwatch_init(&e->watch, &e->loop, false, curlgroups_ready, &e->groups) != 0)
             rc = UV_ENOMEM;
         else
             e->watch_ready = true;
@@ -1273,20 +1232,10 @@ static int setup_loop(shard *e, char *err, size_t errlen)
         snprintf(err, errlen, "cannot set up the event loop: %s", uv_strerror(rc));
         return -1;
     }
-    e->curl_timer.data = e->tick.data = e->wake.data = e;
-    e->multi = curl_multi_init();
-    if (!e->multi) {
-        snprintf(err, errlen, "cannot create the curl multi handle (out of memory?)");
-        return -1;
-    }
-    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
-    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
-    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->pool.n + 16);
-    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING,
-                      e->cfg->http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
-    return 0;
+    e->tick.data = e->wake.data = e;
+    e->groups_ready = true;
+    return curlgroups_init(&e->groups, &e->loop, &e->watch, n_slots, e->cfg->http2, 16, drain_done,
+                           e, err, errlen);
 }
 
 static int load_image_body(shard *e, const char *model, char *err, size_t errlen)
@@ -1393,8 +1342,8 @@ shard *shard_new(const llm_config *cfg, const plan *p, const char *model, size_t
         shard_free(e);
         return NULL;
     }
-    if (create_slots(e, model, n_slots, slot_base, err, errlen) != 0 ||
-        setup_loop(e, err, errlen) != 0) {
+    if (setup_loop(e, (size_t)n_slots, err, errlen) != 0 ||
+        create_slots(e, model, n_slots, slot_base, err, errlen) != 0) {
         shard_free(e);
         return NULL;
     }
@@ -1493,14 +1442,12 @@ void shard_join(shard *e)
 
 void shard_free(shard *e)
 {
-    if (e->multi) {
-        for (size_t i = 0; i < e->pool.n_busy; i++)
-            curl_multi_remove_handle(e->multi, e->pool.busy[i]->easy);
-    }
+    for (size_t i = 0; i < e->pool.n_busy; i++)
+        curl_multi_remove_handle(e->pool.busy[i]->multi, e->pool.busy[i]->easy);
     for (size_t i = 0; i < e->pool.n; i++)
         request_slot_free(&e->pool.slots[i]);
-    if (e->multi)
-        curl_multi_cleanup(e->multi);
+    if (e->groups_ready)
+        curlgroups_cleanup(&e->groups);
     if (e->loop_ready) {
         if (e->watch_ready)
             sockwatch_close(&e->watch);
@@ -1510,6 +1457,8 @@ void shard_free(shard *e)
         uv_run(&e->loop, UV_RUN_DEFAULT);
         uv_loop_close(&e->loop);
     }
+    if (e->groups_ready)
+        curlgroups_free(&e->groups);
     slot_pool_free(&e->pool);
     arrivals_free(&e->arr);
     prompt_free(&e->image_body);

@@ -30,6 +30,7 @@ typedef void (*req_server_id_fn)(struct req_slot *s, const char *model, size_t m
 
 typedef struct req_slot {
     CURL *easy;
+    CURLM *multi; /* the multi handle of the slot's group (engine/curlgroups) */
     prompt_body body;
     prompt_body input_body; /* max_tokens 1, for input-test steps; json NULL when none */
     prompt_body *sent;      /* the body of the request in flight (may be shared) */

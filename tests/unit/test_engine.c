@@ -916,6 +916,53 @@ static void closed_keepalive_connections_are_reconnected_not_failed(void **state
     free(r);
 }
 
+/* 150 users are three curl groups (engine/curlgroups, 64 users each): every user keeps one
+ * connection in its group, and when the server closes them after each answer, the new
+ * sockets reuse numbers across groups and each readiness still reaches the right group. */
+static void users_in_several_curl_groups_keep_and_remake_their_connections(void **state)
+{
+    (void)state;
+    for (int closing = 0; closing <= 1; closing++) {
+        run_ctx *r = calloc(1, sizeof *r);
+        sim_options o;
+        sim_options_default(&o);
+        o.slots = 200;
+        o.base_latency_s = 0.001;
+        o.prefill_rate = 1e9;
+        o.decode_rate = 2000;
+        o.batch_penalty = 0;
+        o.close_after_stream_ms = closing ? 1 : -1; /* -1: kept alive */
+        start_sim(r, &o);
+        base_config(r, 150, 3000);
+        r->cfg.max_tokens = 4;
+        r->cfg.prompt_chars = 40;
+        uint64_t t0 = llm_now_ns();
+        engine *e = start_engine(r);
+        run_to_end(r, e, 120);
+        double wall_s = (double)(llm_now_ns() - t0) / 1e9;
+        finish(r, e);
+        print_message(
+            "closing %d: ok %ld failed %ld new connections %ld reconnects %ld in %.2f s\n", closing,
+            r->ok, r->failed, r->new_conns, r->reconnects, wall_s);
+        long ok = r->ok, failed = r->failed, fresh = r->new_conns, reconnects = r->reconnects;
+        /* A readiness sent to the wrong group is seen only when curl's next timeout fires
+         * (the 5 s connect timeout's): such a request would take seconds, not milliseconds. */
+        uint64_t slowest = 0;
+        for (size_t i = 0; i < r->n_done; i++)
+            slowest = r->done[i].e2e_ns > slowest ? r->done[i].e2e_ns : slowest;
+        free(r);
+        assert_true(slowest < 2 * LLM_NS_PER_SEC);
+        assert_int_equal(failed, 0);
+        assert_int_equal(ok, 3000);
+        if (closing) {
+            assert_true(fresh + reconnects > 1000);
+        } else {
+            assert_int_equal(fresh, 150);
+            assert_int_equal(reconnects, 0);
+        }
+    }
+}
+
 /* The first response names the model: one EV_SERVER_ID for the whole run, with it. */
 static void server_id_event_names_the_sims_model_once(void **state)
 {
@@ -1104,6 +1151,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_open_files_limit_sizes_the_users_and_says_so),
         cmocka_unit_test(closed_keepalive_connections_are_reconnected_not_failed),
+        cmocka_unit_test(users_in_several_curl_groups_keep_and_remake_their_connections),
         cmocka_unit_test(server_id_event_names_the_sims_model_once),
         cmocka_unit_test(only_new_connections_carry_connection_phases),
         cmocka_unit_test(stream_without_done_or_close_ends_after_a_short_grace),

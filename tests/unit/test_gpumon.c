@@ -178,7 +178,8 @@ static void nvidia_comes_first_then_amd(void **state)
 static void put(const char *root, const char *rel, const char *text)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
+    int n = snprintf(path, sizeof path, "%s/%s", root, rel);
+    assert_true(n > 0 && (size_t)n < sizeof path);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(text, f);
