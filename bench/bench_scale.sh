@@ -66,8 +66,8 @@ scale() { # scale RATE
             { tail -5 "$tmp/err" >&2; exit 1; }
         local simcpu gen
         simcpu=$(sim_cpu_s)
-        gen=$(curl -s "http://127.0.0.1:$port/metrics" |
-            awk '$1 == "llmload_sim:generation_tokens_total" {print $2}')
+        curl -s "http://127.0.0.1:$port/metrics" >"$tmp/metrics"
+        gen=$(awk '$1 == "llmload_sim:generation_tokens_total" {print $2}' "$tmp/metrics")
         stop_sim
         read -r user sys rss wall <"$tmp/time"
         local ok failed prompt lost t50 t99 injected o50 o99 tps
@@ -83,12 +83,24 @@ scale() { # scale RATE
             'BEGIN {printf "%.3f", b + (p / n) / r * 1000}')
         o50=$(awk -v t="$t50" -v j="$injected" 'BEGIN {printf "%.2f", t - j}')
         o99=$(awk -v t="$t99" -v j="$injected" 'BEGIN {printf "%.2f", t - j}')
+        # The simulator's own lateness: the share of its TTFTs (from the parsed request to the
+        # first token's timer, its vllm: histogram) above the first bucket bound at least 5 ms
+        # past the injected TTFT. A tail llmload cannot have caused.
+        local simlate
+        simlate=$(awk -v j="$injected" '
+            /^vllm:time_to_first_token_seconds_bucket/ {
+                match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
+                if (le != "+Inf" && le * 1000 >= j + 5 && !bound) { bound = le; below = $2 }
+            }
+            /^vllm:time_to_first_token_seconds_count/ { n = $2 }
+            END { if (n > 0 && bound) printf "%.2f%% of its TTFTs > %g ms", (n - below) * 100 / n, bound * 1000
+                  else printf "n/a" }' "$tmp/metrics")
         local cpu
         cpu=$(awk -v u="$user" -v s="$sys" -v w="$wall" 'BEGIN {printf "%.0f", (u + s) / w * 100}')
         printf '   run %d: %s ok, %s failed, %s tok/s; prompt %s tok/request -> injected TTFT %s ms; ' \
             "$i" "$ok" "$failed" "$tps" "$((prompt / ok))" "$injected" >&2
-        printf 'TTFT p50 %s p99 %s ms -> overhead p50 %s p99 %s ms; max RSS %s kB; lost %s; ' \
-            "$t50" "$t99" "$o50" "$o99" "$rss" "$lost" >&2
+        printf 'TTFT p50 %s p99 %s ms -> overhead p50 %s p99 %s ms (sim late: %s); max RSS %s kB; lost %s; ' \
+            "$t50" "$t99" "$o50" "$o99" "$simlate" "$rss" "$lost" >&2
         local us
         us=$(awk -v u="$user" -v s="$sys" -v g="$gen" 'BEGIN {printf "%.2f", (u + s) * 1e6 / g}')
         printf 'llmload CPU %s%% of a core (user %s sys %s wall %s), %s us per token (%s tokens), sim CPU %ss\n' \

@@ -22,6 +22,7 @@
 #include "engine/sockwatch.h"
 #include "proto/chunk.h"
 #include "engine/workload.h"
+#include "proto/http.h"
 
 #define EVENT_RING_CAP (128 * 1024)
 #define CMD_RING_CAP 256
@@ -88,6 +89,9 @@ struct shard {
      * of the closed loop while no request of theirs is in flight */
     uint32_t turns;
     uint64_t think_ns, convo_counter;
+    /* --connect-timeout and --request-timeout, kept here rather than by curl (request.c):
+     * 0 = none (the connect one is curl's when it cannot report connections) */
+    uint64_t connect_ns, request_ns;
     size_t trace_next; /* the record the next started request replays */
     sockwatch watch;   /* the sockets curl watches */
     uint32_t ticks;
@@ -443,17 +447,22 @@ static bool keeps_talking(const shard *e, const req_slot *s, const llm_event *ev
 }
 
 /* A reused connection the server had closed: the same request once more on a new one. */
-static bool resend_on_fresh_connection(req_slot *s)
+static bool resend_on_fresh_connection(shard *e, req_slot *s, uint64_t now)
 {
-    return curl_multi_remove_handle(s->multi, s->easy) == CURLM_OK &&
-           curl_multi_add_handle(s->multi, s->easy) == CURLM_OK;
+    if (curl_multi_remove_handle(s->multi, s->easy) != CURLM_OK ||
+        curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
+        return false;
+    /* A new attempt: its deadlines run anew, as curl's did for a transfer added again. */
+    for (int k = 0; k < REQ_FIFOS; k++)
+        slot_fifo_push(&e->pool, k, s, now);
+    return true;
 }
 
 static void finish_request(shard *e, req_slot *s, CURLcode rc)
 {
     llm_event ev;
     uint64_t now = llm_now_ns();
-    if (request_reconnect(s, rc, now) && resend_on_fresh_connection(s))
+    if (request_reconnect(s, rc, now) && resend_on_fresh_connection(e, s, now))
         return;
     request_finish(s, rc, now, &ev);
     publish(e, &ev);
@@ -1122,7 +1131,7 @@ static void check_deadlines(shard *e, uint64_t now)
     for (size_t i = e->pool.n_busy; i-- > 0;) {
         req_slot *s = e->pool.busy[i];
         if (ttft_ns && !s->t_first_token && now - s->t0 > ttft_ns) {
-            s->aborted_ttft = true;
+            s->aborted = REQ_ABORT_TTFT;
             finish_request(e, s, CURLE_OPERATION_TIMEDOUT);
         } else if (grace && s->done_seen && now - s->t_done > DONE_GRACE_NS) {
             finish_request(e, s, CURLE_OK);
@@ -1132,10 +1141,37 @@ static void check_deadlines(shard *e, uint64_t now)
     }
 }
 
+/* The connect and request deadlines: the lists are in start order, so only their heads are
+ * looked at (a connected request leaves the connecting list when it reaches the head). */
+static void expire(shard *e, req_slot *s, req_abort why)
+{
+    s->aborted = why;
+    finish_request(e, s, CURLE_OPERATION_TIMEDOUT); /* the slot leaves both lists */
+}
+
+static void check_timeouts(shard *e, uint64_t now)
+{
+    slot_pool *p = &e->pool;
+    req_slot *s;
+    while ((s = p->fifo_head[REQ_FIFO_CONNECTING]) != NULL) {
+        if (s->connected || !s->attempts_known)
+            slot_fifo_remove(p, REQ_FIFO_CONNECTING, s);
+        else if (now - s->fifo_t[REQ_FIFO_CONNECTING] > e->connect_ns)
+            expire(e, s, REQ_ABORT_CONNECT);
+        else
+            break;
+    }
+    while (e->request_ns && (s = p->fifo_head[REQ_FIFO_STARTED]) != NULL &&
+           now - s->fifo_t[REQ_FIFO_STARTED] > e->request_ns)
+        expire(e, s, REQ_ABORT_REQUEST);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     shard *e = t->data;
-    check_deadlines(e, llm_now_ns());
+    uint64_t now = llm_now_ns();
+    check_timeouts(e, now);
+    check_deadlines(e, now);
     schedule(e);
 }
 
@@ -1327,6 +1363,9 @@ shard *shard_new(const llm_config *cfg, const plan *p, const char *model, size_t
     e->trace = p->trace;
     e->turns = cfg->turns > 1 ? (uint32_t)cfg->turns : 1;
     e->think_ns = (uint64_t)(cfg->think_time_s * LLM_NS_PER_SEC);
+    e->connect_ns = (uint64_t)(http_connect_timeout_s(cfg) * LLM_NS_PER_SEC);
+    e->request_ns =
+        cfg->request_timeout_s > 0 ? (uint64_t)(cfg->request_timeout_s * LLM_NS_PER_SEC) : 0;
     if (workload_init(&e->wl, cfg, model, err, errlen) != 0) {
         shard_free(e);
         return NULL;

@@ -66,6 +66,12 @@ static void slot_set_options(req_slot *s, const llm_config *cfg, const char *url
      * after the request went out) is counted rather than hidden. */
     s->attempts_known = curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq) == CURLE_OK &&
                         curl_easy_setopt(c, CURLOPT_PREREQDATA, s) == CURLE_OK;
+    /* The engine keeps the request and connect deadlines itself (engine/slots' lists): curl's
+     * put every transfer in its timer tree, which it then searches on every read. Seeing the
+     * connection come up needs the pre-request callback; without it curl keeps that one. */
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 0L);
+    if (s->attempts_known)
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 0L);
 }
 
 /* The input test's body: the same prompt length, one token asked for (seeds' -i). */
@@ -119,7 +125,8 @@ void request_slot_free(req_slot *s)
 /* Everything the response fills in: cleared for a new request and for its re-send. */
 static void reset_response(req_slot *s)
 {
-    s->aborted_ttft = false;
+    s->aborted = REQ_ABORT_NONE;
+    s->connected = false;
     s->t_first_byte = s->t_first_token = s->t_first_output = s->t_last_content = s->t_done = 0;
     s->t_read = s->t_last_event = 0;
     s->content_events = s->read_tokens = s->content_reads = 0;
@@ -395,6 +402,7 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
     (void)conn_local_port;
     req_slot *s = clientp;
     s->t_attempt_last = llm_now_ns();
+    s->connected = true;
     if (s->attempts++ == 0)
         s->t_attempt_first = s->t_attempt_last;
     return CURL_PREREQFUNC_OK;
@@ -546,8 +554,12 @@ static void answer_message(req_slot *s, char *out, size_t cap)
 
 static void fail_message(req_slot *s, CURLcode rc, err_class cls, char *out, size_t cap)
 {
-    if (s->aborted_ttft)
+    if (s->aborted == REQ_ABORT_TTFT)
         snprintf(out, cap, "no first token within --ttft-timeout");
+    else if (s->aborted == REQ_ABORT_CONNECT)
+        snprintf(out, cap, "not connected within --connect-timeout");
+    else if (s->aborted == REQ_ABORT_REQUEST)
+        snprintf(out, cap, "the answer did not end within --request-timeout");
     else if (rc != CURLE_OK)
         snprintf(out, cap, "%s%s", curl_easy_strerror(rc),
                  cls == ERR_STREAM ? " (stream cut mid-way)" : "");
@@ -567,7 +579,7 @@ static void fail_message(req_slot *s, CURLcode rc, err_class cls, char *out, siz
 static err_class classify(req_slot *s, CURLcode rc, bool *ok)
 {
     *ok = false;
-    if (s->aborted_ttft)
+    if (s->aborted != REQ_ABORT_NONE)
         return ERR_TIMEOUT;
     if (rc != CURLE_OK && !s->done_seen)
         return class_of_curl(rc, s->t_first_byte != 0);
@@ -692,7 +704,7 @@ void request_finish(req_slot *s, CURLcode result, uint64_t now, llm_event *ev)
 
 bool request_reconnect(req_slot *s, CURLcode result, uint64_t now)
 {
-    if (s->reconnects || s->aborted_ttft || s->got_header || s->t_first_byte)
+    if (s->reconnects || s->aborted != REQ_ABORT_NONE || s->got_header || s->t_first_byte)
         return false;
     if (result != CURLE_SEND_ERROR && result != CURLE_RECV_ERROR && result != CURLE_GOT_NOTHING)
         return false;

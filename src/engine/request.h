@@ -18,6 +18,18 @@
 #define REQUEST_ERRBODY 1024
 #define REQUEST_WHOLE_MAX (16u << 20) /* --no-stream: the largest answer kept */
 
+/* Why the engine cut a request short (it keeps these deadlines itself: engine/slots' lists,
+ * not curl's timers, which cost a search of curl's timer tree on every read). */
+typedef enum {
+    REQ_ABORT_NONE,
+    REQ_ABORT_TTFT,    /* --ttft-timeout */
+    REQ_ABORT_CONNECT, /* --connect-timeout: not connected in time */
+    REQ_ABORT_REQUEST, /* --request-timeout: the whole answer not in time */
+} req_abort;
+
+/* The engine's lists of requests in flight in the order they (re)started (engine/slots). */
+enum { REQ_FIFO_STARTED, REQ_FIFO_CONNECTING, REQ_FIFOS };
+
 struct req_slot;
 /* Called once per read that brought content-bearing SSE events: count of them, the first
  * gap_ns after the request's previous one (the engine publishes one EV_TOKENS). */
@@ -51,7 +63,11 @@ typedef struct req_slot {
     /* the request in flight */
     bool streaming;   /* false with --no-stream: the body is one JSON answer */
     bool usage_asked; /* stream_options.include_usage is sent: a usage chunk will follow */
-    bool busy, warmup, aborted_ttft;
+    bool busy, warmup;
+    req_abort aborted;
+    bool connected; /* curl called the pre-request callback: the connection is up */
+    struct req_slot *fifo_prev[REQ_FIFOS], *fifo_next[REQ_FIFOS];
+    uint64_t fifo_t[REQ_FIFOS]; /* when it joined that list (0 = not in it) */
     uint32_t step;
     uint64_t t_sched, t0, t_first_byte, t_first_token, t_first_output, t_last_content, t_done;
     uint32_t content_events;

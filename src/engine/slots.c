@@ -72,10 +72,42 @@ void slot_pool_put(slot_pool *p, req_slot *s)
     p->free_list = s;
 }
 
+void slot_fifo_remove(slot_pool *p, int which, req_slot *s)
+{
+    if (!s->fifo_t[which])
+        return;
+    req_slot *prev = s->fifo_prev[which], *next = s->fifo_next[which];
+    if (prev)
+        prev->fifo_next[which] = next;
+    else
+        p->fifo_head[which] = next;
+    if (next)
+        next->fifo_prev[which] = prev;
+    else
+        p->fifo_tail[which] = prev;
+    s->fifo_prev[which] = s->fifo_next[which] = NULL;
+    s->fifo_t[which] = 0;
+}
+
+void slot_fifo_push(slot_pool *p, int which, req_slot *s, uint64_t now)
+{
+    slot_fifo_remove(p, which, s);
+    s->fifo_t[which] = now ? now : 1; /* 0 means "not in the list" */
+    s->fifo_prev[which] = p->fifo_tail[which];
+    s->fifo_next[which] = NULL;
+    if (p->fifo_tail[which])
+        p->fifo_tail[which]->fifo_next[which] = s;
+    else
+        p->fifo_head[which] = s;
+    p->fifo_tail[which] = s;
+}
+
 void slot_pool_busy_add(slot_pool *p, req_slot *s)
 {
     s->busy_pos = (uint32_t)p->n_busy;
     p->busy[p->n_busy++] = s;
+    for (int k = 0; k < REQ_FIFOS; k++)
+        slot_fifo_push(p, k, s, s->t0);
 }
 
 void slot_pool_busy_remove(slot_pool *p, req_slot *s)
@@ -84,6 +116,8 @@ void slot_pool_busy_remove(slot_pool *p, req_slot *s)
     p->busy[s->busy_pos] = last;
     last->busy_pos = s->busy_pos;
     s->busy = false;
+    for (int k = 0; k < REQ_FIFOS; k++)
+        slot_fifo_remove(p, k, s);
 }
 
 void slot_pool_think(slot_pool *p, req_slot *s)

@@ -22,6 +22,10 @@ typedef struct {
     size_t n_busy;
     req_slot **thinking; /* --turns: users between two turns, who still count as users */
     size_t n_thinking;
+    /* The slots in flight in the order they (re)started, oldest first, so a deadline that
+     * runs from the start is checked at the head alone: REQ_FIFO_STARTED holds every busy
+     * slot; REQ_FIFO_CONNECTING too, until the engine drops a connected one off its head. */
+    req_slot *fifo_head[REQ_FIFOS], *fifo_tail[REQ_FIFOS];
 } slot_pool;
 
 /* Users a process can hold for a plan of at most max_concurrency: twice that (room for the
@@ -38,8 +42,15 @@ void slot_pool_free(slot_pool *p);
 /* A free slot taken off the list; NULL when every user is busy. */
 req_slot *slot_pool_take(slot_pool *p);
 void slot_pool_put(slot_pool *p, req_slot *s);
+/* In flight: into the busy list and at the tail of both lists, as of s->t0. */
 void slot_pool_busy_add(slot_pool *p, req_slot *s);
+/* Out of the busy list and of both lists. */
 void slot_pool_busy_remove(slot_pool *p, req_slot *s);
+/* At the tail of list `which`, joined at `now` (no earlier than the tail's time); a slot
+ * already in it moves there. */
+void slot_fifo_push(slot_pool *p, int which, req_slot *s, uint64_t now);
+/* Out of list `which` (nothing if it is not in it). */
+void slot_fifo_remove(slot_pool *p, int which, req_slot *s);
 void slot_pool_think(slot_pool *p, req_slot *s);
 /* A thinking user whose pause is over (convo.ready_ns <= now), taken off the list; NULL =
  * none. */

@@ -2,9 +2,14 @@
 
 #include <string.h>
 
+double http_connect_timeout_s(const llm_config *cfg)
+{
+    return cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 10;
+}
+
 void http_apply_common(CURL *c, const llm_config *cfg, const char *url)
 {
-    double connect_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 10;
+    double connect_s = http_connect_timeout_s(cfg);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "llmload/" LLMLOAD_VERSION);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_s * 1000));

@@ -13,6 +13,8 @@
  * for https, prior knowledge for http), the --url's user:password as basic auth, NOSIGNAL
  * and the user agent. */
 void http_apply_common(CURL *c, const llm_config *cfg, const char *url);
+/* --connect-timeout, or its default of 10 s. */
+double http_connect_timeout_s(const llm_config *cfg);
 
 /* True for the codes of a failed TLS handshake or certificate check. */
 bool http_code_is_tls(CURLcode code);

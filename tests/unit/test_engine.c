@@ -6,11 +6,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -328,6 +331,7 @@ static void each_fault_lands_in_its_error_class(void **state)
     run_to_end(r, e, 30);
     finish(r, e);
     assert_int_equal(r->by_class[ERR_TIMEOUT], 2);
+    assert_non_null(strstr(r->last_msg[ERR_TIMEOUT], "request-timeout"));
 
     /* Slow headers: TTFB waits for them; --ttft-timeout turns them into timeouts. */
     memset(r, 0, sizeof *r);
@@ -352,6 +356,46 @@ static void each_fault_lands_in_its_error_class(void **state)
     finish(r, e);
     assert_int_equal(r->by_class[ERR_TIMEOUT], 4);
     assert_non_null(strstr(r->last_msg[ERR_TIMEOUT], "ttft-timeout"));
+    free(r);
+}
+
+/* A listener that never accepts, its backlog full: the engine's SYN goes unanswered, and the
+ * request fails at --connect-timeout (the engine's own deadline), not at --request-timeout. */
+static void an_unanswered_connect_fails_at_the_connect_timeout(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(lfd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+    int fill[4];
+    for (int i = 0; i < 4; i++) { /* more than the backlog holds */
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(fill[i] >= 0);
+        int rc = connect(fill[i], (struct sockaddr *)&a, sizeof a);
+        assert_true(rc == 0 || errno == EINPROGRESS);
+    }
+    snprintf(r->url, sizeof r->url, "http://127.0.0.1:%d/v1", ntohs(a.sin_port));
+    base_config(r, 1, 2);
+    r->cfg.connect_timeout_s = 0.4;
+    r->cfg.request_timeout_s = 20;
+    uint64_t t0 = llm_now_ns();
+    engine *e = start_engine(r);
+    run_to_end(r, e, 30);
+    double wall_s = (double)(llm_now_ns() - t0) / 1e9;
+    finish(r, e);
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(lfd);
+    print_message("timeouts %ld in %.2f s: %s\n", r->by_class[ERR_TIMEOUT], wall_s,
+                  r->last_msg[ERR_TIMEOUT]);
+    assert_int_equal(r->by_class[ERR_TIMEOUT], 2);
+    assert_non_null(strstr(r->last_msg[ERR_TIMEOUT], "connect-timeout"));
+    assert_true(wall_s > 0.7 && wall_s < 5); /* two requests one after the other, 0.4 s each */
     free(r);
 }
 
@@ -1162,6 +1206,7 @@ int main(void)
         cmocka_unit_test(rps_and_tps_match_the_capacity_model),
         cmocka_unit_test(each_fault_lands_in_its_error_class),
         cmocka_unit_test(dead_server_is_a_connect_error),
+        cmocka_unit_test(an_unanswered_connect_fails_at_the_connect_timeout),
         cmocka_unit_test(concurrency_change_shows_in_flight_within_100ms),
         cmocka_unit_test(pause_stops_the_step_clock),
         cmocka_unit_test(constant_rate_is_achieved_within_3_percent),
