@@ -176,6 +176,17 @@ static void finish(run_ctx *r, engine *e)
     sim_stop(r->sim);
 }
 
+/* Starts the engine on r's config, runs it to its end and tears it down: the wall seconds. */
+static double run_whole(run_ctx *r, double limit_s)
+{
+    uint64_t t0 = llm_now_ns();
+    engine *e = start_engine(r);
+    run_to_end(r, e, limit_s);
+    double wall_s = (double)(llm_now_ns() - t0) / 1e9;
+    finish(r, e);
+    return wall_s;
+}
+
 static void token_counts_equal_the_servers_usage(void **state)
 {
     (void)state;
@@ -383,11 +394,7 @@ static void an_unanswered_connect_fails_at_the_connect_timeout(void **state)
     base_config(r, 1, 2);
     r->cfg.connect_timeout_s = 0.4;
     r->cfg.request_timeout_s = 20;
-    uint64_t t0 = llm_now_ns();
-    engine *e = start_engine(r);
-    run_to_end(r, e, 30);
-    double wall_s = (double)(llm_now_ns() - t0) / 1e9;
-    finish(r, e);
+    double wall_s = run_whole(r, 30);
     for (int i = 0; i < 4; i++)
         close(fill[i]);
     close(lfd);
@@ -980,11 +987,7 @@ static void users_in_several_curl_groups_keep_and_remake_their_connections(void 
         base_config(r, 150, 3000);
         r->cfg.max_tokens = 4;
         r->cfg.prompt_chars = 40;
-        uint64_t t0 = llm_now_ns();
-        engine *e = start_engine(r);
-        run_to_end(r, e, 120);
-        double wall_s = (double)(llm_now_ns() - t0) / 1e9;
-        finish(r, e);
+        double wall_s = run_whole(r, 120);
         print_message(
             "closing %d: ok %ld failed %ld new connections %ld reconnects %ld in %.2f s\n", closing,
             r->ok, r->failed, r->new_conns, r->reconnects, wall_s);
