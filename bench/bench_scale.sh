@@ -11,7 +11,10 @@
 # requests (the connection wave) are a --warmup and are left out of the percentiles.
 # CPU per token = llmload's user + sys over the tokens the simulator generated (its /metrics
 # counter, warm-up included, read before it stops), to compare the cost at CONC streams
-# with the cost at 256.
+# with the cost at 256. Two shares of the overhead are printed as well: the simulator's own
+# lateness (the p99 of the prefill it reports with --timings, less the injected TTFT) and
+# llmload's own overhead per request (its TTFT minus that prefill: what is left is the client
+# and the loopback).
 # Usage: bench/bench_scale.sh [RATE...]   (decode rates in tok/s per stream; default "20 5")
 #        env: LLMLOAD, RUNS, CONC (5000), DURATION (40s), BASE_MS (50), PREFILL (5000),
 #        SIM_CPU, CLIENT_CPU (a taskset list: "1", or "0,1" for THREADS > 1),
@@ -52,10 +55,12 @@ fi
     { echo "bench: ulimit -n is $(ulimit -n), need $want (raise the hard limit)" >&2; exit 2; }
 
 scale() { # scale RATE
-    local rate=$1 i p50s=() p99s=() rsss=() losts=() cpus=() uspt=()
+    local rate=$1 i p50s=() p99s=() own99s=() rsss=() losts=() cpus=() uspt=()
     local mean=${MEAN:-$((rate * 5))} maxt=${MAXT:-$((rate * 40))}
+    # --timings: the simulator reports each request's actual prefill (llama.cpp's `timings`),
+    # so llmload's per-request client overhead leaves out the simulator's own lateness.
     local sim_args=(--slots "$CONC" --decode-rate "$rate" --batch-penalty 0
-        --base-latency "${BASE_MS}ms" --prefill-rate "$PREFILL" --mean-output "$mean")
+        --base-latency "${BASE_MS}ms" --prefill-rate "$PREFILL" --mean-output "$mean" --timings)
     echo "== figure 2, $CONC streams at $rate tok/s: sim ${sim_args[*]}" >&2
     echo "   llmload run --url http://127.0.0.1:PORT/v1 -c $CONC --duration $DURATION --warmup $CONC --max-tokens $maxt --threads $THREADS --no-tui --autosave 0 --json FILE" >&2
     for i in $(seq "$RUNS"); do
@@ -66,8 +71,8 @@ scale() { # scale RATE
             { tail -5 "$tmp/err" >&2; exit 1; }
         local simcpu gen
         simcpu=$(sim_cpu_s)
-        curl -s "http://127.0.0.1:$port/metrics" >"$tmp/metrics"
-        gen=$(awk '$1 == "llmload_sim:generation_tokens_total" {print $2}' "$tmp/metrics")
+        gen=$(curl -s "http://127.0.0.1:$port/metrics" |
+            awk '$1 == "llmload_sim:generation_tokens_total" {print $2}')
         stop_sim
         read -r user sys rss wall <"$tmp/time"
         local ok failed prompt lost t50 t99 injected o50 o99 tps
@@ -83,30 +88,30 @@ scale() { # scale RATE
             'BEGIN {printf "%.3f", b + (p / n) / r * 1000}')
         o50=$(awk -v t="$t50" -v j="$injected" 'BEGIN {printf "%.2f", t - j}')
         o99=$(awk -v t="$t99" -v j="$injected" 'BEGIN {printf "%.2f", t - j}')
-        # The simulator's own lateness: the share of its TTFTs (from the parsed request to the
-        # first token's timer, its vllm: histogram) above the first bucket bound at least 5 ms
-        # past the injected TTFT. A tail llmload cannot have caused.
+        # llmload's own share: per request, its TTFT minus the simulator's actual prefill
+        local own50 own99
+        own50=$(jq '.totals.client_overhead_ms.ttft.p50 // "n/a"' "$tmp/r.json")
+        own99=$(jq '.totals.client_overhead_ms.ttft.p99 // "n/a"' "$tmp/r.json")
+        # The simulator's own lateness in the step window: its reported prefill (--timings,
+        # from its slot to its first token) over the injected TTFT, at p99.
         local simlate
-        simlate=$(awk -v j="$injected" '
-            /^vllm:time_to_first_token_seconds_bucket/ {
-                match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
-                if (le != "+Inf" && le * 1000 >= j + 5 && !bound) { bound = le; below = $2 }
-            }
-            /^vllm:time_to_first_token_seconds_count/ { n = $2 }
-            END { if (n > 0 && bound) printf "%.2f%% of its TTFTs > %g ms", (n - below) * 100 / n, bound * 1000
-                  else printf "n/a" }' "$tmp/metrics")
+        simlate=$(jq -r --argjson j "$injected" \
+            '.totals.server_prefill_ms.p99 // empty | . - $j | "\(. * 100 | round / 100) ms"' \
+            "$tmp/r.json")
+        simlate=${simlate:-n/a}
         local cpu
         cpu=$(awk -v u="$user" -v s="$sys" -v w="$wall" 'BEGIN {printf "%.0f", (u + s) / w * 100}')
         printf '   run %d: %s ok, %s failed, %s tok/s; prompt %s tok/request -> injected TTFT %s ms; ' \
             "$i" "$ok" "$failed" "$tps" "$((prompt / ok))" "$injected" >&2
-        printf 'TTFT p50 %s p99 %s ms -> overhead p50 %s p99 %s ms (sim late: %s); max RSS %s kB; lost %s; ' \
-            "$t50" "$t99" "$o50" "$o99" "$simlate" "$rss" "$lost" >&2
+        printf 'TTFT p50 %s p99 %s ms -> overhead p50 %s p99 %s ms (simulator late at p99: %s; llmload own p50 %s p99 %s ms); max RSS %s kB; lost %s; ' \
+            "$t50" "$t99" "$o50" "$o99" "$simlate" "$own50" "$own99" "$rss" "$lost" >&2
         local us
         us=$(awk -v u="$user" -v s="$sys" -v g="$gen" 'BEGIN {printf "%.2f", (u + s) * 1e6 / g}')
         printf 'llmload CPU %s%% of a core (user %s sys %s wall %s), %s us per token (%s tokens), sim CPU %ss\n' \
             "$cpu" "$user" "$sys" "$wall" "$us" "$gen" "$simcpu" >&2
         p50s+=("$o50")
         p99s+=("$o99")
+        own99s+=("$own99")
         rsss+=("$rss")
         losts+=("$lost")
         cpus+=("$cpu")
@@ -114,7 +119,7 @@ scale() { # scale RATE
     done
     local rss_mb
     rss_mb=$(awk -v k="$(median "${rsss[@]}")" 'BEGIN {printf "%.0f", k / 1024}')
-    echo "FIGURE scale-$CONC-streams-${rate}tps: TTFT overhead p50 $(median "${p50s[@]}") ms, p99 $(median "${p99s[@]}") ms (goal p99 < 5; runs p99: ${p99s[*]}); peak RSS $rss_mb MB (goal < 500); lost events ${losts[*]} (goal 0); llmload CPU $(median "${cpus[@]}")% of a core, $(median "${uspt[@]}") us per token, --threads $THREADS"
+    echo "FIGURE scale-$CONC-streams-${rate}tps: TTFT overhead p50 $(median "${p50s[@]}") ms, p99 $(median "${p99s[@]}") ms (goal p99 < 5; runs p99: ${p99s[*]}; llmload's own p99 $(median "${own99s[@]}"), runs ${own99s[*]}); peak RSS $rss_mb MB (goal < 500); lost events ${losts[*]} (goal 0); llmload CPU $(median "${cpus[@]}")% of a core, $(median "${uspt[@]}") us per token, --threads $THREADS"
 }
 
 echo "bench_scale: $(date -u +%Y-%m-%dT%H:%M:%SZ) load $(cut -d' ' -f1-3 /proc/loadavg) $LLMLOAD ($("$LLMLOAD" --version 2>/dev/null | head -1)), ulimit -n $(ulimit -n)" >&2
