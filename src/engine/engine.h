@@ -3,16 +3,17 @@
  * one controlling thread (the UI or the headless loop); nothing else touches curl/uv.
  *
  * --threads N: N shards (engine/shard.h, engine.c), each a thread with its own loop, multi
- * handle, slots and event ring, behind this API (the facade, engine/shards.c). Shard 0, the leader,
- * is the one scheduler: it takes every command, keeps the step, the pause and the deadlines, and
- * alone publishes the step marks (EV_STEP, EV_WINDOW_END, EV_PAUSE, EV_RESUME, EV_STEP_END), so
- * stats see one of each per step as with one thread. The other shards follow its directive at once
- * (a new step, a target, a pause, the end). Users are divided as --shard divides them (plan_share:
- * the first total % N shards take one more), the rate is R/N per shard from a seed stream of its
- * own (the union of the Poisson processes is Poisson at R), and a step's requests (and the
- * warm-up's) are one budget every shard draws from, so -n 101 sends 101. engine_poll merges the
- * rings by time; the gauges are the shards' sums. N is at most the plan's most users (at most its
- * smallest in-flight cap in an open loop: every shard needs a place), and 1 in a search. */
+ * handles (engine/curlgroups.h), slots and event ring, behind this API (the facade,
+ * engine/shards.c). Shard 0, the leader, is the one scheduler: it takes every command, keeps the
+ * step, the pause and the deadlines, and alone publishes the step marks (EV_STEP, EV_WINDOW_END,
+ * EV_PAUSE, EV_RESUME, EV_STEP_END), so stats see one of each per step as with one thread. The
+ * other shards follow its directive at once (a new step, a target, a pause, the end). Users are
+ * divided as --shard divides them (plan_share: the first total % N shards take one more), the rate
+ * is R/N per shard from a seed stream of its own (the union of the Poisson processes is Poisson at
+ * R), and a step's requests (and the warm-up's) are one budget every shard draws from, so -n 101
+ * sends 101. engine_poll merges the rings by time; the gauges are the shards' sums. N is at most
+ * the plan's most users (at most its smallest in-flight cap in an open loop: every shard needs a
+ * place), and 1 in a search. */
 #ifndef LLM_ENGINE_H
 #define LLM_ENGINE_H
 

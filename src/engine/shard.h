@@ -1,7 +1,7 @@
-/* engine/shard: one engine thread of a run (engine.c) — its uv loop, curl multi handle, slot
- * pool, arrivals and event ring and, on shard 0 (the leader), the scheduler whose directive
- * the other shards follow. The pieces the facade (shards.c: engine_start & co.) makes, links,
- * reads and takes apart; called by the controlling thread. */
+/* engine/shard: one engine thread of a run (engine.c) — its uv loop, curl multi handles
+ * (curlgroups), slot pool, arrivals and event ring and, on shard 0 (the leader), the scheduler
+ * whose directive the other shards follow. The pieces the facade (shards.c: engine_start & co.)
+ * makes, links, reads and takes apart; called by the controlling thread. */
 #ifndef LLM_SHARD_H
 #define LLM_SHARD_H
 
