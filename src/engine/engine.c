@@ -396,7 +396,14 @@ static const plan_step *cur_step(shard *e);
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     (void)purpose;
-    shard *e = clientp;
+    req_slot *s = clientp;
+    shard *e = s->owner;
+    /* A new connection after one was up: curl re-sending on its own on a fresh connection
+     * (the reused one was dead). --connect-timeout runs anew for it, as curl's did. */
+    if (s->busy && s->connected) {
+        s->connected = false;
+        slot_fifo_push(&e->pool, REQ_FIFO_CONNECTING, s, llm_now_ns());
+    }
 #ifdef SOCK_CLOEXEC
     curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 #else
@@ -1232,7 +1239,7 @@ static int create_slots(shard *e, const char *model, long n, long first, char *e
             return -1;
         }
         curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-        curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETDATA, e);
+        curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETDATA, s);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
         curl_easy_setopt(s->easy, CURLOPT_CLOSESOCKETDATA, e);
         if (curlgroups_attach(&e->groups, (size_t)i, s->easy, &s->multi) != 0) {

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,40 +371,141 @@ static void each_fault_lands_in_its_error_class(void **state)
     free(r);
 }
 
+/* A loopback listener with a backlog of one that nobody accepts from (*a: its address). */
+static int listen_loopback(struct sockaddr_in *a)
+{
+    *a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof *a;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(lfd >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)a, sizeof *a), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)a, &alen), 0);
+    return lfd;
+}
+
+/* More connections than the backlog holds: the next SYN to a goes unanswered. */
+static void fill_backlog(int fill[4], const struct sockaddr_in *a)
+{
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (fill[i] >= 0)
+            (void)connect(fill[i], (const struct sockaddr *)a, sizeof *a);
+    }
+}
+
+static void close_backlog(int lfd, int fill[4])
+{
+    for (int i = 0; i < 4; i++)
+        if (fill[i] > 0)
+            close(fill[i]);
+    close(lfd);
+}
+
 /* A listener that never accepts, its backlog full: the engine's SYN goes unanswered, and the
  * request fails at --connect-timeout (the engine's own deadline), not at --request-timeout. */
 static void an_unanswered_connect_fails_at_the_connect_timeout(void **state)
 {
     (void)state;
     run_ctx *r = calloc(1, sizeof *r);
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(lfd, 0), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
-    int fill[4];
-    for (int i = 0; i < 4; i++) { /* more than the backlog holds */
-        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        assert_true(fill[i] >= 0);
-        int rc = connect(fill[i], (struct sockaddr *)&a, sizeof a);
-        assert_true(rc == 0 || errno == EINPROGRESS);
-    }
+    struct sockaddr_in a;
+    int fill[4], lfd = listen_loopback(&a);
+    fill_backlog(fill, &a);
     snprintf(r->url, sizeof r->url, "http://127.0.0.1:%d/v1", ntohs(a.sin_port));
     base_config(r, 1, 2);
     r->cfg.connect_timeout_s = 0.4;
     r->cfg.request_timeout_s = 20;
     double wall_s = run_whole(r, 30);
-    for (int i = 0; i < 4; i++)
-        close(fill[i]);
-    close(lfd);
+    close_backlog(lfd, fill);
     print_message("timeouts %ld in %.2f s: %s\n", r->by_class[ERR_TIMEOUT], wall_s,
                   r->last_msg[ERR_TIMEOUT]);
     assert_int_equal(r->by_class[ERR_TIMEOUT], 2);
     assert_non_null(strstr(r->last_msg[ERR_TIMEOUT], "connect-timeout"));
     assert_true(wall_s > 0.7 && wall_s < 5); /* two requests one after the other, 0.4 s each */
     free(r);
+}
+
+/* Answers one request on a kept-alive connection, then fills its own backlog and closes
+ * that connection when the second request comes: curl re-sends on a fresh connection by
+ * itself, and that connect gets no answer. */
+typedef struct {
+    int lfd, fill[4];
+    struct sockaddr_in addr;
+} dying_server;
+
+static void read_request(int c)
+{
+    char buf[16384];
+    size_t got = 0;
+    long body = -1;
+    char *end = NULL;
+    while (got < sizeof buf - 1) {
+        ssize_t n = read(c, buf + got, sizeof buf - 1 - got);
+        if (n <= 0)
+            return;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (!end && (end = strstr(buf, "\r\n\r\n")) != NULL) {
+            const char *cl = strcasestr(buf, "content-length:");
+            body = cl ? strtol(cl + 15, NULL, 10) : 0;
+        }
+        if (end && (long)(got - (size_t)(end + 4 - buf)) >= body)
+            return;
+    }
+}
+
+static void *dying_server_thread(void *arg)
+{
+    dying_server *d = arg;
+    int c = accept(d->lfd, NULL, NULL);
+    if (c < 0)
+        return NULL;
+    read_request(c);
+    static const char sse[] =
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n"
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+        "data: [DONE]\n\n";
+    char head[160];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     sizeof sse - 1);
+    fill_backlog(d->fill, &d->addr); /* from now on no connection is taken */
+    if (write(c, head, (size_t)n) != n ||
+        write(c, sse, sizeof sse - 1) != (ssize_t)(sizeof sse - 1))
+        return NULL;
+    read_request(c); /* the second request, on the kept-alive connection: no answer */
+    close(c);
+    return NULL;
+}
+
+/* curl's own re-send on a fresh connection runs --connect-timeout anew (the engine sees the
+ * new socket open), as curl's own timer did: not the 20 s --request-timeout. */
+static void a_fresh_connection_curl_opens_itself_gets_the_connect_timeout(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    dying_server d = {.fill = {-1, -1, -1, -1}};
+    d.lfd = listen_loopback(&d.addr);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, dying_server_thread, &d), 0);
+    snprintf(r->url, sizeof r->url, "http://127.0.0.1:%d/v1", ntohs(d.addr.sin_port));
+    base_config(r, 1, 2);
+    r->cfg.connect_timeout_s = 0.4;
+    r->cfg.request_timeout_s = 20;
+    r->cfg.no_usage = true;
+    double wall_s = run_whole(r, 40);
+    pthread_join(th, NULL);
+    close_backlog(d.lfd, d.fill);
+    print_message("ok %ld timeouts %ld in %.2f s: %s\n", r->ok, r->by_class[ERR_TIMEOUT], wall_s,
+                  r->last_msg[ERR_TIMEOUT]);
+    long ok = r->ok, timeouts = r->by_class[ERR_TIMEOUT];
+    bool said_connect = strstr(r->last_msg[ERR_TIMEOUT], "connect-timeout") != NULL;
+    free(r);
+    assert_int_equal(ok, 1);
+    assert_int_equal(timeouts, 1);
+    assert_true(said_connect);
+    assert_true(wall_s < 5);
 }
 
 static void dead_server_is_a_connect_error(void **state)
@@ -1210,6 +1312,7 @@ int main(void)
         cmocka_unit_test(each_fault_lands_in_its_error_class),
         cmocka_unit_test(dead_server_is_a_connect_error),
         cmocka_unit_test(an_unanswered_connect_fails_at_the_connect_timeout),
+        cmocka_unit_test(a_fresh_connection_curl_opens_itself_gets_the_connect_timeout),
         cmocka_unit_test(concurrency_change_shows_in_flight_within_100ms),
         cmocka_unit_test(pause_stops_the_step_clock),
         cmocka_unit_test(constant_rate_is_achieved_within_3_percent),
