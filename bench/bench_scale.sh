@@ -8,7 +8,10 @@
 # Streams are desynchronised: the sim draws each output length from a geometric
 # distribution with mean 5 s of decoding (--mean-output = 5 x rate, no --ignore-eos), so
 # requests end and restart at random times instead of 5,000 at once; the first 5,000
-# requests (the connection wave) are a --warmup and are left out of the percentiles.
+# requests (the connection wave) are a --warmup and are left out of the percentiles (WARMUP
+# sets another count: step 1's first requests start once the warm-up's are all sent, so
+# with 10,000 streams and a warm-up of 10,000 they start inside the connection wave, whose
+# turbulence lasts ~2 s; WARMUP=20000 measures the steady state only).
 # CPU per token = llmload's user + sys over the tokens the simulator generated (its /metrics
 # counter, warm-up included, read before it stops), to compare the cost at CONC streams
 # with the cost at 256. Two shares of the overhead are printed as well: the simulator's own
@@ -21,13 +24,14 @@
 #        THREADS (--threads; default 1), FD_SLACK (open files beyond CONC; default 1024:
 #        lower it to run near a hard `ulimit -n`), MEAN (the sim's mean output; default
 #        5 s of tokens at RATE), MAXT (--max-tokens; default 40 s of tokens), EXTRA (more
-#        options for llmload run, split at spaces). Prints one
+#        options for llmload run, split at spaces), WARMUP (default CONC). Prints one
 #        "FIGURE" line per rate.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 LLMLOAD=${LLMLOAD:-$root/build/llmload}
 RUNS=${RUNS:-3}
 CONC=${CONC:-5000}
+WARMUP=${WARMUP:-$CONC}
 DURATION=${DURATION:-40s}
 BASE_MS=${BASE_MS:-50}
 PREFILL=${PREFILL:-5000}
@@ -62,11 +66,11 @@ scale() { # scale RATE
     local sim_args=(--slots "$CONC" --decode-rate "$rate" --batch-penalty 0
         --base-latency "${BASE_MS}ms" --prefill-rate "$PREFILL" --mean-output "$mean" --timings)
     echo "== figure 2, $CONC streams at $rate tok/s: sim ${sim_args[*]}" >&2
-    echo "   llmload run --url http://127.0.0.1:PORT/v1 -c $CONC --duration $DURATION --warmup $CONC --max-tokens $maxt --threads $THREADS --no-tui --autosave 0 --json FILE" >&2
+    echo "   llmload run --url http://127.0.0.1:PORT/v1 -c $CONC --duration $DURATION --warmup $WARMUP --max-tokens $maxt --threads $THREADS --no-tui --autosave 0 --json FILE" >&2
     for i in $(seq "$RUNS"); do
         start_sim "${sim_args[@]}"
         timed_run "$tmp/time" 300 run --url "http://127.0.0.1:$port/v1" -c "$CONC" \
-            --duration "$DURATION" --warmup "$CONC" --max-tokens "$maxt" --threads "$THREADS" \
+            --duration "$DURATION" --warmup "$WARMUP" --max-tokens "$maxt" --threads "$THREADS" \
             --no-tui --autosave 0 --json "$tmp/r.json" ${EXTRA:-} >"$tmp/out" 2>"$tmp/err" ||
             { tail -5 "$tmp/err" >&2; exit 1; }
         local simcpu gen

@@ -39,6 +39,10 @@ int curlgroups_on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, 
      * before the watch can report anything of it: the entry is always the current owner's. */
     if (events && remember(cg, fd, (uint32_t)(g - cg->g)) != 0)
         return -1;
+    /* Before the set: a socket new to the watch goes straight into the right epoll set. */
+    if (events && cg->urgent && easy &&
+        sockwatch_urgent(cg->watch, fd, cg->urgent(cg->user, easy, fd)) != 0)
+        return -1;
     return sockwatch_set(cg->watch, fd, events);
 }
 
@@ -77,17 +81,52 @@ void curlgroups_ready(void *user, int fd, int events)
     cg->done(cg->user, g->multi);
 }
 
+void curlgroups_kick(curlgroups *cg, size_t slot)
+{
+    size_t i = slot / cg->per;
+    curlgroup *g = &cg->g[i < cg->n ? i : cg->n - 1];
+    if (g->kick_due)
+        return;
+    g->kick_due = true;
+    cg->kicks[cg->n_kicks++] = (uint32_t)(g - cg->g);
+}
+
+void curlgroups_run_kicks(curlgroups *cg)
+{
+    if (cg->kicking || cg->n_kicks == 0)
+        return; /* a done() below started more: they wait (see the header) */
+    cg->kicking = true;
+    size_t n = cg->n_kicks;
+    for (size_t k = 0; k < n; k++) {
+        curlgroup *g = &cg->g[cg->kicks[k]];
+        g->kick_due = false;
+        int running;
+        curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        cg->done(cg->user, g->multi);
+    }
+    /* Kicks made while the first n ran, and whose groups were not yet run, stay due. */
+    size_t left = 0;
+    for (size_t k = n; k < cg->n_kicks; k++)
+        if (cg->g[cg->kicks[k]].kick_due)
+            cg->kicks[left++] = cg->kicks[k];
+    cg->n_kicks = left;
+    cg->kicking = false;
+}
+
 int curlgroups_init(curlgroups *cg, uv_loop_t *loop, sockwatch *w, size_t n_slots, bool multiplex,
-                    long extra_conns, curlgroups_done_fn done, void *user, char *err, size_t errlen)
+                    long extra_conns, curlgroups_done_fn done, curlgroups_urgent_fn urgent,
+                    void *user, char *err, size_t errlen)
 {
     memset(cg, 0, sizeof *cg);
     cg->watch = w;
     cg->done = done;
+    cg->urgent = urgent;
     cg->user = user;
     cg->per = multiplex || n_slots == 0 ? (n_slots ? n_slots : 1) : CURLGROUP_SLOTS;
     cg->n = n_slots ? (n_slots + cg->per - 1) / cg->per : 1;
     cg->g = calloc(cg->n, sizeof *cg->g);
-    if (!cg->g) {
+    cg->kicks = calloc(2 * cg->n, sizeof *cg->kicks); /* see curlgroups_run_kicks */
+    if (!cg->g || !cg->kicks) {
         snprintf(err, errlen, "out of memory for %zu curl multi handles", cg->n);
         return -1;
     }
@@ -146,7 +185,10 @@ void curlgroups_free(curlgroups *cg)
 {
     free(cg->g);
     free(cg->by_fd);
+    free(cg->kicks);
     cg->g = NULL;
     cg->by_fd = NULL;
+    cg->kicks = NULL;
+    cg->n_kicks = 0;
     cg->n = cg->fd_cap = 0;
 }

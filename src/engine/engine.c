@@ -286,6 +286,10 @@ static void follow(shard *e, uint64_t now)
 static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
 {
     shard *e = s->owner;
+    if (s->urgent_fd >= 0) { /* the first token is in: its socket is read in turn again */
+        sockwatch_urgent(&e->watch, s->urgent_fd, false);
+        s->urgent_fd = -1;
+    }
     llm_event ev = {
         .kind = EV_TOKENS, .warmup = s->warmup, .step = s->step, .t_ns = s->t_last_content};
     ev.u.tokens.count = count;
@@ -459,6 +463,7 @@ static bool resend_on_fresh_connection(shard *e, req_slot *s, uint64_t now)
     if (curl_multi_remove_handle(s->multi, s->easy) != CURLM_OK ||
         curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
         return false;
+    curlgroups_kick(&e->groups, (size_t)(s - e->pool.slots));
     /* A new attempt: its deadlines run anew, as curl's did for a transfer added again. */
     for (int k = 0; k < REQ_FIFOS; k++)
         slot_fifo_push(&e->pool, k, s, now);
@@ -480,6 +485,21 @@ static void finish_request(shard *e, req_slot *s, CURLcode rc)
     unbusy(e, s);
     s->convo.ready_ns = now + e->think_ns;
     slot_pool_think(&e->pool, s);
+}
+
+/* curlgroups' question for each socket curl watches for a transfer: a stream still waiting
+ * for its first token is read before the other streams (sockwatch_urgent), so its TTFT does
+ * not carry llmload's queue of other streams' tokens. One socket carries many streams with
+ * HTTP/2, so there nothing is urgent. */
+static bool awaits_first_token(void *user, CURL *easy, int fd)
+{
+    shard *e = user;
+    req_slot *s = NULL;
+    if (e->cfg->http2 || curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s) != CURLE_OK || !s ||
+        !s->busy || !s->streaming || s->t_first_token)
+        return false;
+    s->urgent_fd = fd;
+    return true;
 }
 
 /* curl acted on one group's socket or timeout (curlgroups): its finished transfers. */
@@ -566,6 +586,7 @@ static bool start_request_on(shard *e, req_slot *s, uint64_t t_sched)
     uint64_t n = e->request_counter++ * e->n_shards + e->shard_index + 1;
     prompt_body *body = body_for(e, s, n);
     request_begin(s, n, t_sched, llm_now_ns(), e->seq, warmup, body);
+    s->urgent_fd = -1;
     e->inflight++;
     slot_pool_busy_add(&e->pool, s);
     atomic_fetch_add_explicit(&e->g_started, 1, memory_order_relaxed);
@@ -574,6 +595,7 @@ static bool start_request_on(shard *e, req_slot *s, uint64_t t_sched)
         finish_request(e, s, CURLE_FAILED_INIT);
         return false;
     }
+    curlgroups_kick(&e->groups, (size_t)(s - e->pool.slots)); /* sent at schedule()'s end */
     return true;
 }
 
@@ -988,6 +1010,7 @@ static void schedule(shard *e)
     if (e->phase != PHASE_DONE) {
         publish_gauges(e, now);
         direct(e);
+        curlgroups_run_kicks(&e->groups); /* the requests started above go out now */
     }
 }
 
@@ -1278,7 +1301,7 @@ static int setup_loop(shard *e, size_t n_slots, char *err, size_t errlen)
     e->tick.data = e->wake.data = e;
     e->groups_ready = true;
     return curlgroups_init(&e->groups, &e->loop, &e->watch, n_slots, e->cfg->http2, 16, drain_done,
-                           e, err, errlen);
+                           awaits_first_token, e, err, errlen);
 }
 
 static int load_image_body(shard *e, const char *model, char *err, size_t errlen)

@@ -90,6 +90,7 @@ int request_slot_init(req_slot *s, const llm_config *cfg, const char *url,
 {
     memset(s, 0, sizeof *s);
     s->index = index;
+    s->urgent_fd = -1;
     s->api_key = cfg->api_key;
     s->streaming = !cfg->no_stream;
     s->usage_asked = !cfg->no_stream && !cfg->no_usage;

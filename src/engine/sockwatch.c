@@ -29,14 +29,18 @@ static int grow(sockwatch *w, int fd)
     uint8_t *tracked = realloc(w->tracked, cap);
     if (tracked)
         w->tracked = tracked;
+    uint8_t *urgent = realloc(w->urgent, cap);
+    if (urgent)
+        w->urgent = urgent;
     uv_poll_t **polls = realloc(w->polls, cap * sizeof *polls);
     if (polls)
         w->polls = polls;
-    if (!want || !reg || !tracked || !polls)
+    if (!want || !reg || !tracked || !urgent || !polls)
         return -1;
     memset(w->want + w->cap, 0, cap - w->cap);
     memset(w->registered + w->cap, 0, cap - w->cap);
     memset(w->tracked + w->cap, 0, cap - w->cap);
+    memset(w->urgent + w->cap, 0, cap - w->cap);
     memset(w->polls + w->cap, 0, (cap - w->cap) * sizeof *polls);
     w->cap = cap;
     return 0;
@@ -50,11 +54,23 @@ static uint32_t epoll_mask(int events)
     return ((events & SOCKWATCH_IN) ? EPOLLIN : 0) | ((events & SOCKWATCH_OUT) ? EPOLLOUT : 0);
 }
 
-static int ep_ctl(sockwatch *w, int op, int fd, int events)
+static int ep_ctl(sockwatch *w, int epfd, int op, int fd, int events)
 {
     struct epoll_event ev = {.events = epoll_mask(events), .data.fd = fd};
     w->ctl_calls++;
-    return epoll_ctl(w->epfd, op, fd, &ev);
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+/* Out of whichever set holds it. */
+static void ep_remove(sockwatch *w, int fd)
+{
+    uint8_t reg = w->registered[fd];
+    if (reg) {
+        ep_ctl(w, (reg & SOCKWATCH_IN_URGENT) ? w->epfd_urgent : w->epfd, EPOLL_CTL_DEL, fd, 0);
+        if (reg & SOCKWATCH_IN_URGENT)
+            w->n_urgent--;
+    }
+    w->registered[fd] = 0;
 }
 
 static int ep_set(sockwatch *w, int fd, int events)
@@ -62,16 +78,21 @@ static int ep_set(sockwatch *w, int fd, int events)
     w->want[fd] = (uint8_t)events;
     if (events == 0 && !w->tracked[fd]) {
         /* Its closing would go unseen and the entry would outlive it: out now. */
-        if (w->registered[fd])
-            ep_ctl(w, EPOLL_CTL_DEL, fd, 0);
-        w->registered[fd] = 0;
+        ep_remove(w, fd);
         return 0;
     }
-    /* Parked: left in the set until it reports something (see on_epoll_ready). */
-    if (events == 0 || w->registered[fd] == events)
+    /* Parked: left in its set until it reports something (see ep_dispatch). */
+    if (events == 0)
         return 0;
-    int op = w->registered[fd] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (ep_ctl(w, op, fd, events) != 0) {
+    uint8_t where = w->urgent[fd] ? SOCKWATCH_IN_URGENT : 0;
+    if (w->registered[fd] && (w->registered[fd] & SOCKWATCH_IN_URGENT) != where)
+        ep_remove(w, fd); /* in the other set: it moves */
+    uint8_t reg = w->registered[fd];
+    if (reg == (events | where))
+        return 0;
+    int epfd = where ? w->epfd_urgent : w->epfd;
+    int op = reg ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (ep_ctl(w, epfd, op, fd, events) != 0) {
         /* The bookkeeping and the kernel disagree (a number reused behind our back): the
          * other operation is the right one. */
         if (op == EPOLL_CTL_MOD && errno == ENOENT)
@@ -80,20 +101,20 @@ static int ep_set(sockwatch *w, int fd, int events)
             op = EPOLL_CTL_MOD;
         else
             return -1;
-        if (ep_ctl(w, op, fd, events) != 0)
+        if (ep_ctl(w, epfd, op, fd, events) != 0)
             return -1;
     }
-    w->registered[fd] = (uint8_t)events;
+    if (where && !reg)
+        w->n_urgent++;
+    w->registered[fd] = (uint8_t)(events | where);
     return 0;
 }
 
-static void on_epoll_ready(uv_poll_t *h, int status, int uv_events)
+/* One epoll_wait of at most max events on epfd, each passed on; how many there were. */
+static int ep_dispatch(sockwatch *w, int epfd, int max)
 {
-    (void)status;
-    (void)uv_events;
-    sockwatch *w = h->data;
     struct epoll_event evs[EPOLL_BATCH];
-    int n = epoll_wait(w->epfd, evs, EPOLL_BATCH, 0);
+    int n = epoll_wait(epfd, evs, max < EPOLL_BATCH ? max : EPOLL_BATCH, 0);
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
         uint32_t got = evs[i].events;
@@ -102,10 +123,8 @@ static void on_epoll_ready(uv_poll_t *h, int status, int uv_events)
         if (want == 0) {
             /* A parked socket spoke (the server closed an idle connection): take it out
              * now, or level-triggered epoll would report it forever. */
-            if ((size_t)fd < w->cap && w->registered[fd]) {
-                ep_ctl(w, EPOLL_CTL_DEL, fd, 0);
-                w->registered[fd] = 0;
-            }
+            if ((size_t)fd < w->cap)
+                ep_remove(w, fd);
             continue;
         }
         int flags = 0;
@@ -118,6 +137,27 @@ static void on_epoll_ready(uv_poll_t *h, int status, int uv_events)
         flags &= want | SOCKWATCH_ERR;
         if (flags)
             w->cb(w->user, fd, flags);
+    }
+    return n < 0 ? 0 : n;
+}
+
+/* Either set is ready: the urgent one first, then the others a chunk at a time with the
+ * urgent set looked at again after each; at most EPOLL_BATCH ordinary sockets per turn of
+ * the loop, so its timers and commands still run under a flood. */
+static void on_epoll_ready(uv_poll_t *h, int status, int uv_events)
+{
+    (void)status;
+    (void)uv_events;
+    sockwatch *w = h->data;
+    if (w->n_urgent)
+        ep_dispatch(w, w->epfd_urgent, EPOLL_BATCH);
+    for (int done = 0; done < EPOLL_BATCH && w->use_epoll;) {
+        int n = ep_dispatch(w, w->epfd, SOCKWATCH_CHUNK);
+        done += n;
+        if (n < SOCKWATCH_CHUNK)
+            break;
+        if (w->n_urgent)
+            ep_dispatch(w, w->epfd_urgent, EPOLL_BATCH);
     }
 }
 #endif
@@ -174,25 +214,39 @@ static int uvp_set(sockwatch *w, int fd, int events)
 
 /* ---- common ---- */
 
+/* A private epoll set whose readiness the loop reports to on_epoll_ready. */
+static int ep_open(sockwatch *w, int *epfd, uv_poll_t *poll)
+{
+    *epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (*epfd < 0)
+        return -1;
+    if (uv_poll_init(w->loop, poll, *epfd) != 0) {
+        close(*epfd);
+        *epfd = -1;
+        return -1;
+    }
+    poll->data = w;
+    if (uv_poll_start(poll, UV_READABLE, on_epoll_ready) != 0) {
+        uv_close((uv_handle_t *)poll, NULL);
+        close(*epfd);
+        *epfd = -1;
+        return -1;
+    }
+    return 0;
+}
+
 int sockwatch_init(sockwatch *w, uv_loop_t *loop, bool portable, sockwatch_cb cb, void *user)
 {
     memset(w, 0, sizeof *w);
     w->loop = loop;
     w->cb = cb;
     w->user = user;
-    w->epfd = -1;
+    w->epfd = w->epfd_urgent = -1;
 #ifdef SOCKWATCH_HAVE_EPOLL
     if (!portable) {
-        w->epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (w->epfd < 0)
+        if (ep_open(w, &w->epfd, &w->ep_poll) != 0)
             return -1;
-        if (uv_poll_init(loop, &w->ep_poll, w->epfd) != 0) {
-            close(w->epfd);
-            w->epfd = -1;
-            return -1;
-        }
-        w->ep_poll.data = w;
-        if (uv_poll_start(&w->ep_poll, UV_READABLE, on_epoll_ready) != 0) {
+        if (ep_open(w, &w->epfd_urgent, &w->ep_poll_urgent) != 0) {
             uv_close((uv_handle_t *)&w->ep_poll, NULL);
             close(w->epfd);
             w->epfd = -1;
@@ -229,17 +283,39 @@ int sockwatch_set(sockwatch *w, int fd, int events)
     return uvp_set(w, fd, events);
 }
 
+int sockwatch_urgent(sockwatch *w, int fd, bool on)
+{
+#ifdef SOCKWATCH_HAVE_EPOLL
+    if (!w->use_epoll)
+        return 0;
+    if (grow(w, fd) != 0)
+        return -1;
+    w->urgent[fd] = on;
+    uint8_t reg = w->registered[fd];
+    /* Parked or unwatched, it moves when it is watched again (ep_set). */
+    if (!w->want[fd] || !reg || !(reg & SOCKWATCH_IN_URGENT) == !on)
+        return 0;
+    return ep_set(w, fd, w->want[fd]);
+#else
+    (void)w;
+    (void)fd;
+    (void)on;
+    return 0;
+#endif
+}
+
 void sockwatch_forget(sockwatch *w, int fd)
 {
     if (fd < 0 || (size_t)fd >= w->cap)
         return;
     w->want[fd] = 0;
 #ifdef SOCKWATCH_HAVE_EPOLL
-    if (w->use_epoll && w->registered[fd])
-        ep_ctl(w, EPOLL_CTL_DEL, fd, 0);
+    if (w->use_epoll)
+        ep_remove(w, fd);
 #endif
     w->registered[fd] = 0;
     w->tracked[fd] = 0;
+    w->urgent[fd] = 0;
     if (w->polls[fd]) {
         uv_close((uv_handle_t *)w->polls[fd], free_poll);
         w->polls[fd] = NULL;
@@ -254,15 +330,19 @@ void sockwatch_close(sockwatch *w)
     if (w->use_epoll) {
         /* uv_close takes the descriptor out of the loop at once, so it may close now. */
         uv_close((uv_handle_t *)&w->ep_poll, NULL);
+        uv_close((uv_handle_t *)&w->ep_poll_urgent, NULL);
         close(w->epfd);
-        w->epfd = -1;
+        close(w->epfd_urgent);
+        w->epfd = w->epfd_urgent = -1;
         w->use_epoll = false;
     }
     free(w->want);
     free(w->registered);
     free(w->tracked);
+    free(w->urgent);
     free(w->polls);
-    w->want = w->registered = w->tracked = NULL;
+    w->want = w->registered = w->tracked = w->urgent = NULL;
+    w->n_urgent = 0;
     w->polls = NULL;
     w->cap = 0;
 }

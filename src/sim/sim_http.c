@@ -133,6 +133,13 @@ static void conn_flush(sim_conn *c)
     c->writing = true;
 }
 
+void conn_flush_one(sim_conn *c)
+{
+    conn_flush(c); /* unlinks c */
+    if (!c->closing)
+        conn_after_write(c);
+}
+
 void conn_flush_dirty(sim_server *s)
 {
     while (s->dirty) {

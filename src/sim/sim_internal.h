@@ -160,6 +160,8 @@ void http_on_connection(uv_stream_t *listener, int status);
 char *conn_reserve(sim_conn *c, size_t n);
 void conn_append(sim_conn *c, const void *p, size_t n);
 void conn_flush_dirty(sim_server *s);
+/* Writes c's output now instead of at the end of the tick (a first token). */
+void conn_flush_one(sim_conn *c);
 void conn_finish_request(sim_conn *c);
 void conn_close_when_flushed(sim_conn *c);
 void conn_close(sim_conn *c);

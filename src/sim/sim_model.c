@@ -299,6 +299,11 @@ static void model_fire(sim_server *s, sim_req *r, uint64_t now)
         if (r->stream)
             proto_stream_role(r->conn, r);
         model_token(s, r, now);
+        /* The first token goes out now, not after the tick's other tokens are formatted and
+         * written: the TTFT a client sees is the one configured, however many streams the
+         * tick serves (bench/RESULTS.md §5). */
+        if (r->stream)
+            conn_flush_one(r->conn);
         break;
     case SIM_PH_DECODE:
         model_token(s, r, now);

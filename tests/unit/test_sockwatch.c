@@ -1,6 +1,7 @@
 /* Tests for engine/sockwatch: readiness reaches the callback, parked sockets stay quiet and
  * cost no epoll_ctl when watched again, a descriptor number reused after forget() works,
- * for both the epoll backend and the one-uv_poll-per-socket backend. */
+ * for both the epoll backend and the one-uv_poll-per-socket backend; urgent sockets are read
+ * before a crowd of others (epoll), and urgency is harmless where it is not kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -236,6 +237,201 @@ static void high_descriptor_numbers_grow_the_tables(bool portable)
     close_fixture(f);
 }
 
+/* ---- urgent sockets ---- */
+
+#define CROWD 100
+
+typedef struct {
+    fixture *f;
+    int crowd[CROWD][2];
+    int urgent[2];
+    int order[CROWD + 1]; /* descriptors in the order of their first report */
+    int n_order;
+    int trigger_after; /* make the urgent socket readable at this many reports (-1: never) */
+} crowd;
+
+static void on_crowd_ready(void *user, int fd, int events)
+{
+    crowd *c = user;
+    (void)events;
+    char buf[16];
+    if (read(fd, buf, sizeof buf) <= 0) /* consumed: reported once */
+        return;
+    if (c->n_order <= CROWD)
+        c->order[c->n_order++] = fd;
+    if (c->n_order == c->trigger_after)
+        assert_int_equal(write(c->urgent[1], "u", 1), 1);
+}
+
+/* CROWD ordinary sockets, all readable, and one urgent socket. */
+static crowd *open_crowd(bool portable, int trigger_after, bool urgent_readable)
+{
+    crowd *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    c->f = calloc(1, sizeof *c->f);
+    assert_non_null(c->f);
+    assert_int_equal(uv_loop_init(&c->f->loop), 0);
+    assert_int_equal(sockwatch_init(&c->f->w, &c->f->loop, portable, on_crowd_ready, c), 0);
+    c->trigger_after = trigger_after;
+    for (int i = 0; i < CROWD; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, c->crowd[i]), 0);
+        assert_int_equal(sockwatch_set(&c->f->w, c->crowd[i][0], SOCKWATCH_IN), 0);
+        assert_int_equal(write(c->crowd[i][1], "c", 1), 1);
+    }
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, c->urgent), 0);
+    assert_int_equal(sockwatch_urgent(&c->f->w, c->urgent[0], true), 0);
+    assert_int_equal(sockwatch_set(&c->f->w, c->urgent[0], SOCKWATCH_IN), 0);
+    if (urgent_readable) /* last: epoll's ready list has the whole crowd before it */
+        assert_int_equal(write(c->urgent[1], "u", 1), 1);
+    return c;
+}
+
+static int position_of_urgent(const crowd *c)
+{
+    for (int i = 0; i < c->n_order; i++)
+        if (c->order[i] == c->urgent[0])
+            return i;
+    return -1;
+}
+
+static void close_crowd(crowd *c)
+{
+    for (int i = 0; i < CROWD; i++) {
+        sockwatch_forget(&c->f->w, c->crowd[i][0]);
+        close(c->crowd[i][0]);
+        close(c->crowd[i][1]);
+    }
+    sockwatch_forget(&c->f->w, c->urgent[0]);
+    close(c->urgent[0]);
+    close(c->urgent[1]);
+    sockwatch_close(&c->f->w);
+    uv_run(&c->f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&c->f->loop), 0);
+    free(c->f);
+    free(c);
+}
+
+static void run_crowd(crowd *c)
+{
+    uint64_t end = llm_now_ns() + WAIT_NS;
+    while (c->n_order < CROWD + 1 && llm_now_ns() < end)
+        uv_run(&c->f->loop, UV_RUN_NOWAIT);
+    assert_int_equal(c->n_order, CROWD + 1);
+}
+
+/* The urgent socket became readable after a hundred others: it is read first. */
+static void urgent_socket_is_read_before_a_crowd(void **state)
+{
+    (void)state;
+    crowd *c = open_crowd(false, -1, true);
+    assert_int_equal(c->f->w.n_urgent, 1);
+    run_crowd(c);
+    assert_int_equal(position_of_urgent(c), 0);
+    close_crowd(c);
+}
+
+/* It becomes readable while the crowd is being read: it waits for one chunk, not for the
+ * rest of the crowd. */
+static void urgent_socket_ready_mid_crowd_waits_one_chunk_at_most(void **state)
+{
+    (void)state;
+    crowd *c = open_crowd(false, 5, false);
+    run_crowd(c);
+    int pos = position_of_urgent(c);
+    assert_true(pos >= 5);
+    assert_true(pos <= SOCKWATCH_CHUNK);
+    close_crowd(c);
+}
+
+/* The uv_poll backend keeps no urgency: the call is accepted and every socket is read. */
+static void urgency_is_ignored_by_the_uv_poll_backend(void **state)
+{
+    (void)state;
+    crowd *c = open_crowd(true, -1, true);
+    assert_int_equal(c->f->w.n_urgent, 0);
+    run_crowd(c);
+    assert_true(position_of_urgent(c) >= 0);
+    close_crowd(c);
+}
+
+/* A watched socket moves to the urgent set and back; it is reported in either. */
+static void urgency_moves_a_watched_socket_and_back(void **state)
+{
+    (void)state;
+    fixture *f = open_fixture(false);
+    int fd = f->pair[0];
+    assert_int_equal(sockwatch_set(&f->w, fd, SOCKWATCH_IN), 0);
+    assert_int_equal(sockwatch_urgent(&f->w, fd, true), 0);
+    assert_int_equal(f->w.registered[fd], SOCKWATCH_IN | SOCKWATCH_IN_URGENT);
+    assert_int_equal(f->w.n_urgent, 1);
+    assert_int_equal(write(f->pair[1], "a", 1), 1);
+    run_until(f, 1, WAIT_NS);
+    assert_int_equal(f->calls, 1);
+    char ch;
+    assert_int_equal(read(fd, &ch, 1), 1);
+    uint64_t ctl = f->w.ctl_calls;
+    assert_int_equal(sockwatch_urgent(&f->w, fd, true), 0); /* already there: no call */
+    assert_int_equal(f->w.ctl_calls, ctl);
+    assert_int_equal(sockwatch_urgent(&f->w, fd, false), 0);
+    assert_int_equal(f->w.registered[fd], SOCKWATCH_IN);
+    assert_int_equal(f->w.n_urgent, 0);
+    assert_int_equal(write(f->pair[1], "b", 1), 1);
+    run_until(f, 2, WAIT_NS);
+    assert_int_equal(f->calls, 2);
+    assert_int_equal(f->last_fd, fd);
+    close_fixture(f);
+}
+
+/* Urgency given to a parked socket costs nothing until it is watched again, and then it is
+ * registered in the urgent set directly. */
+static void a_parked_socket_moves_when_watched_again(void **state)
+{
+    (void)state;
+    fixture *f = open_fixture(false);
+    int fd = f->pair[0];
+    assert_int_equal(sockwatch_track(&f->w, fd), 0);
+    assert_int_equal(sockwatch_set(&f->w, fd, SOCKWATCH_IN), 0);
+    assert_int_equal(sockwatch_set(&f->w, fd, 0), 0);
+    uint64_t ctl = f->w.ctl_calls;
+    assert_int_equal(sockwatch_urgent(&f->w, fd, true), 0);
+    assert_int_equal(f->w.ctl_calls, ctl);
+    assert_int_equal(f->w.registered[fd], SOCKWATCH_IN); /* still in the ordinary set */
+    assert_int_equal(sockwatch_set(&f->w, fd, SOCKWATCH_IN), 0);
+    assert_int_equal(f->w.registered[fd], SOCKWATCH_IN | SOCKWATCH_IN_URGENT);
+    assert_int_equal(f->w.n_urgent, 1);
+    assert_int_equal(write(f->pair[1], "p", 1), 1);
+    run_until(f, 1, WAIT_NS);
+    assert_int_equal(f->calls, 1);
+    close_fixture(f);
+}
+
+/* A parked urgent socket whose peer hangs up leaves the set; forget() clears urgency, so a
+ * new socket with the number is ordinary. */
+static void urgency_ends_with_the_socket(void **state)
+{
+    (void)state;
+    fixture *f = open_fixture(false);
+    int fd = f->pair[0];
+    assert_int_equal(sockwatch_track(&f->w, fd), 0);
+    assert_int_equal(sockwatch_urgent(&f->w, fd, true), 0);
+    assert_int_equal(sockwatch_set(&f->w, fd, SOCKWATCH_IN), 0);
+    assert_int_equal(sockwatch_set(&f->w, fd, 0), 0);
+    close(f->pair[1]);
+    f->pair[1] = -1;
+    run_until(f, 1, QUIET_NS);
+    assert_int_equal(f->calls, 0);
+    assert_int_equal(f->w.registered[fd], 0);
+    assert_int_equal(f->w.n_urgent, 0);
+    sockwatch_forget(&f->w, fd);
+    close(fd);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, f->pair), 0);
+    assert_int_equal(f->pair[0], fd);
+    assert_int_equal(sockwatch_set(&f->w, fd, SOCKWATCH_IN), 0);
+    assert_int_equal(f->w.registered[fd], SOCKWATCH_IN);
+    assert_int_equal(f->w.n_urgent, 0);
+    close_fixture(f);
+}
+
 #define BOTH(name)                                                                                 \
     static void name##_epoll(void **state)                                                         \
     {                                                                                              \
@@ -279,6 +475,12 @@ int main(void)
         cmocka_unit_test(reused_number_after_forget_is_watched_afresh_uv_poll),
         cmocka_unit_test(high_descriptor_numbers_grow_the_tables_epoll),
         cmocka_unit_test(high_descriptor_numbers_grow_the_tables_uv_poll),
+        cmocka_unit_test(urgent_socket_is_read_before_a_crowd),
+        cmocka_unit_test(urgent_socket_ready_mid_crowd_waits_one_chunk_at_most),
+        cmocka_unit_test(urgency_is_ignored_by_the_uv_poll_backend),
+        cmocka_unit_test(urgency_moves_a_watched_socket_and_back),
+        cmocka_unit_test(a_parked_socket_moves_when_watched_again),
+        cmocka_unit_test(urgency_ends_with_the_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
