@@ -287,7 +287,7 @@ static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
 {
     shard *e = s->owner;
     if (s->urgent_fd >= 0) { /* the first token is in: its socket is read in turn again */
-        sockwatch_urgent(&e->watch, s->urgent_fd, false);
+        (void)sockwatch_urgent(&e->watch, s->urgent_fd, false); /* refused: stays watched */
         s->urgent_fd = -1;
     }
     llm_event ev = {

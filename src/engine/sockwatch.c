@@ -73,6 +73,22 @@ static void ep_remove(sockwatch *w, int fd)
     w->registered[fd] = 0;
 }
 
+/* Puts fd in one set with events: MOD if the bookkeeping says it is there, else ADD, and the
+ * other operation when the kernel disagrees (a number reused behind our back). */
+static int ep_put(sockwatch *w, int epfd, bool there, int fd, int events)
+{
+    int op = there ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (ep_ctl(w, epfd, op, fd, events) == 0)
+        return 0;
+    if (op == EPOLL_CTL_MOD && errno == ENOENT)
+        op = EPOLL_CTL_ADD;
+    else if (op == EPOLL_CTL_ADD && errno == EEXIST)
+        op = EPOLL_CTL_MOD;
+    else
+        return -1;
+    return ep_ctl(w, epfd, op, fd, events);
+}
+
 static int ep_set(sockwatch *w, int fd, int events)
 {
     w->want[fd] = (uint8_t)events;
@@ -85,25 +101,30 @@ static int ep_set(sockwatch *w, int fd, int events)
     if (events == 0)
         return 0;
     uint8_t where = w->urgent[fd] ? SOCKWATCH_IN_URGENT : 0;
-    if (w->registered[fd] && (w->registered[fd] & SOCKWATCH_IN_URGENT) != where)
-        ep_remove(w, fd); /* in the other set: it moves */
     uint8_t reg = w->registered[fd];
+    if (reg && (reg & SOCKWATCH_IN_URGENT) != where) {
+        /* In the other set: added to the new one before it leaves the old, so it is never in
+         * neither. If the new set refuses it (out of memory, the kernel's max_user_watches),
+         * it stays watched where it was: read late rather than not at all. */
+        int from = where ? w->epfd : w->epfd_urgent, to = where ? w->epfd_urgent : w->epfd;
+        if (ep_put(w, to, false, fd, events) != 0) {
+            if (ep_put(w, from, true, fd, events) != 0)
+                return -1;
+            w->registered[fd] = (uint8_t)(events | (reg & SOCKWATCH_IN_URGENT));
+            return 0;
+        }
+        ep_ctl(w, from, EPOLL_CTL_DEL, fd, 0);
+        if (where)
+            w->n_urgent++;
+        else
+            w->n_urgent--;
+        w->registered[fd] = (uint8_t)(events | where);
+        return 0;
+    }
     if (reg == (events | where))
         return 0;
-    int epfd = where ? w->epfd_urgent : w->epfd;
-    int op = reg ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (ep_ctl(w, epfd, op, fd, events) != 0) {
-        /* The bookkeeping and the kernel disagree (a number reused behind our back): the
-         * other operation is the right one. */
-        if (op == EPOLL_CTL_MOD && errno == ENOENT)
-            op = EPOLL_CTL_ADD;
-        else if (op == EPOLL_CTL_ADD && errno == EEXIST)
-            op = EPOLL_CTL_MOD;
-        else
-            return -1;
-        if (ep_ctl(w, epfd, op, fd, events) != 0)
-            return -1;
-    }
+    if (ep_put(w, where ? w->epfd_urgent : w->epfd, reg != 0, fd, events) != 0)
+        return -1;
     if (where && !reg)
         w->n_urgent++;
     w->registered[fd] = (uint8_t)(events | where);
@@ -141,9 +162,18 @@ static int ep_dispatch(sockwatch *w, int epfd, int max)
     return n < 0 ? 0 : n;
 }
 
-/* Either set is ready: the urgent one first, then the others a chunk at a time with the
- * urgent set looked at again after each; at most EPOLL_BATCH ordinary sockets per turn of
- * the loop, so its timers and commands still run under a flood. */
+/* The urgent set alone is ready. */
+static void on_urgent_ready(uv_poll_t *h, int status, int uv_events)
+{
+    (void)status;
+    (void)uv_events;
+    sockwatch *w = h->data;
+    ep_dispatch(w, w->epfd_urgent, EPOLL_BATCH);
+}
+
+/* The ordinary set is ready: the urgent one first, then the others a chunk at a time with
+ * the urgent set looked at again after each; at most EPOLL_BATCH ordinary sockets per turn
+ * of the loop, so its timers and commands still run under a flood. */
 static void on_epoll_ready(uv_poll_t *h, int status, int uv_events)
 {
     (void)status;
@@ -214,8 +244,9 @@ static int uvp_set(sockwatch *w, int fd, int events)
 
 /* ---- common ---- */
 
-/* A private epoll set whose readiness the loop reports to on_epoll_ready. */
-static int ep_open(sockwatch *w, int *epfd, uv_poll_t *poll)
+#ifdef SOCKWATCH_HAVE_EPOLL
+/* A private epoll set whose readiness the loop reports to cb. */
+static int ep_open(sockwatch *w, int *epfd, uv_poll_t *poll, uv_poll_cb cb)
 {
     *epfd = epoll_create1(EPOLL_CLOEXEC);
     if (*epfd < 0)
@@ -226,7 +257,7 @@ static int ep_open(sockwatch *w, int *epfd, uv_poll_t *poll)
         return -1;
     }
     poll->data = w;
-    if (uv_poll_start(poll, UV_READABLE, on_epoll_ready) != 0) {
+    if (uv_poll_start(poll, UV_READABLE, cb) != 0) {
         uv_close((uv_handle_t *)poll, NULL);
         close(*epfd);
         *epfd = -1;
@@ -234,6 +265,7 @@ static int ep_open(sockwatch *w, int *epfd, uv_poll_t *poll)
     }
     return 0;
 }
+#endif
 
 int sockwatch_init(sockwatch *w, uv_loop_t *loop, bool portable, sockwatch_cb cb, void *user)
 {
@@ -244,9 +276,9 @@ int sockwatch_init(sockwatch *w, uv_loop_t *loop, bool portable, sockwatch_cb cb
     w->epfd = w->epfd_urgent = -1;
 #ifdef SOCKWATCH_HAVE_EPOLL
     if (!portable) {
-        if (ep_open(w, &w->epfd, &w->ep_poll) != 0)
+        if (ep_open(w, &w->epfd, &w->ep_poll, on_epoll_ready) != 0)
             return -1;
-        if (ep_open(w, &w->epfd_urgent, &w->ep_poll_urgent) != 0) {
+        if (ep_open(w, &w->epfd_urgent, &w->ep_poll_urgent, on_urgent_ready) != 0) {
             uv_close((uv_handle_t *)&w->ep_poll, NULL);
             close(w->epfd);
             w->epfd = -1;

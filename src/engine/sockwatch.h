@@ -5,7 +5,8 @@
  * descriptor, and a tracked socket (one whose closing is reported with sockwatch_forget)
  * that curl stops watching between kept-alive transfers stays in the set until it reports
  * something: a request cycle on a kept-alive connection then costs no epoll_ctl at all
- * (libuv's uv_poll_start costs two per call). Elsewhere, or when asked, it falls back to
+ * (libuv's uv_poll_start costs two per call), or four when it moves to the urgent set and
+ * back (below). Elsewhere, or when asked, it falls back to
  * one uv_poll_t per socket.
  *
  * Urgent sockets (sockwatch_urgent: the engine's streams that wait for their first token)
