@@ -38,11 +38,13 @@ static void dirty_mark(sim_conn *c)
         return;
     sim_server *s = c->srv;
     c->dirty = true;
-    c->dirty_prev = NULL;
-    c->dirty_next = s->dirty;
-    if (s->dirty)
-        s->dirty->dirty_prev = c;
-    s->dirty = c;
+    c->dirty_next = NULL;
+    c->dirty_prev = s->dirty_tail;
+    if (s->dirty_tail)
+        s->dirty_tail->dirty_next = c;
+    else
+        s->dirty = c;
+    s->dirty_tail = c;
 }
 
 static void dirty_unlink(sim_conn *c)
@@ -55,6 +57,8 @@ static void dirty_unlink(sim_conn *c)
         c->srv->dirty = c->dirty_next;
     if (c->dirty_next)
         c->dirty_next->dirty_prev = c->dirty_prev;
+    else
+        c->srv->dirty_tail = c->dirty_prev;
     c->dirty = false;
     c->dirty_prev = c->dirty_next = NULL;
 }
@@ -140,14 +144,15 @@ void conn_flush_one(sim_conn *c)
         conn_after_write(c);
 }
 
-void conn_flush_dirty(sim_server *s)
+bool conn_flush_dirty(sim_server *s, size_t max)
 {
-    while (s->dirty) {
+    for (size_t n = 0; s->dirty && n < max; n++) {
         sim_conn *c = s->dirty;
         conn_flush(c); /* unlinks c */
         if (!c->closing)
             conn_after_write(c);
     }
+    return s->dirty != NULL;
 }
 
 /* ---- closing ---- */

@@ -141,7 +141,8 @@ struct sim_server {
     sim_req *q_head, *q_tail;
     long running, waiting, decoding;
     /* connections */
-    sim_conn *conns, *dirty;
+    sim_conn *conns, *dirty, *dirty_tail; /* dirty: oldest first */
+    uv_idle_t idle; /* active while dirty connections wait: the loop polls without blocking */
     long n_conns;
     /* counters for /metrics */
     sim_cache cache; /* --prefix-cache-tokens */
@@ -159,7 +160,8 @@ void http_settings_init(http_parser_settings *st);
 void http_on_connection(uv_stream_t *listener, int status);
 char *conn_reserve(sim_conn *c, size_t n);
 void conn_append(sim_conn *c, const void *p, size_t n);
-void conn_flush_dirty(sim_server *s);
+/* Writes up to max dirty connections, oldest first; true when some still wait. */
+bool conn_flush_dirty(sim_server *s, size_t max);
 /* Writes c's output now instead of at the end of the tick (a first token). */
 void conn_flush_one(sim_conn *c);
 void conn_finish_request(sim_conn *c);
