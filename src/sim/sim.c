@@ -85,7 +85,7 @@ static void server_shutdown(sim_server *s)
         return;
     s->stopping = true;
     uv_close((uv_handle_t *)&s->listener, NULL);
-    uv_close((uv_handle_t *)&s->timer, NULL);
+    ptimer_close(&s->timer);
     uv_close((uv_handle_t *)&s->prepare, NULL);
     uv_close((uv_handle_t *)&s->check, NULL);
     uv_close((uv_handle_t *)&s->idle, NULL);
@@ -185,18 +185,20 @@ static void ignore_sigpipe(void)
     }
 }
 
-static void server_handles_init(sim_server *s)
+static int server_handles_init(sim_server *s)
 {
+    if (ptimer_init(&s->timer, &s->loop, false, model_on_timer, s) != 0)
+        return -1;
     uv_tcp_init(&s->loop, &s->listener);
-    uv_timer_init(&s->loop, &s->timer);
     uv_prepare_init(&s->loop, &s->prepare);
     uv_check_init(&s->loop, &s->check);
     uv_idle_init(&s->loop, &s->idle);
     uv_async_init(&s->loop, &s->stop_async, on_stop);
-    s->listener.data = s->timer.data = s->prepare.data = s->check.data = s->idle.data = s;
+    s->listener.data = s->prepare.data = s->check.data = s->idle.data = s;
     s->stop_async.data = s;
     uv_prepare_start(&s->prepare, on_prepare);
     uv_check_start(&s->check, on_check);
+    return 0;
 }
 
 static int server_open(const sim_options *o, sim_server **out, char *err, size_t errlen)
@@ -220,7 +222,13 @@ static int server_open(const sim_options *o, sim_server **out, char *err, size_t
     }
     s->model_json_len = proto_json_string(o->model, s->model_json, sizeof s->model_json);
     http_settings_init(&s->settings);
-    server_handles_init(s);
+    if (server_handles_init(s) != 0) {
+        uv_loop_close(&s->loop);
+        cache_free(&s->cache);
+        free(s);
+        snprintf(err, errlen, "cannot create the simulator's timer");
+        return -1;
+    }
     ignore_sigpipe();
     if (server_listen(s, err, errlen) != 0) {
         server_shutdown(s);

@@ -47,7 +47,7 @@ void api_log(sim_conn *c, const char *what)
 {
     if (c->srv->opt.quiet)
         return;
-    double ms = (double)(uv_hrtime() - c->start_ns) / 1e6;
+    double ms = (double)(llm_now_ns() - c->start_ns) / 1e6;
     size_t len = strcspn(c->url, "?");
     const sim_req *r = &c->req;
     if (r->ep != SIM_EP_OTHER && c->status == 200)
@@ -218,7 +218,7 @@ static void record_received(const sim_options *o, const sim_req *r)
     if (!o->received || !o->received_n || *o->received_n >= o->received_cap)
         return;
     o->received[(*o->received_n)++] =
-        (sim_received){uv_hrtime(), r->prompt_tokens, r->max_tokens, r->cached_tokens};
+        (sim_received){llm_now_ns(), r->prompt_tokens, r->max_tokens, r->cached_tokens};
 }
 
 static void api_generate(sim_conn *c, sim_endpoint ep)

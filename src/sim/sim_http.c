@@ -211,7 +211,7 @@ void conn_close_after_stream(sim_conn *c, int ms)
         conn_close_when_flushed(c);
         return;
     }
-    model_close_at(c->srv, &c->req, uv_hrtime() + (uint64_t)ms * 1000000u);
+    model_close_at(c->srv, &c->req, llm_now_ns() + (uint64_t)ms * 1000000u);
 }
 
 void conn_close_all(sim_server *s)
@@ -415,7 +415,7 @@ static void conn_pump(sim_conn *c)
         c->keep_alive = http_should_keep_alive(&c->parser);
         c->http10 = c->parser.http_major == 1 && c->parser.http_minor == 0;
         c->method = c->parser.method;
-        c->start_ns = uv_hrtime();
+        c->start_ns = llm_now_ns();
         api_on_request(c);
     }
     c->pumping = false;

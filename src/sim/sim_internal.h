@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "base/ptimer.h"
+#include "base/util.h"
 #include "sim/sim.h"
 
 #define SIM_MAX_BODY (8u << 20)   /* larger request bodies get 413 */
@@ -123,7 +125,7 @@ struct sim_server {
     sim_options opt;
     uv_loop_t loop;
     uv_tcp_t listener;
-    uv_timer_t timer;
+    ptimer timer; /* sub-millisecond: token times are fractions of a millisecond apart */
     uv_prepare_t prepare;
     uv_check_t check;
     uv_async_t stop_async;
@@ -138,6 +140,7 @@ struct sim_server {
     sim_req **heap;
     size_t heap_len, heap_cap;
     uint64_t armed_due;
+    uint64_t fired_ns; /* when the timer last fired: the next firing is a tick later at least */
     sim_req *q_head, *q_tail;
     long running, waiting, decoding;
     /* connections */
@@ -182,7 +185,7 @@ void model_delay(sim_server *s, sim_req *r, double seconds);
 void model_close_at(sim_server *s, sim_req *r, uint64_t due_ns);
 void model_submit(sim_server *s, sim_req *r);
 void model_release(sim_server *s, sim_req *r);
-void model_on_timer(uv_timer_t *t);
+void model_on_timer(ptimer *t);
 void model_rearm(sim_server *s);
 void model_clear(sim_server *s);
 long model_output_length(const sim_options *o, long max_tokens, bool exact, uint64_t *rng);

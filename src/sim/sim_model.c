@@ -1,5 +1,6 @@
 /* sim_model: the serving-engine model. One min-heap of due times drives every timed event
- * (slow-headers delays, first tokens, each next token) from a single uv_timer; S slots,
+ * (slow-headers delays, first tokens, each next token) from a single sub-millisecond timer
+ * (base/ptimer: whole-millisecond uv timers made every token up to 1 ms late); S slots,
  * a FIFO queue beyond them, and a per-sequence decode rate that falls as the batch grows. */
 #include <math.h>
 #include <stdlib.h>
@@ -144,14 +145,14 @@ static void model_admit_next(sim_server *s)
             s->q_tail = NULL;
         r->qnext = NULL;
         s->waiting--;
-        model_admit(s, r, uv_hrtime());
+        model_admit(s, r, llm_now_ns());
     }
 }
 
 void model_delay(sim_server *s, sim_req *r, double seconds)
 {
     r->phase = SIM_PH_DELAY;
-    heap_push(s, r, uv_hrtime() + secs_to_ns(seconds));
+    heap_push(s, r, llm_now_ns() + secs_to_ns(seconds));
 }
 
 /* --close-after-stream: the connection's (finished) request closes it when due. */
@@ -164,11 +165,11 @@ void model_close_at(sim_server *s, sim_req *r, uint64_t due_ns)
 void model_submit(sim_server *s, sim_req *r)
 {
     r->sent = 0;
-    r->arrive_ns = uv_hrtime();
+    r->arrive_ns = llm_now_ns();
     r->last_tok_ns = 0;
     r->qnext = NULL;
     if (s->running < s->opt.slots && !s->q_head) {
-        model_admit(s, r, uv_hrtime());
+        model_admit(s, r, llm_now_ns());
         return;
     }
     r->phase = SIM_PH_QUEUED;
@@ -228,7 +229,7 @@ static void model_finish(sim_server *s, sim_req *r)
     sim_conn *c = r->conn;
     model_release(s, r);
     s->requests_ok++;
-    model_observe(s, SIM_H_E2E, r->arrive_ns, uv_hrtime());
+    model_observe(s, SIM_H_E2E, r->arrive_ns, llm_now_ns());
     if (r->stream)
         proto_stream_end(c, r);
     else
@@ -317,33 +318,40 @@ static void model_fire(sim_server *s, sim_req *r, uint64_t now)
     }
 }
 
-void model_on_timer(uv_timer_t *t)
+void model_on_timer(ptimer *t)
 {
     sim_server *s = t->data;
     s->armed_due = 0;
-    uint64_t now = uv_hrtime();
+    uint64_t now = llm_now_ns();
+    s->fired_ns = now;
     while (s->heap_len && s->heap[0]->due_ns <= now)
         model_fire(s, heap_pop(s), now);
 }
 
-/* Points the one timer at the earliest due event; called once per loop phase. */
+/* The shortest time between two firings of the timer. Events due closer together go out
+ * together, up to this late: thousands of streams due at scattered instants would otherwise
+ * wake the loop once per token (at 10,000 streams the simulator's CPU rose by half, and its
+ * lateness with it; bench/RESULTS.md §5). */
+#define SIM_TICK_NS 250000u
+
+/* Points the one timer at the earliest due event, a tick after the last firing at the
+ * soonest; called once per loop phase. */
 void model_rearm(sim_server *s)
 {
     if (s->stopping)
         return;
     if (!s->heap_len) {
         if (s->armed_due)
-            uv_timer_stop(&s->timer);
+            ptimer_stop(&s->timer);
         s->armed_due = 0;
         return;
     }
     uint64_t due = s->heap[0]->due_ns;
+    if (due < s->fired_ns + SIM_TICK_NS)
+        due = s->fired_ns + SIM_TICK_NS;
     if (due == s->armed_due)
         return;
-    uv_update_time(&s->loop); /* the timer counts from loop time: make it current */
-    uint64_t now = uv_hrtime();
-    uint64_t ms = due > now ? (due - now + 999999) / 1000000 : 0;
-    uv_timer_start(&s->timer, model_on_timer, ms, 0);
+    ptimer_arm_at(&s->timer, due);
     s->armed_due = due;
 }
 

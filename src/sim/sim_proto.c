@@ -372,7 +372,7 @@ static int timings_json(const sim_conn *c, const sim_req *r, char *out, size_t c
     out[0] = '\0';
     if (!c->srv->opt.timings)
         return 0;
-    uint64_t now = uv_hrtime();
+    uint64_t now = llm_now_ns();
     double prompt_ms = r->first_ns > r->admit_ns ? (double)(r->first_ns - r->admit_ns) / 1e6 : 0;
     double predicted_ms = r->first_ns && now > r->first_ns ? (double)(now - r->first_ns) / 1e6 : 0;
     return snprintf(out, cap,

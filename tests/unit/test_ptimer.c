@@ -1,4 +1,4 @@
-/* Tests for engine/ptimer: fires once, not before its time, re-arming replaces the earlier
+/* Tests for base/ptimer: fires once, not before its time, re-arming replaces the earlier
  * time, a stopped timer stays quiet; the timerfd backend and the uv_timer fallback. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <uv.h>
 
 #include "base/util.h"
-#include "engine/ptimer.h"
+#include "base/ptimer.h"
 
 #define WAIT_NS (2 * LLM_NS_PER_SEC)
 

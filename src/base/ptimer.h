@@ -1,4 +1,4 @@
-/* engine/ptimer: a one-shot timer on a uv loop that fires at an absolute llm_now_ns() time
+/* base/ptimer: a one-shot timer on a uv loop that fires at an absolute llm_now_ns() time
  * to within tens of microseconds (uv timers count whole milliseconds). Loop thread only.
  *
  * A timerfd watched by a uv_poll_t on Linux; elsewhere a uv_timer rounded up to the next

@@ -1,4 +1,4 @@
-#include "engine/ptimer.h"
+#include "base/ptimer.h"
 
 #include <string.h>
 #include <unistd.h>
