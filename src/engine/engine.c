@@ -15,7 +15,7 @@
 #include "engine/arrivals.h"
 #include "engine/image.h"
 #include "engine/prompts.h"
-#include "engine/ptimer.h"
+#include "base/ptimer.h"
 #include "engine/request.h"
 #include "engine/slots.h"
 #include "engine/curlgroups.h"
@@ -133,6 +133,7 @@ struct shard {
     _Atomic uint32_t g_target, g_inflight, g_step, g_seq, g_n_steps;
     _Atomic uint64_t g_started, g_cancelled, g_lost, g_step_left_ms;
     _Atomic uint64_t g_cooldown_left_ms;
+    _Atomic uint64_t g_urgent_marked, g_urgent_unmarked; /* engine_gauges says */
     _Atomic int g_state;
     _Atomic bool g_manual, g_finished, g_stop; /* g_stop: a STOP the command ring had no room for */
     uint32_t inflight;
@@ -283,13 +284,22 @@ static void follow(shard *e, uint64_t now)
     e->warm_hold = d.warm_hold;
 }
 
+/* The request's socket is read in turn again (sockwatch_urgent): its first token is in, or
+ * it ended without one (an error answer leaves the kept-alive connection to the next
+ * request, which may not be a stream at all). */
+static void unmark_urgent(shard *e, req_slot *s)
+{
+    if (s->urgent_fd < 0)
+        return;
+    (void)sockwatch_urgent(&e->watch, s->urgent_fd, false); /* refused: stays watched */
+    s->urgent_fd = -1;
+    atomic_fetch_add_explicit(&e->g_urgent_unmarked, 1, memory_order_relaxed);
+}
+
 static void on_tokens(req_slot *s, uint32_t count, uint64_t gap_ns)
 {
     shard *e = s->owner;
-    if (s->urgent_fd >= 0) { /* the first token is in: its socket is read in turn again */
-        (void)sockwatch_urgent(&e->watch, s->urgent_fd, false); /* refused: stays watched */
-        s->urgent_fd = -1;
-    }
+    unmark_urgent(e, s);
     llm_event ev = {
         .kind = EV_TOKENS, .warmup = s->warmup, .step = s->step, .t_ns = s->t_last_content};
     ev.u.tokens.count = count;
@@ -434,6 +444,7 @@ static int on_close_socket(void *clientp, curl_socket_t fd)
 /* The slot's request is no longer in flight (its curl handle leaves the multi). */
 static void unbusy(shard *e, req_slot *s)
 {
+    unmark_urgent(e, s); /* before curl may close the socket */
     curl_multi_remove_handle(s->multi, s->easy);
     slot_pool_busy_remove(&e->pool, s);
     e->inflight--;
@@ -498,6 +509,8 @@ static bool awaits_first_token(void *user, CURL *easy, int fd)
     if (e->cfg->http2 || curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s) != CURLE_OK || !s ||
         !s->busy || !s->streaming || s->t_first_token)
         return false;
+    if (s->urgent_fd < 0)
+        atomic_fetch_add_explicit(&e->g_urgent_marked, 1, memory_order_relaxed);
     s->urgent_fd = fd;
     return true;
 }
@@ -1476,6 +1489,8 @@ void shard_gauges(shard *e, engine_gauges *g)
     g->step_left_ms = atomic_load_explicit(&e->g_step_left_ms, memory_order_relaxed);
     g->cooldown_left_ms = atomic_load_explicit(&e->g_cooldown_left_ms, memory_order_relaxed);
     g->manual = atomic_load_explicit(&e->g_manual, memory_order_relaxed);
+    g->urgent_marked = atomic_load_explicit(&e->g_urgent_marked, memory_order_relaxed);
+    g->urgent_unmarked = atomic_load_explicit(&e->g_urgent_unmarked, memory_order_relaxed);
 }
 
 bool shard_finished(shard *e)

@@ -75,6 +75,10 @@ typedef struct {
     /* time left in a running cool-down (>= 1 while one runs), standing still while paused;
      * 0 outside one */
     uint64_t cooldown_left_ms;
+    /* streamed requests whose socket was read before the others while they waited for their
+     * first token, and those whose socket went back in turn (first token, or the end without
+     * one): equal when no request waits */
+    uint64_t urgent_marked, urgent_unmarked;
 } engine_gauges;
 
 #define ENGINE_LEFT_UNKNOWN UINT64_MAX

@@ -133,6 +133,8 @@ void engine_read_gauges(engine *e, engine_gauges *g)
         g->started += s.started;
         g->cancelled += s.cancelled;
         g->lost_events += s.lost_events;
+        g->urgent_marked += s.urgent_marked;
+        g->urgent_unmarked += s.urgent_unmarked;
     }
 }
 

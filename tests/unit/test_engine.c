@@ -1113,6 +1113,52 @@ static void users_in_several_curl_groups_keep_and_remake_their_connections(void 
 }
 
 /* The first response names the model: one EV_SERVER_ID for the whole run, with it. */
+/* A stream that waits for its first token has its socket read before the others
+ * (sockwatch_urgent, bench/RESULTS.md §5) and back in turn at that token, or at the end
+ * without one: an error answer on a kept-alive connection must not leave the socket urgent
+ * for the requests after it. Variable lengths, errors, a server that closes after each
+ * stream; and a non-streaming run marks nothing. */
+static void a_stream_is_read_first_only_until_its_first_token(void **state)
+{
+    (void)state;
+    run_ctx *r = calloc(1, sizeof *r);
+    sim_options o;
+    sim_options_default(&o);
+    o.slots = 8;
+    o.decode_rate = 3000;
+    o.base_latency_s = 0.001;
+    o.mean_output = 6;
+    o.error_rate_pct = 30;
+    o.close_after_stream_ms = 3;
+    start_sim(r, &o);
+    base_config(r, 6, 300);
+    r->cfg.max_tokens = 30;
+    r->cfg.ignore_eos = false;
+    engine *e = start_engine(r);
+    run_to_end(r, e, 60);
+    engine_gauges g;
+    engine_read_gauges(e, &g);
+    finish(r, e);
+    print_message("ok %ld failed %ld marked %llu unmarked %llu\n", r->ok, r->failed,
+                  (unsigned long long)g.urgent_marked, (unsigned long long)g.urgent_unmarked);
+    assert_int_equal(r->ok + r->failed, 300);
+    assert_true(r->ok > 0 && r->failed > 0);
+    assert_true(g.urgent_marked >= (uint64_t)r->ok);
+    assert_int_equal(g.urgent_marked, g.urgent_unmarked);
+
+    memset(r, 0, sizeof *r);
+    start_sim(r, &o);
+    base_config(r, 6, 100);
+    r->cfg.no_stream = true;
+    e = start_engine(r);
+    run_to_end(r, e, 60);
+    engine_read_gauges(e, &g);
+    finish(r, e);
+    assert_int_equal(r->ok + r->failed, 100);
+    assert_int_equal(g.urgent_marked, 0);
+    free(r);
+}
+
 static void server_id_event_names_the_sims_model_once(void **state)
 {
     (void)state;
@@ -1301,6 +1347,7 @@ int main(void)
         cmocka_unit_test(the_open_files_limit_sizes_the_users_and_says_so),
         cmocka_unit_test(closed_keepalive_connections_are_reconnected_not_failed),
         cmocka_unit_test(users_in_several_curl_groups_keep_and_remake_their_connections),
+        cmocka_unit_test(a_stream_is_read_first_only_until_its_first_token),
         cmocka_unit_test(server_id_event_names_the_sims_model_once),
         cmocka_unit_test(only_new_connections_carry_connection_phases),
         cmocka_unit_test(stream_without_done_or_close_ends_after_a_short_grace),
