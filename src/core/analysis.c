@@ -710,8 +710,8 @@ static void find_server_queue(const stats *st, const stats_agg *t, analysis *out
 }
 
 /* Client overhead (client E2E - server E2E) above the server's own latency: the network, a
- * proxy or the client spends more than the server. Both medians, beyond 1 ms (timings'
- * resolution) or the server bucket's width. */
+ * proxy, the client or (timings) the server's wait for a slot spends more than the server. Both
+ * medians, beyond 1 ms (timings' resolution) or the server bucket's width. */
 static void find_server_overhead(const stats *st, const stats_agg *t, analysis *out)
 {
     double srv = stats_agg_value(t, STATS_SRV_E2E, 50);
@@ -725,10 +725,14 @@ static void find_server_overhead(const stats *st, const stats_agg *t, analysis *
     char a[32], b[32];
     ms_text(ovh, a, sizeof a);
     ms_text(srv, b, sizeof b);
+    /* llama.cpp's timings start when a slot takes the request: a request that waited for a
+     * free slot (more users than --parallel) shows that wait here, not in the server's E2E. */
+    bool timings = t->srv_source == STATS_SRV_TIMINGS;
     add_finding(out,
                 "client overhead p50 %s%s is larger than the server's own E2E p50 %s: the "
-                "network, a proxy or the client adds more than the server spends",
-                a, t->srv_source == STATS_SRV_TIMINGS ? "" : " (difference of percentiles)", b);
+                "network, a proxy, the client%s adds more than the server spends",
+                a, timings ? "" : " (difference of percentiles)", b,
+                timings ? " or the wait for a free slot (its timings leave that out)" : "");
 }
 
 static void find_server_view(const stats *st, analysis *out)

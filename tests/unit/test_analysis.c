@@ -849,6 +849,8 @@ static void client_overhead_above_the_server_latency_is_a_finding(void **state)
     const char *f = finding_with(&an, "client overhead p50 300");
     assert_non_null(f);
     assert_non_null(strstr(f, "server's own E2E p50 200"));
+    /* llama.cpp's timings leave out the wait for a slot: the finding names it */
+    assert_non_null(strstr(f, "free slot"));
     free_stats(st);
 }
 
