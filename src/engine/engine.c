@@ -1175,6 +1175,7 @@ static void check_deadlines(shard *e, uint64_t now)
         req_slot *s = e->pool.busy[i];
         if (ttft_ns && !s->t_first_token && now - s->t0 > ttft_ns) {
             s->aborted = REQ_ABORT_TTFT;
+            s->abort_limit_s = e->cfg->ttft_timeout_s;
             finish_request(e, s, CURLE_OPERATION_TIMEDOUT);
         } else if (grace && s->done_seen && now - s->t_done > DONE_GRACE_NS) {
             finish_request(e, s, CURLE_OK);
@@ -1186,9 +1187,10 @@ static void check_deadlines(shard *e, uint64_t now)
 
 /* The connect and request deadlines: the lists are in start order, so only their heads are
  * looked at (a connected request leaves the connecting list when it reaches the head). */
-static void expire(shard *e, req_slot *s, req_abort why)
+static void expire(shard *e, req_slot *s, req_abort why, uint64_t limit_ns)
 {
     s->aborted = why;
+    s->abort_limit_s = (double)limit_ns / LLM_NS_PER_SEC;
     finish_request(e, s, CURLE_OPERATION_TIMEDOUT); /* the slot leaves both lists */
 }
 
@@ -1200,13 +1202,13 @@ static void check_timeouts(shard *e, uint64_t now)
         if (s->connected || !s->attempts_known)
             slot_fifo_remove(p, REQ_FIFO_CONNECTING, s);
         else if (now - s->fifo_t[REQ_FIFO_CONNECTING] > e->connect_ns)
-            expire(e, s, REQ_ABORT_CONNECT);
+            expire(e, s, REQ_ABORT_CONNECT, e->connect_ns);
         else
             break;
     }
     while (e->request_ns && (s = p->fifo_head[REQ_FIFO_STARTED]) != NULL &&
            now - s->fifo_t[REQ_FIFO_STARTED] > e->request_ns)
-        expire(e, s, REQ_ABORT_REQUEST);
+        expire(e, s, REQ_ABORT_REQUEST, e->request_ns);
 }
 
 static void on_tick(uv_timer_t *t)

@@ -556,11 +556,12 @@ static void answer_message(req_slot *s, char *out, size_t cap)
 static void fail_message(req_slot *s, CURLcode rc, err_class cls, char *out, size_t cap)
 {
     if (s->aborted == REQ_ABORT_TTFT)
-        snprintf(out, cap, "no first token within --ttft-timeout");
+        snprintf(out, cap, "no first token within %g s (--ttft-timeout)", s->abort_limit_s);
     else if (s->aborted == REQ_ABORT_CONNECT)
-        snprintf(out, cap, "not connected within --connect-timeout");
+        snprintf(out, cap, "not connected within %g s (--connect-timeout)", s->abort_limit_s);
     else if (s->aborted == REQ_ABORT_REQUEST)
-        snprintf(out, cap, "the answer did not end within --request-timeout");
+        snprintf(out, cap, "the answer did not end within %g s (--request-timeout)",
+                 s->abort_limit_s);
     else if (rc != CURLE_OK)
         snprintf(out, cap, "%s%s", curl_easy_strerror(rc),
                  cls == ERR_STREAM ? " (stream cut mid-way)" : "");

@@ -65,8 +65,9 @@ typedef struct req_slot {
     bool usage_asked; /* stream_options.include_usage is sent: a usage chunk will follow */
     bool busy, warmup;
     req_abort aborted;
-    bool connected; /* curl called the pre-request callback: the connection is up */
-    int urgent_fd;  /* the socket read first until the first token (engine); -1: none */
+    double abort_limit_s; /* the limit that aborted it, named in the failure message */
+    bool connected;       /* curl called the pre-request callback: the connection is up */
+    int urgent_fd;        /* the socket read first until the first token (engine); -1: none */
     struct req_slot *fifo_prev[REQ_FIFOS], *fifo_next[REQ_FIFOS];
     uint64_t fifo_t[REQ_FIFOS]; /* when it joined that list (0 = not in it) */
     uint32_t step;
