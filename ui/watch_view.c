@@ -409,12 +409,14 @@ static bool handle_key(watch_view *v, int ch)
 
 /* ---- the loop ---- */
 
-static void start_screen(watch_view *v)
+static void start_screen(watch_view *v, const char *theme)
 {
     setlocale(LC_CTYPE, "");
     ui_curses_start(v->app);
-    ui_theme_set(v->app, "default");
-    v->app->log.n = 0; /* the theme's own notes are the dashboard's business */
+    bool asked = theme && *theme;
+    ui_theme_set(v->app, asked ? theme : "default");
+    if (!asked) /* the default's notes are the dashboard's business; an asked theme's stay */
+        v->app->log.n = 0;
 }
 
 static void run_view(watch_view *v, double duration_s)
@@ -458,7 +460,7 @@ int watch_view_main(const llm_config *cfg)
     }
     watch_install_signals();
     v.start_ns = llm_now_ns();
-    start_screen(&v);
+    start_screen(&v, cfg->theme);
     run_view(&v, cfg->duration_s);
     ui_curses_stop();
     int rc = watch_exit_code(v.net, llm_stop_signal());

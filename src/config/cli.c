@@ -168,7 +168,7 @@ const cli_option cli_options[] = {
      "(default 60s; 0 = off: then only --json FILE gets the results, at the end)"},
     {"--no-tui", {0}, NULL, CLI_RUN, CLI_G_OUTPUT, OFF(no_tui), 0, set_flag,
      "no dashboard: progress lines on stderr, summary on stdout"},
-    {"--theme", {0}, "NAME|PATH", CLI_RUN, CLI_G_OUTPUT, OFF(theme), 0, set_string,
+    {"--theme", {0}, "NAME|PATH", CLI_RUN | CLI_WATCH, CLI_G_OUTPUT, OFF(theme), 0, set_string,
      "dashboard colours: a name from themes/ or a .theme file"},
     {"--fps", {0}, "N", CLI_RUN, CLI_G_OUTPUT, 0, 0, set_fps,
      "dashboard redraws per second, 1 to 60 (default 10)"},

@@ -46,7 +46,7 @@ static const char *const usage_lines[LLM_CMD_COUNT] = {
     "The change per load both runs applied (RPS, TPS, TTFT p50/p99, TPOT, E2E p99, errors), each\n"
     "judged better, worse or within noise from the runs' own spread; the knees side by side.\n",
     "Usage: llmload watch URL... [--control-token TOKEN | --control-token-file FILE] [--no-tui]\n"
-    "                            [--duration D]\n"
+    "                            [--duration D] [--theme NAME|PATH]\n"
     "One dashboard over several workers' `llmload run --listen` endpoints (URL: http://HOST:PORT,\n"
     "with or without /metrics): their counters summed, their histograms merged, a row per\n"
     "worker; + - p n go to every worker's control endpoint, q quits (the workers keep running).\n"

@@ -5,8 +5,8 @@
 # Checks: the screen shows the three workers running and the fleet's target equals the sum
 # of the workers' own llmload_target; `+` raises every worker's target by one (read from each
 # worker's /metrics); a watch with a wrong token shows the 401 refusal and changes nothing;
-# one without a token refuses to send; 80x24 still draws; `q` quits with 0 and the workers
-# keep running; `--no-tui` prints one line a second.
+# one without a token (and with --theme mono: no colours) refuses to send; 80x24 still
+# draws; `q` quits with 0 and the workers keep running; `--no-tui` prints one line a second.
 set -u
 
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -138,8 +138,14 @@ sleep 0.5
 ok "a wrong token is refused (401) on screen and changes nothing"
 T send-keys -t bad 'q'
 
-watch_in none
+watch_in none --theme mono
 wait_for 15 running_rows none || fail "the token-less watch shows no workers"
+# --theme as for run: mono leaves the terminal's colours (no colour in any SGR sequence),
+# the default colours the screen
+coloured() { T capture-pane -e -p -t "$1" | grep -Eq $'\e\\[([0-9]+;)*(3[0-7]|38|4[0-7]|48|9[0-7])[;m]'; }
+coloured none && fail "--theme mono still draws colours"
+coloured watch || fail "the default theme draws no colours"
+ok "--theme mono draws no colours, the default does"
 T send-keys -t none '+'
 wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t none | grep -q 'not sent: watch has no --control-token'" ||
     fail "no refusal without a token"
