@@ -22,11 +22,14 @@ typedef struct {
     char base[256], same[256], slow[256];
 } runs;
 
-/* One ramp c=2→4, 5 s a step (three seconds of series inside each step), 32 tokens. */
+/* One ramp c=2→4, 6 s a step, 32 tokens. A step's throughput noise comes from the seconds of
+ * the series inside it, less the first and last (at least 3 needed); 5 s steps left 2 or 3 by
+ * where the seconds fell, and with 2 the noise fell back to 1/√completions, wide enough that
+ * a halved TPS read "within noise" in about one run of six. */
 static void record(const char *url, const char *json)
 {
     char *argv[] = {LLM_BINARY, "run",          "--no-tui",        "--url",      (char *)url,
-                    "--ramp",   "2:4:x2",       "--step-duration", "5s",         "--max-tokens",
+                    "--ramp",   "2:4:x2",       "--step-duration", "6s",         "--max-tokens",
                     "32",       "--ignore-eos", "--json",          (char *)json, NULL};
     tu_result res;
     assert_int_equal(tu_run(argv, NULL, NULL, 60, &res), 0);
