@@ -1,7 +1,8 @@
 /* sim_model: the serving-engine model. One min-heap of due times drives every timed event
- * (slow-headers delays, first tokens, each next token) from a single sub-millisecond timer
- * (base/ptimer: whole-millisecond uv timers made every token up to 1 ms late); S slots,
- * a FIFO queue beyond them, and a per-sequence decode rate that falls as the batch grows. */
+ * (slow-headers delays, first tokens, each next token) from a single timer (base/ptimer, a
+ * timerfd: a whole-millisecond uv timer let tokens out up to 1 ms late, in bursts) that
+ * fires every SIM_TICK_NS at most; S slots, a FIFO queue beyond them, and a per-sequence
+ * decode rate that falls as the batch grows. */
 #include <math.h>
 #include <stdlib.h>
 
